@@ -1,0 +1,166 @@
+//! `serialhub gs1 ...`: parse and convert GS1 codes from the command line or a stream.
+//!
+//! `parse` streams: it reads one line at a time into reused buffers and writes through one
+//! buffered writer, so a ten-million-line input runs in constant memory.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Subcommand;
+use serialhub_gs1::epc::GcpLengthTable;
+use serialhub_gs1::{AiData, Form, Options};
+
+use crate::json;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Gs1Command {
+    /// Parse codes (scan data, bracketed or unbracketed element strings, Digital Link or EPC
+    /// URIs) and print one JSON object per code; reads standard input, one code per line, when
+    /// no CODE is given.
+    Parse {
+        /// The codes to parse.
+        codes: Vec<String>,
+        /// Stem for the Digital Link output.
+        #[arg(long, default_value = serialhub_gs1::digital_link::DEFAULT_STEM)]
+        stem: String,
+        /// GS1 Company Prefix lengths, one `prefix,length` per line, for EPC URIs of GTINs, SSCCs and GLNs.
+        #[arg(long, value_name = "FILE")]
+        gcp_lengths: Option<PathBuf>,
+    },
+}
+
+pub(crate) fn run(command: Gs1Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Gs1Command::Parse { codes, stem, gcp_lengths } => {
+            let gcp = match gcp_lengths {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("could not read {}", path.display()))?;
+                    GcpLengthTable::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+                }
+                None => GcpLengthTable::new(),
+            };
+            let mut parser = LineParser::new(stem, gcp);
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            let mut all_ok = true;
+            if codes.is_empty() {
+                let stdin = std::io::stdin();
+                let mut input = stdin.lock();
+                let mut line = Vec::with_capacity(256);
+                loop {
+                    line.clear();
+                    if input.read_until(b'\n', &mut line).context("could not read standard input")? == 0 {
+                        break;
+                    }
+                    let code = strip_line_end(&line);
+                    all_ok &= parser.parse_bytes(code);
+                    out.write_all(&parser.out).context("could not write standard output")?;
+                }
+            } else {
+                for code in &codes {
+                    all_ok &= parser.parse_bytes(code.as_bytes());
+                    out.write_all(&parser.out).context("could not write standard output")?;
+                }
+            }
+            out.flush().context("could not write standard output")?;
+            Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+    }
+}
+
+fn strip_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Parses one code at a time into reused buffers and renders its JSON line into `out`.
+struct LineParser {
+    opts: Options,
+    stem: String,
+    gcp: GcpLengthTable,
+    data: AiData,
+    scratch: String,
+    out: Vec<u8>,
+}
+
+impl LineParser {
+    fn new(stem: String, gcp: GcpLengthTable) -> LineParser {
+        LineParser { opts: Options::default(), stem, gcp, data: AiData::default(), scratch: String::new(), out: Vec::new() }
+    }
+
+    /// Renders the JSON line for `code` into `self.out`; returns whether it parsed.
+    fn parse_bytes(&mut self, code: &[u8]) -> bool {
+        self.out.clear();
+        match std::str::from_utf8(code) {
+            Ok(text) => self.parse(text),
+            Err(e) => {
+                let lossy = String::from_utf8_lossy(code);
+                self.out.extend_from_slice(b"{\"input\":");
+                json::write_str(&mut self.out, &lossy);
+                self.out.extend_from_slice(b",\"ok\":false,\"error\":\"the input is not valid UTF-8\",\"position\":");
+                self.out.extend_from_slice(e.valid_up_to().to_string().as_bytes());
+                self.out.extend_from_slice(b"}\n");
+                false
+            }
+        }
+    }
+
+    fn parse(&mut self, code: &str) -> bool {
+        let out = &mut self.out;
+        out.extend_from_slice(b"{\"input\":");
+        json::write_str(out, code);
+        let form = match serialhub_gs1::parse_into(&mut self.data, code, &self.opts) {
+            Ok(form) => form,
+            Err(e) => {
+                out.extend_from_slice(b",\"ok\":false,\"error\":");
+                json::write_str(out, &e.to_string());
+                out.extend_from_slice(b",\"position\":");
+                match e.position {
+                    Some(p) => out.extend_from_slice(p.to_string().as_bytes()),
+                    None => out.extend_from_slice(b"null"),
+                }
+                out.extend_from_slice(b"}\n");
+                return false;
+            }
+        };
+        out.extend_from_slice(b",\"ok\":true,\"ais\":[");
+        for (i, (ai, value)) in self.data.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"[\"");
+            out.extend_from_slice(ai.as_str().as_bytes());
+            out.extend_from_slice(b"\",");
+            json::write_str(out, value);
+            out.push(b']');
+        }
+        out.extend_from_slice(b"],\"hri\":");
+        self.scratch.clear();
+        self.data.write_bracketed(&mut self.scratch);
+        json::write_str(out, &self.scratch);
+        out.extend_from_slice(b",\"digital_link\":");
+        self.scratch.clear();
+        match serialhub_gs1::digital_link::format_digital_link(&self.data, &self.stem, &self.opts, &mut self.scratch) {
+            Ok(()) => json::write_str(out, &self.scratch),
+            Err(_) => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"epc\":");
+        let gcp_len = match form {
+            Form::EpcUri { gcp_len } => Some(gcp_len),
+            _ => self.data.elements().iter().find_map(|key| {
+                let digits = serialhub_gs1::company_prefix_digits(key.ai_str(), self.data.value(key))?;
+                self.gcp.gcp_len(digits)
+            }),
+        };
+        let pairs: Vec<(&str, &str)> = self.data.elements().iter().map(|e| (e.ai_str(), self.data.value(e))).collect();
+        match gcp_len.and_then(|len| serialhub_gs1::epc::format_epc_uri(&pairs, len).ok().flatten()) {
+            Some(uri) => json::write_str(out, &uri),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b"}\n");
+        true
+    }
+}

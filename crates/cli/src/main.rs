@@ -1,0 +1,40 @@
+//! The `serialhub` binary: parses the command line and hands each subcommand to its module.
+
+mod commands;
+mod json;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// serialhub: the open serialization data hub for medicines.
+#[derive(Debug, Parser)]
+#[command(name = "serialhub", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// GS1 identifiers and barcodes.
+    #[command(subcommand)]
+    Gs1(commands::gs1::Gs1Command),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Gs1(command) => commands::gs1::run(command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("serialhub: error: {e:#}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
