@@ -16,7 +16,9 @@ pub(crate) mod epc_bridge;
 mod error;
 mod format;
 pub mod lint;
+pub mod ndc;
 pub mod scan;
+pub mod serial;
 
 pub use ai::Ai;
 pub use ai_data::{AiData, Element, Options, parse_bracketed, parse_bracketed_into, parse_unbracketed, parse_unbracketed_into};

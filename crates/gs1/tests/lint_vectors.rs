@@ -102,9 +102,7 @@ fn reference_lint_vectors() {
         let expected_markup = case["expected_markup"].as_str().map(latin1_bytes);
         let source = case["source"].as_str().unwrap_or("?");
 
-        let Some(linter) =
-            linter_name.strip_prefix("gs1_lint_").and_then(Linter::from_name)
-        else {
+        let Some(linter) = linter_name.strip_prefix("gs1_lint_").and_then(Linter::from_name) else {
             mismatches.push(format!("{source}: unknown linter {linter_name}"));
             continue;
         };

@@ -268,7 +268,7 @@ lint_error_codes! {
     NotHyphen => "GS1_LINTER_NOT_HYPHEN", "value must be hyphens";
     /// The value is not an ISO/IEC 5218 biological sex code.
     InvalidBiologicalSexCode => "GS1_LINTER_INVALID_BIOLOGICAL_SEX_CODE", "not an ISO/IEC 5218 biological sex code";
-    /// The value is not of the form "<pos>/<end>".
+    /// The value is not of the form `<pos>/<end>`.
     PositionInSequenceMalformed => "GS1_LINTER_POSITION_IN_SEQUENCE_MALFORMED", "position in sequence must be <pos>/<end>";
     /// The position is greater than the end.
     PositionExceedsEnd => "GS1_LINTER_POSITION_EXCEEDS_END", "position exceeds the end";

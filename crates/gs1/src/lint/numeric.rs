@@ -57,11 +57,8 @@ pub(super) fn pieceoftotal(value: &[u8]) -> Result<(), LintError> {
 
 /// `<pos>/<end>` with both numbers free of leading zeros (which also rules out zero).
 pub(super) fn posinseqslash(value: &[u8]) -> Result<(), LintError> {
-    let malformed = LintError {
-        code: LintErrorCode::PositionInSequenceMalformed,
-        start: 0,
-        len: value.len(),
-    };
+    let malformed =
+        LintError { code: LintErrorCode::PositionInSequenceMalformed, start: 0, len: value.len() };
     let slash = value.iter().position(|byte| !byte.is_ascii_digit()).ok_or(malformed)?;
     let (position, end) = (&value[..slash], &value[slash + 1..]);
     if value[slash] != b'/'

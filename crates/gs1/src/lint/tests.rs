@@ -94,7 +94,11 @@ fn csum() {
         "6291041500214",
         expect![[r#"GS1_LINTER_INCORRECT_CHECK_DIGIT 629104150021*4*"#]],
     );
-    check(Linter::Csum, "62910415002x3", expect![[r#"GS1_LINTER_NON_DIGIT_CHARACTER 62910415002*x*3"#]]);
+    check(
+        Linter::Csum,
+        "62910415002x3",
+        expect![[r#"GS1_LINTER_NON_DIGIT_CHARACTER 62910415002*x*3"#]],
+    );
     check(Linter::Csum, "x", expect![[r#"GS1_LINTER_NON_DIGIT_CHARACTER *x*"#]]);
 }
 
@@ -108,7 +112,11 @@ fn csumalpha() {
     );
     check(Linter::Csumalpha, "A", expect![[r#"GS1_LINTER_TOO_SHORT_FOR_CHECK_PAIR *A*"#]]);
     check(Linter::Csumalpha, "a#b22", expect![[r#"GS1_LINTER_INVALID_CSET82_CHARACTER a*#*b22"#]]);
-    check(Linter::Csumalpha, b"ab\xff\xff", expect![[r#"GS1_LINTER_INCORRECT_CHECK_PAIR ab*\xff\xff*"#]]);
+    check(
+        Linter::Csumalpha,
+        b"ab\xff\xff",
+        expect![[r#"GS1_LINTER_INCORRECT_CHECK_PAIR ab*\xff\xff*"#]],
+    );
 }
 
 #[test]
@@ -157,7 +165,11 @@ fn gcppos2() {
 fn hasnondigit() {
     check(Linter::Hasnondigit, "12A", expect![[r#"ok"#]]);
     check(Linter::Hasnondigit, "", expect![[r#"GS1_LINTER_REQUIRES_NON_DIGIT_CHARACTER **"#]]);
-    check(Linter::Hasnondigit, "123", expect![[r#"GS1_LINTER_REQUIRES_NON_DIGIT_CHARACTER *123*"#]]);
+    check(
+        Linter::Hasnondigit,
+        "123",
+        expect![[r#"GS1_LINTER_REQUIRES_NON_DIGIT_CHARACTER *123*"#]],
+    );
 }
 
 #[test]
@@ -170,8 +182,16 @@ fn hyphen() {
 #[test]
 fn importeridx() {
     check(Linter::Importeridx, "_", expect![[r#"ok"#]]);
-    check(Linter::Importeridx, "", expect![[r#"GS1_LINTER_IMPORTER_IDX_MUST_BE_ONE_CHARACTER **"#]]);
-    check(Linter::Importeridx, "ab", expect![[r#"GS1_LINTER_IMPORTER_IDX_MUST_BE_ONE_CHARACTER *ab*"#]]);
+    check(
+        Linter::Importeridx,
+        "",
+        expect![[r#"GS1_LINTER_IMPORTER_IDX_MUST_BE_ONE_CHARACTER **"#]],
+    );
+    check(
+        Linter::Importeridx,
+        "ab",
+        expect![[r#"GS1_LINTER_IMPORTER_IDX_MUST_BE_ONE_CHARACTER *ab*"#]],
+    );
     check(Linter::Importeridx, "/", expect![[r#"GS1_LINTER_INVALID_IMPORT_IDX_CHARACTER */*"#]]);
 }
 
@@ -188,13 +208,29 @@ fn pcenc() {
 #[test]
 fn iban() {
     check(Linter::Iban, "GB82WEST12345698765432", expect![[r#"ok"#]]);
-    check(Linter::Iban, "GB82WEST12345698765433", expect![[r#"GS1_LINTER_INCORRECT_IBAN_CHECKSUM GB*82*WEST12345698765433"#]]);
+    check(
+        Linter::Iban,
+        "GB82WEST12345698765433",
+        expect![[r#"GS1_LINTER_INCORRECT_IBAN_CHECKSUM GB*82*WEST12345698765433"#]],
+    );
     check(Linter::Iban, "GB8", expect![[r#"GS1_LINTER_IBAN_TOO_SHORT *GB8*"#]]);
     check(Linter::Iban, "GB82WEST12", expect![[r#"GS1_LINTER_IBAN_TOO_SHORT *GB82WEST12*"#]]);
-    check(Linter::Iban, "gb82WEST12345698765432", expect![[r#"GS1_LINTER_ILLEGAL_IBAN_COUNTRY_CODE *gb*82WEST12345698765432"#]]);
-    check(Linter::Iban, "GB82WEST1234569876543-", expect![[r#"GS1_LINTER_INVALID_IBAN_CHARACTER GB82WEST1234569876543*-*"#]]);
+    check(
+        Linter::Iban,
+        "gb82WEST12345698765432",
+        expect![[r#"GS1_LINTER_ILLEGAL_IBAN_COUNTRY_CODE *gb*82WEST12345698765432"#]],
+    );
+    check(
+        Linter::Iban,
+        "GB82WEST1234569876543-",
+        expect![[r#"GS1_LINTER_INVALID_IBAN_CHARACTER GB82WEST1234569876543*-*"#]],
+    );
     // The check digits are read last, after the rotation.
-    check(Linter::Iban, "GB8xWEST12345698765432", expect![[r#"GS1_LINTER_INVALID_IBAN_CHARACTER GB8*x*WEST12345698765432"#]]);
+    check(
+        Linter::Iban,
+        "GB8xWEST12345698765432",
+        expect![[r#"GS1_LINTER_INVALID_IBAN_CHARACTER GB8*x*WEST12345698765432"#]],
+    );
 }
 
 #[test]
@@ -247,17 +283,33 @@ fn numeric_values() {
 fn pieceoftotal() {
     check(Linter::Pieceoftotal, "0203", expect![[r#"ok"#]]);
     check(Linter::Pieceoftotal, "x", expect![[r#"GS1_LINTER_NON_DIGIT_CHARACTER *x*"#]]);
-    check(Linter::Pieceoftotal, "123", expect![[r#"GS1_LINTER_INVALID_LENGTH_FOR_PIECE_OF_TOTAL *123*"#]]);
+    check(
+        Linter::Pieceoftotal,
+        "123",
+        expect![[r#"GS1_LINTER_INVALID_LENGTH_FOR_PIECE_OF_TOTAL *123*"#]],
+    );
     check(Linter::Pieceoftotal, "0000", expect![[r#"GS1_LINTER_ZERO_PIECE_NUMBER *00*00"#]]);
     check(Linter::Pieceoftotal, "0300", expect![[r#"GS1_LINTER_ZERO_TOTAL_PIECES 03*00*"#]]);
-    check(Linter::Pieceoftotal, "0302", expect![[r#"GS1_LINTER_PIECE_NUMBER_EXCEEDS_TOTAL *0302*"#]]);
+    check(
+        Linter::Pieceoftotal,
+        "0302",
+        expect![[r#"GS1_LINTER_PIECE_NUMBER_EXCEEDS_TOTAL *0302*"#]],
+    );
 }
 
 #[test]
 fn posinseqslash() {
     check(Linter::Posinseqslash, "9/10", expect![[r#"ok"#]]);
-    check(Linter::Posinseqslash, "12/3x", expect![[r#"GS1_LINTER_POSITION_IN_SEQUENCE_MALFORMED *12/3x*"#]]);
-    check(Linter::Posinseqslash, "12", expect![[r#"GS1_LINTER_POSITION_IN_SEQUENCE_MALFORMED *12*"#]]);
+    check(
+        Linter::Posinseqslash,
+        "12/3x",
+        expect![[r#"GS1_LINTER_POSITION_IN_SEQUENCE_MALFORMED *12/3x*"#]],
+    );
+    check(
+        Linter::Posinseqslash,
+        "12",
+        expect![[r#"GS1_LINTER_POSITION_IN_SEQUENCE_MALFORMED *12*"#]],
+    );
     check(Linter::Posinseqslash, "012/3", expect![[r#"GS1_LINTER_ILLEGAL_ZERO_PREFIX *012*/3"#]]);
     check(Linter::Posinseqslash, "3/03", expect![[r#"GS1_LINTER_ILLEGAL_ZERO_PREFIX 3/*03*"#]]);
     check(Linter::Posinseqslash, "10/9", expect![[r#"GS1_LINTER_POSITION_EXCEEDS_END *10/9*"#]]);
@@ -270,8 +322,16 @@ fn coordinates() {
     check(Linter::Latitude, "1800000001", expect![[r#"GS1_LINTER_INVALID_LATITUDE *1800000001*"#]]);
     check(Linter::Latitude, "x", expect![[r#"GS1_LINTER_LATITUDE_INVALID_LENGTH *x*"#]]);
     check(Linter::Longitude, "3600000000", expect![[r#"ok"#]]);
-    check(Linter::Longitude, "9999999999", expect![[r#"GS1_LINTER_INVALID_LONGITUDE *9999999999*"#]]);
-    check(Linter::Longitude, "999999999x", expect![[r#"GS1_LINTER_NON_DIGIT_CHARACTER 999999999*x*"#]]);
+    check(
+        Linter::Longitude,
+        "9999999999",
+        expect![[r#"GS1_LINTER_INVALID_LONGITUDE *9999999999*"#]],
+    );
+    check(
+        Linter::Longitude,
+        "999999999x",
+        expect![[r#"GS1_LINTER_NON_DIGIT_CHARACTER 999999999*x*"#]],
+    );
 }
 
 #[test]
@@ -308,44 +368,67 @@ fn times() {
 
 #[test]
 fn couponcode() {
-    // Primary GCP "123456" (VLI 0), offer code, save value "1", requirement "1", code "1",
-    // family code "123".
-    check(Linter::Couponcode, "012345612345611110123", expect![[r#"ok"#]]);
+    // Primary GCP VLI 0 and GCP "123456", offer code "123456", save value VLI 1 and value "1",
+    // requirement VLI 1 and value "1", requirement code "0", family code "123".
+    check(Linter::Couponcode, "012345612345611110123", expect!["ok"]);
     // There is no optional field 7.
-    check(Linter::Couponcode, "0123456123456111101237", expect!["GS1_LINTER_COUPON_EXCESS_DATA 012345612345611110123*7*"]);
-    check(Linter::Couponcode, "01234561234561111012332512", expect!["GS1_LINTER_COUPON_TOO_SHORT_FOR_EXPIRATION_DATE 0123456123456111101233*2512*"]);
-    // Expiration 31 Dec 2025, start 1 Jan 2026.
     check(
         Linter::Couponcode,
-        "0123456123456111101233251231426010",
-        expect!["GS1_LINTER_COUPON_TOO_SHORT_FOR_START_DATE 01234561234561111012332512314*26010*"],
+        "0123456123456111101237",
+        expect!["GS1_LINTER_COUPON_EXCESS_DATA 012345612345611110123*7*"],
+    );
+    check(
+        Linter::Couponcode,
+        "01234561234561111012332512",
+        expect!["GS1_LINTER_COUPON_TOO_SHORT_FOR_EXPIRATION_DATE 0123456123456111101233*2512*"],
+    );
+    // Expiration 31 Dec 2025; start in month 13, then on 1 Jan 2026.
+    check(
+        Linter::Couponcode,
+        "01234561234561111012332512314261301",
+        expect!["GS1_LINTER_COUPON_INVALID_START_DATE 01234561234561111012332512314*261301*"],
     );
     check(
         Linter::Couponcode,
         "01234561234561111012332512314260101",
         expect!["GS1_LINTER_COUPON_EXPIRATION_BEFORE_START 012345612345611110123*32512314260101*"],
     );
-    check(Linter::Couponcode, "012345612345611110123325123142512315", expect![[r#"GS1_LINTER_COUPON_MISSING_SERIAL_NUMBER_VLI *012345612345611110123325123142512315*"#]]);
-    check(Linter::Couponcode, "0123456123456111101239", expect![[r#"GS1_LINTER_COUPON_MISSING_SAVE_VALUE_CODE *0123456123456111101239*"#]]);
-    check(Linter::Couponcode, "0123456123456111101235a", expect![[r#"GS1_LINTER_NON_DIGIT_CHARACTER 0123456123456111101235*a*"#]]);
-    // A second purchase GCP VLI of 9 means no GCP follows, so none is looked up.
-    check_gcp(
+    // Start equal to expiration, then a serial number without its VLI.
+    check(
+        Linter::Couponcode,
+        "012345612345611110123325123142512315",
+        expect![
+            "GS1_LINTER_COUPON_MISSING_SERIAL_NUMBER_VLI *012345612345611110123325123142512315*"
+        ],
+    );
+    check(
+        Linter::Couponcode,
+        "0123456123456111101239",
+        expect!["GS1_LINTER_COUPON_MISSING_SAVE_VALUE_CODE *0123456123456111101239*"],
+    );
+    check(
+        Linter::Couponcode,
+        "0123456123456111101235a",
+        expect!["GS1_LINTER_NON_DIGIT_CHARACTER 0123456123456111101235*a*"],
+    );
+    // Second purchase: rules code 0, requirement VLI 1 and value "1", code "0", family "123".
+    check(
         Linter::Couponcode,
         "01234561234561111012310110123",
-        GcpStatus::Valid,
         expect!["GS1_LINTER_COUPON_MISSING_2ND_PURCHASE_GCP_VLI *01234561234561111012310110123*"],
     );
-    check_gcp(
+    // A second purchase GCP VLI of 9 means "same GCP as the primary purchase": no field follows.
+    check(Linter::Couponcode, "012345612345611110123101101239", expect!["ok"]);
+    check(
         Linter::Couponcode,
-        "012345612345611110123101101239",
-        GcpStatus::Valid,
-        expect![[r#"ok"#]],
+        "0123456123456111101231011012305",
+        expect!["GS1_LINTER_COUPON_TRUNCATED_2ND_PURCHASE_GCP 012345612345611110123101101230*5*"],
     );
     check_gcp(
         Linter::Couponcode,
         "012345612345611110123",
         GcpStatus::Offline,
-        expect![[r#"GS1_LINTER_GCP_DATASOURCE_OFFLINE 0*123456*12345611110123"#]],
+        expect!["GS1_LINTER_GCP_DATASOURCE_OFFLINE 0*123456*12345611110123"],
     );
 }
 
@@ -354,8 +437,16 @@ fn couponposoffer() {
     check(Linter::Couponposoffer, "001234561234560123456", expect![[r#"ok"#]]);
     check(Linter::Couponposoffer, "2", expect![[r#"GS1_LINTER_COUPON_INVALID_FORMAT_CODE *2*"#]]);
     check(Linter::Couponposoffer, "0", expect![[r#"GS1_LINTER_COUPON_MISSING_FUNDER_VLI *0*"#]]);
-    check(Linter::Couponposoffer, "00123456123456", expect![[r#"GS1_LINTER_COUPON_MISSING_SERIAL_NUMBER_VLI *00123456123456*"#]]);
-    check(Linter::Couponposoffer, "0012345612345601234567", expect![[r#"GS1_LINTER_COUPON_EXCESS_DATA 001234561234560123456*7*"#]]);
+    check(
+        Linter::Couponposoffer,
+        "00123456123456",
+        expect![[r#"GS1_LINTER_COUPON_MISSING_SERIAL_NUMBER_VLI *00123456123456*"#]],
+    );
+    check(
+        Linter::Couponposoffer,
+        "0012345612345601234567",
+        expect![[r#"GS1_LINTER_COUPON_EXCESS_DATA 001234561234560123456*7*"#]],
+    );
 }
 
 #[test]
@@ -364,7 +455,12 @@ fn check_digit_helpers() {
     expect![[r#"Some(3)"#]].assert_eq(&digits("629104150021"));
     expect![[r#"Some(0)"#]].assert_eq(&digits(""));
     expect![[r#"None"#]].assert_eq(&digits("62910415002x"));
-    let pair = |value: &str| format!("{:?}", gs1_check_pair(value.as_bytes()).map(|pair| pair.escape_ascii().to_string()));
+    let pair = |value: &str| {
+        format!(
+            "{:?}",
+            gs1_check_pair(value.as_bytes()).map(|pair| pair.escape_ascii().to_string())
+        )
+    };
     expect![[r#"Some("2K")"#]].assert_eq(&pair("1987654Ad4X4bL5ttr2310c"));
     expect![[r#"Some("22")"#]].assert_eq(&pair(""));
     expect![[r#"None"#]].assert_eq(&pair("abc def"));
@@ -403,7 +499,8 @@ fn package_types_are_sorted_for_binary_search() {
 }
 
 /// Every answer a GCP data source can give.
-const GCP_STATUSES: [GcpStatus; 3] = [GcpStatus::Valid, GcpStatus::InvalidPrefix, GcpStatus::Offline];
+const GCP_STATUSES: [GcpStatus; 3] =
+    [GcpStatus::Valid, GcpStatus::InvalidPrefix, GcpStatus::Offline];
 
 /// Bytes that reach the deeper rules of most linters: mostly digits, some letters and
 /// punctuation that linters treat specially, and the odd arbitrary byte.

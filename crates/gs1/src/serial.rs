@@ -1,0 +1,219 @@
+//! Serial number generation for a GTIN: random, unpredictable, unique within a pool, and sized
+//! so that guessing a valid serial stays below the EU FMD bound (Delegated Regulation 2016/161
+//! Art. 4: probability below 1 in 10,000).
+//!
+//! The crate has no randomness of its own (it does no IO): callers pass a [`RandomSource`],
+//! which in production is the operating system's CSPRNG.
+
+use std::collections::HashSet;
+use std::fmt;
+
+/// A source of cryptographically secure random bytes.
+pub trait RandomSource {
+    /// Fills `buf` with random bytes.
+    fn fill_bytes(&mut self, buf: &mut [u8]);
+}
+
+/// The characters serials are drawn from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SerialAlphabet {
+    /// `0-9`: for markets and lines that want numeric serials.
+    Numeric,
+    /// `0-9A-Za-z`: the usual EU choice; every character is safe in URIs and EPCs.
+    Alphanumeric,
+    /// All 82 characters of GS1 CSET 82.
+    Cset82,
+}
+
+const CSET82: &[u8] = b"!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+const ALNUM: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+impl SerialAlphabet {
+    fn chars(self) -> &'static [u8] {
+        match self {
+            SerialAlphabet::Numeric => &ALNUM[..10],
+            SerialAlphabet::Alphanumeric => ALNUM,
+            SerialAlphabet::Cset82 => CSET82,
+        }
+    }
+}
+
+/// The largest probability of guessing a valid serial that the EU FMD allows.
+pub const EU_GUESS_PROBABILITY_MAX: f64 = 1e-4;
+
+/// The longest serial AI (21) allows.
+pub const SERIAL_LEN_MAX: usize = 20;
+
+/// Why a serial pool cannot be made or cannot issue more.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SerialError {
+    /// The length is not 1 to 20.
+    Length(usize),
+    /// Issuing that many serials would make a guess likelier than allowed.
+    GuessProbability {
+        /// The probability the request would reach.
+        probability: f64,
+        /// The bound.
+        max: f64,
+    },
+}
+
+impl fmt::Display for SerialError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SerialError::Length(len) => write!(f, "serial length {len} is not between 1 and {SERIAL_LEN_MAX}"),
+            SerialError::GuessProbability { probability, max } => write!(
+                f,
+                "issuing that many serials makes a guess succeed with probability {probability:.2e}, above the allowed {max:.0e}: use a longer serial or a larger alphabet"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SerialError {}
+
+/// The serials issued for one GTIN: draws new ones at random and never repeats one.
+#[derive(Debug)]
+pub struct SerialPool {
+    alphabet: SerialAlphabet,
+    len: usize,
+    issued: HashSet<Box<str>>,
+    guess_probability_max: f64,
+}
+
+impl SerialPool {
+    /// A pool of serials of `len` characters from `alphabet`, with the EU guessing bound.
+    pub fn new(alphabet: SerialAlphabet, len: usize) -> Result<SerialPool, SerialError> {
+        if !(1..=SERIAL_LEN_MAX).contains(&len) {
+            return Err(SerialError::Length(len));
+        }
+        Ok(SerialPool { alphabet, len, issued: HashSet::new(), guess_probability_max: EU_GUESS_PROBABILITY_MAX })
+    }
+
+    /// Remembers serials issued before (from storage), so they are never issued again.
+    pub fn extend_issued<'a>(&mut self, serials: impl IntoIterator<Item = &'a str>) {
+        self.issued.extend(serials.into_iter().map(Box::from));
+    }
+
+    /// How many distinct serials the pool's format allows.
+    pub fn space(&self) -> f64 {
+        (self.alphabet.chars().len() as f64).powi(self.len as i32)
+    }
+
+    /// How many serials the pool has issued or knows of.
+    pub fn issued(&self) -> usize {
+        self.issued.len()
+    }
+
+    /// The probability that a guessed serial of this format is one that was issued.
+    pub fn guess_probability(&self) -> f64 {
+        self.issued.len() as f64 / self.space()
+    }
+
+    /// Draws `count` new serials, unique in the pool, uniformly at random; refuses when the
+    /// guessing probability would pass the bound afterwards.
+    pub fn generate(&mut self, random: &mut dyn RandomSource, count: usize) -> Result<Vec<String>, SerialError> {
+        let probability = (self.issued.len() + count) as f64 / self.space();
+        if probability >= self.guess_probability_max {
+            return Err(SerialError::GuessProbability { probability, max: self.guess_probability_max });
+        }
+        let chars = self.alphabet.chars();
+        // Rejection sampling keeps every character equally likely: bytes at or above the largest
+        // multiple of the alphabet size are thrown away.
+        let limit = 256 - 256 % chars.len();
+        let mut out = Vec::with_capacity(count);
+        let mut bytes = [0u8; 64];
+        let mut serial = String::with_capacity(self.len);
+        while out.len() < count {
+            serial.clear();
+            while serial.len() < self.len {
+                random.fill_bytes(&mut bytes);
+                for &b in &bytes {
+                    if usize::from(b) < limit && serial.len() < self.len {
+                        serial.push(char::from(chars[usize::from(b) % chars.len()]));
+                    }
+                }
+            }
+            // The bound above keeps collisions rare, so this loop ends quickly.
+            if self.issued.insert(Box::from(serial.as_str())) {
+                out.push(serial.clone());
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// xorshift, for tests only: deterministic, and good enough to exercise the sampling.
+    struct TestRandom(u64);
+
+    impl RandomSource for TestRandom {
+        fn fill_bytes(&mut self, buf: &mut [u8]) {
+            for b in buf {
+                self.0 ^= self.0 << 13;
+                self.0 ^= self.0 >> 7;
+                self.0 ^= self.0 << 17;
+                *b = self.0 as u8;
+            }
+        }
+    }
+
+    #[test]
+    fn serials_are_unique_valid_and_of_the_alphabet() {
+        let mut random = TestRandom(0x9e37_79b9_7f4a_7c15);
+        for alphabet in [SerialAlphabet::Numeric, SerialAlphabet::Alphanumeric, SerialAlphabet::Cset82] {
+            let mut pool = SerialPool::new(alphabet, 12).expect("valid length");
+            let serials = pool.generate(&mut random, 10_000).expect("within the bound");
+            let distinct: HashSet<&String> = serials.iter().collect();
+            assert_eq!(distinct.len(), 10_000);
+            for serial in &serials {
+                assert_eq!(serial.len(), 12);
+                assert!(crate::lint::lint(crate::lint::Linter::Cset82, serial.as_bytes()).is_ok());
+                assert!(serial.bytes().all(|b| alphabet.chars().contains(&b)));
+            }
+            assert!(pool.guess_probability() < EU_GUESS_PROBABILITY_MAX);
+        }
+    }
+
+    #[test]
+    fn refuses_pools_that_make_guessing_too_easy() {
+        let mut random = TestRandom(1);
+        let mut pool = SerialPool::new(SerialAlphabet::Numeric, 6).expect("valid length");
+        // 10^6 serials of 6 digits allow fewer than 100 issued.
+        assert!(pool.generate(&mut random, 99).is_ok());
+        let err = pool.generate(&mut random, 1).expect_err("bound reached");
+        assert!(err.to_string().contains("above the allowed 1e-4"), "{err}");
+        assert_eq!(SerialPool::new(SerialAlphabet::Numeric, 21).expect_err("too long"), SerialError::Length(21));
+        assert_eq!(SerialPool::new(SerialAlphabet::Numeric, 0).expect_err("empty"), SerialError::Length(0));
+    }
+
+    #[test]
+    fn never_reissues_known_serials() {
+        let mut random = TestRandom(7);
+        let mut pool = SerialPool::new(SerialAlphabet::Numeric, 8).expect("valid length");
+        let first = pool.generate(&mut random, 1000).expect("within bound");
+        let mut again = SerialPool::new(SerialAlphabet::Numeric, 8).expect("valid length");
+        again.extend_issued(first.iter().map(String::as_str));
+        let second = again.generate(&mut random, 1000).expect("within bound");
+        assert!(second.iter().all(|s| !first.contains(s)));
+        assert_eq!(again.issued(), 2000);
+    }
+
+    #[test]
+    fn characters_are_uniform() {
+        let mut random = TestRandom(42);
+        let mut pool = SerialPool::new(SerialAlphabet::Alphanumeric, 20).expect("valid length");
+        let serials = pool.generate(&mut random, 5000).expect("within bound");
+        let mut counts = [0u32; 62];
+        for s in &serials {
+            for b in s.bytes() {
+                counts[ALNUM.iter().position(|&c| c == b).expect("alphabet")] += 1;
+            }
+        }
+        // 100,000 draws over 62 characters: about 1,613 each; a 25% band catches gross bias.
+        assert!(counts.iter().all(|&c| (1210..2016).contains(&c)), "{counts:?}");
+    }
+}
