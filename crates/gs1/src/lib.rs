@@ -8,6 +8,7 @@
 
 mod ai;
 mod ai_data;
+mod canonical;
 mod code;
 pub mod dictionary;
 pub mod digital_link;
@@ -22,6 +23,7 @@ pub mod serial;
 
 pub use ai::Ai;
 pub use ai_data::{AiData, Element, Options, parse_bracketed, parse_bracketed_into, parse_unbracketed, parse_unbracketed_into};
+pub use canonical::canonical_digital_link;
 pub use code::{Form, parse, parse_into};
 pub use epc_bridge::company_prefix_digits;
 pub use error::{DigitalLinkProblem, Error, ErrorKind};

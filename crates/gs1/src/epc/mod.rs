@@ -509,7 +509,7 @@ impl fmt::Display for EpcErrorKind {
                 write!(f, "character {found:?} not allowed in {component}")
             }
             EpcErrorKind::InvalidEscape { component, escape, allowed } => {
-                write!(f, "invalid escape \"{escape}\" in {component}, allowed are {allowed}")
+                write!(f, "invalid escape \"{escape}\" in {component}, allowed escapes are {allowed}")
             }
             EpcErrorKind::LeadingZero { component } => {
                 write!(f, "{component} must not start with 0")

@@ -106,8 +106,8 @@ pub(super) fn is_iso3166_alpha2(value: &[u8]) -> bool {
     }
 }
 
-/// PackageTypeCode values, sorted bytewise so they can be binary searched.
-pub(super) static PACKAGE_TYPES: &[&[u8]] = &[
+/// PackageTypeCode values: one to three digits or upper-case letters, sorted bytewise.
+pub(super) const PACKAGE_TYPES: &[&[u8]] = &[
     b"1A", b"1B", b"1D", b"1F", b"1G", b"1W", b"200", b"201", b"202", b"203", b"204", b"205",
     b"206", b"210", b"211", b"212", b"2C", b"3A", b"3H", b"43", b"44", b"4A", b"4B", b"4C", b"4D",
     b"4F", b"4G", b"4H", b"5H", b"5L", b"5M", b"6H", b"6P", b"7A", b"7B", b"8", b"8A", b"8B",
@@ -184,8 +184,38 @@ pub(super) fn mediatype(value: &[u8]) -> Result<(), LintError> {
     }
 }
 
+/// Packs a code of up to three bytes into one integer, zero-padded on the right, so that the
+/// integers sort as the codes do and a search compares integers instead of slices.
+const fn package_type_key(code: &[u8]) -> u32 {
+    let mut key = 0;
+    let mut i = 0;
+    while i < 3 {
+        key <<= 8;
+        if i < code.len() {
+            key |= code[i] as u32;
+        }
+        i += 1;
+    }
+    key
+}
+
+/// [`PACKAGE_TYPES`] as packed keys, in the same (sorted) order.
+static PACKAGE_TYPE_KEYS: [u32; PACKAGE_TYPES.len()] = {
+    let mut keys = [0; PACKAGE_TYPES.len()];
+    let mut i = 0;
+    while i < PACKAGE_TYPES.len() {
+        keys[i] = package_type_key(PACKAGE_TYPES[i]);
+        i += 1;
+    }
+    keys
+};
+
 pub(super) fn packagetype(value: &[u8]) -> Result<(), LintError> {
-    if PACKAGE_TYPES.binary_search_by(|code| (*code).cmp(value)).is_err() {
+    // Requiring letters and digits first keeps packing unambiguous: no zero byte can pose as
+    // padding.
+    let well_formed = (1..=3).contains(&value.len())
+        && value.iter().all(|byte| byte.is_ascii_digit() || byte.is_ascii_uppercase());
+    if !well_formed || PACKAGE_TYPE_KEYS.binary_search(&package_type_key(value)).is_err() {
         return fail(LintErrorCode::InvalidPackageType, 0, value.len());
     }
     Ok(())

@@ -266,6 +266,8 @@ fn small_vocabularies() {
     check(Linter::Packagetype, "BX", expect![[r#"ok"#]]);
     check(Linter::Packagetype, "bx", expect![[r#"GS1_LINTER_INVALID_PACKAGE_TYPE *bx*"#]]);
     check(Linter::Packagetype, "X1", expect![[r#"GS1_LINTER_INVALID_PACKAGE_TYPE *X1*"#]]);
+    check(Linter::Packagetype, b"8\0", expect![[r#"GS1_LINTER_INVALID_PACKAGE_TYPE *8\x00*"#]]);
+    check(Linter::Packagetype, "", expect![[r#"GS1_LINTER_INVALID_PACKAGE_TYPE **"#]]);
 }
 
 #[test]
@@ -370,28 +372,32 @@ fn times() {
 fn couponcode() {
     // Primary GCP VLI 0 and GCP "123456", offer code "123456", save value VLI 1 and value "1",
     // requirement VLI 1 and value "1", requirement code "0", family code "123".
-    check(Linter::Couponcode, "012345612345611110123", expect!["ok"]);
+    check(Linter::Couponcode, "012345612345611110123", expect![[r#"ok"#]]);
     // There is no optional field 7.
     check(
         Linter::Couponcode,
         "0123456123456111101237",
-        expect!["GS1_LINTER_COUPON_EXCESS_DATA 012345612345611110123*7*"],
+        expect![[r#"GS1_LINTER_COUPON_EXCESS_DATA 012345612345611110123*7*"#]],
     );
     check(
         Linter::Couponcode,
         "01234561234561111012332512",
-        expect!["GS1_LINTER_COUPON_TOO_SHORT_FOR_EXPIRATION_DATE 0123456123456111101233*2512*"],
+        expect![[
+            r#"GS1_LINTER_COUPON_TOO_SHORT_FOR_EXPIRATION_DATE 0123456123456111101233*2512*"#
+        ]],
     );
     // Expiration 31 Dec 2025; start in month 13, then on 1 Jan 2026.
     check(
         Linter::Couponcode,
         "01234561234561111012332512314261301",
-        expect!["GS1_LINTER_COUPON_INVALID_START_DATE 01234561234561111012332512314*261301*"],
+        expect![[r#"GS1_LINTER_COUPON_INVALID_START_DATE 01234561234561111012332512314*261301*"#]],
     );
     check(
         Linter::Couponcode,
         "01234561234561111012332512314260101",
-        expect!["GS1_LINTER_COUPON_EXPIRATION_BEFORE_START 012345612345611110123*32512314260101*"],
+        expect![[
+            r#"GS1_LINTER_COUPON_EXPIRATION_BEFORE_START 012345612345611110123*32512314260101*"#
+        ]],
     );
     // Start equal to expiration, then a serial number without its VLI.
     check(
@@ -404,31 +410,35 @@ fn couponcode() {
     check(
         Linter::Couponcode,
         "0123456123456111101239",
-        expect!["GS1_LINTER_COUPON_MISSING_SAVE_VALUE_CODE *0123456123456111101239*"],
+        expect![[r#"GS1_LINTER_COUPON_MISSING_SAVE_VALUE_CODE *0123456123456111101239*"#]],
     );
     check(
         Linter::Couponcode,
         "0123456123456111101235a",
-        expect!["GS1_LINTER_NON_DIGIT_CHARACTER 0123456123456111101235*a*"],
+        expect![[r#"GS1_LINTER_NON_DIGIT_CHARACTER 0123456123456111101235*a*"#]],
     );
     // Second purchase: rules code 0, requirement VLI 1 and value "1", code "0", family "123".
     check(
         Linter::Couponcode,
         "01234561234561111012310110123",
-        expect!["GS1_LINTER_COUPON_MISSING_2ND_PURCHASE_GCP_VLI *01234561234561111012310110123*"],
+        expect![[
+            r#"GS1_LINTER_COUPON_MISSING_2ND_PURCHASE_GCP_VLI *01234561234561111012310110123*"#
+        ]],
     );
     // A second purchase GCP VLI of 9 means "same GCP as the primary purchase": no field follows.
-    check(Linter::Couponcode, "012345612345611110123101101239", expect!["ok"]);
+    check(Linter::Couponcode, "012345612345611110123101101239", expect![[r#"ok"#]]);
     check(
         Linter::Couponcode,
         "0123456123456111101231011012305",
-        expect!["GS1_LINTER_COUPON_TRUNCATED_2ND_PURCHASE_GCP 012345612345611110123101101230*5*"],
+        expect![[
+            r#"GS1_LINTER_COUPON_TRUNCATED_2ND_PURCHASE_GCP 012345612345611110123101101230*5*"#
+        ]],
     );
     check_gcp(
         Linter::Couponcode,
         "012345612345611110123",
         GcpStatus::Offline,
-        expect!["GS1_LINTER_GCP_DATASOURCE_OFFLINE 0*123456*12345611110123"],
+        expect![[r#"GS1_LINTER_GCP_DATASOURCE_OFFLINE 0*123456*12345611110123"#]],
     );
 }
 
@@ -496,6 +506,11 @@ fn error_code_names_and_messages() {
 fn package_types_are_sorted_for_binary_search() {
     let codes = super::codes::PACKAGE_TYPES;
     assert!(codes.windows(2).all(|pair| pair[0] < pair[1]));
+    assert!(codes.iter().all(|code| (1..=3).contains(&code.len())
+        && code.iter().all(|byte| byte.is_ascii_digit() || byte.is_ascii_uppercase())));
+    for code in codes {
+        check(Linter::Packagetype, code, expect![[r#"ok"#]]);
+    }
 }
 
 /// Every answer a GCP data source can give.

@@ -1,0 +1,117 @@
+//! The constrained canonical GS1 Digital Link URI that the EPCIS 2.0 event hash (CBV 2.0
+//! section 8.9) uses for identifiers: `https://id.gs1.org/`, numeric AIs, the primary key and
+//! only the qualifiers that make up the identity, no query string.
+//!
+//! Both EPC URIs (pure identity, LGTIN class and `idpat` patterns) and Digital Link URIs in any
+//! form (any domain, convenience alphas, zero-suppressed GTINs) normalise to it.
+
+use crate::ai_data::{AiData, Options};
+use crate::digital_link::{DEFAULT_STEM, percent_encode};
+
+/// The canonical Digital Link for an identifier, or `None` when `input` is not a GS1 identifier
+/// (the event hash then keeps the value as it is).
+pub fn canonical_digital_link(input: &str) -> Option<String> {
+    let opts = Options {
+        permit_convenience_alphas: true,
+        permit_zero_suppressed_gtin: true,
+        validate_requisites: false,
+        // The reference normaliser checks structure, not check digits (one of its vectors,
+        // `/01/040123451234`, has a wrong one); the hash must match it byte for byte.
+        verify_check_digits: false,
+        ..Options::default()
+    };
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    if let Some(pattern) = input.strip_prefix("urn:epc:idpat:") {
+        pairs = idpat_key(pattern)?;
+    } else if input.starts_with("urn:epc:") {
+        let epc = crate::epc::parse_epc_uri(input).ok()?;
+        pairs.extend(epc.ais.into_iter().map(|(ai, v)| (ai.to_owned(), v)));
+    } else if crate::digital_link::looks_like_digital_link(input) {
+        let mut data = AiData::default();
+        crate::digital_link::parse_digital_link_into(&mut data, input, &opts).ok()?;
+        pairs.extend(data.iter().map(|(ai, v)| (ai.as_str().to_owned(), v.to_owned())));
+    } else {
+        return None;
+    }
+    let dictionary = opts.dictionary;
+    let (key, key_value) = pairs.iter().find(|(ai, _)| dictionary.get(ai).is_some_and(|s| s.dl_pkey.is_some()))?;
+    let spec = dictionary.get(key).expect("found above");
+    let has = |ai: &str| pairs.iter().find(|(a, _)| a == ai).map(|(_, v)| v.as_str());
+    let mut out = format!("{DEFAULT_STEM}/{key}/");
+    percent_encode(key_value, false, &mut out);
+    // For trade items a serial identifies the instance and supersedes lot and CPV; a lot
+    // identifies the class instance and supersedes CPV. Other keys keep their qualifiers.
+    let identity: Vec<&str> = match key.as_str() {
+        "01" | "8006" => {
+            if has("21").is_some() {
+                vec!["21"]
+            } else if has("235").is_some() {
+                vec!["235"]
+            } else if has("10").is_some() {
+                vec!["10"]
+            } else {
+                vec![]
+            }
+        }
+        _ => spec.dl_pkey.into_iter().flatten().flat_map(|alt| alt.iter().copied()).collect(),
+    };
+    for qualifier in identity {
+        if let Some(value) = has(qualifier) {
+            out.push('/');
+            out.push_str(qualifier);
+            out.push('/');
+            percent_encode(value, false, &mut out);
+        }
+    }
+    Some(out)
+}
+
+/// The key (without serial) that an EPC pattern URI such as `sgtin:4012345.012345.*` names.
+fn idpat_key(pattern: &str) -> Option<Vec<(String, String)>> {
+    let (scheme, body) = pattern.split_once(':')?;
+    let body = body.strip_suffix(".*")?;
+    // Parse the pattern as the identity with a placeholder serial, then drop the serial.
+    let placeholder = match scheme {
+        "itip" => format!("urn:epc:id:itip:{body}.0"),
+        _ => format!("urn:epc:id:{scheme}:{body}.0"),
+    };
+    let epc = crate::epc::parse_epc_uri(&placeholder).ok()?;
+    let mut pairs = Vec::new();
+    for (ai, value) in epc.ais {
+        match ai {
+            "21" | "235" | "8011" => {}
+            // GDTI and GCN carry the serial inside the key's value, after 13 digits.
+            "253" | "255" => pairs.push((ai.to_owned(), value.get(..13)?.to_owned())),
+            _ => pairs.push((ai.to_owned(), value)),
+        }
+    }
+    Some(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::canonical_digital_link;
+
+    #[test]
+    fn normalises_epc_and_digital_link_forms() {
+        let actual: Vec<String> = [
+            "urn:epc:id:sgtin:0614141.112345.400",
+            "https://brand.example.com/gtin/9506000134352/lot/AB1?17=261231",
+            "urn:epc:id:sscc:0614141.1234567890",
+            "urn:epc:class:lgtin:4012345.012345.998877",
+            "not an identifier",
+        ]
+        .iter()
+        .map(|input| format!("{input} -> {:?}", canonical_digital_link(input)))
+        .collect();
+        expect![[r#"
+            urn:epc:id:sgtin:0614141.112345.400 -> Some("https://id.gs1.org/01/10614141123459/21/400")
+            https://brand.example.com/gtin/9506000134352/lot/AB1?17=261231 -> Some("https://id.gs1.org/01/09506000134352/10/AB1")
+            urn:epc:id:sscc:0614141.1234567890 -> Some("https://id.gs1.org/00/106141412345678908")
+            urn:epc:class:lgtin:4012345.012345.998877 -> Some("https://id.gs1.org/01/04012345123456/10/998877")
+            not an identifier -> None"#]]
+        .assert_eq(&actual.join("\n"));
+    }
+}
