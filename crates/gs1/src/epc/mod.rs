@@ -208,7 +208,8 @@ pub fn parse_epc_uri(uri: &str) -> Result<Epc, EpcError> {
     let Some(&(gcp_start, gcp)) = components.first() else {
         return Err(uri_error(uri, body_start, EpcErrorKind::MissingScheme));
     };
-    check_digits(gcp, "company prefix").map_err(|(at, kind)| uri_error(uri, gcp_start + at, kind))?;
+    check_digits(gcp, "company prefix")
+        .map_err(|(at, kind)| uri_error(uri, gcp_start + at, kind))?;
     if !(usize::from(GCP_LEN_MIN)..=usize::from(GCP_LEN_MAX)).contains(&gcp.len()) {
         let kind = EpcErrorKind::CompanyPrefixLength { len: gcp.len() };
         return Err(uri_error(uri, gcp_start, kind));
@@ -218,8 +219,8 @@ pub fn parse_epc_uri(uri: &str) -> Result<Epc, EpcError> {
     let mut parts = Vec::with_capacity(layout.len());
     parts.push(gcp.to_owned());
     for (part, &(start, text)) in layout.iter().zip(&components).skip(1) {
-        let decoded =
-            decode_part(part, text, gcp_len).map_err(|(at, kind)| uri_error(uri, start + at, kind))?;
+        let decoded = decode_part(part, text, gcp_len)
+            .map_err(|(at, kind)| uri_error(uri, start + at, kind))?;
         parts.push(decoded);
     }
     let ais = assemble_ais(scheme, parts);
@@ -264,7 +265,11 @@ pub fn format_epc_uri_with_table(
     let key = data.get(key_ai).unwrap_or_default();
     let gcp_len = crate::company_prefix_digits(key_ai, key)
         .and_then(|digits| table.gcp_len(digits))
-        .ok_or(EpcError { kind: EpcErrorKind::UnknownGcpLen, subject: Subject::Ai(key_ai), position: None })?;
+        .ok_or(EpcError {
+            kind: EpcErrorKind::UnknownGcpLen,
+            subject: Subject::Ai(key_ai),
+            position: None,
+        })?;
     let parts = split_ais(scheme, &data, check_gcp_len(gcp_len)?)?;
     Ok(Some(render(scheme, &parts)))
 }
@@ -509,7 +514,10 @@ impl fmt::Display for EpcErrorKind {
                 write!(f, "character {found:?} not allowed in {component}")
             }
             EpcErrorKind::InvalidEscape { component, escape, allowed } => {
-                write!(f, "invalid escape \"{escape}\" in {component}, allowed escapes are {allowed}")
+                write!(
+                    f,
+                    "invalid escape \"{escape}\" in {component}, allowed escapes are {allowed}"
+                )
             }
             EpcErrorKind::LeadingZero { component } => {
                 write!(f, "{component} must not start with 0")
@@ -792,7 +800,8 @@ fn decode_part(part: &Part, text: &str, gcp_len: usize) -> Result<String, PartEr
         }
         PartKind::Text { charset, max, after_gcp } => {
             let decoded = unescape(text, component, charset)?;
-            let (max, gcp_len) = if after_gcp { (max - gcp_len, Some(gcp_len)) } else { (max, None) };
+            let (max, gcp_len) =
+                if after_gcp { (max - gcp_len, Some(gcp_len)) } else { (max, None) };
             check_len_range(decoded.len(), component, max, gcp_len)?;
             Ok(decoded)
         }
@@ -1137,13 +1146,18 @@ fn check_gcp_len(gcp_len: u8) -> Result<usize, EpcError> {
 }
 
 /// Splits the element data of `scheme` into the decoded URI parts, checking every value.
-fn split_ais(scheme: EpcScheme, data: &ElementData, gcp_len: usize) -> Result<Vec<String>, EpcError> {
+fn split_ais(
+    scheme: EpcScheme,
+    data: &ElementData,
+    gcp_len: usize,
+) -> Result<Vec<String>, EpcError> {
     let layout = scheme.layout();
     // Text parts are checked against the layout entry at this index.
-    let text = |ai: &'static str, value: &str, offset: usize, idx: usize| -> Result<String, EpcError> {
-        let part = layout.get(idx).unwrap_or(&SERIAL_20);
-        check_text(ai, value, offset, part, gcp_len).map(str::to_owned)
-    };
+    let text =
+        |ai: &'static str, value: &str, offset: usize, idx: usize| -> Result<String, EpcError> {
+            let part = layout.get(idx).unwrap_or(&SERIAL_20);
+            check_text(ai, value, offset, part, gcp_len).map(str::to_owned)
+        };
     let parts = match scheme {
         EpcScheme::Sgtin | EpcScheme::Upui => {
             let (gcp, item_ref) = split_key(AI_GTIN, data.value(AI_GTIN), 14, 1, gcp_len)?;
@@ -1168,6 +1182,11 @@ fn split_ais(scheme: EpcScheme, data: &ElementData, gcp_len: usize) -> Result<Ve
         }
         EpcScheme::Grai => {
             let value = data.value(AI_GRAI);
+            if value.is_empty() {
+                let kind =
+                    EpcErrorKind::Length { component: "grai", len: 0, expected: 14, gcp_len: None };
+                return Err(ai_error(AI_GRAI, 0, kind));
+            }
             if let Some(found) = value.chars().next().filter(|c| *c != '0') {
                 let kind = if found.is_ascii_digit() {
                     EpcErrorKind::ExpectedZero { found }
@@ -1292,8 +1311,10 @@ fn split_key(
     let (data, check) = digits.split_at(len - 1);
     let expected = b'0' + check_digit(data);
     if check[0] != expected {
-        let kind =
-            EpcErrorKind::CheckDigit { found: char::from(check[0]), expected: char::from(expected) };
+        let kind = EpcErrorKind::CheckDigit {
+            found: char::from(check[0]),
+            expected: char::from(expected),
+        };
         return Err(ai_error(ai, len - 1, kind));
     }
     // Invariant: lead + gcp_len <= 1 + 12 < len - 1 for every key, so these ranges are in bounds.
@@ -1319,7 +1340,8 @@ fn check_text<'v>(
         return Err(ai_error(ai, offset + at, EpcErrorKind::CharNotAllowed { component, found }));
     }
     let (max, gcp) = if after_gcp { (max - gcp_len, Some(gcp_len)) } else { (max, None) };
-    check_len_range(value.len(), component, max, gcp).map_err(|(at, kind)| ai_error(ai, offset + at, kind))?;
+    check_len_range(value.len(), component, max, gcp)
+        .map_err(|(at, kind)| ai_error(ai, offset + at, kind))?;
     Ok(value)
 }
 

@@ -29,7 +29,7 @@ pub enum GcpStatus {
 ///   normalised 13-digit-key forms: a U.P.C. Company Prefix is preceded by `0`, a GS1-8 Prefix
 ///   by `00000`, exactly as they sit inside a GTIN-14.
 /// - It may be called several times for one component (a coupon carries up to four GCPs), in
-///   order from left to right, and must give the same answer for the same `data`.
+///   order from left to right, and should give the same answer for the same `data`.
 /// - It must not panic, and should be fast: it runs on the hot path of parsing.
 /// - [`GcpStatus::Offline`] fails closed. To fail open when the source is down, return
 ///   [`GcpStatus::Valid`] instead.
