@@ -171,6 +171,7 @@ fn parse_component(token: &str) -> anyhow::Result<Component> {
 fn emit_module(out: &mut String, module: &str, release: &str, entries: &[Entry]) {
     let _ = writeln!(out, "\n/// Release {release} of the GS1 Barcode Syntax Dictionary.");
     let _ = writeln!(out, "pub(super) mod {module} {{");
+    let _ = writeln!(out, "    use crate::ai::pattern as p;");
     let _ = writeln!(out, "    use crate::dictionary::{{AiSpec, Component, Cset}};");
     let _ = writeln!(out, "    use crate::lint::Linter;");
     let _ = writeln!(out, "    pub(crate) const RELEASE: &str = {release:?};");
@@ -202,11 +203,11 @@ fn emit_module(out: &mut String, module: &str, release: &str, entries: &[Entry])
         for rule in &entry.req {
             let _ = write!(out, "&[");
             for alt in rule {
-                let _ = write!(out, "&[{}], ", quoted(alt));
+                let _ = write!(out, "&[{}], ", patterns(alt));
             }
             let _ = write!(out, "], ");
         }
-        let _ = write!(out, "], ex: &[{}], dl_pkey: ", quoted(&entry.ex));
+        let _ = write!(out, "], ex: &[{}], dl_pkey: ", patterns(&entry.ex));
         match &entry.dl_pkey {
             None => out.push_str("None"),
             Some(seqs) => {
@@ -225,6 +226,10 @@ fn emit_module(out: &mut String, module: &str, release: &str, entries: &[Entry])
 
 fn quoted(items: &[String]) -> String {
     items.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")
+}
+
+fn patterns(items: &[String]) -> String {
+    items.iter().map(|s| format!("p({s:?})")).collect::<Vec<_>>().join(", ")
 }
 
 fn camel(name: &str) -> String {

@@ -32,7 +32,7 @@ proptest! {
     #[test]
     fn ai_to_uri_to_ai(case in select(EpcScheme::ALL.to_vec()).prop_flat_map(ai_case)) {
         let uri = format_ais(case.scheme, &case.ais, case.gcp_len)
-            .map_err(|e| TestCaseError::fail(format!("{e}")))?;
+            .map_err(TestCaseError::fail)?;
         let epc = parse_epc_uri(&uri).map_err(|e| TestCaseError::fail(format!("{uri}: {e}")))?;
         prop_assert_eq!(epc.scheme, case.scheme);
         prop_assert_eq!(epc.gcp_len, case.gcp_len);
@@ -386,7 +386,6 @@ fn ai_case(scheme: EpcScheme) -> BoxedStrategy<Case> {
             })
             .boxed(),
         S::Pgln => (gcp_len(), key(12)).prop_map(move |(l, k)| case(l, vec![("417", k)])).boxed(),
-        _ => unreachable!("new scheme {scheme:?} needs a strategy"),
     }
 }
 
@@ -415,7 +414,6 @@ fn uri_case(scheme: EpcScheme) -> BoxedStrategy<String> {
                 S::Gsin => vec![digits(l), digits(16 - l)],
                 S::Itip => vec![digits(l), digits(13 - l), digits(2), digits(2), text(20)],
                 S::Pgln => vec![digits(l), digits(12 - l)],
-                _ => unreachable!("new scheme {scheme:?} needs a strategy"),
             };
             parts
         })

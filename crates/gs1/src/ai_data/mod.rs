@@ -6,8 +6,8 @@
 
 use std::ops::Range;
 
-use crate::ai::Ai;
-use crate::dictionary::{AiSpec, Cset, Dictionary, ai_matches};
+use crate::ai::{Ai, AiPattern};
+use crate::dictionary::{AiSpec, Cset, Dictionary};
 use crate::error::{Error, ErrorKind};
 use crate::lint::{self, Linter};
 
@@ -133,12 +133,9 @@ impl AiData {
     /// The first element whose AI matches `pattern` and is not `ignore`. A pattern is AI digits
     /// whose trailing digits may be `n` for any digit (`"31nn"`); it must start with a digit.
     pub fn find(&self, pattern: &str, ignore: Option<&str>) -> Option<&Element> {
-        let bytes = pattern.as_bytes();
-        let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
-        if digits == 0 || !bytes[digits..].iter().all(|&b| b == b'n') {
-            return None;
-        }
-        self.elements.iter().find(|e| Some(e.ai.as_str()) != ignore && ai_matches(pattern, e.ai.as_str()))
+        let pattern = AiPattern::parse(pattern)?;
+        let ignore = ignore.and_then(Ai::new);
+        self.elements.iter().find(|e| Some(e.ai) != ignore && pattern.matches(e.ai))
     }
 
     /// Whether the message has no elements.
@@ -405,7 +402,7 @@ impl AiData {
         for a in elements {
             let Some(spec) = a.spec else { continue };
             for pattern in spec.ex {
-                if let Some(b) = elements.iter().find(|b| b.ai != a.ai && ai_matches(pattern, b.ai.as_str())) {
+                if let Some(b) = elements.iter().find(|b| b.ai != a.ai && pattern.matches(b.ai)) {
                     return Err(Error::new(ErrorKind::MutuallyExclusive).ai(a.ai).found(b.ai.as_str()).at(b.position()));
                 }
             }
@@ -414,11 +411,14 @@ impl AiData {
             for a in elements {
                 let Some(spec) = a.spec else { continue };
                 for rule in spec.req {
-                    let satisfied = rule.iter().any(|group| {
-                        group.iter().all(|pattern| elements.iter().any(|b| ai_matches(pattern, b.ai.as_str())))
-                    });
+                    let satisfied = rule
+                        .iter()
+                        .any(|group| group.iter().all(|pattern| elements.iter().any(|b| pattern.matches(b.ai))));
                     if !satisfied {
-                        let wanted: Vec<String> = rule.iter().map(|g| g.join("+")).collect();
+                        let wanted: Vec<String> = rule
+                            .iter()
+                            .map(|g| g.iter().map(AiPattern::to_string).collect::<Vec<_>>().join("+"))
+                            .collect();
                         return Err(Error::new(ErrorKind::MissingRequisite)
                             .ai(a.ai)
                             .found(wanted.join(" or "))
@@ -427,7 +427,7 @@ impl AiData {
                 }
             }
         }
-        if let Some(digsig) = elements.iter().find(|e| e.ai.as_str() == "8030") {
+        if let Some(digsig) = elements.iter().find(|e| e.ai.is("8030")) {
             for key in elements {
                 let Some(spec) = key.spec else { continue };
                 // Keys whose serial is an optional trailing component: GDTI, GCN and GRAI.

@@ -7,6 +7,7 @@
 #[rustfmt::skip]
 mod generated;
 
+use crate::ai::AiPattern;
 use crate::lint::Linter;
 
 /// The character set of one component of an AI value.
@@ -50,9 +51,9 @@ pub struct AiSpec {
     pub components: &'static [Component],
     /// Requisite rules: each rule is satisfied by any one of its alternatives, and an
     /// alternative is a set of AIs (or patterns with `n` for any digit) that must all be present.
-    pub req: &'static [&'static [&'static [&'static str]]],
+    pub req: &'static [&'static [&'static [AiPattern]]],
     /// AIs (or patterns) that must not appear together with this one.
-    pub ex: &'static [&'static str],
+    pub ex: &'static [AiPattern],
     /// When this AI is a Digital Link primary key: its alternative sequences of key qualifiers.
     pub dl_pkey: Option<&'static [&'static [&'static str]]>,
     /// The data title.
@@ -181,11 +182,6 @@ static CURRENT: Dictionary = Dictionary::build(generated::current::RELEASE, &gen
 static RELEASE_2026_01_27: Dictionary =
     Dictionary::build(generated::release_2026_01_27::RELEASE, &generated::release_2026_01_27::ENTRIES);
 
-/// Whether `ai` matches a dictionary pattern such as `"31nn"` (`n` stands for any digit).
-pub fn ai_matches(pattern: &str, ai: &str) -> bool {
-    pattern.len() == ai.len()
-        && pattern.bytes().zip(ai.bytes()).all(|(p, a)| p == a || (p == b'n' && a.is_ascii_digit()))
-}
 
 #[cfg(test)]
 mod tests;

@@ -614,6 +614,9 @@ impl Part {
 }
 
 const GCP: Part = Part { name: "company prefix", kind: PartKind::CompanyPrefix };
+const ITEM_REF: Part = Part::padded("item reference and indicator", 13);
+const LOCATION_REF: Part = Part::padded("location reference", 12);
+const SERIAL_20: Part = Part::text("serial", 20);
 
 // The URI components of each scheme after its name, in order (TDS 2.0 section 6.3 grammar).
 const SGTIN_LAYOUT: &[Part] = &[GCP, ITEM_REF, SERIAL_20];
@@ -648,9 +651,6 @@ const ITIP_LAYOUT: &[Part] = &[
 const UPUI_LAYOUT: &[Part] = &[GCP, ITEM_REF, Part::text("third party extension", 28)];
 const PGLN_LAYOUT: &[Part] = &[GCP, Part::padded("party reference", 12)];
 const LGTIN_LAYOUT: &[Part] = &[GCP, ITEM_REF, Part::text("lot", 20)];
-const ITEM_REF: Part = Part::padded("item reference and indicator", 13);
-const LOCATION_REF: Part = Part::padded("location reference", 12);
-const SERIAL_20: Part = Part::text("serial", 20);
 
 /// The character sets of GS1 AI values that EPC URIs carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1007,7 +1007,7 @@ fn assemble_ais(scheme: EpcScheme, parts: Vec<String>) -> Vec<(&'static str, Str
 }
 
 /// A GTIN or SSCC from its company prefix and its reference whose first digit is the indicator
-/// (or extension) digit, which goes back in front (TDS 2.0 section 7.1).
+/// (or extension) digit, which goes back in front (TDS 2.0 section 7).
 fn indicator_key(gcp: &str, reference: &str) -> String {
     let (indicator, rest) = reference.split_at_checked(1).unwrap_or(("", reference));
     with_check_digit(format!("{indicator}{gcp}{rest}"))
