@@ -330,18 +330,44 @@ fn push_unknown(out: &mut AiData, ai: Ai, ai_pos: usize, value_pos: usize, raw: 
 /// other byte becomes `%XX` in upper-case hex.
 pub fn percent_encode(value: &str, query: bool, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in value.as_bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else if b == b' ' && query {
+    let bytes = value.as_bytes();
+    let mut start = 0;
+    while let Some(offset) = bytes[start..].iter().position(|&b| !UNRESERVED[usize::from(b)]) {
+        let at = start + offset;
+        out.push_str(&value[start..at]);
+        let b = bytes[at];
+        if b == b' ' && query {
             out.push('+');
         } else {
             out.push('%');
             out.push(char::from(HEX[usize::from(b >> 4)]));
             out.push(char::from(HEX[usize::from(b & 15)]));
         }
+        start = at + 1;
+        // A multi-byte character's continuation bytes are escaped one by one; keep `start` on
+        // byte boundaries that `value` can be sliced at by escaping them here.
+        while start < bytes.len() && !value.is_char_boundary(start) {
+            let b = bytes[start];
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+            start += 1;
+        }
     }
+    out.push_str(&value[start..]);
 }
+
+/// RFC 3986 unreserved characters, which stay bare in a Digital Link.
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_' || c == b'~';
+        b += 1;
+    }
+    table
+};
 
 /// Writes the GS1 Digital Link URI for `data` under `stem` (no trailing slash needed).
 ///
@@ -355,7 +381,7 @@ pub fn format_digital_link(data: &AiData, stem: &str, opts: &Options, out: &mut 
     };
     let key_spec = key.spec().expect("found with a spec");
     let alternatives = key_spec.dl_pkey.expect("a primary key");
-    let present = |ai: &str| elements.iter().any(|e| e.ai().as_str() == ai);
+    let present = |ai: &str| Ai::new(ai).is_some_and(|ai| elements.iter().any(|e| e.ai() == ai));
     let mut best: &[&str] = &[];
     let mut best_count = 0;
     for alt in alternatives {
@@ -370,15 +396,16 @@ pub fn format_digital_link(data: &AiData, stem: &str, opts: &Options, out: &mut 
     out.push_str(key_spec.ai);
     out.push('/');
     percent_encode(data.value(key), false, out);
-    for qualifier in best {
-        if let Some(e) = elements.iter().find(|e| e.ai().as_str() == *qualifier) {
+    let best_ais: Vec<Ai> = best.iter().filter_map(|q| Ai::new(q)).collect();
+    for (qualifier, ai) in best.iter().zip(&best_ais) {
+        if let Some(e) = elements.iter().find(|e| e.ai() == *ai) {
             out.push('/');
             out.push_str(qualifier);
             out.push('/');
             percent_encode(data.value(e), false, out);
         }
     }
-    let in_path = |e: &Element| e.ai() == key.ai() || best.contains(&e.ai().as_str());
+    let in_path = |e: &Element| e.ai() == key.ai() || best_ais.contains(&e.ai());
     let mut separator = '?';
     for fixed_pass in [true, false] {
         for (i, e) in elements.iter().enumerate() {

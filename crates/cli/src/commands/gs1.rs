@@ -155,8 +155,11 @@ impl LineParser {
                 self.gcp.gcp_len(digits)
             }),
         };
-        let pairs: Vec<(&str, &str)> = self.data.elements().iter().map(|e| (e.ai_str(), self.data.value(e))).collect();
-        match gcp_len.and_then(|len| serialhub_gs1::epc::format_epc_uri(&pairs, len).ok().flatten()) {
+        let epc = gcp_len.and_then(|len| {
+            let pairs: Vec<(&str, &str)> = self.data.elements().iter().map(|e| (e.ai_str(), self.data.value(e))).collect();
+            serialhub_gs1::epc::format_epc_uri(&pairs, len).ok().flatten()
+        });
+        match epc {
             Some(uri) => json::write_str(out, &uri),
             None => out.extend_from_slice(b"null"),
         }
