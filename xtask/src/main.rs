@@ -18,5 +18,8 @@ fn main() -> anyhow::Result<()> {
 
 /// The workspace root, found from this crate's manifest so the tasks work from any directory.
 pub(crate) fn project_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives one level below the root").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the root")
+        .to_path_buf()
 }

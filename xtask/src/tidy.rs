@@ -27,7 +27,10 @@ fn check_module_docs(root: &Path, problems: &mut Vec<String>) -> anyhow::Result<
             } else if path.extension().is_some_and(|e| e == "rs") {
                 let text = std::fs::read_to_string(&path)?;
                 if !text.trim_start().starts_with("//!") {
-                    problems.push(format!("{}: must open with a `//!` line saying what it is for", path.display()));
+                    problems.push(format!(
+                        "{}: must open with a `//!` line saying what it is for",
+                        path.display()
+                    ));
                 }
             }
         }

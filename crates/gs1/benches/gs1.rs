@@ -16,7 +16,8 @@ const BATCH: usize = 1024;
 fn gtins() -> Vec<String> {
     (0..BATCH)
         .map(|i| {
-            let body = format!("{:013}", 9_506_000_134_350u64 + (i as u64) * 7919 % 1_000_000_000_000);
+            let body =
+                format!("{:013}", 9_506_000_134_350u64 + (i as u64) * 7919 % 1_000_000_000_000);
             let check = serialhub_gs1::lint::gs1_check_digit(body.as_bytes()).expect("digits");
             format!("{body}{check}")
         })
@@ -38,15 +39,35 @@ fn serial(i: usize) -> String {
 
 /// DataMatrix scan data as a reader sends it: GTIN, expiry, lot, serial.
 fn scans() -> Vec<String> {
-    gtins().iter().enumerate().map(|(i, g)| format!("]d201{g}17{:02}{:02}2810LOT{:05}\u{1d}21{}", 26 + i % 4, 1 + i % 12, i, serial(i))).collect()
+    gtins()
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            format!(
+                "]d201{g}17{:02}{:02}2810LOT{:05}\u{1d}21{}",
+                26 + i % 4,
+                1 + i % 12,
+                i,
+                serial(i)
+            )
+        })
+        .collect()
 }
 
 fn bracketed() -> Vec<String> {
-    gtins().iter().enumerate().map(|(i, g)| format!("(01){g}(17)271231(10)LOT{i:05}(21){}", serial(i))).collect()
+    gtins()
+        .iter()
+        .enumerate()
+        .map(|(i, g)| format!("(01){g}(17)271231(10)LOT{i:05}(21){}", serial(i)))
+        .collect()
 }
 
 fn digital_links() -> Vec<String> {
-    gtins().iter().enumerate().map(|(i, g)| format!("https://id.gs1.org/01/{g}/10/LOT{i:05}/21/{}?17=271231", serial(i))).collect()
+    gtins()
+        .iter()
+        .enumerate()
+        .map(|(i, g)| format!("https://id.gs1.org/01/{g}/10/LOT{i:05}/21/{}?17=271231", serial(i)))
+        .collect()
 }
 
 fn epcs() -> Vec<String> {
@@ -57,7 +78,8 @@ fn parse_batch(bencher: Bencher, inputs: Vec<String>) {
     let opts = Options::default();
     let mut data = AiData::default();
     for input in &inputs {
-        serialhub_gs1::parse_into(&mut data, input, &opts).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+        serialhub_gs1::parse_into(&mut data, input, &opts)
+            .unwrap_or_else(|e| panic!("{input:?}: {e}"));
     }
     bencher.counter(ItemsCount::new(inputs.len())).bench_local(|| {
         for input in &inputs {
@@ -78,7 +100,10 @@ fn parse_bracketed(bencher: Bencher) {
 
 #[divan::bench]
 fn parse_unbracketed(bencher: Bencher) {
-    parse_batch(bencher, scans().iter().map(|s| format!("^{}", s[3..].replace('\u{1d}', "^"))).collect());
+    parse_batch(
+        bencher,
+        scans().iter().map(|s| format!("^{}", s[3..].replace('\u{1d}', "^"))).collect(),
+    );
 }
 
 #[divan::bench]
@@ -131,7 +156,12 @@ fn format_digital_link(bencher: Bencher) {
     bencher.counter(ItemsCount::new(data.len())).bench_local(|| {
         for d in &data {
             out.clear();
-            let _ = serialhub_gs1::digital_link::format_digital_link(d, "https://id.gs1.org", &opts, &mut out);
+            let _ = serialhub_gs1::digital_link::format_digital_link(
+                d,
+                "https://id.gs1.org",
+                &opts,
+                &mut out,
+            );
             black_box(&out);
         }
     });
@@ -142,7 +172,8 @@ fn format_epc_uri(bencher: Bencher) {
     let data = parsed(&scans());
     bencher.counter(ItemsCount::new(data.len())).bench_local(|| {
         for d in &data {
-            let pairs: Vec<(&str, &str)> = d.elements().iter().map(|e| (e.ai_str(), d.value(e))).collect();
+            let pairs: Vec<(&str, &str)> =
+                d.elements().iter().map(|e| (e.ai_str(), d.value(e))).collect();
             black_box(serialhub_gs1::epc::format_epc_uri(&pairs, 7).ok());
         }
     });

@@ -13,7 +13,7 @@ pub struct Ai {
 /// Every possible AI as text, 2-digit ones first, then 3- and 4-digit ones, so that
 /// [`Ai::as_str`] is a slice rather than a conversion.
 const AI_TEXT_LEN: usize = 100 * 2 + 1_000 * 3 + 10_000 * 4;
-const AI_TEXT_BYTES: [u8; AI_TEXT_LEN] = {
+static AI_TEXT_BYTES: [u8; AI_TEXT_LEN] = {
     let mut out = [0u8; AI_TEXT_LEN];
     let mut len = 2;
     while len <= 4 {
@@ -139,7 +139,9 @@ impl AiPattern {
 
     /// Whether `ai` belongs to the pattern.
     pub fn matches(self, ai: Ai) -> bool {
-        ai.len == self.len && usize::from(ai.value) / pow10(usize::from(self.len - self.prefix_len)) == usize::from(self.prefix)
+        ai.len == self.len
+            && usize::from(ai.value) / pow10(usize::from(self.len - self.prefix_len))
+                == usize::from(self.prefix)
     }
 }
 

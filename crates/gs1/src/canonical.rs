@@ -34,7 +34,8 @@ pub fn canonical_digital_link(input: &str) -> Option<String> {
         return None;
     }
     let dictionary = opts.dictionary;
-    let (key, key_value) = pairs.iter().find(|(ai, _)| dictionary.get(ai).is_some_and(|s| s.dl_pkey.is_some()))?;
+    let (key, key_value) =
+        pairs.iter().find(|(ai, _)| dictionary.get(ai).is_some_and(|s| s.dl_pkey.is_some()))?;
     let spec = dictionary.get(key).expect("found above");
     let has = |ai: &str| pairs.iter().find(|(a, _)| a == ai).map(|(_, v)| v.as_str());
     let mut out = format!("{DEFAULT_STEM}/{key}/");

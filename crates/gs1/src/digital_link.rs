@@ -72,7 +72,12 @@ fn is_path_char(b: u8) -> bool {
 }
 
 /// Reads the URI that starts at byte `start` of `input`; positions in errors refer to `input`.
-pub(crate) fn read_digital_link(out: &mut AiData, input: &str, start: usize, opts: &Options) -> Result<(), Error> {
+pub(crate) fn read_digital_link(
+    out: &mut AiData,
+    input: &str,
+    start: usize,
+    opts: &Options,
+) -> Result<(), Error> {
     let uri = &input[start..];
     let bytes = input.as_bytes();
     let after_scheme = if uri.starts_with("https://") || uri.starts_with("HTTPS://") {
@@ -80,14 +85,14 @@ pub(crate) fn read_digital_link(out: &mut AiData, input: &str, start: usize, opt
     } else if uri.starts_with("http://") || uri.starts_with("HTTP://") {
         7
     } else {
-        let kind = if uri.is_empty() { ErrorKind::Empty } else { ErrorKind::DigitalLink(P::Scheme) };
+        let kind =
+            if uri.is_empty() { ErrorKind::Empty } else { ErrorKind::DigitalLink(P::Scheme) };
         return Err(Error::new(kind).at(start));
     };
     let host_start = start + after_scheme;
     let host_end = input[host_start..].find('/').map_or(input.len(), |i| host_start + i);
-    check_host(&input[host_start..host_end]).map_err(|offset| {
-        Error::new(ErrorKind::DigitalLink(P::Host)).at(host_start + offset)
-    })?;
+    check_host(&input[host_start..host_end])
+        .map_err(|offset| Error::new(ErrorKind::DigitalLink(P::Host)).at(host_start + offset))?;
     // The fragment is never part of the identifier.
     let end = input[host_end..].find('#').map_or(input.len(), |i| host_end + i);
     let query_start = input[host_end..end].find('?').map(|i| host_end + i);
@@ -95,11 +100,15 @@ pub(crate) fn read_digital_link(out: &mut AiData, input: &str, start: usize, opt
     if host_end >= path_end {
         return Err(Error::new(ErrorKind::DigitalLink(P::NoPrimaryKey)).at(host_end));
     }
-    for i in host_end..end {
-        let b = bytes[i];
-        let ok = is_path_char(b) || b == b'%' || b == b'/' || (b == b'?' && query_start.is_some_and(|q| i >= q));
+    for (i, &b) in bytes.iter().enumerate().take(end).skip(host_end) {
+        let ok = is_path_char(b)
+            || b == b'%'
+            || b == b'/'
+            || (b == b'?' && query_start.is_some_and(|q| i >= q));
         if !ok {
-            return Err(Error::new(ErrorKind::DigitalLink(P::BadCharacter)).at(i).found(char::from(b).to_string()));
+            return Err(Error::new(ErrorKind::DigitalLink(P::BadCharacter))
+                .at(i)
+                .found(char::from(b).to_string()));
         }
     }
     // Path segments after the host, with their input offsets.
@@ -143,7 +152,9 @@ pub(crate) fn read_digital_link(out: &mut AiData, input: &str, start: usize, opt
         .filter(|alt| is_ordered_subsequence(qualifiers.iter().map(|q| q.ai), alt))
         .collect();
     if !qualifiers.is_empty() && compatible.is_empty() {
-        return Err(Error::new(ErrorKind::DigitalLink(P::QualifierOrder)).ai(ai_of(key_spec)).at(segments[key_idx + 2].0));
+        return Err(Error::new(ErrorKind::DigitalLink(P::QualifierOrder))
+            .ai(ai_of(key_spec))
+            .at(segments[key_idx + 2].0));
     }
     let first = out.elements().len();
     for pair in segments[key_idx..].chunks(2) {
@@ -165,17 +176,23 @@ pub(crate) fn read_digital_link(out: &mut AiData, input: &str, start: usize, opt
                 // Non-AI parameters belong to the application, not to the identifier.
                 continue;
             }
-            let ai = Ai::new(name).ok_or_else(|| Error::new(ErrorKind::DigitalLink(P::UnknownAttribute)).at(pos).found(name))?;
+            let ai = Ai::new(name).ok_or_else(|| {
+                Error::new(ErrorKind::DigitalLink(P::UnknownAttribute)).at(pos).found(name)
+            })?;
             let spec = opts.dictionary.get(name);
             let Some(spec) = spec else {
                 if opts.permit_unknown_ais && opts.permit_unknown_dl_attributes {
                     if raw.is_empty() {
-                        return Err(Error::new(ErrorKind::DigitalLink(P::EmptyAttribute)).ai(ai).at(pos));
+                        return Err(Error::new(ErrorKind::DigitalLink(P::EmptyAttribute))
+                            .ai(ai)
+                            .at(pos));
                     }
                     push_unknown(out, ai, pos, pos + name.len() + 1, raw)?;
                     continue;
                 }
-                return Err(Error::new(ErrorKind::DigitalLink(P::UnknownAttribute)).at(pos).found(name));
+                return Err(Error::new(ErrorKind::DigitalLink(P::UnknownAttribute))
+                    .at(pos)
+                    .found(name));
             };
             // A qualifier of the key belongs in the path: with no qualifiers there, every
             // alternative's qualifiers are barred from the query; otherwise those of the
@@ -194,7 +211,9 @@ pub(crate) fn read_digital_link(out: &mut AiData, input: &str, start: usize, opt
     let elements = &out.elements()[first..];
     for (i, a) in elements.iter().enumerate() {
         if elements[..i].iter().any(|b| b.ai() == a.ai()) {
-            return Err(Error::new(ErrorKind::DigitalLink(P::DuplicateAi)).ai(a.ai()).at(a.position()));
+            return Err(Error::new(ErrorKind::DigitalLink(P::DuplicateAi))
+                .ai(a.ai())
+                .at(a.position()));
         }
     }
     out.check_values_from(input, first, opts)?;
@@ -219,7 +238,10 @@ fn check_host(host: &str) -> Result<(), usize> {
     let bytes = host.as_bytes();
     if bytes[0] == b'[' {
         let close = host.find(']').ok_or(host.len())?;
-        if let Some(bad) = bytes[1..close].iter().position(|b| !(b.is_ascii_hexdigit() || *b == b':' || *b == b'.')) {
+        if let Some(bad) = bytes[1..close]
+            .iter()
+            .position(|b| !(b.is_ascii_hexdigit() || *b == b':' || *b == b'.'))
+        {
             return Err(1 + bad);
         }
         return check_port(&host[close + 1..]).map_err(|o| close + 1 + o);
@@ -228,7 +250,10 @@ fn check_host(host: &str) -> Result<(), usize> {
     if name_end == 0 {
         return Err(0);
     }
-    if let Some(bad) = bytes[..name_end].iter().position(|b| !(b.is_ascii_alphanumeric() || *b == b'-' || *b == b'.')) {
+    if let Some(bad) = bytes[..name_end]
+        .iter()
+        .position(|b| !(b.is_ascii_alphanumeric() || *b == b'-' || *b == b'.'))
+    {
         return Err(bad);
     }
     check_port(&host[name_end..]).map_err(|o| name_end + o)
@@ -260,8 +285,12 @@ pub fn percent_decode(raw: &str, query: bool, out: &mut String) -> Result<(), us
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'%' if i + 2 < bytes.len() && hex(bytes[i + 1]).is_some() && hex(bytes[i + 2]).is_some() => {
-                let v = hex(bytes[i + 1]).expect("checked") * 16 + hex(bytes[i + 2]).expect("checked");
+            b'%' if i + 2 < bytes.len()
+                && hex(bytes[i + 1]).is_some()
+                && hex(bytes[i + 2]).is_some() =>
+            {
+                let v =
+                    hex(bytes[i + 1]).expect("checked") * 16 + hex(bytes[i + 2]).expect("checked");
                 if v == 0 {
                     return Err(i);
                 }
@@ -304,24 +333,43 @@ fn push_decoded(
 ) -> Result<(), Error> {
     let ai = ai_of(spec);
     let mut value = String::with_capacity(raw.len());
-    percent_decode(raw, query, &mut value)
-        .map_err(|offset| Error::new(ErrorKind::DigitalLink(P::BadEscape)).ai(ai).at(value_pos + offset))?;
+    percent_decode(raw, query, &mut value).map_err(|offset| {
+        Error::new(ErrorKind::DigitalLink(P::BadEscape)).ai(ai).at(value_pos + offset)
+    })?;
     if value.is_empty() {
         return Err(Error::new(ErrorKind::EmptyValue).ai(ai).at(value_pos));
     }
     if spec.ai == "01" && opts.permit_zero_suppressed_gtin && matches!(value.len(), 8 | 12 | 13) {
         value.insert_str(0, &"000000"[..14 - value.len()]);
     }
-    let encoding = if raw.len() == value.len() && raw == value { Encoding::Verbatim } else { Encoding::Percent { query } };
+    let encoding = if raw.len() == value.len() && raw == value {
+        Encoding::Verbatim
+    } else {
+        Encoding::Percent { query }
+    };
     out.push(ai, Some(spec), &value, value_pos..value_pos + raw.len(), ai_pos, encoding);
     Ok(())
 }
 
-fn push_unknown(out: &mut AiData, ai: Ai, ai_pos: usize, value_pos: usize, raw: &str) -> Result<(), Error> {
+fn push_unknown(
+    out: &mut AiData,
+    ai: Ai,
+    ai_pos: usize,
+    value_pos: usize,
+    raw: &str,
+) -> Result<(), Error> {
     let mut value = String::with_capacity(raw.len());
-    percent_decode(raw, true, &mut value)
-        .map_err(|offset| Error::new(ErrorKind::DigitalLink(P::BadEscape)).ai(ai).at(value_pos + offset))?;
-    out.push(ai, None, &value, value_pos..value_pos + raw.len(), ai_pos, Encoding::Percent { query: true });
+    percent_decode(raw, true, &mut value).map_err(|offset| {
+        Error::new(ErrorKind::DigitalLink(P::BadEscape)).ai(ai).at(value_pos + offset)
+    })?;
+    out.push(
+        ai,
+        None,
+        &value,
+        value_pos..value_pos + raw.len(),
+        ai_pos,
+        Encoding::Percent { query: true },
+    );
     Ok(())
 }
 
@@ -374,7 +422,12 @@ const UNRESERVED: [bool; 256] = {
 /// The first primary key in the data goes in the path with the qualifiers of its best matching
 /// sequence (most qualifiers present; the first sequence on a tie), in the standard's order;
 /// every other AI becomes a query attribute, predefined-length AIs first, repeats dropped.
-pub fn format_digital_link(data: &AiData, stem: &str, opts: &Options, out: &mut String) -> Result<(), Error> {
+pub fn format_digital_link(
+    data: &AiData,
+    stem: &str,
+    opts: &Options,
+    out: &mut String,
+) -> Result<(), Error> {
     let elements = data.elements();
     let Some(key) = elements.iter().find(|e| e.spec().is_some_and(|s| s.dl_pkey.is_some())) else {
         return Err(Error::new(ErrorKind::NoDigitalLinkKey));
@@ -420,7 +473,9 @@ pub fn format_digital_link(data: &AiData, stem: &str, opts: &Options, out: &mut 
                 None => opts.permit_unknown_dl_attributes,
             };
             if !attribute {
-                return Err(Error::new(ErrorKind::NotDigitalLinkAttribute).ai(e.ai()).at(e.position()));
+                return Err(Error::new(ErrorKind::NotDigitalLinkAttribute)
+                    .ai(e.ai())
+                    .at(e.position()));
             }
             out.push(separator);
             separator = '&';

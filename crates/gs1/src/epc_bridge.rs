@@ -33,7 +33,9 @@ pub(crate) fn parse_epc_into(out: &mut AiData, input: &str, opts: &Options) -> R
 pub fn company_prefix_digits<'a>(ai: &str, value: &'a str) -> Option<&'a str> {
     match ai {
         "00" | "01" | "8006" | "8003" => value.get(1..),
-        "414" | "417" | "253" | "255" | "401" | "402" | "8004" | "8010" | "8017" | "8018" => Some(value),
+        "414" | "417" | "253" | "255" | "401" | "402" | "8004" | "8010" | "8017" | "8018" => {
+            Some(value)
+        }
         _ => None,
     }
 }

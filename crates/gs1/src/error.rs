@@ -45,6 +45,8 @@ pub enum ErrorKind {
     ValueTooShort,
     /// The value is longer than its format allows.
     ValueTooLong,
+    /// A character outside ASCII, which no GS1 character set has.
+    NonAscii,
     /// A `^` appears in a bracketed value, where it would be mistaken for FNC1.
     CaretInValue,
     /// A syntax test (linter) failed on part of the value.
@@ -107,6 +109,7 @@ impl ErrorKind {
             ErrorKind::EmptyValue => "empty_value",
             ErrorKind::ValueTooShort => "value_too_short",
             ErrorKind::ValueTooLong => "value_too_long",
+            ErrorKind::NonAscii => "non_ascii",
             ErrorKind::CaretInValue => "caret_in_value",
             ErrorKind::Lint(code) => code.name(),
             ErrorKind::RepeatedAiDiffers => "repeated_ai_differs",
@@ -133,28 +136,39 @@ impl ErrorKind {
             ErrorKind::EmptyValue => "the value is empty",
             ErrorKind::ValueTooShort => "the value is too short",
             ErrorKind::ValueTooLong => "the value is too long",
+            ErrorKind::NonAscii => "character is not in any GS1 character set",
             ErrorKind::CaretInValue => "'^' is not allowed in a value",
             ErrorKind::Lint(code) => code.message(),
             ErrorKind::RepeatedAiDiffers => "the AI is repeated with a different value",
             ErrorKind::MutuallyExclusive => "the AI must not appear together with",
             ErrorKind::MissingRequisite => "the AI requires",
-            ErrorKind::DigSigNeedsSerialisedKey => "a digital signature (8030) needs a serialised key",
+            ErrorKind::DigSigNeedsSerialisedKey => {
+                "a digital signature (8030) needs a serialised key"
+            }
             ErrorKind::DigitalLink(problem) => match problem {
                 DigitalLinkProblem::Scheme => "digital link: the scheme must be http or https",
                 DigitalLinkProblem::Host => "digital link: the host is missing or malformed",
                 DigitalLinkProblem::NoPrimaryKey => "digital link: the path holds no primary key",
                 DigitalLinkProblem::EmptySegment => "digital link: empty path segment",
-                DigitalLinkProblem::BadCharacter => "digital link: character must be percent-encoded",
+                DigitalLinkProblem::BadCharacter => {
+                    "digital link: character must be percent-encoded"
+                }
                 DigitalLinkProblem::BadEscape => "digital link: invalid percent escape",
                 DigitalLinkProblem::QualifierOrder => {
                     "digital link: key qualifiers are not valid for the key or out of order"
                 }
-                DigitalLinkProblem::EmptyAttribute => "digital link: the query attribute has no value",
-                DigitalLinkProblem::UnknownAttribute => "digital link: numeric query parameter is not a known AI",
+                DigitalLinkProblem::EmptyAttribute => {
+                    "digital link: the query attribute has no value"
+                }
+                DigitalLinkProblem::UnknownAttribute => {
+                    "digital link: numeric query parameter is not a known AI"
+                }
                 DigitalLinkProblem::DuplicateAi => "digital link: the AI appears twice",
             },
             ErrorKind::Epc => "epc uri",
-            ErrorKind::NotDigitalLinkAttribute => "the AI is not permitted as a digital link attribute",
+            ErrorKind::NotDigitalLinkAttribute => {
+                "the AI is not permitted as a digital link attribute"
+            }
             ErrorKind::NoDigitalLinkKey => "no digital link primary key in the data",
         }
     }

@@ -22,7 +22,10 @@ pub mod scan;
 pub mod serial;
 
 pub use ai::Ai;
-pub use ai_data::{AiData, Element, Options, parse_bracketed, parse_bracketed_into, parse_unbracketed, parse_unbracketed_into};
+pub use ai_data::{
+    AiData, Element, Options, parse_bracketed, parse_bracketed_into, parse_unbracketed,
+    parse_unbracketed_into,
+};
 pub use canonical::canonical_digital_link;
 pub use code::{Form, parse, parse_into};
 pub use epc_bridge::company_prefix_digits;

@@ -79,8 +79,15 @@ impl Ndc {
                     [5, 4, 2] if a.starts_with('0') => (NdcLayout::L4_4_2, &a[1..], *b, *c),
                     [5, 4, 2] if b.starts_with('0') => (NdcLayout::L5_3_2, *a, &b[1..], *c),
                     [5, 4, 2] if c.starts_with('0') => (NdcLayout::L5_4_1, *a, *b, &c[1..]),
-                    [5, 4, 2] => return Err(err("ndc: a 5-4-2 NDC must have a padding zero in one part")),
-                    _ => return Err(err(format!("ndc: parts of {}-{}-{} digits are not an NDC layout", lens[0], lens[1], lens[2]))),
+                    [5, 4, 2] => {
+                        return Err(err("ndc: a 5-4-2 NDC must have a padding zero in one part"));
+                    }
+                    _ => {
+                        return Err(err(format!(
+                            "ndc: parts of {}-{}-{} digits are not an NDC layout",
+                            lens[0], lens[1], lens[2]
+                        )));
+                    }
                 };
                 let joined = format!("{a}{b}{c}");
                 digits.copy_from_slice(joined.as_bytes());
@@ -134,7 +141,7 @@ impl Ndc {
     /// The NDC inside a US pharmaceutical GTIN (12, 13 or 14 digits; `03` after the indicator).
     /// The hyphen layout cannot be recovered from a GTIN: take it from master data.
     pub fn from_gtin(gtin: &str) -> Result<Ndc, NdcError> {
-        if !gtin.bytes().all(|b| b.is_ascii_digit()) || !matches!(gtin.len(), 12 | 13 | 14) {
+        if !gtin.bytes().all(|b| b.is_ascii_digit()) || !(12..=14).contains(&gtin.len()) {
             return Err(err("ndc: a GTIN is 12 to 14 digits"));
         }
         let gtin14 = format!("{gtin:0>14}");
@@ -178,11 +185,26 @@ mod tests {
 
     #[test]
     fn layouts() {
-        check("0777-3105-02", expect!["0777-3105-02 Some(L4_4_2) gtin=00307773105025 11=00777-3105-02"]);
-        check("50242-040-62", expect!["50242-040-62 Some(L5_3_2) gtin=00350242040624 11=50242-0040-62"]);
-        check("60505-2508-1", expect!["60505-2508-1 Some(L5_4_1) gtin=00360505250813 11=60505-2508-01"]);
-        check("00777-3105-02", expect!["0777-3105-02 Some(L4_4_2) gtin=00307773105025 11=00777-3105-02"]);
-        check("50242-0040-62", expect!["50242-040-62 Some(L5_3_2) gtin=00350242040624 11=50242-0040-62"]);
+        check(
+            "0777-3105-02",
+            expect!["0777-3105-02 Some(L4_4_2) gtin=00307773105025 11=00777-3105-02"],
+        );
+        check(
+            "50242-040-62",
+            expect!["50242-040-62 Some(L5_3_2) gtin=00350242040624 11=50242-0040-62"],
+        );
+        check(
+            "60505-2508-1",
+            expect!["60505-2508-1 Some(L5_4_1) gtin=00360505250813 11=60505-2508-01"],
+        );
+        check(
+            "00777-3105-02",
+            expect!["0777-3105-02 Some(L4_4_2) gtin=00307773105025 11=00777-3105-02"],
+        );
+        check(
+            "50242-0040-62",
+            expect!["50242-040-62 Some(L5_3_2) gtin=00350242040624 11=50242-0040-62"],
+        );
         check("0777310502", expect!["0777310502 None gtin=00307773105025 11="]);
         check("007773105002", expect!["ndc: expected 10 digits, or three hyphen-separated parts"]);
         check("0777-31A5-02", expect![[r#"ndc: 'A' is not a digit or hyphen"#]]);

@@ -55,7 +55,11 @@ impl Symbology {
 
 /// Reads scan data into `out`; the message may be GS1 element strings, a Digital Link URI in a
 /// plain-data symbol, or an EAN/UPC with an optional composite component.
-pub fn parse_scan_data_into(out: &mut AiData, input: &str, opts: &Options) -> Result<(Symbology, ScanContent), Error> {
+pub fn parse_scan_data_into(
+    out: &mut AiData,
+    input: &str,
+    opts: &Options,
+) -> Result<(Symbology, ScanContent), Error> {
     out.clear();
     let bytes = input.as_bytes();
     if bytes.is_empty() {
@@ -64,7 +68,7 @@ pub fn parse_scan_data_into(out: &mut AiData, input: &str, opts: &Options) -> Re
     if bytes.len() < 3 || bytes[0] != b']' {
         return Err(Error::new(ErrorKind::UnknownSymbology).at(0));
     }
-    let id = &input[..3];
+    let id = String::from_utf8_lossy(&bytes[..3]);
     let (symbology, gs1) = match &bytes[1..3] {
         b"d2" => (Symbology::DataMatrix, true),
         b"d1" => (Symbology::DataMatrix, false),
@@ -76,7 +80,7 @@ pub fn parse_scan_data_into(out: &mut AiData, input: &str, opts: &Options) -> Re
         b"e0" => (Symbology::DataBar, true),
         b"E0" => (Symbology::Ean13, true),
         b"E4" => (Symbology::Ean8, true),
-        _ => return Err(Error::new(ErrorKind::UnknownSymbology).at(0).found(id)),
+        _ => return Err(Error::new(ErrorKind::UnknownSymbology).at(0).found(id.into_owned())),
     };
     let payload = 3..input.len();
     if payload.is_empty() {
@@ -88,7 +92,11 @@ pub fn parse_scan_data_into(out: &mut AiData, input: &str, opts: &Options) -> Re
             let end = input.find('|').unwrap_or(input.len());
             let gtin = &input[3..end];
             if gtin.len() != digits {
-                let kind = if gtin.len() < digits { ErrorKind::ValueTooShort } else { ErrorKind::ValueTooLong };
+                let kind = if gtin.len() < digits {
+                    ErrorKind::ValueTooShort
+                } else {
+                    ErrorKind::ValueTooLong
+                };
                 return Err(Error::new(kind).at(3));
             }
             if let Err(e) = lint::lint(Linter::Csum, gtin.as_bytes()) {
@@ -190,7 +198,12 @@ pub fn process_scan_data(input: &str, opts: &Options) -> Result<(&'static str, S
 /// Generates scan data from a message in the GS1 Syntax Engine's notation (`^` for FNC1, `|`
 /// before a composite component) for the symbology the engine calls `symbology`. With
 /// `add_check_digit`, a linear barcode's data omits its check digit and it is computed.
-pub fn generate_scan_data(symbology: &str, data: &str, add_check_digit: bool, opts: &Options) -> Result<String, Error> {
+pub fn generate_scan_data(
+    symbology: &str,
+    data: &str,
+    add_check_digit: bool,
+    opts: &Options,
+) -> Result<String, Error> {
     let (primary, composite) = match data.split_once('|') {
         Some((p, c)) => (p, Some(c)),
         None => (data, None),
@@ -226,13 +239,21 @@ pub fn generate_scan_data(symbology: &str, data: &str, add_check_digit: bool, op
             }
         }
         "DataBarExpanded" | "GS1_128_CCA" | "GS1_128_CCC" => {
-            let Some(rest) = primary.strip_prefix('^') else { return Err(Error::new(ErrorKind::NotGs1Data)) };
+            let Some(rest) = primary.strip_prefix('^') else {
+                return Err(Error::new(ErrorKind::NotGs1Data));
+            };
             check_gs1(primary)?;
-            let id = if symbology == "DataBarExpanded" || composite.is_some() { "]e0" } else { "]C1" };
+            let id =
+                if symbology == "DataBarExpanded" || composite.is_some() { "]e0" } else { "]C1" };
             let mut out = format!("{id}{}", rest.replace('^', "\u{1d}"));
             if composite.is_some() {
-                let last = crate::ai_data::parse_unbracketed(primary.trim_end_matches('^'), &Options { validate_requisites: false, ..*opts })?;
-                if last.elements().last().is_some_and(|e| e.needs_fnc1()) && !out.ends_with('\u{1d}') {
+                let last = crate::ai_data::parse_unbracketed(
+                    primary.trim_end_matches('^'),
+                    &Options { validate_requisites: false, ..*opts },
+                )?;
+                if last.elements().last().is_some_and(|e| e.needs_fnc1())
+                    && !out.ends_with('\u{1d}')
+                {
                     out.push('\u{1d}');
                 }
             }
@@ -284,7 +305,8 @@ fn linear_gtin(primary: &str, digits: usize, add_check_digit: bool) -> Result<St
         if primary.len() + 1 != digits || !primary.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::new(ErrorKind::ValueTooShort).at(0));
         }
-        let check = lint::gs1_check_digit(primary.as_bytes()).ok_or_else(|| Error::new(ErrorKind::ValueTooShort))?;
+        let check = lint::gs1_check_digit(primary.as_bytes())
+            .ok_or_else(|| Error::new(ErrorKind::ValueTooShort))?;
         format!("{primary}{}", char::from(b'0' + check))
     } else {
         if primary.len() != digits {
@@ -292,7 +314,9 @@ fn linear_gtin(primary: &str, digits: usize, add_check_digit: bool) -> Result<St
         }
         primary.to_owned()
     };
-    if let Err(e) = lint::lint(Linter::Csetnumeric, gtin.as_bytes()).and_then(|()| lint::lint(Linter::Csum, gtin.as_bytes())) {
+    if let Err(e) = lint::lint(Linter::Csetnumeric, gtin.as_bytes())
+        .and_then(|()| lint::lint(Linter::Csum, gtin.as_bytes()))
+    {
         return Err(Error::new(ErrorKind::Lint(e.code)).at(e.start));
     }
     Ok(gtin)

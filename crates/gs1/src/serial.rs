@@ -25,7 +25,8 @@ pub enum SerialAlphabet {
     Cset82,
 }
 
-const CSET82: &[u8] = b"!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+const CSET82: &[u8] =
+    b"!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
 const ALNUM: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 impl SerialAlphabet {
@@ -61,7 +62,9 @@ pub enum SerialError {
 impl fmt::Display for SerialError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SerialError::Length(len) => write!(f, "serial length {len} is not between 1 and {SERIAL_LEN_MAX}"),
+            SerialError::Length(len) => {
+                write!(f, "serial length {len} is not between 1 and {SERIAL_LEN_MAX}")
+            }
             SerialError::GuessProbability { probability, max } => write!(
                 f,
                 "issuing that many serials makes a guess succeed with probability {probability:.2e}, above the allowed {max:.0e}: use a longer serial or a larger alphabet"
@@ -87,7 +90,12 @@ impl SerialPool {
         if !(1..=SERIAL_LEN_MAX).contains(&len) {
             return Err(SerialError::Length(len));
         }
-        Ok(SerialPool { alphabet, len, issued: HashSet::new(), guess_probability_max: EU_GUESS_PROBABILITY_MAX })
+        Ok(SerialPool {
+            alphabet,
+            len,
+            issued: HashSet::new(),
+            guess_probability_max: EU_GUESS_PROBABILITY_MAX,
+        })
     }
 
     /// Remembers serials issued before (from storage), so they are never issued again.
@@ -112,10 +120,17 @@ impl SerialPool {
 
     /// Draws `count` new serials, unique in the pool, uniformly at random; refuses when the
     /// guessing probability would pass the bound afterwards.
-    pub fn generate(&mut self, random: &mut dyn RandomSource, count: usize) -> Result<Vec<String>, SerialError> {
+    pub fn generate(
+        &mut self,
+        random: &mut dyn RandomSource,
+        count: usize,
+    ) -> Result<Vec<String>, SerialError> {
         let probability = (self.issued.len() + count) as f64 / self.space();
         if probability >= self.guess_probability_max {
-            return Err(SerialError::GuessProbability { probability, max: self.guess_probability_max });
+            return Err(SerialError::GuessProbability {
+                probability,
+                max: self.guess_probability_max,
+            });
         }
         let chars = self.alphabet.chars();
         // Rejection sampling keeps every character equally likely: bytes at or above the largest
@@ -164,7 +179,9 @@ mod tests {
     #[test]
     fn serials_are_unique_valid_and_of_the_alphabet() {
         let mut random = TestRandom(0x9e37_79b9_7f4a_7c15);
-        for alphabet in [SerialAlphabet::Numeric, SerialAlphabet::Alphanumeric, SerialAlphabet::Cset82] {
+        for alphabet in
+            [SerialAlphabet::Numeric, SerialAlphabet::Alphanumeric, SerialAlphabet::Cset82]
+        {
             let mut pool = SerialPool::new(alphabet, 12).expect("valid length");
             let serials = pool.generate(&mut random, 10_000).expect("within the bound");
             let distinct: HashSet<&String> = serials.iter().collect();
@@ -186,8 +203,14 @@ mod tests {
         assert!(pool.generate(&mut random, 99).is_ok());
         let err = pool.generate(&mut random, 1).expect_err("bound reached");
         assert!(err.to_string().contains("above the allowed 1e-4"), "{err}");
-        assert_eq!(SerialPool::new(SerialAlphabet::Numeric, 21).expect_err("too long"), SerialError::Length(21));
-        assert_eq!(SerialPool::new(SerialAlphabet::Numeric, 0).expect_err("empty"), SerialError::Length(0));
+        assert_eq!(
+            SerialPool::new(SerialAlphabet::Numeric, 21).expect_err("too long"),
+            SerialError::Length(21)
+        );
+        assert_eq!(
+            SerialPool::new(SerialAlphabet::Numeric, 0).expect_err("empty"),
+            SerialError::Length(0)
+        );
     }
 
     #[test]

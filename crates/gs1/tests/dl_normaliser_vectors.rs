@@ -9,7 +9,8 @@ fn every_normaliser_vector() {
         "{}/../../../shared/ref/epcis-event-hash-generator/extracted-vectors/dl_normaliser_vectors.json",
         env!("CARGO_MANIFEST_DIR")
     );
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("vector file")).expect("JSON");
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("vector file")).expect("JSON");
     let cases = doc["cases"].as_array().expect("cases");
     let mut failures = Vec::new();
     for case in cases {
@@ -17,9 +18,16 @@ fn every_normaliser_vector() {
         let got = case["input"].as_str().and_then(serialhub_gs1::canonical_digital_link);
         let want = case["expected"].as_str();
         if got.as_deref() != want {
-            failures.push(format!("{} {}: got {got:?}, want {want:?}", case["source"], case["input"]));
+            failures
+                .push(format!("{} {}: got {got:?}, want {want:?}", case["source"], case["input"]));
         }
     }
     assert_eq!(cases.len(), 54);
-    assert!(failures.is_empty(), "{} of {} failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }

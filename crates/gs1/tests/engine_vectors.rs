@@ -10,7 +10,10 @@ use serialhub_gs1::Options;
 use serialhub_gs1::dictionary::Dictionary;
 
 fn vectors(file: &str) -> Vec<Value> {
-    let path = format!("{}/../../../shared/ref/gs1-syntax-engine/extracted-vectors/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../../shared/ref/gs1-syntax-engine/extracted-vectors/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     let doc: Value = serde_json::from_str(&text).expect("vector file is JSON");
     doc["cases"].as_array().expect("cases array").clone()
@@ -39,14 +42,20 @@ fn options(case: &Value, dictionary: &'static Dictionary) -> Options {
     if let Some(v) = setting(case, "gs1_encoder_setPermitZeroSuppressedGTINinDLuris") {
         opts.permit_zero_suppressed_gtin = v;
     }
-    if let Some(v) = setting(case, "gs1_encoder_setValidationEnabled(gs1_encoder_vUNKNOWN_AI_NOT_DL_ATTR)") {
+    if let Some(v) =
+        setting(case, "gs1_encoder_setValidationEnabled(gs1_encoder_vUNKNOWN_AI_NOT_DL_ATTR)")
+    {
         opts.permit_unknown_dl_attributes = !v;
     }
     opts
 }
 
 /// Runs `run` on every case of `file` and fails with all mismatches at once.
-fn replay(file: &str, dictionary: &'static Dictionary, run: impl Fn(&Value, Options) -> Result<(), String>) -> usize {
+fn replay(
+    file: &str,
+    dictionary: &'static Dictionary,
+    run: impl Fn(&Value, Options) -> Result<(), String>,
+) -> usize {
     let cases = vectors(file);
     let mut failures = Vec::new();
     for case in &cases {
@@ -54,11 +63,21 @@ fn replay(file: &str, dictionary: &'static Dictionary, run: impl Fn(&Value, Opti
             failures.push(format!("{} {}: {why}", case["source"].as_str().unwrap_or("?"), case));
         }
     }
-    assert!(failures.is_empty(), "{file}: {} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{file}: {} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
     cases.len()
 }
 
-fn expect_outcome(should_succeed: bool, got: Result<String, String>, want: Option<&str>) -> Result<(), String> {
+fn expect_outcome(
+    should_succeed: bool,
+    got: Result<String, String>,
+    want: Option<&str>,
+) -> Result<(), String> {
     match (should_succeed, got) {
         (true, Ok(got)) => match want {
             Some(want) if want != got => Err(format!("got {got:?}, want {want:?}")),
@@ -79,10 +98,15 @@ fn ai_parse_bracketed() {
     // These cases check syntax only: the engine ran them without association checks.
     let n = replay("ai_parse_bracketed.json", engine(), |case, mut opts| {
         opts.validate_requisites = false;
-        let got = serialhub_gs1::parse_bracketed(str_of(case, "ai_bracketed").expect("input"), &opts)
-            .map(|d| d.to_unbracketed())
-            .map_err(|e| e.to_string());
-        expect_outcome(case["should_succeed"].as_bool().expect("bool"), got, str_of(case, "expected_ai_data"))
+        let got =
+            serialhub_gs1::parse_bracketed(str_of(case, "ai_bracketed").expect("input"), &opts)
+                .map(|d| d.to_unbracketed())
+                .map_err(|e| e.to_string());
+        expect_outcome(
+            case["should_succeed"].as_bool().expect("bool"),
+            got,
+            str_of(case, "expected_ai_data"),
+        )
     });
     assert_eq!(n, 27);
 }
@@ -93,7 +117,9 @@ fn ai_process_data() {
     let n = replay("ai_process_data.json", engine(), |case, mut opts| {
         opts.validate_requisites = false;
         let input = str_of(case, "ai_data").expect("input");
-        let got = serialhub_gs1::parse_unbracketed(input, &opts).map(|d| d.to_unbracketed()).map_err(|e| e.to_string());
+        let got = serialhub_gs1::parse_unbracketed(input, &opts)
+            .map(|d| d.to_unbracketed())
+            .map_err(|e| e.to_string());
         expect_outcome(case["should_succeed"].as_bool().expect("bool"), got, None)
     });
     assert_eq!(n, 79);
@@ -102,9 +128,10 @@ fn ai_process_data() {
 #[test]
 fn ai_validate_relations() {
     let n = replay("ai_validate_relations.json", engine(), |case, opts| {
-        let got = serialhub_gs1::parse_bracketed(str_of(case, "ai_bracketed").expect("input"), &opts)
-            .map(|d| d.to_bracketed())
-            .map_err(|e| e.to_string());
+        let got =
+            serialhub_gs1::parse_bracketed(str_of(case, "ai_bracketed").expect("input"), &opts)
+                .map(|d| d.to_bracketed())
+                .map_err(|e| e.to_string());
         expect_outcome(case["should_succeed"].as_bool().expect("bool"), got, None)
     });
     assert_eq!(n, 77);
@@ -113,15 +140,19 @@ fn ai_validate_relations() {
 #[test]
 fn ai_exists() {
     let n = replay("ai_exists.json", engine(), |case, opts| {
-        let data = serialhub_gs1::parse_bracketed(str_of(case, "ai_bracketed").expect("input"), &opts)
-            .map_err(|e| format!("setup: {e}"))?;
-        let found = data.find(str_of(case, "needle_ai").expect("needle"), str_of(case, "ignore_ai"));
+        let data =
+            serialhub_gs1::parse_bracketed(str_of(case, "ai_bracketed").expect("input"), &opts)
+                .map_err(|e| format!("setup: {e}"))?;
+        let found =
+            data.find(str_of(case, "needle_ai").expect("needle"), str_of(case, "ignore_ai"));
         let should = case["should_succeed"].as_bool().expect("bool");
         match (should, found, str_of(case, "expected_found_ai")) {
             (true, Some(e), Some(want)) if e.ai_str() == want => Ok(()),
             (true, Some(_), None) => Ok(()),
             (false, None, _) => Ok(()),
-            (_, found, want) => Err(format!("found {:?}, want {want:?}", found.map(|e| e.ai_str().to_owned()))),
+            (_, found, want) => {
+                Err(format!("found {:?}, want {want:?}", found.map(|e| e.ai_str().to_owned())))
+            }
         }
     });
     assert_eq!(n, 36);
@@ -146,10 +177,17 @@ fn ai_error_markup() {
 #[test]
 fn dl_parse() {
     let n = replay("dl_parse.json", engine(), |case, opts| {
-        let got = serialhub_gs1::digital_link::parse_digital_link(str_of(case, "dl_uri").expect("input"), &opts)
-            .map(|d| d.to_unbracketed())
-            .map_err(|e| e.to_string());
-        expect_outcome(case["should_succeed"].as_bool().expect("bool"), got, str_of(case, "expected_ai_data"))
+        let got = serialhub_gs1::digital_link::parse_digital_link(
+            str_of(case, "dl_uri").expect("input"),
+            &opts,
+        )
+        .map(|d| d.to_unbracketed())
+        .map_err(|e| e.to_string());
+        expect_outcome(
+            case["should_succeed"].as_bool().expect("bool"),
+            got,
+            str_of(case, "expected_ai_data"),
+        )
     });
     assert_eq!(n, 118);
 }
@@ -157,14 +195,20 @@ fn dl_parse() {
 #[test]
 fn dl_generate() {
     let n = replay("dl_generate.json", engine(), |case, opts| {
-        let data = serialhub_gs1::parse_bracketed(str_of(case, "ai_bracketed").expect("input"), &opts);
+        let data =
+            serialhub_gs1::parse_bracketed(str_of(case, "ai_bracketed").expect("input"), &opts);
         let stem = str_of(case, "stem").unwrap_or(serialhub_gs1::digital_link::DEFAULT_STEM);
         let got = data.map_err(|e| e.to_string()).and_then(|d| {
             let mut out = String::new();
-            serialhub_gs1::digital_link::format_digital_link(&d, stem, &opts, &mut out).map_err(|e| e.to_string())?;
+            serialhub_gs1::digital_link::format_digital_link(&d, stem, &opts, &mut out)
+                .map_err(|e| e.to_string())?;
             Ok(out)
         });
-        expect_outcome(case["should_succeed"].as_bool().expect("bool"), got, str_of(case, "expected_dl_uri"))
+        expect_outcome(
+            case["should_succeed"].as_bool().expect("bool"),
+            got,
+            str_of(case, "expected_dl_uri"),
+        )
     });
     assert_eq!(n, 22);
 }
@@ -173,7 +217,8 @@ fn dl_generate() {
 fn uri_escape_and_unescape() {
     let n = replay("uri_escape.json", engine(), |case, _| {
         let input = str_of(case, "input").expect("input");
-        for (query, key) in [(false, "expected_path_component"), (true, "expected_query_component")] {
+        for (query, key) in [(false, "expected_path_component"), (true, "expected_query_component")]
+        {
             let mut out = String::new();
             serialhub_gs1::digital_link::percent_encode(input, query, &mut out);
             let want = str_of(case, key).expect("expected");
@@ -186,9 +231,11 @@ fn uri_escape_and_unescape() {
     assert_eq!(n, 10);
     let n = replay("uri_unescape.json", engine(), |case, _| {
         let input = str_of(case, "input").expect("input");
-        for (query, key) in [(false, "expected_path_component"), (true, "expected_query_component")] {
+        for (query, key) in [(false, "expected_path_component"), (true, "expected_query_component")]
+        {
             let mut out = String::new();
-            serialhub_gs1::digital_link::percent_decode(input, query, &mut out).map_err(|at| format!("refused at {at}"))?;
+            serialhub_gs1::digital_link::percent_decode(input, query, &mut out)
+                .map_err(|at| format!("refused at {at}"))?;
             let want = str_of(case, key).expect("expected");
             if out != want {
                 return Err(format!("{key}: got {out:?}, want {want:?}"));
@@ -240,7 +287,8 @@ fn relations_against_current_dictionary() {
     for case in &cases {
         let input = str_of(case, "ai_bracketed").expect("input");
         let old = serialhub_gs1::parse_bracketed(input, &options(case, engine())).is_ok();
-        let new = serialhub_gs1::parse_bracketed(input, &options(case, Dictionary::current())).is_ok();
+        let new =
+            serialhub_gs1::parse_bracketed(input, &options(case, Dictionary::current())).is_ok();
         if old != new {
             differing.push(input.to_owned());
         }
@@ -256,8 +304,10 @@ fn every_data_string_round_trips() {
         let input = str_of(&case, "ai_data").expect("input");
         let opts = Options { validate_requisites: false, ..options(&case, engine()) };
         let Ok(data) = serialhub_gs1::parse_unbracketed(input, &opts) else { continue };
-        let again = serialhub_gs1::parse_unbracketed(&data.to_unbracketed(), &opts).expect("own output parses");
-        let bracketed = serialhub_gs1::parse_bracketed(&data.to_bracketed(), &opts).expect("own HRI parses");
+        let again = serialhub_gs1::parse_unbracketed(&data.to_unbracketed(), &opts)
+            .expect("own output parses");
+        let bracketed =
+            serialhub_gs1::parse_bracketed(&data.to_bracketed(), &opts).expect("own HRI parses");
         assert_eq!(again.to_bracketed(), data.to_bracketed());
         assert_eq!(bracketed.to_unbracketed(), data.to_unbracketed());
         checked += 1;

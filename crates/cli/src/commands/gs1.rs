@@ -38,7 +38,8 @@ pub(crate) fn run(command: Gs1Command) -> anyhow::Result<ExitCode> {
                 Some(path) => {
                     let text = std::fs::read_to_string(&path)
                         .with_context(|| format!("could not read {}", path.display()))?;
-                    GcpLengthTable::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+                    GcpLengthTable::parse(&text)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
                 }
                 None => GcpLengthTable::new(),
             };
@@ -52,7 +53,11 @@ pub(crate) fn run(command: Gs1Command) -> anyhow::Result<ExitCode> {
                 let mut line = Vec::with_capacity(256);
                 loop {
                     line.clear();
-                    if input.read_until(b'\n', &mut line).context("could not read standard input")? == 0 {
+                    if input
+                        .read_until(b'\n', &mut line)
+                        .context("could not read standard input")?
+                        == 0
+                    {
                         break;
                     }
                     let code = strip_line_end(&line);
@@ -88,7 +93,14 @@ struct LineParser {
 
 impl LineParser {
     fn new(stem: String, gcp: GcpLengthTable) -> LineParser {
-        LineParser { opts: Options::default(), stem, gcp, data: AiData::default(), scratch: String::new(), out: Vec::new() }
+        LineParser {
+            opts: Options::default(),
+            stem,
+            gcp,
+            data: AiData::default(),
+            scratch: String::new(),
+            out: Vec::new(),
+        }
     }
 
     /// Renders the JSON line for `code` into `self.out`; returns whether it parsed.
@@ -100,7 +112,9 @@ impl LineParser {
                 let lossy = String::from_utf8_lossy(code);
                 self.out.extend_from_slice(b"{\"input\":");
                 json::write_str(&mut self.out, &lossy);
-                self.out.extend_from_slice(b",\"ok\":false,\"error\":\"the input is not valid UTF-8\",\"position\":");
+                self.out.extend_from_slice(
+                    b",\"ok\":false,\"error\":\"the input is not valid UTF-8\",\"position\":",
+                );
                 self.out.extend_from_slice(e.valid_up_to().to_string().as_bytes());
                 self.out.extend_from_slice(b"}\n");
                 false
@@ -143,7 +157,12 @@ impl LineParser {
         json::write_str(out, &self.scratch);
         out.extend_from_slice(b",\"digital_link\":");
         self.scratch.clear();
-        match serialhub_gs1::digital_link::format_digital_link(&self.data, &self.stem, &self.opts, &mut self.scratch) {
+        match serialhub_gs1::digital_link::format_digital_link(
+            &self.data,
+            &self.stem,
+            &self.opts,
+            &mut self.scratch,
+        ) {
             Ok(()) => json::write_str(out, &self.scratch),
             Err(_) => out.extend_from_slice(b"null"),
         }
@@ -151,12 +170,14 @@ impl LineParser {
         let gcp_len = match form {
             Form::EpcUri { gcp_len } => Some(gcp_len),
             _ => self.data.elements().iter().find_map(|key| {
-                let digits = serialhub_gs1::company_prefix_digits(key.ai_str(), self.data.value(key))?;
+                let digits =
+                    serialhub_gs1::company_prefix_digits(key.ai_str(), self.data.value(key))?;
                 self.gcp.gcp_len(digits)
             }),
         };
         let epc = gcp_len.and_then(|len| {
-            let pairs: Vec<(&str, &str)> = self.data.elements().iter().map(|e| (e.ai_str(), self.data.value(e))).collect();
+            let pairs: Vec<(&str, &str)> =
+                self.data.elements().iter().map(|e| (e.ai_str(), self.data.value(e))).collect();
             serialhub_gs1::epc::format_epc_uri(&pairs, len).ok().flatten()
         });
         match epc {

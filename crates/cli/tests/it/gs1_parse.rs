@@ -54,7 +54,13 @@ fn gcp_length_table_gives_epc_uris() {
     let table = dir.join("gcp.txt");
     std::fs::write(&table, "# prefix,length\n950600,7\n").expect("write table");
     let out = serialhub(
-        &["gs1", "parse", "--gcp-lengths", table.to_str().expect("utf-8 path"), "(01)09506000134352(21)X/1"],
+        &[
+            "gs1",
+            "parse",
+            "--gcp-lengths",
+            table.to_str().expect("utf-8 path"),
+            "(01)09506000134352(21)X/1",
+        ],
         b"",
     );
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));

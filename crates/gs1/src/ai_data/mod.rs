@@ -199,6 +199,12 @@ impl AiData {
         let end = data.end;
         let mut pos = data.start;
         let first = self.elements.len();
+        // Every GS1 character set is ASCII; refusing anything else up front also keeps every
+        // slice below on a character boundary.
+        if let Some(at) = bytes[pos..end].iter().position(|b| !b.is_ascii()) {
+            let ch = input[pos + at..].chars().next().map(String::from).unwrap_or_default();
+            return Err(Error::new(ErrorKind::NonAscii).at(pos + at).found(ch));
+        }
         while pos < end {
             if bytes[pos] == separator {
                 // A separator after a predefined-length AI, or at the end, is superfluous but harmless.
@@ -215,14 +221,18 @@ impl AiData {
                 None => {
                     let digits = rest.iter().take(4).take_while(|b| b.is_ascii_digit()).count();
                     let shown = &input[pos..pos + digits.max(2).min(rest.len())];
-                    let kind = if digits < 2 { ErrorKind::MalformedAi } else { ErrorKind::UnknownAi };
+                    let kind =
+                        if digits < 2 { ErrorKind::MalformedAi } else { ErrorKind::UnknownAi };
                     return Err(Error::new(kind).at(pos).found(shown));
                 }
             };
             let ai = Ai::new(&input[pos..pos + ai_len]).expect("dictionary AIs are digits");
             let value_start = pos + ai_len;
             let spec_ref = spec.expect("known here");
-            let next_sep = bytes[value_start..end].iter().position(|&b| b == separator).map_or(end, |i| value_start + i);
+            let next_sep = bytes[value_start..end]
+                .iter()
+                .position(|&b| b == separator)
+                .map_or(end, |i| value_start + i);
             let value_end = if spec_ref.predefined_length {
                 let want = value_start + spec_ref.max_len();
                 if want > next_sep {
@@ -231,14 +241,23 @@ impl AiData {
                 want
             } else {
                 if next_sep - value_start > spec_ref.max_len() {
-                    return Err(Error::new(ErrorKind::ValueTooLong).ai(ai).at(value_start + spec_ref.max_len()));
+                    return Err(Error::new(ErrorKind::ValueTooLong)
+                        .ai(ai)
+                        .at(value_start + spec_ref.max_len()));
                 }
                 next_sep
             };
             if value_end == value_start {
                 return Err(Error::new(ErrorKind::EmptyValue).ai(ai).at(value_start));
             }
-            self.push(ai, spec, &input[value_start..value_end], value_start..value_end, pos, Encoding::Verbatim);
+            self.push(
+                ai,
+                spec,
+                &input[value_start..value_end],
+                value_start..value_end,
+                pos,
+                Encoding::Verbatim,
+            );
             pos = value_end;
         }
         if self.elements.len() == first {
@@ -248,7 +267,12 @@ impl AiData {
     }
 
     /// Reads bracketed text such as `(01)09506000134352(21)X1`, where `\(` is a literal `(`.
-    pub(crate) fn read_bracketed(&mut self, input: &str, data: Range<usize>, opts: &Options) -> Result<(), Error> {
+    pub(crate) fn read_bracketed(
+        &mut self,
+        input: &str,
+        data: Range<usize>,
+        opts: &Options,
+    ) -> Result<(), Error> {
         let bytes = input.as_bytes();
         let end = data.end;
         let mut pos = data.start;
@@ -266,7 +290,8 @@ impl AiData {
                 .map(|i| pos + 1 + i)
                 .ok_or_else(|| Error::new(ErrorKind::UnterminatedAi).at(pos))?;
             let digits = &input[pos + 1..close];
-            let ai = Ai::new(digits).ok_or_else(|| Error::new(ErrorKind::MalformedAi).at(pos + 1).found(digits))?;
+            let ai = Ai::new(digits)
+                .ok_or_else(|| Error::new(ErrorKind::MalformedAi).at(pos + 1).found(digits))?;
             let spec = opts.dictionary.get(digits);
             if spec.is_none() && !opts.permit_unknown_ais {
                 return Err(Error::new(ErrorKind::UnknownAi).ai(ai).at(pos + 1));
@@ -290,9 +315,16 @@ impl AiData {
             }
             let raw = &input[value_start..value_end];
             if escaped {
-                self.push_with(ai, spec, value_start..value_end, pos, Encoding::BracketEscaped, |out| {
-                    out.push_str(&raw.replace("\\(", "("));
-                });
+                self.push_with(
+                    ai,
+                    spec,
+                    value_start..value_end,
+                    pos,
+                    Encoding::BracketEscaped,
+                    |out| {
+                        out.push_str(&raw.replace("\\(", "("));
+                    },
+                );
             } else {
                 self.push(ai, spec, raw, value_start..value_end, pos, Encoding::Verbatim);
             }
@@ -324,13 +356,20 @@ impl AiData {
 
     /// Checks every value from element `first` on against its format: component lengths,
     /// character sets and linters.
-    pub(crate) fn check_values_from(&self, input: &str, first: usize, opts: &Options) -> Result<(), Error> {
+    pub(crate) fn check_values_from(
+        &self,
+        input: &str,
+        first: usize,
+        opts: &Options,
+    ) -> Result<(), Error> {
         for element in &self.elements[first..] {
             let value = self.value(element).as_bytes();
             let Some(spec) = element.spec else {
                 // Unknown AIs that the options allow are checked as CSET 82, up to 90 characters.
                 if value.len() > 90 {
-                    return Err(Error::new(ErrorKind::ValueTooLong).ai(element.ai).at(self.input_position(input, element, 90)));
+                    return Err(Error::new(ErrorKind::ValueTooLong)
+                        .ai(element.ai)
+                        .at(self.input_position(input, element, 90)));
                 }
                 if let Err(e) = lint::lint(Linter::Cset82, value) {
                     return Err(self.lint_error(input, element, 0, value, e));
@@ -361,7 +400,9 @@ impl AiData {
                     Cset::Cset64 => Linter::Cset64,
                 };
                 for &linter in std::iter::once(&cset).chain(component.linters) {
-                    if !opts.verify_check_digits && matches!(linter, Linter::Csum | Linter::Csumalpha) {
+                    if !opts.verify_check_digits
+                        && matches!(linter, Linter::Csum | Linter::Csumalpha)
+                    {
                         continue;
                     }
                     if let Err(e) = lint::lint(linter, part) {
@@ -371,17 +412,31 @@ impl AiData {
                 offset += len;
             }
             if offset < value.len() {
-                return Err(Error::new(ErrorKind::ValueTooLong).ai(element.ai).at(self.input_position(input, element, offset)));
+                return Err(Error::new(ErrorKind::ValueTooLong)
+                    .ai(element.ai)
+                    .at(self.input_position(input, element, offset)));
             }
         }
         Ok(())
     }
 
-    fn lint_error(&self, input: &str, element: &Element, offset: usize, part: &[u8], e: lint::LintError) -> Error {
-        let found = String::from_utf8_lossy(&part[e.start.min(part.len())..(e.start + e.len).min(part.len())]).into_owned();
-        let mut error = Error::new(ErrorKind::Lint(e.code))
-            .ai(element.ai)
-            .at(self.input_position(input, element, offset + e.start));
+    fn lint_error(
+        &self,
+        input: &str,
+        element: &Element,
+        offset: usize,
+        part: &[u8],
+        e: lint::LintError,
+    ) -> Error {
+        let found = String::from_utf8_lossy(
+            &part[e.start.min(part.len())..(e.start + e.len).min(part.len())],
+        )
+        .into_owned();
+        let mut error = Error::new(ErrorKind::Lint(e.code)).ai(element.ai).at(self.input_position(
+            input,
+            element,
+            offset + e.start,
+        ));
         if !found.is_empty() {
             error = error.found(found);
         }
@@ -403,7 +458,10 @@ impl AiData {
             let Some(spec) = a.spec else { continue };
             for pattern in spec.ex {
                 if let Some(b) = elements.iter().find(|b| b.ai != a.ai && pattern.matches(b.ai)) {
-                    return Err(Error::new(ErrorKind::MutuallyExclusive).ai(a.ai).found(b.ai.as_str()).at(b.position()));
+                    return Err(Error::new(ErrorKind::MutuallyExclusive)
+                        .ai(a.ai)
+                        .found(b.ai.as_str())
+                        .at(b.position()));
                 }
             }
         }
@@ -411,13 +469,15 @@ impl AiData {
             for a in elements {
                 let Some(spec) = a.spec else { continue };
                 for rule in spec.req {
-                    let satisfied = rule
-                        .iter()
-                        .any(|group| group.iter().all(|pattern| elements.iter().any(|b| pattern.matches(b.ai))));
+                    let satisfied = rule.iter().any(|group| {
+                        group.iter().all(|pattern| elements.iter().any(|b| pattern.matches(b.ai)))
+                    });
                     if !satisfied {
                         let wanted: Vec<String> = rule
                             .iter()
-                            .map(|g| g.iter().map(AiPattern::to_string).collect::<Vec<_>>().join("+"))
+                            .map(|g| {
+                                g.iter().map(AiPattern::to_string).collect::<Vec<_>>().join("+")
+                            })
                             .collect();
                         return Err(Error::new(ErrorKind::MissingRequisite)
                             .ai(a.ai)
@@ -431,8 +491,12 @@ impl AiData {
             for key in elements {
                 let Some(spec) = key.spec else { continue };
                 // Keys whose serial is an optional trailing component: GDTI, GCN and GRAI.
-                if matches!(key.ai.as_str(), "253" | "255" | "8003") && self.value(key).len() <= spec.min_len() {
-                    return Err(Error::new(ErrorKind::DigSigNeedsSerialisedKey).ai(key.ai).at(digsig.position()));
+                if matches!(key.ai.as_str(), "253" | "255" | "8003")
+                    && self.value(key).len() <= spec.min_len()
+                {
+                    return Err(Error::new(ErrorKind::DigSigNeedsSerialisedKey)
+                        .ai(key.ai)
+                        .at(digsig.position()));
                 }
             }
         }
@@ -451,7 +515,9 @@ pub fn parse_unbracketed(input: &str, opts: &Options) -> Result<AiData, Error> {
 pub fn parse_unbracketed_into(out: &mut AiData, input: &str, opts: &Options) -> Result<(), Error> {
     out.clear();
     let Some(rest) = input.strip_prefix('^') else {
-        return Err(Error::new(if input.is_empty() { ErrorKind::Empty } else { ErrorKind::NoAi }).at(0));
+        return Err(
+            Error::new(if input.is_empty() { ErrorKind::Empty } else { ErrorKind::NoAi }).at(0)
+        );
     };
     let _ = rest;
     out.read_unbracketed(input, 1..input.len(), b'^', opts)?;

@@ -178,10 +178,12 @@ impl Dictionary {
     }
 }
 
-static CURRENT: Dictionary = Dictionary::build(generated::current::RELEASE, &generated::current::ENTRIES);
-static RELEASE_2026_01_27: Dictionary =
-    Dictionary::build(generated::release_2026_01_27::RELEASE, &generated::release_2026_01_27::ENTRIES);
-
+static CURRENT: Dictionary =
+    Dictionary::build(generated::current::RELEASE, &generated::current::ENTRIES);
+static RELEASE_2026_01_27: Dictionary = Dictionary::build(
+    generated::release_2026_01_27::RELEASE,
+    &generated::release_2026_01_27::ENTRIES,
+);
 
 #[cfg(test)]
 mod tests;
