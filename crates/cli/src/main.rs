@@ -2,6 +2,7 @@
 
 mod commands;
 mod json;
+mod stream;
 
 use std::process::ExitCode;
 

@@ -3,7 +3,7 @@
 //! `parse` streams: it reads one line at a time into reused buffers and writes through one
 //! buffered writer, so a ten-million-line input runs in constant memory.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -12,7 +12,7 @@ use clap::Subcommand;
 use serialhub_gs1::epc::GcpLengthTable;
 use serialhub_gs1::{AiData, Form, Options};
 
-use crate::json;
+use crate::{json, stream};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Gs1Command {
@@ -43,42 +43,59 @@ pub(crate) fn run(command: Gs1Command) -> anyhow::Result<ExitCode> {
                 }
                 None => GcpLengthTable::new(),
             };
-            let mut parser = LineParser::new(stem, gcp);
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-            let mut all_ok = true;
-            if codes.is_empty() {
-                let stdin = std::io::stdin();
-                let mut input = stdin.lock();
-                let mut line = Vec::with_capacity(256);
-                loop {
-                    line.clear();
-                    if input
-                        .read_until(b'\n', &mut line)
-                        .context("could not read standard input")?
-                        == 0
-                    {
-                        break;
-                    }
-                    let code = strip_line_end(&line);
-                    all_ok &= parser.parse_bytes(code);
-                    out.write_all(&parser.out).context("could not write standard output")?;
-                }
+            let make_parser = || LineParser::new(stem.clone(), gcp.clone());
+            let all_ok = if codes.is_empty() {
+                let mut input = std::io::BufReader::with_capacity(1 << 16, std::io::stdin());
+                let limits =
+                    stream::Limits { line_len_max: CODE_LEN_MAX, ..stream::Limits::default() };
+                stream::process_lines(
+                    &mut input,
+                    &mut out,
+                    limits,
+                    &make_parser,
+                    &|parser, line, out| match line {
+                        stream::Line::Text(code) => parser.parse_bytes(code, out),
+                        stream::Line::TooLong { head, len } => {
+                            too_long(head, len, out);
+                            false
+                        }
+                    },
+                )?
             } else {
+                let mut parser = make_parser();
+                let mut line = Vec::new();
+                let mut all_ok = true;
                 for code in &codes {
-                    all_ok &= parser.parse_bytes(code.as_bytes());
-                    out.write_all(&parser.out).context("could not write standard output")?;
+                    line.clear();
+                    if code.len() > CODE_LEN_MAX {
+                        too_long(&code.as_bytes()[..CODE_LEN_MAX], code.len(), &mut line);
+                        all_ok = false;
+                    } else {
+                        all_ok &= parser.parse_bytes(code.as_bytes(), &mut line);
+                    }
+                    out.write_all(&line).context("could not write standard output")?;
                 }
-            }
-            out.flush().context("could not write standard output")?;
+                out.flush().context("could not write standard output")?;
+                all_ok
+            };
             Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
     }
 }
 
-fn strip_line_end(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
+/// The longest code read whole: far above any GS1 symbol's capacity or any real Digital Link,
+/// low enough that a hostile input cannot make lines pile up in memory.
+const CODE_LEN_MAX: usize = 64 * 1024;
+
+fn too_long(head: &[u8], len: usize, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"input\":");
+    json::write_str(out, &String::from_utf8_lossy(&head[..head.len().min(64)]));
+    out.extend_from_slice(
+        format!(",\"ok\":false,\"error\":\"the input is {len} bytes long, more than the {CODE_LEN_MAX} allowed\",\"position\":{CODE_LEN_MAX}}}\n")
+            .as_bytes(),
+    );
 }
 
 /// Parses one code at a time into reused buffers and renders its JSON line into `out`.
@@ -88,7 +105,6 @@ struct LineParser {
     gcp: GcpLengthTable,
     data: AiData,
     scratch: String,
-    out: Vec<u8>,
 }
 
 impl LineParser {
@@ -99,31 +115,28 @@ impl LineParser {
             gcp,
             data: AiData::default(),
             scratch: String::new(),
-            out: Vec::new(),
         }
     }
 
-    /// Renders the JSON line for `code` into `self.out`; returns whether it parsed.
-    fn parse_bytes(&mut self, code: &[u8]) -> bool {
-        self.out.clear();
+    /// Appends the JSON line for `code` to `out`; returns whether it parsed.
+    fn parse_bytes(&mut self, code: &[u8], out: &mut Vec<u8>) -> bool {
         match std::str::from_utf8(code) {
-            Ok(text) => self.parse(text),
+            Ok(text) => self.parse(text, out),
             Err(e) => {
                 let lossy = String::from_utf8_lossy(code);
-                self.out.extend_from_slice(b"{\"input\":");
-                json::write_str(&mut self.out, &lossy);
-                self.out.extend_from_slice(
+                out.extend_from_slice(b"{\"input\":");
+                json::write_str(out, &lossy);
+                out.extend_from_slice(
                     b",\"ok\":false,\"error\":\"the input is not valid UTF-8\",\"position\":",
                 );
-                self.out.extend_from_slice(e.valid_up_to().to_string().as_bytes());
-                self.out.extend_from_slice(b"}\n");
+                out.extend_from_slice(e.valid_up_to().to_string().as_bytes());
+                out.extend_from_slice(b"}\n");
                 false
             }
         }
     }
 
-    fn parse(&mut self, code: &str) -> bool {
-        let out = &mut self.out;
+    fn parse(&mut self, code: &str, out: &mut Vec<u8>) -> bool {
         out.extend_from_slice(b"{\"input\":");
         json::write_str(out, code);
         let form = match serialhub_gs1::parse_into(&mut self.data, code, &self.opts) {

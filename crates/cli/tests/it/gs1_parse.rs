@@ -101,3 +101,20 @@ fn streams_large_inputs() {
     assert_eq!(text.lines().count(), 200_000);
     assert!(text.lines().last().expect("last line").contains("\"S199999\""));
 }
+
+#[test]
+fn oversized_lines_are_refused_without_holding_them() {
+    let mut input = vec![b'('; 200_000];
+    input.extend_from_slice(b"\n(01)09506000134352\n");
+    let out = serialhub(&["gs1", "parse"], &input);
+    assert_eq!(out.status.code(), Some(1));
+    let got = lines(&out.stdout);
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0]["ok"], json!(false));
+    assert_eq!(
+        got[0]["error"],
+        json!("the input is 200000 bytes long, more than the 65536 allowed")
+    );
+    assert_eq!(got[0]["input"].as_str().map(str::len), Some(64));
+    assert_eq!(got[1]["ok"], json!(true));
+}
