@@ -18,6 +18,7 @@ mod error;
 mod format;
 pub mod lint;
 pub mod ndc;
+pub mod nhrn;
 pub mod scan;
 pub mod serial;
 

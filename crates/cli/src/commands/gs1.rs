@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Subcommand;
 use serialhub_gs1::epc::GcpLengthTable;
+use serialhub_gs1::serial::{RandomSource, SerialAlphabet, SerialPool};
 use serialhub_gs1::{AiData, Form, Options};
 
 use crate::{json, stream};
@@ -29,10 +30,62 @@ pub(crate) enum Gs1Command {
         #[arg(long, value_name = "FILE")]
         gcp_lengths: Option<PathBuf>,
     },
+    /// Generate random serial numbers for one GTIN from the operating system's CSPRNG, unique
+    /// among themselves and the already issued ones, refusing counts that would make a serial
+    /// guessable with probability 1 in 10,000 or more (EU FMD).
+    Serials {
+        /// How many serials to print, one per line.
+        #[arg(long)]
+        count: usize,
+        /// Characters per serial, 1 to 20.
+        #[arg(long, default_value_t = 12)]
+        length: usize,
+        /// numeric, alphanumeric or cset82.
+        #[arg(long, default_value = "alphanumeric")]
+        alphabet: String,
+        /// Serials already issued for the GTIN, one per line, never to be issued again.
+        #[arg(long, value_name = "FILE")]
+        issued: Option<PathBuf>,
+    },
+}
+
+/// The operating system's CSPRNG.
+struct OsRandom;
+
+impl RandomSource for OsRandom {
+    fn fill_bytes(&mut self, buf: &mut [u8]) {
+        // Without the OS generator there is no safe way to make serials: stop rather than
+        // fall back to something predictable.
+        getrandom::fill(buf).expect("the operating system's random generator is available");
+    }
 }
 
 pub(crate) fn run(command: Gs1Command) -> anyhow::Result<ExitCode> {
     match command {
+        Gs1Command::Serials { count, length, alphabet, issued } => {
+            let alphabet = match alphabet.as_str() {
+                "numeric" => SerialAlphabet::Numeric,
+                "alphanumeric" => SerialAlphabet::Alphanumeric,
+                "cset82" => SerialAlphabet::Cset82,
+                other => {
+                    anyhow::bail!("unknown alphabet {other:?}: use numeric, alphanumeric or cset82")
+                }
+            };
+            let mut pool = SerialPool::new(alphabet, length)?;
+            if let Some(path) = issued {
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("could not read {}", path.display()))?;
+                pool.extend_issued(text.lines().map(str::trim).filter(|l| !l.is_empty()));
+            }
+            let serials = pool.generate(&mut OsRandom, count)?;
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            for serial in serials {
+                writeln!(out, "{serial}").context("could not write standard output")?;
+            }
+            out.flush().context("could not write standard output")?;
+            Ok(ExitCode::SUCCESS)
+        }
         Gs1Command::Parse { codes, stem, gcp_lengths } => {
             let gcp = match gcp_lengths {
                 Some(path) => {

@@ -118,3 +118,20 @@ fn oversized_lines_are_refused_without_holding_them() {
     assert_eq!(got[0]["input"].as_str().map(str::len), Some(64));
     assert_eq!(got[1]["ok"], json!(true));
 }
+
+#[test]
+fn serials_are_unique_and_respect_the_guessing_bound() {
+    let out = serialhub(&["gs1", "serials", "--count", "1000", "--length", "10"], b"");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let serials: std::collections::HashSet<&str> = text.lines().collect();
+    assert_eq!(serials.len(), 1000);
+    assert!(serials.iter().all(|s| s.len() == 10 && s.bytes().all(|b| b.is_ascii_alphanumeric())));
+    // 10^6 numeric serials of 6 digits allow fewer than 100 issued.
+    let out = serialhub(
+        &["gs1", "serials", "--count", "100", "--length", "6", "--alphabet", "numeric"],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("above the allowed 1e-4"));
+}
