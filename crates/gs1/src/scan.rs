@@ -138,23 +138,16 @@ pub fn parse_scan_data_into(
 }
 
 /// The GS1 Syntax Engine's name for the symbology that scan data came from.
-fn engine_symbology_name(symbology: Symbology, gs1_128: bool) -> &'static str {
+fn engine_symbology_name(symbology: Symbology) -> &'static str {
     match symbology {
         Symbology::DataMatrix => "DM",
         Symbology::QrCode => "QR",
         Symbology::DotCode => "DotCode",
-        Symbology::Gs1_128 if gs1_128 => "GS1_128_CCA",
         Symbology::Gs1_128 => "GS1_128_CCA",
         Symbology::DataBar => "DataBarExpanded",
         Symbology::Ean13 => "EAN13",
         Symbology::Ean8 => "EAN8",
     }
-}
-
-/// Writes `data` in the GS1 Syntax Engine's message notation: GS1 data starts with `^` and has
-/// `^` for FNC1; in plain data a literal `^` is written `\^`.
-fn engine_notation(data: &AiData) -> String {
-    data.to_unbracketed()
 }
 
 /// Processes scan data as a reader hands it over, returning the symbology's name and the message
@@ -175,7 +168,7 @@ pub fn process_scan_data(input: &str, opts: &Options) -> Result<(&'static str, S
             let mut data = AiData::default();
             crate::digital_link::read_digital_link(&mut data, input, 3, opts)?;
         }
-        return Ok((engine_symbology_name(symbology, false), text.replace('^', "\\^")));
+        return Ok((engine_symbology_name(symbology), text.replace('^', "\\^")));
     }
     let mut data = AiData::default();
     let (symbology, content) = parse_scan_data_into(&mut data, input, opts)?;
@@ -190,9 +183,10 @@ pub fn process_scan_data(input: &str, opts: &Options) -> Result<(&'static str, S
             }
             message
         }
-        _ => engine_notation(&data),
+        // GS1 data in the engine's notation: `^` first and for each FNC1.
+        _ => data.to_unbracketed(),
     };
-    Ok((engine_symbology_name(symbology, true), message))
+    Ok((engine_symbology_name(symbology), message))
 }
 
 /// Generates scan data from a message in the GS1 Syntax Engine's notation (`^` for FNC1, `|`

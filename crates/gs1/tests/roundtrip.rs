@@ -124,6 +124,29 @@ proptest! {
     }
 
     #[test]
+    fn digital_link_to_epc_and_back(ais in pack(), gcp_len in 6u8..=12) {
+        let opts = Options::default();
+        let (data, _) = parse(&bracketed(&ais), &opts).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let mut uri = String::new();
+        serialhub_gs1::digital_link::format_digital_link(&data, "https://example.com", &opts, &mut uri).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let (from_dl, _) = parse(&uri, &opts).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let elements: Vec<(&str, &str)> = from_dl.elements().iter().map(|e| (e.ai_str(), from_dl.value(e))).collect();
+        let Some(epc) = serialhub_gs1::epc::format_epc_uri(&elements, gcp_len).map_err(|e| TestCaseError::fail(e.to_string()))? else {
+            prop_assert!(!ais.iter().any(|(ai, _)| ai == "21"));
+            return Ok(());
+        };
+        let (from_epc, _) = parse(&epc, &opts).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let mut back = String::new();
+        serialhub_gs1::digital_link::format_digital_link(&from_epc, "https://example.com", &opts, &mut back).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let key_only = format!("https://example.com/01/{}/21/{}", data.get("01").unwrap_or_default(), {
+            let mut s = String::new();
+            serialhub_gs1::digital_link::percent_encode(data.get("21").unwrap_or_default(), false, &mut s);
+            s
+        });
+        prop_assert_eq!(back, key_only);
+    }
+
+    #[test]
     fn arbitrary_text_never_panics(text in "\\PC{0,80}", prefix in prop_oneof![Just(""), Just("]d2"), Just("("), Just("^"), Just("https://a/01/"), Just("urn:epc:id:sgtin:")]) {
         let input = format!("{prefix}{text}");
         let opts = Options::default();

@@ -514,12 +514,10 @@ pub fn parse_unbracketed(input: &str, opts: &Options) -> Result<AiData, Error> {
 /// As [`parse_unbracketed`], reusing `out`'s buffers.
 pub fn parse_unbracketed_into(out: &mut AiData, input: &str, opts: &Options) -> Result<(), Error> {
     out.clear();
-    let Some(rest) = input.strip_prefix('^') else {
-        return Err(
-            Error::new(if input.is_empty() { ErrorKind::Empty } else { ErrorKind::NoAi }).at(0)
-        );
-    };
-    let _ = rest;
+    if !input.starts_with('^') {
+        let kind = if input.is_empty() { ErrorKind::Empty } else { ErrorKind::NoAi };
+        return Err(Error::new(kind).at(0));
+    }
     out.read_unbracketed(input, 1..input.len(), b'^', opts)?;
     out.check_relations(opts)
 }
