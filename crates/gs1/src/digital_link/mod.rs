@@ -111,6 +111,9 @@ pub(crate) fn read_digital_link(
                 .found(char::from(b).to_string()));
         }
     }
+    if path_end > host_end + 1 && bytes[path_end - 1] == b'/' {
+        return Err(Error::new(ErrorKind::DigitalLink(P::EmptySegment)).at(path_end - 1));
+    }
     // Path segments after the host, with their input offsets.
     let mut segments: Vec<(usize, &str)> = Vec::with_capacity(8);
     let mut seg_start = host_end + 1;
@@ -486,3 +489,6 @@ pub fn format_digital_link(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
