@@ -201,7 +201,8 @@ impl AiData {
         let first = self.elements.len();
         // Every GS1 character set is ASCII; refusing anything else up front also keeps every
         // slice below on a character boundary.
-        if let Some(at) = bytes[pos..end].iter().position(|b| !b.is_ascii()) {
+        if !bytes[pos..end].is_ascii() {
+            let at = bytes[pos..end].iter().position(|b| !b.is_ascii()).expect("not all ASCII");
             let ch = input[pos + at..].chars().next().map(String::from).unwrap_or_default();
             return Err(Error::new(ErrorKind::NonAscii).at(pos + at).found(ch));
         }
@@ -229,17 +230,24 @@ impl AiData {
             let ai = Ai::new(&input[pos..pos + ai_len]).expect("dictionary AIs are digits");
             let value_start = pos + ai_len;
             let spec_ref = spec.expect("known here");
-            let next_sep = bytes[value_start..end]
-                .iter()
-                .position(|&b| b == separator)
-                .map_or(end, |i| value_start + i);
+            let next_sep = |from: usize| {
+                bytes[from..end].iter().position(|&b| b == separator).map_or(end, |i| from + i)
+            };
             let value_end = if spec_ref.predefined_length {
+                // A predefined-length value ends where its length says; only a separator (or
+                // the end) inside that window makes it short.
                 let want = value_start + spec_ref.max_len();
-                if want > next_sep {
-                    return Err(Error::new(ErrorKind::ValueTooShort).ai(ai).at(next_sep));
+                let window_end = want.min(end);
+                let cut = bytes[value_start..window_end]
+                    .iter()
+                    .position(|&b| b == separator)
+                    .map_or(window_end, |i| value_start + i);
+                if want > cut {
+                    return Err(Error::new(ErrorKind::ValueTooShort).ai(ai).at(cut));
                 }
                 want
             } else {
+                let next_sep = next_sep(value_start);
                 if next_sep - value_start > spec_ref.max_len() {
                     return Err(Error::new(ErrorKind::ValueTooLong)
                         .ai(ai)
