@@ -28,7 +28,7 @@ pub fn canonical_digital_link(input: &str) -> Option<String> {
         pairs.extend(epc.ais.into_iter().map(|(ai, v)| (ai.to_owned(), v)));
     } else if crate::digital_link::looks_like_digital_link(input) {
         let mut data = AiData::default();
-        crate::digital_link::parse_digital_link_into(&mut data, input, &opts).ok()?;
+        crate::digital_link::digital_link_into(&mut data, input, &opts).ok()?;
         pairs.extend(data.iter().map(|(ai, v)| (ai.as_str().to_owned(), v.to_owned())));
     } else {
         return None;
@@ -71,18 +71,18 @@ pub fn canonical_digital_link(input: &str) -> Option<String> {
 fn idpat_key(pattern: &str) -> Option<Vec<(String, String)>> {
     let (scheme, body) = pattern.split_once(':')?;
     let body = body.strip_suffix(".*")?;
-    // Parse the pattern as the identity with a placeholder serial, then drop the serial.
-    let placeholder = match scheme {
-        "itip" => format!("urn:epc:id:itip:{body}.0"),
-        _ => format!("urn:epc:id:{scheme}:{body}.0"),
-    };
+    // Parse the pattern as the identity with a placeholder serial (`1`, valid in every scheme),
+    // then drop the serial.
+    let placeholder = format!("urn:epc:id:{scheme}:{body}.1");
     let epc = crate::epc::parse_epc_uri(&placeholder).ok()?;
     let mut pairs = Vec::new();
     for (ai, value) in epc.ais {
         match ai {
             "21" | "235" | "8011" => {}
-            // GDTI and GCN carry the serial inside the key's value, after 13 digits.
+            // GDTI and GCN carry the serial inside the key's value after 13 digits, GRAI
+            // after 14 (a leading zero and the 13-digit asset type).
             "253" | "255" => pairs.push((ai.to_owned(), value.get(..13)?.to_owned())),
+            "8003" => pairs.push((ai.to_owned(), value.get(..14)?.to_owned())),
             _ => pairs.push((ai.to_owned(), value)),
         }
     }
@@ -102,6 +102,7 @@ mod tests {
             "https://brand.example.com/gtin/9506000134352/lot/AB1?17=261231",
             "urn:epc:id:sscc:0614141.1234567890",
             "urn:epc:class:lgtin:4012345.012345.998877",
+            "urn:epc:idpat:grai:0614141.12345.*",
             "not an identifier",
         ]
         .iter()
@@ -112,6 +113,7 @@ mod tests {
             https://brand.example.com/gtin/9506000134352/lot/AB1?17=261231 -> Some("https://id.gs1.org/01/09506000134352/10/AB1")
             urn:epc:id:sscc:0614141.1234567890 -> Some("https://id.gs1.org/00/106141412345678908")
             urn:epc:class:lgtin:4012345.012345.998877 -> Some("https://id.gs1.org/01/04012345123456/10/998877")
+            urn:epc:idpat:grai:0614141.12345.* -> Some("https://id.gs1.org/8003/00614141123452")
             not an identifier -> None"#]]
         .assert_eq(&actual.join("\n"));
     }

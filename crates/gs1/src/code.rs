@@ -27,15 +27,17 @@ pub enum Form {
 
 /// Parses any supported form into `out`, reusing its buffers, and returns the form found.
 pub fn parse_into(out: &mut AiData, input: &str, opts: &Options) -> Result<Form, Error> {
+    crate::error::guarded(input, || dispatch(out, input, opts))
+}
+
+fn dispatch(out: &mut AiData, input: &str, opts: &Options) -> Result<Form, Error> {
     let bytes = input.as_bytes();
     match bytes.first() {
         None => Err(Error::new(ErrorKind::Empty).at(0)),
-        Some(b']') => scan::parse_scan_data_into(out, input, opts).map(|(s, _)| Form::ScanData(s)),
-        Some(b'(') => {
-            crate::ai_data::parse_bracketed_into(out, input, opts).map(|()| Form::Bracketed)
-        }
+        Some(b']') => scan::scan_data_into(out, input, opts).map(|(s, _)| Form::ScanData(s)),
+        Some(b'(') => crate::ai_data::bracketed_into(out, input, opts).map(|()| Form::Bracketed),
         Some(b'^') => {
-            crate::ai_data::parse_unbracketed_into(out, input, opts).map(|()| Form::Unbracketed)
+            crate::ai_data::unbracketed_into(out, input, opts).map(|()| Form::Unbracketed)
         }
         Some(b'0'..=b'9') => {
             out.clear();
@@ -44,8 +46,7 @@ pub fn parse_into(out: &mut AiData, input: &str, opts: &Options) -> Result<Form,
             Ok(Form::ElementString)
         }
         Some(_) if crate::digital_link::looks_like_digital_link(input) => {
-            crate::digital_link::parse_digital_link_into(out, input, opts)
-                .map(|()| Form::DigitalLink)
+            crate::digital_link::digital_link_into(out, input, opts).map(|()| Form::DigitalLink)
         }
         Some(_) if input.starts_with("urn:epc:") => {
             let gcp_len = crate::epc_bridge::parse_epc_into(out, input, opts)?;

@@ -18,7 +18,7 @@ pub(crate) fn parse_epc_into(out: &mut AiData, input: &str, opts: &Options) -> R
         bracketed.push(')');
         bracketed.push_str(&value.replace('(', "\\("));
     }
-    crate::ai_data::parse_bracketed_into(out, &bracketed, opts).map_err(|mut e| {
+    crate::ai_data::bracketed_into(out, &bracketed, opts).map_err(|mut e| {
         // Positions refer to the element strings the URI stands for, not to the URI.
         e.position = None;
         e

@@ -13,7 +13,7 @@ pub struct Error {
     pub kind: ErrorKind,
     /// The AI concerned, when there is one.
     pub ai: Option<Ai>,
-    /// 0-based character offset in the input of the first offending character, when known.
+    /// 0-based character (not byte) offset in the input of the first offending character, when known.
     pub position: Option<usize>,
     /// The offending characters, when they are worth quoting.
     pub found: Option<String>,
@@ -47,6 +47,10 @@ pub enum ErrorKind {
     ValueTooLong,
     /// A character outside ASCII, which no GS1 character set has.
     NonAscii,
+    /// The input is longer than any GS1 code can be.
+    InputTooLong,
+    /// The message holds more AIs than any GS1 symbol can.
+    TooManyAis,
     /// A `^` appears in a bracketed value, where it would be mistaken for FNC1.
     CaretInValue,
     /// A syntax test (linter) failed on part of the value.
@@ -110,6 +114,8 @@ impl ErrorKind {
             ErrorKind::ValueTooShort => "value_too_short",
             ErrorKind::ValueTooLong => "value_too_long",
             ErrorKind::NonAscii => "non_ascii",
+            ErrorKind::InputTooLong => "input_too_long",
+            ErrorKind::TooManyAis => "too_many_ais",
             ErrorKind::CaretInValue => "caret_in_value",
             ErrorKind::Lint(code) => code.name(),
             ErrorKind::RepeatedAiDiffers => "repeated_ai_differs",
@@ -137,6 +143,8 @@ impl ErrorKind {
             ErrorKind::ValueTooShort => "the value is too short",
             ErrorKind::ValueTooLong => "the value is too long",
             ErrorKind::NonAscii => "character is not in any GS1 character set",
+            ErrorKind::InputTooLong => "the input is longer than any GS1 code",
+            ErrorKind::TooManyAis => "more AIs than any GS1 symbol holds",
             ErrorKind::CaretInValue => "'^' is not allowed in a value",
             ErrorKind::Lint(code) => code.message(),
             ErrorKind::RepeatedAiDiffers => "the AI is repeated with a different value",
@@ -212,3 +220,32 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// Runs `parse` on `input` within the crate's bounds, and turns the error's position from a byte
+/// offset (what the parsers track) into the character offset that [`Error::position`] promises.
+/// Every public parsing function goes through here exactly once.
+pub(crate) fn guarded<T>(
+    input: &str,
+    parse: impl FnOnce() -> Result<T, Error>,
+) -> Result<T, Error> {
+    if input.len() > crate::ai_data::INPUT_LEN_MAX {
+        return Err(Error::new(ErrorKind::InputTooLong)
+            .at(char_offset(input, crate::ai_data::INPUT_LEN_MAX)));
+    }
+    parse().map_err(|mut e| {
+        e.position = e.position.map(|p| char_offset(input, p));
+        e
+    })
+}
+
+/// The number of characters before byte `at` (the character it falls in, if inside one).
+fn char_offset(input: &str, at: usize) -> usize {
+    if input.is_ascii() {
+        return at;
+    }
+    let mut at = at.min(input.len());
+    while !input.is_char_boundary(at) {
+        at -= 1;
+    }
+    input[..at].chars().count()
+}

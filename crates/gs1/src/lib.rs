@@ -24,8 +24,8 @@ pub mod serial;
 
 pub use ai::Ai;
 pub use ai_data::{
-    AiData, Element, Options, parse_bracketed, parse_bracketed_into, parse_unbracketed,
-    parse_unbracketed_into,
+    AiData, ELEMENTS_MAX, Element, INPUT_LEN_MAX, Options, parse_bracketed, parse_bracketed_into,
+    parse_unbracketed, parse_unbracketed_into,
 };
 pub use canonical::canonical_digital_link;
 pub use code::{Form, parse, parse_into};

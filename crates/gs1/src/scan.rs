@@ -60,6 +60,14 @@ pub fn parse_scan_data_into(
     input: &str,
     opts: &Options,
 ) -> Result<(Symbology, ScanContent), Error> {
+    crate::error::guarded(input, || scan_data_into(out, input, opts))
+}
+
+pub(crate) fn scan_data_into(
+    out: &mut AiData,
+    input: &str,
+    opts: &Options,
+) -> Result<(Symbology, ScanContent), Error> {
     out.clear();
     let bytes = input.as_bytes();
     if bytes.is_empty() {
@@ -155,6 +163,10 @@ fn engine_symbology_name(symbology: Symbology) -> &'static str {
 /// accepted here (a Digital Link URI in them must be valid); [`parse_scan_data_into`] is the
 /// stricter entry point that wants GS1 data.
 pub fn process_scan_data(input: &str, opts: &Options) -> Result<(&'static str, String), Error> {
+    crate::error::guarded(input, || process(input, opts))
+}
+
+fn process(input: &str, opts: &Options) -> Result<(&'static str, String), Error> {
     let bytes = input.as_bytes();
     let plain = match bytes.get(..3) {
         Some(b"]d1") => Some(Symbology::DataMatrix),
@@ -171,7 +183,7 @@ pub fn process_scan_data(input: &str, opts: &Options) -> Result<(&'static str, S
         return Ok((engine_symbology_name(symbology), text.replace('^', "\\^")));
     }
     let mut data = AiData::default();
-    let (symbology, content) = parse_scan_data_into(&mut data, input, opts)?;
+    let (symbology, content) = scan_data_into(&mut data, input, opts)?;
     let message = match content {
         ScanContent::Gtin => {
             let end = input.find('|').unwrap_or(input.len());

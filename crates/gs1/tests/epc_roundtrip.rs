@@ -318,9 +318,9 @@ fn cset82(min: usize, max: usize) -> BoxedStrategy<String> {
     chars_of(CSET82, min, max)
 }
 
-/// A CPI serial: a number without leading zeros, small ones often.
+/// A CPI serial: a positive number without leading zeros (the dictionary refuses `0` for (8011)), small ones often.
 fn cpi_serial() -> BoxedStrategy<String> {
-    prop_oneof![0u64..100, 0u64..=999_999_999_999].prop_map(|n| n.to_string()).boxed()
+    prop_oneof![1u64..100, 1u64..=999_999_999_999].prop_map(|n| n.to_string()).boxed()
 }
 
 fn sgcn_serial() -> BoxedStrategy<String> {

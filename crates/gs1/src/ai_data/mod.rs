@@ -54,7 +54,17 @@ pub(crate) enum Encoding {
     BracketEscaped,
     /// `%XX` escapes, and in a query `+` for space.
     Percent { query: bool },
+    /// Written verbatim after `pad` zeros that the input left out (a zero-suppressed GTIN).
+    Padded { pad: u8 },
 }
+
+/// The most AIs one message may hold, as in the GS1 Syntax Engine: far more than any symbol
+/// carries, and it keeps the association checks (quadratic in the count) cheap.
+pub const ELEMENTS_MAX: usize = 64;
+
+/// The longest input read: GS1 DataMatrix holds at most 3,116 digits, and no Digital Link or
+/// EPC URI that identifies a pack comes near this.
+pub const INPUT_LEN_MAX: usize = 8192;
 
 /// One AI and its value.
 #[derive(Debug, Clone, Copy)]
@@ -143,6 +153,14 @@ impl AiData {
         self.elements.is_empty()
     }
 
+    /// Refuses a message that would grow past [`ELEMENTS_MAX`].
+    pub(crate) fn check_room(&self, position: usize) -> Result<(), Error> {
+        if self.elements.len() >= ELEMENTS_MAX {
+            return Err(Error::new(ErrorKind::TooManyAis).at(position));
+        }
+        Ok(())
+    }
+
     pub(crate) fn push(
         &mut self,
         ai: Ai,
@@ -215,10 +233,11 @@ impl AiData {
                 pos += 1;
                 continue;
             }
+            self.check_room(pos)?;
             let rest = &bytes[pos..end];
             let spec = opts.dictionary.match_prefix(rest);
-            let (ai_len, spec) = match spec {
-                Some(spec) => (spec.ai.len(), Some(spec)),
+            let spec_ref = match spec {
+                Some(spec) => spec,
                 None => {
                     let digits = rest.iter().take(4).take_while(|b| b.is_ascii_digit()).count();
                     let shown = &input[pos..pos + digits.max(2).min(rest.len())];
@@ -227,9 +246,9 @@ impl AiData {
                     return Err(Error::new(kind).at(pos).found(shown));
                 }
             };
-            let ai = Ai::new(&input[pos..pos + ai_len]).expect("dictionary AIs are digits");
+            let ai_len = spec_ref.ai.len();
+            let ai = Ai::new(spec_ref.ai).expect("dictionary AIs are digits");
             let value_start = pos + ai_len;
-            let spec_ref = spec.expect("known here");
             let next_sep = |from: usize| {
                 bytes[from..end].iter().position(|&b| b == separator).map_or(end, |i| from + i)
             };
@@ -292,6 +311,7 @@ impl AiData {
             if bytes[pos] != b'(' {
                 return Err(Error::new(ErrorKind::MalformedAi).at(pos));
             }
+            self.check_room(pos)?;
             let close = bytes[pos + 1..end]
                 .iter()
                 .position(|&b| b == b')')
@@ -347,6 +367,7 @@ impl AiData {
         let raw = &input.as_bytes()[raw_start..raw_end];
         match element.encoding {
             Encoding::Verbatim => raw_start + offset,
+            Encoding::Padded { pad } => raw_start + offset.saturating_sub(usize::from(pad)),
             Encoding::BracketEscaped | Encoding::Percent { .. } => {
                 let (mut i, mut decoded) = (0, 0);
                 while i < raw.len() && decoded < offset {
@@ -436,10 +457,18 @@ impl AiData {
         part: &[u8],
         e: lint::LintError,
     ) -> Error {
-        let found = String::from_utf8_lossy(
-            &part[e.start.min(part.len())..(e.start + e.len).min(part.len())],
-        )
-        .into_owned();
+        // Quote whole characters even when the span cuts a multi-byte one.
+        let _ = part;
+        let value = self.value(element);
+        let mut start = (offset + e.start).min(value.len());
+        let mut end = (offset + e.start + e.len).min(value.len());
+        while !value.is_char_boundary(start) {
+            start -= 1;
+        }
+        while !value.is_char_boundary(end) {
+            end += 1;
+        }
+        let found = value[start..end].to_owned();
         let mut error = Error::new(ErrorKind::Lint(e.code)).ai(element.ai).at(self.input_position(
             input,
             element,
@@ -521,6 +550,10 @@ pub fn parse_unbracketed(input: &str, opts: &Options) -> Result<AiData, Error> {
 
 /// As [`parse_unbracketed`], reusing `out`'s buffers.
 pub fn parse_unbracketed_into(out: &mut AiData, input: &str, opts: &Options) -> Result<(), Error> {
+    crate::error::guarded(input, || unbracketed_into(out, input, opts))
+}
+
+pub(crate) fn unbracketed_into(out: &mut AiData, input: &str, opts: &Options) -> Result<(), Error> {
     out.clear();
     if !input.starts_with('^') {
         let kind = if input.is_empty() { ErrorKind::Empty } else { ErrorKind::NoAi };
@@ -539,6 +572,10 @@ pub fn parse_bracketed(input: &str, opts: &Options) -> Result<AiData, Error> {
 
 /// As [`parse_bracketed`], reusing `out`'s buffers.
 pub fn parse_bracketed_into(out: &mut AiData, input: &str, opts: &Options) -> Result<(), Error> {
+    crate::error::guarded(input, || bracketed_into(out, input, opts))
+}
+
+pub(crate) fn bracketed_into(out: &mut AiData, input: &str, opts: &Options) -> Result<(), Error> {
     out.clear();
     out.read_bracketed(input, 0..input.len(), opts)?;
     out.check_relations(opts)

@@ -33,7 +33,7 @@ const CONVENIENCE_ALPHAS: &[(&str, &str)] = &[
     ("cpsn", "8011"),
     ("glnx", "254"),
     ("srin", "8019"),
-    ("tpx", "235"),
+    ("refno", "8020"),
 ];
 
 /// Whether `text` starts with a scheme a Digital Link may use: `http` or `https`, all lower or
@@ -51,6 +51,14 @@ pub fn parse_digital_link(input: &str, opts: &Options) -> Result<AiData, Error> 
 
 /// As [`parse_digital_link`], reusing `out`'s buffers.
 pub fn parse_digital_link_into(out: &mut AiData, input: &str, opts: &Options) -> Result<(), Error> {
+    crate::error::guarded(input, || digital_link_into(out, input, opts))
+}
+
+pub(crate) fn digital_link_into(
+    out: &mut AiData,
+    input: &str,
+    opts: &Options,
+) -> Result<(), Error> {
     out.clear();
     read_digital_link(out, input, 0, opts)
 }
@@ -155,9 +163,18 @@ pub(crate) fn read_digital_link(
         .filter(|alt| is_ordered_subsequence(qualifiers.iter().map(|q| q.ai), alt))
         .collect();
     if !qualifiers.is_empty() && compatible.is_empty() {
+        // Point at the first qualifier after which no sequence of the key can go on.
+        let bad = (1..=qualifiers.len())
+            .find(|&n| {
+                !alternatives
+                    .iter()
+                    .any(|alt| is_ordered_subsequence(qualifiers[..n].iter().map(|q| q.ai), alt))
+            })
+            .unwrap_or(1);
+        let segment = segments[key_idx + 2 * bad].0;
         return Err(Error::new(ErrorKind::DigitalLink(P::QualifierOrder))
-            .ai(ai_of(key_spec))
-            .at(segments[key_idx + 2].0));
+            .ai(ai_of(qualifiers[bad - 1]))
+            .at(segment));
     }
     let first = out.elements().len();
     for pair in segments[key_idx..].chunks(2) {
@@ -324,7 +341,6 @@ pub fn percent_decode(raw: &str, query: bool, out: &mut String) -> Result<(), us
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn push_decoded(
     out: &mut AiData,
     spec: &'static AiSpec,
@@ -342,13 +358,16 @@ fn push_decoded(
     if value.is_empty() {
         return Err(Error::new(ErrorKind::EmptyValue).ai(ai).at(value_pos));
     }
+    let verbatim = raw == value;
+    let mut pad = 0;
     if spec.ai == "01" && opts.permit_zero_suppressed_gtin && matches!(value.len(), 8 | 12 | 13) {
-        value.insert_str(0, &"000000"[..14 - value.len()]);
+        pad = 14 - value.len();
+        value.insert_str(0, &"000000"[..pad]);
     }
-    let encoding = if raw.len() == value.len() && raw == value {
-        Encoding::Verbatim
-    } else {
-        Encoding::Percent { query }
+    let encoding = match (verbatim, pad) {
+        (true, 0) => Encoding::Verbatim,
+        (true, pad) => Encoding::Padded { pad: pad as u8 },
+        (false, _) => Encoding::Percent { query },
     };
     out.push(ai, Some(spec), &value, value_pos..value_pos + raw.len(), ai_pos, encoding);
     Ok(())

@@ -54,9 +54,9 @@ fn refuses_with_the_position_of_the_fault() {
     );
     check(
         "https://id.gs1.org/01/09506000134352/21/X1/10/AB",
-        expect![
-            "error: AI (01): digital link: key qualifiers are not valid for the key or out of order (position 37)"
-        ],
+        expect![[
+            r#"error: AI (10): digital link: key qualifiers are not valid for the key or out of order (position 43)"#
+        ]],
     );
     check(
         "https://id.gs1.org/01/09506000134352?10=AB",
@@ -96,6 +96,31 @@ fn refuses_with_the_position_of_the_fault() {
         "https://id.gs1.org/01/09506000134352/21/X1?17=261232",
         expect![[r#"error: AI (17): day is not valid "32" (position 50)"#]],
     );
+}
+
+#[test]
+fn positions_count_characters_and_padding() {
+    let opts = Options { permit_zero_suppressed_gtin: true, ..Options::default() };
+    let e = parse_digital_link("https://id.gs1.org/01/9506000134353", &opts)
+        .expect_err("bad check digit");
+    assert_eq!(e.position, Some(34), "{e}");
+    // The `~` decoded from `%7E` is not in CSET 82: the position is that of its escape.
+    let e = parse_digital_link("https://id.gs1.org/01/09506000134352/21/%21%22%7Ex", &opts)
+        .expect_err("bad char");
+    assert_eq!(e.position, Some(46), "{e}");
+    let e = crate::parse_bracketed("(10)é(1x)", &opts).expect_err("bad AI");
+    assert_eq!(e.position, Some(6), "{e}");
+    let e = crate::parse_bracketed("(01)09506000134352(10)é", &opts).expect_err("not CSET 82");
+    assert_eq!((e.position, e.found.as_deref()), (Some(22), Some("é")), "{e}");
+}
+
+#[test]
+fn refuses_floods_of_ais_quickly() {
+    let opts = Options { permit_unknown_ais: true, ..Options::default() };
+    let e = crate::parse_bracketed(&"(91)A".repeat(1000), &opts).expect_err("too many");
+    assert_eq!(e.kind, ErrorKind::TooManyAis);
+    let e = crate::parse_bracketed(&"(91)A".repeat(100_000), &opts).expect_err("too long");
+    assert_eq!(e.kind, ErrorKind::InputTooLong);
 }
 
 #[test]

@@ -586,7 +586,8 @@ enum PartKind {
     TwoDigits,
     /// 1 to `max` digits, leading zeros significant (SGCN serial).
     Digits { max: usize },
-    /// 1 to `max` digits without leading zeros, or `0` (TDS NumericComponent; CPI serial).
+    /// 1 to `max` digits without leading zeros (TDS NumericComponent; CPI serial); a lone `0`
+    /// is refused too, as (8011) refuses it.
     Numeric { max: usize },
     /// 1 to `max` characters of `charset` (minus the company prefix length when `after_gcp`),
     /// percent-encoded in the URI where TDS says so. Only ever a URI's last component or a
@@ -837,11 +838,9 @@ fn check_len_range(
 }
 
 fn check_no_leading_zero(digits: &str, component: &'static str) -> Result<(), PartError> {
-    if digits.len() > 1 && digits.starts_with('0') {
-        Err((0, EpcErrorKind::LeadingZero { component }))
-    } else {
-        Ok(())
-    }
+    // TDS would allow a lone `0`, but the element string it stands for, (8011), is `N..12` with
+    // the dictionary's `nozeroprefix` linter, which refuses it: an EPC must map to valid AI data.
+    if digits.starts_with('0') { Err((0, EpcErrorKind::LeadingZero { component })) } else { Ok(()) }
 }
 
 /// Decodes a TDS escaped component: plain characters stand for themselves, and each escape TDS

@@ -140,7 +140,7 @@ fn parse_edge_cases() {
     );
     check(
         "urn:epc:id:cpi:0614141.5PQ7%2F%23-Z.0",
-        expect!["cpi gcp=7 (8010)06141415PQ7/#-Z (8011)0"],
+        expect!["error: epc uri: serial must not start with 0 (position 36)"],
     );
     // Serials are case-sensitive, may hold dots, and '*' is a serial, not a pattern.
     check("urn:epc:id:sgtin:0614141.112345.AbC", expect!["sgtin gcp=7 (01)10614141123459 (21)AbC"]);
@@ -515,7 +515,7 @@ fn format_each_scheme() {
     check_format(
         &[("8010", "06141415PQ7/#-Z"), ("8011", "0")],
         7,
-        expect!["urn:epc:id:cpi:0614141.5PQ7%2F%23-Z.0"],
+        expect!["error: ai (8011): serial must not start with 0 (position 0)"],
     );
     check_format(
         &[("255", "401234567890104711")],
