@@ -10,7 +10,7 @@ fuzz_target!(|data: &[u8]| {
     let mut out = AiData::default();
     let opts = Options::default();
     if let Ok((symbology, _)) = serialhub_gs1::scan::parse_scan_data_into(&mut out, &input, &opts) {
-        let scan = out.to_scan_data(symbology);
+        let scan = out.to_scan_data(symbology).expect("data read from scan data writes back");
         let mut again = AiData::default();
         serialhub_gs1::scan::parse_scan_data_into(&mut again, &scan, &opts).expect("own scan data parses");
         assert_eq!(again.to_bracketed(), out.to_bracketed());

@@ -7,7 +7,8 @@ use crate::error::{Error, ErrorKind};
 /// Reads an EPC URI into `out`; returns the GS1 Company Prefix length the URI encodes.
 pub(crate) fn parse_epc_into(out: &mut AiData, input: &str, opts: &Options) -> Result<u8, Error> {
     let epc = crate::epc::parse_epc_uri(input).map_err(|e| {
-        let mut error = Error::new(ErrorKind::Epc).found(e.to_string());
+        // The EPC layer's own words say what is wrong; the position travels separately.
+        let mut error = Error::new(ErrorKind::Epc).found(e.kind().to_string());
         error.position = e.position();
         error
     })?;

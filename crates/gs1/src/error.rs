@@ -71,6 +71,8 @@ pub enum ErrorKind {
     NotDigitalLinkAttribute,
     /// The data has no primary key, so it has no Digital Link form.
     NoDigitalLinkKey,
+    /// The data does not start with a GTIN that an EAN/UPC symbol can carry.
+    NoLinearForm,
 }
 
 /// What is wrong with a GS1 Digital Link URI.
@@ -126,6 +128,7 @@ impl ErrorKind {
             ErrorKind::Epc => "epc_uri",
             ErrorKind::NotDigitalLinkAttribute => "not_digital_link_attribute",
             ErrorKind::NoDigitalLinkKey => "no_digital_link_key",
+            ErrorKind::NoLinearForm => "no_linear_form",
         }
     }
 
@@ -178,6 +181,7 @@ impl ErrorKind {
                 "the AI is not permitted as a digital link attribute"
             }
             ErrorKind::NoDigitalLinkKey => "no digital link primary key in the data",
+            ErrorKind::NoLinearForm => "the data has no EAN/UPC form",
         }
     }
 }
@@ -209,8 +213,10 @@ impl fmt::Display for Error {
             write!(f, "AI ({ai}): ")?;
         }
         f.write_str(self.kind.message())?;
-        if let Some(found) = &self.found {
-            write!(f, " {found:?}")?;
+        match (&self.kind, &self.found) {
+            (ErrorKind::Epc, Some(detail)) => write!(f, ": {detail}")?,
+            (_, Some(found)) => write!(f, " {found:?}")?,
+            (_, None) => {}
         }
         if let Some(position) = self.position {
             write!(f, " (position {position})")?;

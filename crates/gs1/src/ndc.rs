@@ -52,9 +52,12 @@ fn err(message: impl Into<String>) -> NdcError {
 }
 
 impl Ndc {
-    /// Parses an NDC: hyphenated 4-4-2, 5-3-2 or 5-4-1 (10 digits), the 11-digit 5-4-2 billing
-    /// form (hyphenated or not; its padding zero is removed by the hyphen layout), or 10 bare
-    /// digits (layout unknown).
+    /// Parses an NDC: hyphenated 4-4-2, 5-3-2 or 5-4-1 (10 digits), the hyphenated 11-digit
+    /// 5-4-2 billing form, or 10 bare digits (layout unknown).
+    ///
+    /// In the 5-4-2 form the padding zero is taken from the first part that starts with one,
+    /// labeler first: 4-digit labeler codes are the ones padded, as 5-digit codes do not start
+    /// with 0, so `00002-0800-01` is `0002-0800-01`. An unhyphenated 11-digit NDC is refused.
     pub fn parse(text: &str) -> Result<Ndc, NdcError> {
         let parts: Vec<&str> = text.split('-').collect();
         if let Some(bad) = text.chars().find(|c| !c.is_ascii_digit() && *c != '-') {
@@ -156,7 +159,7 @@ impl Ndc {
         Ok(Ndc { digits, layout: None })
     }
 
-    /// The same NDC with a known layout (from master data), checked against the digits.
+    /// The same NDC with a known layout (from master data); any layout fits 10 digits.
     pub fn with_layout(self, layout: NdcLayout) -> Ndc {
         Ndc { layout: Some(layout), ..self }
     }

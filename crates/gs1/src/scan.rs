@@ -275,7 +275,10 @@ pub fn generate_scan_data(
             };
             let gtin = linear_gtin(primary, digits, add_check_digit)?;
             if symbology == "DataBarLimited" && !matches!(gtin.as_bytes()[0], b'0' | b'1') {
-                return Err(Error::new(ErrorKind::ValueTooLong).at(0));
+                return Err(Error::new(ErrorKind::NoLinearForm).at(0));
+            }
+            if symbology == "UPCE" && !upce_encodable(&gtin) {
+                return Err(Error::new(ErrorKind::NoLinearForm).at(0));
             }
             let mut out = match symbology {
                 "DataBarOmni" | "DataBarLimited" => format!("]e001{gtin}"),
@@ -292,6 +295,26 @@ pub fn generate_scan_data(
             Ok(out)
         }
         _ => Err(Error::new(ErrorKind::UnknownSymbology)),
+    }
+}
+
+/// Whether UPC-E can carry this GTIN-12: number system 0 or 1 and a manufacturer/product split
+/// that zero suppression can drop (GS1 General Specifications, UPC-E zero suppression).
+fn upce_encodable(gtin12: &str) -> bool {
+    let d = gtin12.as_bytes();
+    if d.len() != 12 || !matches!(d[0], b'0' | b'1') {
+        return false;
+    }
+    let (manufacturer, product) = (&d[1..6], &d[6..11]);
+    let zeros = |s: &[u8]| s.iter().all(|&b| b == b'0');
+    if matches!(&manufacturer[2..], b"000" | b"100" | b"200") {
+        zeros(&product[..2])
+    } else if &manufacturer[3..] == b"00" {
+        zeros(&product[..3])
+    } else if manufacturer[4] == b'0' {
+        zeros(&product[..4])
+    } else {
+        zeros(&product[..4]) && (b'5'..=b'9').contains(&product[4])
     }
 }
 
@@ -326,4 +349,27 @@ fn linear_gtin(primary: &str, digits: usize, add_check_digit: bool) -> Result<St
         return Err(Error::new(ErrorKind::Lint(e.code)).at(e.start));
     }
     Ok(gtin)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn upce_zero_suppression_rules() {
+        // Each rule of zero suppression once, and a code of each rule that breaks it.
+        for (gtin12, encodable) in [
+            ("012000003455", true),
+            ("012000103455", false),
+            ("012300000643", true),
+            ("012301000643", false),
+            ("012340000059", true),
+            ("012340000169", false),
+            ("012345000058", true),
+            ("012345000041", false),
+            ("212345000058", false),
+            ("001234000057", true),
+            ("061414100001", false),
+        ] {
+            assert_eq!(super::upce_encodable(gtin12), encodable, "{gtin12}");
+        }
+    }
 }

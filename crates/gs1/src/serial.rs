@@ -45,11 +45,18 @@ pub const EU_GUESS_PROBABILITY_MAX: f64 = 1e-4;
 /// The longest serial AI (21) allows.
 pub const SERIAL_LEN_MAX: usize = 20;
 
+/// The most serials one call may draw: a large batch order, well within memory.
+pub const GENERATE_COUNT_MAX: usize = 10_000_000;
+
 /// Why a serial pool cannot be made or cannot issue more.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SerialError {
     /// The length is not 1 to 20.
     Length(usize),
+    /// More serials than [`GENERATE_COUNT_MAX`] in one call.
+    Count(usize),
+    /// The random source keeps giving bytes that make no new serial: it is broken.
+    RandomSourceStuck,
     /// Issuing that many serials would make a guess likelier than allowed.
     GuessProbability {
         /// The probability the request would reach.
@@ -64,6 +71,15 @@ impl fmt::Display for SerialError {
         match self {
             SerialError::Length(len) => {
                 write!(f, "serial length {len} is not between 1 and {SERIAL_LEN_MAX}")
+            }
+            SerialError::Count(count) => {
+                write!(
+                    f,
+                    "{count} serials in one call is more than the {GENERATE_COUNT_MAX} allowed"
+                )
+            }
+            SerialError::RandomSourceStuck => {
+                f.write_str("the random source gives no new serials: it is not random")
             }
             SerialError::GuessProbability { probability, max } => write!(
                 f,
@@ -125,6 +141,9 @@ impl SerialPool {
         random: &mut dyn RandomSource,
         count: usize,
     ) -> Result<Vec<String>, SerialError> {
+        if count > GENERATE_COUNT_MAX {
+            return Err(SerialError::Count(count));
+        }
         let probability = (self.issued.len() + count) as f64 / self.space();
         if probability >= self.guess_probability_max {
             return Err(SerialError::GuessProbability {
@@ -136,12 +155,23 @@ impl SerialPool {
         // Rejection sampling keeps every character equally likely: bytes at or above the largest
         // multiple of the alphabet size are thrown away.
         let limit = 256 - 256 % chars.len();
-        let mut out = Vec::with_capacity(count);
+        let mut out: Vec<String> = Vec::with_capacity(count);
         let mut bytes = [0u8; 64];
         let mut serial = String::with_capacity(self.len);
+        // With the probability bound above, a healthy source almost never collides; this many
+        // draws without progress means the source is broken, not unlucky.
+        let mut draws_left = count.saturating_mul(4).saturating_add(1_000);
         while out.len() < count {
             serial.clear();
             while serial.len() < self.len {
+                if draws_left == 0 {
+                    // Nothing of a failed call counts as issued.
+                    for serial in &out {
+                        self.issued.remove(serial.as_str());
+                    }
+                    return Err(SerialError::RandomSourceStuck);
+                }
+                draws_left -= 1;
                 random.fill_bytes(&mut bytes);
                 for &b in &bytes {
                     if usize::from(b) < limit && serial.len() < self.len {
@@ -211,6 +241,27 @@ mod tests {
             SerialPool::new(SerialAlphabet::Numeric, 0).expect_err("empty"),
             SerialError::Length(0)
         );
+    }
+
+    #[test]
+    fn broken_sources_and_huge_counts_are_errors_not_hangs() {
+        struct Constant;
+        impl RandomSource for Constant {
+            fn fill_bytes(&mut self, buf: &mut [u8]) {
+                buf.fill(7);
+            }
+        }
+        let mut pool = SerialPool::new(SerialAlphabet::Alphanumeric, 20).expect("valid length");
+        assert_eq!(pool.generate(&mut Constant, 2), Err(SerialError::RandomSourceStuck));
+        assert_eq!(pool.issued(), 0);
+        struct Rejected;
+        impl RandomSource for Rejected {
+            fn fill_bytes(&mut self, buf: &mut [u8]) {
+                buf.fill(255);
+            }
+        }
+        assert_eq!(pool.generate(&mut Rejected, 1), Err(SerialError::RandomSourceStuck));
+        assert_eq!(pool.generate(&mut Constant, usize::MAX), Err(SerialError::Count(usize::MAX)));
     }
 
     #[test]

@@ -204,8 +204,9 @@ impl AiData {
         });
     }
 
-    /// Reads unbracketed AI data, where `separator` (GS or `^`) stands for FNC1; `base` is the
-    /// input offset of `data`'s first byte. Appends to `self`; validates the syntax of each AI.
+    /// Reads the unbracketed AI data at byte range `data` of `input`, where `separator` (GS or
+    /// `^`) stands for FNC1. Appends to `self` and validates each value; positions in errors
+    /// are offsets into `input`.
     pub(crate) fn read_unbracketed(
         &mut self,
         input: &str,
@@ -481,7 +482,7 @@ impl AiData {
     }
 
     /// Checks the associations between AIs: repeats, mutual exclusions, requisites and the
-    /// digital-signature rule. `input` is only used for positions.
+    /// digital-signature rule.
     pub(crate) fn check_relations(&self, opts: &Options) -> Result<(), Error> {
         let elements = &self.elements;
         for (i, a) in elements.iter().enumerate() {
@@ -527,10 +528,11 @@ impl AiData {
         if let Some(digsig) = elements.iter().find(|e| e.ai.is("8030")) {
             for key in elements {
                 let Some(spec) = key.spec else { continue };
-                // Keys whose serial is an optional trailing component: GDTI, GCN and GRAI.
-                if matches!(key.ai.as_str(), "253" | "255" | "8003")
-                    && self.value(key).len() <= spec.min_len()
-                {
+                // Keys whose serial is an optional trailing component (GDTI, GCN, GRAI) are
+                // serialised only when it is there.
+                let serial_optional =
+                    spec.dl_pkey.is_some() && spec.components.last().is_some_and(|c| c.optional);
+                if serial_optional && self.value(key).len() <= spec.min_len() {
                     return Err(Error::new(ErrorKind::DigSigNeedsSerialisedKey)
                         .ai(key.ai)
                         .at(digsig.position()));

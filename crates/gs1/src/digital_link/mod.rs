@@ -1,6 +1,12 @@
 //! GS1 Digital Link URIs: read any domain and path prefix into AI data, and write the
 //! canonical form with key qualifiers in the path in the standard's order and the rest as query
 //! attributes.
+//!
+//! Reading follows the GS1 Syntax Engine where the standard leaves room: the fragment is
+//! ignored unread, non-numeric query parameters belong to the application and are skipped, and
+//! an incomplete `%` escape (`A%2`) stays literal. Writing follows it too: when a key's
+//! qualifier sequences tie, the first sequence wins, so `.../01/G/235/T?10=L` reads but has no
+//! canonical form (its (235) would have to become a query attribute, which it may not be).
 
 use crate::ai::Ai;
 use crate::ai_data::{AiData, Element, Encoding, Options};
