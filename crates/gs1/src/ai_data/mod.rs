@@ -402,7 +402,7 @@ impl AiData {
                         .at(self.input_position(input, element, 90)));
                 }
                 if let Err(e) = lint::lint(Linter::Cset82, value) {
-                    return Err(self.lint_error(input, element, 0, value, e));
+                    return Err(self.lint_error(input, element, 0, e));
                 }
                 continue;
             };
@@ -436,7 +436,7 @@ impl AiData {
                         continue;
                     }
                     if let Err(e) = lint::lint(linter, part) {
-                        return Err(self.lint_error(input, element, offset, part, e));
+                        return Err(self.lint_error(input, element, offset, e));
                     }
                 }
                 offset += len;
@@ -455,11 +455,9 @@ impl AiData {
         input: &str,
         element: &Element,
         offset: usize,
-        part: &[u8],
         e: lint::LintError,
     ) -> Error {
         // Quote whole characters even when the span cuts a multi-byte one.
-        let _ = part;
         let value = self.value(element);
         let mut start = (offset + e.start).min(value.len());
         let mut end = (offset + e.start + e.len).min(value.len());
