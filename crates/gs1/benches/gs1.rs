@@ -88,6 +88,23 @@ fn parse_batch(bencher: Bencher, inputs: Vec<String>) {
     });
 }
 
+/// The physical floor for any parser that keeps its values: read every byte once, find the
+/// separators and copy the data out, with no validation at all.
+#[divan::bench]
+fn baseline_split_and_copy(bencher: Bencher) {
+    let inputs = scans();
+    let mut out = String::new();
+    bencher.counter(ItemsCount::new(inputs.len())).bench_local(|| {
+        for input in &inputs {
+            out.clear();
+            for part in black_box(input).split('\u{1d}') {
+                out.push_str(part);
+            }
+            black_box(&out);
+        }
+    });
+}
+
 #[divan::bench]
 fn parse_scan_data(bencher: Bencher) {
     parse_batch(bencher, scans());

@@ -107,7 +107,8 @@ impl fmt::Debug for Ai {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct AiPattern {
     len: u8,
-    prefix_len: u8,
+    /// 10 to the power of the number of `n`s, so matching is one division.
+    divisor: u16,
     prefix: u16,
 }
 
@@ -134,14 +135,13 @@ impl AiPattern {
             }
             i += 1;
         }
-        Some(AiPattern { len: bytes.len() as u8, prefix_len: prefix_len as u8, prefix })
+        let divisor = pow10(bytes.len() - prefix_len) as u16;
+        Some(AiPattern { len: bytes.len() as u8, divisor, prefix })
     }
 
     /// Whether `ai` belongs to the pattern.
     pub fn matches(self, ai: Ai) -> bool {
-        ai.len == self.len
-            && usize::from(ai.value) / pow10(usize::from(self.len - self.prefix_len))
-                == usize::from(self.prefix)
+        ai.len == self.len && ai.value / self.divisor == self.prefix
     }
 }
 
@@ -155,9 +155,10 @@ pub(crate) const fn pattern(text: &str) -> AiPattern {
 
 impl fmt::Display for AiPattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let prefix_len = usize::from(self.prefix_len);
+        let wildcards = self.divisor.ilog10() as usize;
+        let prefix_len = usize::from(self.len) - wildcards;
         write!(f, "{:0prefix_len$}", self.prefix)?;
-        for _ in self.prefix_len..self.len {
+        for _ in 0..wildcards {
             f.write_str("n")?;
         }
         Ok(())

@@ -76,7 +76,6 @@ pub(crate) fn scan_data_into(
     if bytes.len() < 3 || bytes[0] != b']' {
         return Err(Error::new(ErrorKind::UnknownSymbology).at(0));
     }
-    let id = String::from_utf8_lossy(&bytes[..3]);
     let (symbology, gs1) = match &bytes[1..3] {
         b"d2" => (Symbology::DataMatrix, true),
         b"d1" => (Symbology::DataMatrix, false),
@@ -88,7 +87,10 @@ pub(crate) fn scan_data_into(
         b"e0" => (Symbology::DataBar, true),
         b"E0" => (Symbology::Ean13, true),
         b"E4" => (Symbology::Ean8, true),
-        _ => return Err(Error::new(ErrorKind::UnknownSymbology).at(0).found(id.into_owned())),
+        _ => {
+            let id = String::from_utf8_lossy(&bytes[..3]).into_owned();
+            return Err(Error::new(ErrorKind::UnknownSymbology).at(0).found(id));
+        }
     };
     let payload = 3..input.len();
     if payload.is_empty() {
