@@ -37,6 +37,17 @@ fn check_digits(what: &'static str, digits: &str) -> Result<(), KeyError> {
     Ok(())
 }
 
+/// Exactly `N` digits ending in a valid check digit.
+fn fixed_key<const N: usize>(what: &'static str, digits: &str) -> Result<[u8; N], KeyError> {
+    if digits.len() != N {
+        return Err(key_error(what, format!("{} digits, expected {N}", digits.len())));
+    }
+    check_digits(what, digits)?;
+    let mut out = [0; N];
+    out.copy_from_slice(digits.as_bytes());
+    Ok(out)
+}
+
 /// A Global Trade Item Number, held as GTIN-14 (shorter GTINs are padded with leading zeros).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Gtin([u8; 14]);
@@ -74,13 +85,7 @@ pub struct Sscc([u8; 18]);
 impl Sscc {
     /// Parses 18 digits with a valid check digit.
     pub fn parse(digits: &str) -> Result<Sscc, KeyError> {
-        if digits.len() != 18 {
-            return Err(key_error("sscc", format!("{} digits, expected 18", digits.len())));
-        }
-        check_digits("sscc", digits)?;
-        let mut out = [0; 18];
-        out.copy_from_slice(digits.as_bytes());
-        Ok(Sscc(out))
+        fixed_key("sscc", digits).map(Sscc)
     }
 
     /// The 18 digits.
@@ -96,13 +101,7 @@ pub struct Gln([u8; 13]);
 impl Gln {
     /// Parses 13 digits with a valid check digit.
     pub fn parse(digits: &str) -> Result<Gln, KeyError> {
-        if digits.len() != 13 {
-            return Err(key_error("gln", format!("{} digits, expected 13", digits.len())));
-        }
-        check_digits("gln", digits)?;
-        let mut out = [0; 13];
-        out.copy_from_slice(digits.as_bytes());
-        Ok(Gln(out))
+        fixed_key("gln", digits).map(Gln)
     }
 
     /// The 13 digits.
