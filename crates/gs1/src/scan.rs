@@ -114,7 +114,8 @@ pub(crate) fn scan_data_into(
             }
             let ai = crate::ai::Ai::new("01").expect("valid AI");
             let spec = opts.dictionary.get("01");
-            out.push_with(ai, spec, 3..end, 3, crate::ai_data::Encoding::Verbatim, |buf| {
+            let pad = crate::ai_data::Encoding::Padded { pad: (14 - digits) as u8 };
+            out.push_with(ai, spec, 3..end, 3, pad, |buf| {
                 for _ in digits..14 {
                     buf.push('0');
                 }
