@@ -205,3 +205,26 @@ fn canonical_digital_link(bencher: Bencher) {
         }
     });
 }
+
+#[divan::bench]
+fn parse_ndc_to_gtin(bencher: Bencher) {
+    let ndcs: Vec<String> = (0..BATCH)
+        .map(|i| format!("{:05}-{:04}-{:02}", 10_000 + i * 7, i % 10_000, i % 100))
+        .collect();
+    bencher.counter(ItemsCount::new(ndcs.len())).bench_local(|| {
+        for ndc in &ndcs {
+            let parsed = serialhub_gs1::ndc::Ndc::parse(black_box(ndc)).ok();
+            black_box(parsed.map(|n| n.to_gtin(0)));
+        }
+    });
+}
+
+#[divan::bench]
+fn parse_gtin_key(bencher: Bencher) {
+    let inputs = gtins();
+    bencher.counter(ItemsCount::new(inputs.len())).bench_local(|| {
+        for gtin in &inputs {
+            black_box(serialhub_gs1::Gtin::parse(black_box(gtin)).ok());
+        }
+    });
+}
