@@ -1,7 +1,8 @@
 //! `serialhub gs1 ...`: parse and convert GS1 codes from the command line or a stream.
 //!
-//! `parse` streams: it reads one line at a time into reused buffers and writes through one
-//! buffered writer, so a ten-million-line input runs in constant memory.
+//! `parse` streams standard input through `stream::process_lines`: lines are parsed on every
+//! core into reused buffers and written in input order, so a ten-million-line input runs in
+//! constant memory.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -40,13 +41,24 @@ pub(crate) enum Gs1Command {
         /// Characters per serial, 1 to 20.
         #[arg(long, default_value_t = 12)]
         length: usize,
-        /// numeric, alphanumeric or cset82.
-        #[arg(long, default_value = "alphanumeric")]
-        alphabet: String,
+        /// The characters serials are drawn from.
+        #[arg(long, value_enum, default_value_t = Alphabet::Alphanumeric)]
+        alphabet: Alphabet,
         /// Serials already issued for the GTIN, one per line, never to be issued again.
         #[arg(long, value_name = "FILE")]
         issued: Option<PathBuf>,
     },
+}
+
+/// `--alphabet` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum Alphabet {
+    /// 0-9.
+    Numeric,
+    /// 0-9, A-Z, a-z.
+    Alphanumeric,
+    /// All of GS1 CSET 82.
+    Cset82,
 }
 
 /// The operating system's CSPRNG.
@@ -63,13 +75,10 @@ impl RandomSource for OsRandom {
 pub(crate) fn run(command: Gs1Command) -> anyhow::Result<ExitCode> {
     match command {
         Gs1Command::Serials { count, length, alphabet, issued } => {
-            let alphabet = match alphabet.as_str() {
-                "numeric" => SerialAlphabet::Numeric,
-                "alphanumeric" => SerialAlphabet::Alphanumeric,
-                "cset82" => SerialAlphabet::Cset82,
-                other => {
-                    anyhow::bail!("unknown alphabet {other:?}: use numeric, alphanumeric or cset82")
-                }
+            let alphabet = match alphabet {
+                Alphabet::Numeric => SerialAlphabet::Numeric,
+                Alphabet::Alphanumeric => SerialAlphabet::Alphanumeric,
+                Alphabet::Cset82 => SerialAlphabet::Cset82,
             };
             let mut pool = SerialPool::new(alphabet, length)?;
             if let Some(path) = issued {
