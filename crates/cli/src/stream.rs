@@ -101,6 +101,9 @@ pub(crate) fn process_lines<S>(
                 }
             });
         }
+        // Only the workers hold the queue's receiving end now: when they stop (because writing
+        // failed), a reader blocked on a full queue is woken with an error instead of hanging.
+        drop(chunk_rx);
         drop(done_tx);
         let written = write_in_order(output, &done_rx, &token_tx);
         // Stop the reader if writing failed, so the scope can end.
@@ -242,6 +245,39 @@ mod tests {
         let want: String = (0..1000).map(|i| format!("line{i}\n")).collect();
         assert_eq!(out, want);
         assert!(ok);
+    }
+
+    /// A reader that stops early (`| head`): the pipeline must stop too, not hang.
+    #[test]
+    fn a_failing_writer_stops_the_pipeline() {
+        struct Closed(usize);
+        impl Write for Closed {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                if self.0 == 0 {
+                    return Err(std::io::ErrorKind::BrokenPipe.into());
+                }
+                self.0 -= 1;
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let input: String = (0..100_000).map(|i| format!("line{i}\n")).collect();
+        let mut reader = std::io::BufReader::new(input.as_bytes());
+        let limits =
+            Limits { chunk_len: 64, line_len_max: 100, workers: 1, chunks_in_flight_max: 8 };
+        let result =
+            process_lines(&mut reader, &mut Closed(0), limits, &|| (), &|(), line, out| {
+                // A slow worker lets the reader fill the queue and block on it.
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                if let Line::Text(text) = line {
+                    out.extend_from_slice(text);
+                }
+                true
+            });
+        let error = result.expect_err("the writer failed");
+        assert!(format!("{error:#}").contains("could not write standard output"), "{error:#}");
     }
 
     #[test]
