@@ -477,8 +477,13 @@ pub fn format_digital_link(
     out.push_str(key_spec.ai);
     out.push('/');
     percent_encode(data.value(key), false, out);
-    let best_ais: Vec<Ai> = best.iter().filter_map(|q| Ai::new(q)).collect();
-    for (qualifier, ai) in best.iter().zip(&best_ais) {
+    // Qualifier sequences are short (at most 3 in the dictionary): no allocation for them.
+    let mut best_ais = [None::<Ai>; 8];
+    assert!(best.len() <= best_ais.len(), "a dictionary qualifier sequence outgrew the buffer");
+    for (slot, qualifier) in best_ais.iter_mut().zip(best.iter()) {
+        *slot = Ai::new(qualifier);
+    }
+    for (qualifier, ai) in best.iter().zip(best_ais.iter().flatten()) {
         if let Some(e) = elements.iter().find(|e| e.ai() == *ai) {
             out.push('/');
             out.push_str(qualifier);
@@ -486,7 +491,7 @@ pub fn format_digital_link(
             percent_encode(data.value(e), false, out);
         }
     }
-    let in_path = |e: &Element| e.ai() == key.ai() || best_ais.contains(&e.ai());
+    let in_path = |e: &Element| e.ai() == key.ai() || best_ais.contains(&Some(e.ai()));
     let mut separator = '?';
     for fixed_pass in [true, false] {
         for (i, e) in elements.iter().enumerate() {
