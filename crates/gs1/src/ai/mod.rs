@@ -78,6 +78,16 @@ impl Ai {
         Some(Ai { value, len: bytes.len() as u8 })
     }
 
+    /// A dense index over every AI: 2-digit AIs first, then 3- and 4-digit ones (the
+    /// dictionary's look-up table is indexed by it).
+    pub(crate) const fn slot(self) -> usize {
+        match self.len {
+            2 => self.value as usize,
+            3 => 100 + self.value as usize,
+            _ => 1_100 + self.value as usize,
+        }
+    }
+
     /// The digits as text.
     pub fn as_str(&self) -> &'static str {
         let start = text_offset(self.value, self.len);

@@ -92,21 +92,9 @@ const SLOTS: usize = 100 + 1_000 + 10_000;
 
 /// The dense index slot for AI digits of length 2, 3 or 4.
 const fn slot(digits: &[u8]) -> Option<usize> {
-    let mut n = 0usize;
-    let mut i = 0;
-    while i < digits.len() {
-        let d = digits[i];
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        n = n * 10 + (d - b'0') as usize;
-        i += 1;
-    }
-    match digits.len() {
-        2 => Some(n),
-        3 => Some(100 + n),
-        4 => Some(1_100 + n),
-        _ => None,
+    match crate::ai::Ai::from_bytes(digits) {
+        Some(ai) => Some(ai.slot()),
+        None => None,
     }
 }
 
