@@ -89,6 +89,16 @@ fn expect_outcome(
     }
 }
 
+/// Checks a parse against the case's outcome, comparing data in the engine's `^` notation.
+fn expect_ai_data(
+    case: &Value,
+    got: Result<serialhub_gs1::AiData, serialhub_gs1::Error>,
+    want: Option<&str>,
+) -> Result<(), String> {
+    let got = got.map(|d| d.to_unbracketed()).map_err(|e| e.to_string());
+    expect_outcome(case["should_succeed"].as_bool().expect("bool"), got, want)
+}
+
 fn engine() -> &'static Dictionary {
     Dictionary::release_2026_01_27()
 }
@@ -99,14 +109,8 @@ fn ai_parse_bracketed() {
     let n = replay("ai_parse_bracketed.json", engine(), |case, mut opts| {
         opts.validate_requisites = false;
         let got =
-            serialhub_gs1::parse_bracketed(str_of(case, "ai_bracketed").expect("input"), &opts)
-                .map(|d| d.to_unbracketed())
-                .map_err(|e| e.to_string());
-        expect_outcome(
-            case["should_succeed"].as_bool().expect("bool"),
-            got,
-            str_of(case, "expected_ai_data"),
-        )
+            serialhub_gs1::parse_bracketed(str_of(case, "ai_bracketed").expect("input"), &opts);
+        expect_ai_data(case, got, str_of(case, "expected_ai_data"))
     });
     assert_eq!(n, 27);
 }
@@ -117,10 +121,7 @@ fn ai_process_data() {
     let n = replay("ai_process_data.json", engine(), |case, mut opts| {
         opts.validate_requisites = false;
         let input = str_of(case, "ai_data").expect("input");
-        let got = serialhub_gs1::parse_unbracketed(input, &opts)
-            .map(|d| d.to_unbracketed())
-            .map_err(|e| e.to_string());
-        expect_outcome(case["should_succeed"].as_bool().expect("bool"), got, None)
+        expect_ai_data(case, serialhub_gs1::parse_unbracketed(input, &opts), None)
     });
     assert_eq!(n, 79);
 }
@@ -177,17 +178,9 @@ fn ai_error_markup() {
 #[test]
 fn dl_parse() {
     let n = replay("dl_parse.json", engine(), |case, opts| {
-        let got = serialhub_gs1::digital_link::parse_digital_link(
-            str_of(case, "dl_uri").expect("input"),
-            &opts,
-        )
-        .map(|d| d.to_unbracketed())
-        .map_err(|e| e.to_string());
-        expect_outcome(
-            case["should_succeed"].as_bool().expect("bool"),
-            got,
-            str_of(case, "expected_ai_data"),
-        )
+        let uri = str_of(case, "dl_uri").expect("input");
+        let got = serialhub_gs1::digital_link::parse_digital_link(uri, &opts);
+        expect_ai_data(case, got, str_of(case, "expected_ai_data"))
     });
     assert_eq!(n, 118);
 }

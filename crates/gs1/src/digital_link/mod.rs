@@ -137,17 +137,21 @@ pub(crate) fn read_digital_link(
             seg_start = i + 1;
         }
     }
-    // Find the rightmost primary key: walk (AI, value) pairs leftwards from the end.
+    // Find the rightmost primary key: walk (AI, value) pairs leftwards from the end, keeping
+    // each pair's entry (rightmost first) so nothing is looked up twice.
     let mut key_idx = None;
+    let mut walked: Vec<&'static AiSpec> = Vec::with_capacity(4);
     let mut i = segments.len();
     while i >= 2 {
         i -= 2;
         let Some(spec) = segment_ai(segments[i].1, opts) else { break };
+        walked.push(spec);
         if spec.dl_pkey.is_some() {
             key_idx = Some(i);
             break;
         }
     }
+    walked.reverse();
     let Some(key_idx) = key_idx else {
         return Err(Error::new(ErrorKind::DigitalLink(P::NoPrimaryKey)).at(host_end));
     };
@@ -156,12 +160,9 @@ pub(crate) fn read_digital_link(
             return Err(Error::new(ErrorKind::DigitalLink(P::EmptySegment)).at(*pos));
         }
     }
-    let key_spec = segment_ai(segments[key_idx].1, opts).expect("found above");
+    // Invariant: `walked` holds the key and then its qualifiers, in path order.
+    let (key_spec, qualifiers) = (walked[0], &walked[1..]);
     let alternatives = key_spec.dl_pkey.expect("a primary key");
-    let qualifiers: Vec<&'static AiSpec> = segments[key_idx + 2..]
-        .chunks(2)
-        .map(|pair| segment_ai(pair[0].1, opts).expect("walked above"))
-        .collect();
     // The qualifiers must follow, in order, one of the key's alternative sequences.
     let compatible: Vec<&[&str]> = alternatives
         .iter()
@@ -183,8 +184,7 @@ pub(crate) fn read_digital_link(
             .at(segment));
     }
     let first = out.elements().len();
-    for pair in segments[key_idx..].chunks(2) {
-        let spec = segment_ai(pair[0].1, opts).expect("walked above");
+    for (pair, &spec) in segments[key_idx..].chunks(2).zip(&walked) {
         let (value_pos, raw) = pair[1];
         push_decoded(out, spec, pair[0].0, value_pos, raw, false, opts)?;
     }
