@@ -1,0 +1,3 @@
+//! JSON-LD: the streaming reader and the writer.
+
+pub mod read;

@@ -1,0 +1,1236 @@
+//! Streaming JSON-LD reader: the document is walked with serde's visitor API, so the event
+//! list is never held in memory; each event is decoded straight into the model and handed on.
+//!
+//! Keys are matched without allocating (`FieldSeed`), EPC lists decode straight into strings,
+//! and only extensions and rare nested objects go through `serde_json::Value`.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+
+use crate::context::Context;
+use crate::model::{
+    Action, BizTransaction, Content, DocumentKind, Element, ErrorDeclaration, Event, EventType,
+    Header, Location, PersistentDisposition, QuantityElement, SensorElement, SensorMetadata,
+    SensorReport, SourceDest, Vocabulary, VocabularyAttribute, VocabularyElement,
+};
+use crate::problem::{Pointer, Problem, ReadError, Where};
+use crate::read::{Handler, Limits};
+
+/// Reads a JSON-LD EPCISDocument or EPCISQueryDocument from `input`.
+pub fn read_slice<H: Handler>(input: &[u8], limits: &Limits, handler: &mut H) -> Result<(), ReadError> {
+    let mut de = serde_json::Deserializer::from_slice(input);
+    run(&mut de, limits, handler)
+}
+
+/// Reads from any `io::Read`; memory stays bounded by the largest single event.
+pub fn read_reader<R: std::io::Read, H: Handler>(
+    input: R,
+    limits: &Limits,
+    handler: &mut H,
+) -> Result<(), ReadError> {
+    let mut de = serde_json::Deserializer::from_reader(input);
+    run(&mut de, limits, handler)
+}
+
+fn run<'de, R: serde_json::de::Read<'de>, H: Handler>(
+    de: &mut serde_json::Deserializer<R>,
+    limits: &Limits,
+    handler: &mut H,
+) -> Result<(), ReadError> {
+    let mut state = DocState {
+        handler,
+        limits,
+        header: Header::default(),
+        ctx: Context::default(),
+        header_sent: false,
+        events: 0,
+        stopped: false,
+        fatal: None,
+    };
+    let result = DocSeed(&mut state).deserialize(&mut *de).and_then(|()| de.end());
+    if let Some(err) = state.fatal.take() {
+        return Err(err);
+    }
+    if state.stopped {
+        return Err(ReadError::new(Where::Document, "stopped", "reading stopped by the consumer"));
+    }
+    match result {
+        Ok(()) => {
+            state.send_header();
+            if state.stopped {
+                return Err(ReadError::new(Where::Document, "stopped", "reading stopped"));
+            }
+            Ok(())
+        }
+        Err(e) => Err(json_error(&e)),
+    }
+}
+
+pub(crate) fn json_error(e: &serde_json::Error) -> ReadError {
+    let location = Where::Line { line: e.line() as u64, column: e.column() as u64 };
+    let message = e.to_string();
+    // serde_json appends " at line L column C"; the location says it already.
+    let message = match message.rfind(" at line ") {
+        Some(cut) => message[..cut].to_owned(),
+        None => message,
+    };
+    ReadError::new(location, "json_syntax", format!("invalid JSON: {message}"))
+}
+
+struct DocState<'a, H> {
+    handler: &'a mut H,
+    limits: &'a Limits,
+    header: Header,
+    ctx: Context,
+    header_sent: bool,
+    events: usize,
+    stopped: bool,
+    fatal: Option<ReadError>,
+}
+
+impl<H: Handler> DocState<'_, H> {
+    fn send_header(&mut self) {
+        if !self.header_sent {
+            self.header_sent = true;
+            if self.handler.header(&self.header).is_err() {
+                self.stopped = true;
+            }
+        }
+    }
+
+    fn problem(&mut self, p: Problem) {
+        if self.handler.problem(p).is_err() {
+            self.stopped = true;
+        }
+    }
+}
+
+/// Matches a key to a known field without allocating.
+struct KeySeed<'k>(&'k [&'static str]);
+
+enum Key {
+    Known(usize),
+    Other(String),
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Key;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = Key;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+        Ok(match self.0.iter().position(|k| *k == v) {
+            Some(i) => Key::Known(i),
+            None => Key::Other(v.to_owned()),
+        })
+    }
+}
+
+struct DocSeed<'s, 'a, H>(&'s mut DocState<'a, H>);
+
+const DOC_KEYS: &[&str] = &[
+    "@context",
+    "type",
+    "schemaVersion",
+    "creationDate",
+    "id",
+    "epcisHeader",
+    "epcisBody",
+    "sender",
+    "receiver",
+    "instanceIdentifier",
+];
+
+impl<'de, H: Handler> DeserializeSeed<'de> for DocSeed<'_, '_, H> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, H: Handler> Visitor<'de> for DocSeed<'_, '_, H> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an EPCIS document object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let st = self.0;
+        let root = Pointer::default();
+        while let Some(key) = map.next_key_seed(KeySeed(DOC_KEYS))? {
+            match key {
+                Key::Known(0) => {
+                    let v: Value = map.next_value()?;
+                    st.ctx.add(&v);
+                    st.header.namespaces = st.ctx.declared.clone();
+                }
+                Key::Known(1) => {
+                    let v: Value = map.next_value()?;
+                    match v.as_str() {
+                        Some("EPCISDocument") => st.header.kind = DocumentKind::EpcisDocument,
+                        Some("EPCISQueryDocument") => {
+                            st.header.kind = DocumentKind::EpcisQueryDocument
+                        }
+                        _ => st.problem(Problem::new(
+                            root.child("type").at(),
+                            "document_type",
+                            format!(
+                                "document type must be EPCISDocument or EPCISQueryDocument, found {v}"
+                            ),
+                        )),
+                    }
+                }
+                Key::Known(2) => st.header.schema_version = Some(scalar_text(map.next_value()?)),
+                Key::Known(3) => st.header.creation_date = Some(scalar_text(map.next_value()?)),
+                Key::Known(4) => st.header.id = Some(scalar_text(map.next_value()?)),
+                Key::Known(5) => {
+                    let v: Value = map.next_value()?;
+                    let mut problems = Vec::new();
+                    read_header(&v, &st.ctx, &mut st.header, &root.child("epcisHeader"), &mut |p| {
+                        problems.push(p)
+                    });
+                    for p in problems {
+                        st.problem(p);
+                    }
+                }
+                Key::Known(6) => {
+                    map.next_value_seed(BodySeed(st))?;
+                    if st.stopped || st.fatal.is_some() {
+                        return Err(de::Error::custom("stopped"));
+                    }
+                }
+                Key::Known(_) | Key::Other(_) => {
+                    let name = match key {
+                        Key::Other(s) => s,
+                        Key::Known(i) => DOC_KEYS[i].to_owned(),
+                    };
+                    let v: Value = map.next_value()?;
+                    let el = value_to_element(&st.ctx, &name, &v);
+                    st.header.extensions.extend(el);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct BodySeed<'s, 'a, H>(&'s mut DocState<'a, H>);
+
+const BODY_KEYS: &[&str] = &["eventList", "event", "queryResults"];
+
+impl<'de, H: Handler> DeserializeSeed<'de> for BodySeed<'_, '_, H> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, H: Handler> Visitor<'de> for BodySeed<'_, '_, H> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the epcisBody object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let st = self.0;
+        let body = Pointer::default().child("epcisBody");
+        while let Some(key) = map.next_key_seed(KeySeed(BODY_KEYS))? {
+            match key {
+                Key::Known(0) => {
+                    map.next_value_seed(EventListSeed { st: &mut *st, at: body.child("eventList") })?
+                }
+                Key::Known(1) => {
+                    st.send_header();
+                    map.next_value_seed(OneEventSeed { st: &mut *st, at: body.child("event") })?
+                }
+                Key::Known(2) => map.next_value_seed(QueryResultsSeed(&mut *st))?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            if st.stopped || st.fatal.is_some() {
+                return Err(de::Error::custom("stopped"));
+            }
+        }
+        Ok(())
+    }
+}
+
+struct QueryResultsSeed<'s, 'a, H>(&'s mut DocState<'a, H>);
+
+impl<'de, H: Handler> DeserializeSeed<'de> for QueryResultsSeed<'_, '_, H> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, H: Handler> Visitor<'de> for QueryResultsSeed<'_, '_, H> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the queryResults object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let st = self.0;
+        let at = Pointer::default().child("epcisBody").child("queryResults");
+        while let Some(key) =
+            map.next_key_seed(KeySeed(&["subscriptionID", "queryName", "resultsBody"]))?
+        {
+            match key {
+                Key::Known(0) => st.header.subscription_id = Some(scalar_text(map.next_value()?)),
+                Key::Known(1) => st.header.query_name = Some(scalar_text(map.next_value()?)),
+                Key::Known(2) => map.next_value_seed(ResultsBodySeed {
+                    st: &mut *st,
+                    at: at.child("resultsBody"),
+                })?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct ResultsBodySeed<'s, 'a, H> {
+    st: &'s mut DocState<'a, H>,
+    at: Pointer,
+}
+
+impl<'de, H: Handler> DeserializeSeed<'de> for ResultsBodySeed<'_, '_, H> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, H: Handler> Visitor<'de> for ResultsBodySeed<'_, '_, H> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the resultsBody object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key_seed(KeySeed(&["eventList"]))? {
+            match key {
+                Key::Known(_) => map.next_value_seed(EventListSeed {
+                    st: &mut *self.st,
+                    at: self.at.child("eventList"),
+                })?,
+                Key::Other(_) => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct EventListSeed<'s, 'a, H> {
+    st: &'s mut DocState<'a, H>,
+    at: Pointer,
+}
+
+impl<'de, H: Handler> DeserializeSeed<'de> for EventListSeed<'_, '_, H> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, H: Handler> Visitor<'de> for EventListSeed<'_, '_, H> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of events")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let st = self.st;
+        st.send_header();
+        let mut i = 0usize;
+        loop {
+            if st.events >= st.limits.events_max {
+                st.fatal = Some(ReadError::new(
+                    self.at.index(i).at(),
+                    "too_many_events",
+                    format!("more than {} events in one document", st.limits.events_max),
+                ));
+                return Err(de::Error::custom("stopped"));
+            }
+            let at = self.at.index(i);
+            let Some(()) = seq.next_element_seed(OneEventSeed { st: &mut *st, at })? else {
+                break;
+            };
+            if st.stopped || st.fatal.is_some() {
+                return Err(de::Error::custom("stopped"));
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+}
+
+struct OneEventSeed<'s, 'a, H> {
+    st: &'s mut DocState<'a, H>,
+    at: Pointer,
+}
+
+impl<'de, H: Handler> DeserializeSeed<'de> for OneEventSeed<'_, '_, H> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        let st = self.st;
+        let mut problems = Vec::new();
+        let event = EventSeed { ctx: &st.ctx, at: &self.at, problems: &mut problems }
+            .deserialize(d)?;
+        for p in problems {
+            st.problem(p);
+        }
+        st.events += 1;
+        if st.handler.event(event).is_err() {
+            st.stopped = true;
+        }
+        Ok(())
+    }
+}
+
+/// Decodes one event object. Public within the crate: bare-event documents and the REST
+/// capture path read single events too.
+pub(crate) struct EventSeed<'a> {
+    pub(crate) ctx: &'a Context,
+    pub(crate) at: &'a Pointer,
+    pub(crate) problems: &'a mut Vec<Problem>,
+}
+
+const EVENT_KEYS: &[&str] = &[
+    "type",                  // 0
+    "eventTime",             // 1
+    "eventTimeZoneOffset",   // 2
+    "recordTime",            // 3
+    "eventID",               // 4
+    "certificationInfo",     // 5
+    "errorDeclaration",      // 6
+    "parentID",              // 7
+    "epcList",               // 8
+    "childEPCs",             // 9
+    "inputEPCList",          // 10
+    "quantityList",          // 11
+    "childQuantityList",     // 12
+    "inputQuantityList",     // 13
+    "outputEPCList",         // 14
+    "outputQuantityList",    // 15
+    "transformationID",      // 16
+    "action",                // 17
+    "bizStep",               // 18
+    "disposition",           // 19
+    "persistentDisposition", // 20
+    "readPoint",             // 21
+    "bizLocation",           // 22
+    "bizTransactionList",    // 23
+    "sourceList",            // 24
+    "destinationList",       // 25
+    "sensorElementList",     // 26
+    "ilmd",                  // 27
+    "@context",              // 28
+];
+
+impl<'de> DeserializeSeed<'de> for EventSeed<'_> {
+    type Value = Event;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Event, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EventSeed<'_> {
+    type Value = Event;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an event object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Event, A::Error> {
+        let mut ev = Event::default();
+        let at = self.at;
+        let problems = self.problems;
+        let mut raw_type: Option<String> = None;
+        // Which of the role-shared lists were given, to catch an event that names two.
+        let mut epc_field: Option<&'static str> = None;
+        let mut qty_field: Option<&'static str> = None;
+        let mut extensions: Vec<(String, Value)> = Vec::new();
+        let mut local_ctx: Option<Context> = None;
+        while let Some(key) = map.next_key_seed(KeySeed(EVENT_KEYS))? {
+            let i = match key {
+                Key::Known(i) => i,
+                Key::Other(name) => {
+                    let v: Value = map.next_value()?;
+                    extensions.push((name, v));
+                    continue;
+                }
+            };
+            let field = EVENT_KEYS[i];
+            let here = || at.child(field);
+            match i {
+                0 => raw_type = Some(string(map.next_value()?, &here(), problems)),
+                1 => ev.event_time = string(map.next_value()?, &here(), problems),
+                2 => ev.event_time_zone_offset = string(map.next_value()?, &here(), problems),
+                3 => ev.record_time = Some(string(map.next_value()?, &here(), problems)),
+                4 => ev.event_id = Some(string(map.next_value()?, &here(), problems)),
+                5 => {
+                    let v: Value = map.next_value()?;
+                    match v {
+                        Value::Array(items) => {
+                            for (k, item) in items.into_iter().enumerate() {
+                                let s = string(Scalar::from(item), &here().index(k), problems);
+                                ev.certification_info.push(s);
+                            }
+                        }
+                        v => ev.certification_info.push(string(Scalar::from(v), &here(), problems)),
+                    }
+                }
+                6 => {
+                    let v: Value = map.next_value()?;
+                    ev.error_declaration =
+                        Some(error_declaration(&v, self.ctx, &here(), problems));
+                }
+                7 => ev.parent_id = Some(string(map.next_value()?, &here(), problems)),
+                8..=10 => {
+                    if let Some(prev) = epc_field.replace(field) {
+                        problems.push(Problem::new(
+                            here().at(),
+                            "field_conflict",
+                            format!("both {prev} and {field} are given"),
+                        ));
+                    }
+                    ev.epc_list = map.next_value_seed(StrListSeed { at: &here(), problems })?;
+                }
+                11..=13 => {
+                    if let Some(prev) = qty_field.replace(field) {
+                        problems.push(Problem::new(
+                            here().at(),
+                            "field_conflict",
+                            format!("both {prev} and {field} are given"),
+                        ));
+                    }
+                    let v: Value = map.next_value()?;
+                    ev.quantity_list = quantity_list(&v, &here(), problems);
+                }
+                14 => ev.output_epc_list = map.next_value_seed(StrListSeed { at: &here(), problems })?,
+                15 => {
+                    let v: Value = map.next_value()?;
+                    ev.output_quantity_list = quantity_list(&v, &here(), problems);
+                }
+                16 => ev.transformation_id = Some(string(map.next_value()?, &here(), problems)),
+                17 => {
+                    let s = string(map.next_value()?, &here(), problems);
+                    match Action::parse(&s) {
+                        Some(a) => ev.action = Some(a),
+                        None => problems.push(Problem::new(
+                            here().at(),
+                            "action",
+                            format!("action must be ADD, OBSERVE or DELETE, found \"{s}\""),
+                        )),
+                    }
+                }
+                18 => ev.biz_step = Some(string(map.next_value()?, &here(), problems)),
+                19 => ev.disposition = Some(string(map.next_value()?, &here(), problems)),
+                20 => {
+                    let v: Value = map.next_value()?;
+                    ev.persistent_disposition = Some(persistent_disposition(&v, &here(), problems));
+                }
+                21 | 22 => {
+                    let v: Value = map.next_value()?;
+                    let loc = location(&v, self.ctx, &here(), problems);
+                    if i == 21 {
+                        ev.read_point = Some(loc);
+                    } else {
+                        ev.biz_location = Some(loc);
+                    }
+                }
+                23 => {
+                    let v: Value = map.next_value()?;
+                    ev.biz_transaction_list = biz_transactions(&v, &here(), problems);
+                }
+                24 | 25 => {
+                    let v: Value = map.next_value()?;
+                    let kind = if i == 24 { "source" } else { "destination" };
+                    let list = source_dests(&v, kind, &here(), problems);
+                    if i == 24 {
+                        ev.source_list = list;
+                    } else {
+                        ev.destination_list = list;
+                    }
+                }
+                26 => {
+                    let v: Value = map.next_value()?;
+                    ev.sensor_element_list = sensor_elements(&v, self.ctx, &here(), problems);
+                }
+                27 => {
+                    let v: Value = map.next_value()?;
+                    ev.ilmd = Some(match &v {
+                        Value::Object(m) => object_children(self.ctx, m),
+                        _ => {
+                            problems.push(expected(&here(), "an object", &v));
+                            Vec::new()
+                        }
+                    });
+                }
+                28 => {
+                    let v: Value = map.next_value()?;
+                    let mut c = self.ctx.clone();
+                    c.add(&v);
+                    local_ctx = Some(c);
+                }
+                _ => unreachable!("EVENT_KEYS has {} entries", EVENT_KEYS.len()),
+            }
+        }
+        let ctx = local_ctx.as_ref().unwrap_or(self.ctx);
+        for (name, v) in &extensions {
+            ev.extensions.extend(value_to_element(ctx, name, v));
+        }
+        match raw_type.as_deref().map(|t| (t, EventType::from_name(t))) {
+            Some((_, Some(t))) => {
+                ev.event_type = Some(t);
+                check_list_names(&ev, t, epc_field, qty_field, at, problems);
+            }
+            Some((t, None)) => problems.push(Problem::new(
+                at.child("type").at(),
+                "event_type",
+                format!("unknown event type \"{t}\""),
+            )),
+            None => problems.push(Problem::new(
+                at.at(),
+                "required",
+                "the event has no \"type\"",
+            )),
+        }
+        Ok(ev)
+    }
+}
+
+/// The shared slots hold `epcList`/`childEPCs`/`inputEPCList`: check the name fits the type.
+fn check_list_names(
+    ev: &Event,
+    t: EventType,
+    epc_field: Option<&str>,
+    qty_field: Option<&str>,
+    at: &Pointer,
+    problems: &mut Vec<Problem>,
+) {
+    let _ = ev;
+    if let Some(f) = epc_field {
+        if f != t.epc_list_field() {
+            problems.push(Problem::new(
+                at.child(f).at(),
+                "unknown_field",
+                format!("{} has no field {f} (it uses {})", t.name(), t.epc_list_field()),
+            ));
+        }
+    }
+    if let Some(f) = qty_field {
+        if f != t.quantity_list_field() {
+            problems.push(Problem::new(
+                at.child(f).at(),
+                "unknown_field",
+                format!("{} has no field {f} (it uses {})", t.name(), t.quantity_list_field()),
+            ));
+        }
+    }
+}
+
+/// A JSON scalar as text, or what else was found.
+pub(crate) enum Scalar {
+    Str(String),
+    Num(String),
+    Bool(bool),
+    Null,
+    Array,
+    Object,
+}
+
+impl From<Value> for Scalar {
+    fn from(v: Value) -> Scalar {
+        match v {
+            Value::String(s) => Scalar::Str(s),
+            Value::Number(n) => Scalar::Num(n.to_string()),
+            Value::Bool(b) => Scalar::Bool(b),
+            Value::Null => Scalar::Null,
+            Value::Array(_) => Scalar::Array,
+            Value::Object(_) => Scalar::Object,
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a value")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+        Ok(Scalar::Str(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
+        Ok(Scalar::Str(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+        Ok(Scalar::Num(v.to_string()))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+        Ok(Scalar::Num(v.to_string()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+        Ok(Scalar::Num(serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string())))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+        Ok(Scalar::Bool(v))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+        Ok(Scalar::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Array)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Object)
+    }
+}
+
+fn kind_of(s: &Scalar) -> &'static str {
+    match s {
+        Scalar::Str(_) => "a string",
+        Scalar::Num(_) => "a number",
+        Scalar::Bool(_) => "a boolean",
+        Scalar::Null => "null",
+        Scalar::Array => "an array",
+        Scalar::Object => "an object",
+    }
+}
+
+/// The string a field must hold; anything else is a problem and reads as "".
+fn string(s: Scalar, at: &Pointer, problems: &mut Vec<Problem>) -> String {
+    match s {
+        Scalar::Str(s) => s,
+        other => {
+            problems.push(Problem::new(
+                at.at(),
+                "type",
+                format!("expected a string, found {}", kind_of(&other)),
+            ));
+            String::new()
+        }
+    }
+}
+
+/// A scalar's text whatever its JSON type (header fields are lenient).
+fn scalar_text(s: Scalar) -> String {
+    match s {
+        Scalar::Str(s) | Scalar::Num(s) => s,
+        Scalar::Bool(b) => b.to_string(),
+        Scalar::Null | Scalar::Array | Scalar::Object => String::new(),
+    }
+}
+
+/// A decimal field: numbers are the standard's form; numeric strings are accepted with a note.
+fn decimal(v: &Value, at: &Pointer, problems: &mut Vec<Problem>) -> Option<String> {
+    match v {
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => {
+            problems.push(Problem::new(
+                at.at(),
+                "type",
+                format!("expected a number, found the string \"{s}\""),
+            ));
+            Some(s.clone())
+        }
+        other => {
+            problems.push(expected(at, "a number", other));
+            None
+        }
+    }
+}
+
+fn expected(at: &Pointer, what: &str, found: &Value) -> Problem {
+    let kind = match found {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    };
+    Problem::new(at.at(), "type", format!("expected {what}, found {kind}"))
+}
+
+struct StrListSeed<'a> {
+    at: &'a Pointer,
+    problems: &'a mut Vec<Problem>,
+}
+
+impl<'de> DeserializeSeed<'de> for StrListSeed<'_> {
+    type Value = Vec<String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<String>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrListSeed<'_> {
+    type Value = Vec<String>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of strings")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(8));
+        while let Some(s) = seq.next_element::<Scalar>()? {
+            match s {
+                Scalar::Str(s) => out.push(s),
+                other => self.problems.push(Problem::new(
+                    self.at.index(out.len()).at(),
+                    "type",
+                    format!("expected a string, found {}", kind_of(&other)),
+                )),
+            }
+        }
+        Ok(out)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<String>, E> {
+        self.problems.push(Problem::new(
+            self.at.at(),
+            "type",
+            "expected an array of strings, found a string",
+        ));
+        Ok(vec![v.to_owned()])
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<String>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        self.problems.push(Problem::new(self.at.at(), "type", "expected an array, found an object"));
+        Ok(Vec::new())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Vec<String>, E> {
+        self.problems.push(Problem::new(self.at.at(), "type", "expected an array, found a number"));
+        Ok(Vec::new())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Vec<String>, E> {
+        self.visit_u64(v.unsigned_abs())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Vec<String>, E> {
+        self.visit_u64(0)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Vec<String>, E> {
+        self.problems.push(Problem::new(self.at.at(), "type", "expected an array, found a boolean"));
+        Ok(Vec::new())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Vec<String>, E> {
+        self.problems.push(Problem::new(self.at.at(), "type", "expected an array, found null"));
+        Ok(Vec::new())
+    }
+}
+
+fn str_field(
+    m: &serde_json::Map<String, Value>,
+    key: &str,
+    at: &Pointer,
+    problems: &mut Vec<Problem>,
+) -> Option<String> {
+    let v = m.get(key)?;
+    match v {
+        Value::String(s) => Some(s.clone()),
+        other => {
+            problems.push(expected(&at.child(key), "a string", other));
+            None
+        }
+    }
+}
+
+fn quantity_list(v: &Value, at: &Pointer, problems: &mut Vec<Problem>) -> Vec<QuantityElement> {
+    let Value::Array(items) = v else {
+        problems.push(expected(at, "an array", v));
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let here = at.index(i);
+        let Value::Object(m) = item else {
+            problems.push(expected(&here, "an object", item));
+            continue;
+        };
+        let mut q = QuantityElement::default();
+        for (k, v) in m {
+            match k.as_str() {
+                "epcClass" => q.epc_class = str_field(m, k, &here, problems).unwrap_or_default(),
+                "quantity" => q.quantity = decimal(v, &here.child(k), problems),
+                "uom" => q.uom = str_field(m, k, &here, problems),
+                other => problems.push(Problem::new(
+                    here.child(other).at(),
+                    "unknown_field",
+                    format!("quantityElement has no field {other}"),
+                )),
+            }
+        }
+        if !m.contains_key("epcClass") {
+            problems.push(Problem::new(here.at(), "required", "quantityElement needs epcClass"));
+        }
+        out.push(q);
+    }
+    out
+}
+
+fn persistent_disposition(v: &Value, at: &Pointer, problems: &mut Vec<Problem>) -> PersistentDisposition {
+    let mut pd = PersistentDisposition::default();
+    let Value::Object(m) = v else {
+        problems.push(expected(at, "an object", v));
+        return pd;
+    };
+    for (k, v) in m {
+        let list = match k.as_str() {
+            "set" => &mut pd.set,
+            "unset" => &mut pd.unset,
+            other => {
+                problems.push(Problem::new(
+                    at.child(other).at(),
+                    "unknown_field",
+                    format!("persistentDisposition has no field {other}"),
+                ));
+                continue;
+            }
+        };
+        match v {
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    match item {
+                        Value::String(s) => list.push(s.clone()),
+                        other => problems.push(expected(&at.child(k).index(i), "a string", other)),
+                    }
+                }
+            }
+            other => problems.push(expected(&at.child(k), "an array", other)),
+        }
+    }
+    pd
+}
+
+fn location(v: &Value, ctx: &Context, at: &Pointer, problems: &mut Vec<Problem>) -> Location {
+    let mut loc = Location::default();
+    let Value::Object(m) = v else {
+        problems.push(expected(at, "an object", v));
+        return loc;
+    };
+    for (k, v) in m {
+        if k == "id" {
+            loc.id = str_field(m, k, at, problems).unwrap_or_default();
+        } else {
+            loc.extensions.extend(value_to_element(ctx, k, v));
+        }
+    }
+    if !m.contains_key("id") {
+        problems.push(Problem::new(at.at(), "required", "a location needs an id"));
+    }
+    loc
+}
+
+fn biz_transactions(v: &Value, at: &Pointer, problems: &mut Vec<Problem>) -> Vec<BizTransaction> {
+    let Value::Array(items) = v else {
+        problems.push(expected(at, "an array", v));
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let here = at.index(i);
+        let Value::Object(m) = item else {
+            problems.push(expected(&here, "an object", item));
+            continue;
+        };
+        let mut bt = BizTransaction::default();
+        for k in m.keys() {
+            match k.as_str() {
+                "type" => bt.type_ = str_field(m, k, &here, problems),
+                "bizTransaction" => {
+                    bt.value = str_field(m, k, &here, problems).unwrap_or_default()
+                }
+                other => problems.push(Problem::new(
+                    here.child(other).at(),
+                    "unknown_field",
+                    format!("bizTransaction has no field {other}"),
+                )),
+            }
+        }
+        if !m.contains_key("bizTransaction") {
+            problems.push(Problem::new(here.at(), "required", "bizTransaction needs a value"));
+        }
+        out.push(bt);
+    }
+    out
+}
+
+fn source_dests(v: &Value, kind: &str, at: &Pointer, problems: &mut Vec<Problem>) -> Vec<SourceDest> {
+    let Value::Array(items) = v else {
+        problems.push(expected(at, "an array", v));
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let here = at.index(i);
+        let Value::Object(m) = item else {
+            problems.push(expected(&here, "an object", item));
+            continue;
+        };
+        let mut sd = SourceDest::default();
+        for k in m.keys() {
+            if k == "type" {
+                sd.type_ = str_field(m, k, &here, problems).unwrap_or_default();
+            } else if k == kind {
+                sd.value = str_field(m, k, &here, problems).unwrap_or_default();
+            } else {
+                problems.push(Problem::new(
+                    here.child(k).at(),
+                    "unknown_field",
+                    format!("{kind} has no field {k}"),
+                ));
+            }
+        }
+        for required in ["type", kind] {
+            if !m.contains_key(required) {
+                problems.push(Problem::new(
+                    here.at(),
+                    "required",
+                    format!("{kind} needs {required}"),
+                ));
+            }
+        }
+        out.push(sd);
+    }
+    out
+}
+
+fn sensor_elements(
+    v: &Value,
+    ctx: &Context,
+    at: &Pointer,
+    problems: &mut Vec<Problem>,
+) -> Vec<SensorElement> {
+    let Value::Array(items) = v else {
+        problems.push(expected(at, "an array", v));
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let here = at.index(i);
+        let Value::Object(m) = item else {
+            problems.push(expected(&here, "an object", item));
+            continue;
+        };
+        let mut se = SensorElement::default();
+        for (k, v) in m {
+            match k.as_str() {
+                "sensorMetadata" => {
+                    let mut md = SensorMetadata::default();
+                    sensor_fields(v, ctx, &here.child(k), problems, &mut |name, value| {
+                        SensorMetadata::slot(name).map(|s| md.fields[s] = Some(value))
+                    }, &mut md.extensions);
+                    se.sensor_metadata = Some(md);
+                }
+                "sensorReport" => {
+                    let Value::Array(reports) = v else {
+                        problems.push(expected(&here.child(k), "an array", v));
+                        continue;
+                    };
+                    for (j, r) in reports.iter().enumerate() {
+                        let mut sr = SensorReport::default();
+                        let mut ext = Vec::new();
+                        sensor_fields(r, ctx, &here.child(k).index(j), problems, &mut |name, value| {
+                            SensorReport::slot(name).map(|s| sr.fields[s] = Some(value))
+                        }, &mut ext);
+                        sr.extensions = ext;
+                        se.sensor_report.push(sr);
+                    }
+                }
+                _ => se.extensions.extend(value_to_element(ctx, k, v)),
+            }
+        }
+        out.push(se);
+    }
+    out
+}
+
+/// Reads a sensorMetadata or sensorReport object: standard attributes go to `set`, the rest
+/// are extensions.
+fn sensor_fields(
+    v: &Value,
+    ctx: &Context,
+    at: &Pointer,
+    problems: &mut Vec<Problem>,
+    set: &mut dyn FnMut(&str, String) -> Option<()>,
+    extensions: &mut Vec<Element>,
+) {
+    let Value::Object(m) = v else {
+        problems.push(expected(at, "an object", v));
+        return;
+    };
+    for (k, v) in m {
+        let text = match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        };
+        let is_standard = !k.contains(':') && !k.contains('/');
+        if is_standard {
+            match text {
+                Some(t) => {
+                    if set(k, t).is_none() {
+                        problems.push(Problem::new(
+                            at.child(k).at(),
+                            "unknown_field",
+                            format!("no standard sensor attribute is called {k}"),
+                        ));
+                    }
+                }
+                None => problems.push(expected(&at.child(k), "a scalar", v)),
+            }
+        } else {
+            extensions.extend(value_to_element(ctx, k, v));
+        }
+    }
+}
+
+fn error_declaration(
+    v: &Value,
+    ctx: &Context,
+    at: &Pointer,
+    problems: &mut Vec<Problem>,
+) -> ErrorDeclaration {
+    let mut ed = ErrorDeclaration::default();
+    let Value::Object(m) = v else {
+        problems.push(expected(at, "an object", v));
+        return ed;
+    };
+    for (k, v) in m {
+        match k.as_str() {
+            "declarationTime" => {
+                ed.declaration_time = str_field(m, k, at, problems).unwrap_or_default()
+            }
+            "reason" => ed.reason = str_field(m, k, at, problems),
+            "correctiveEventIDs" => match v {
+                Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        match item {
+                            Value::String(s) => ed.corrective_event_ids.push(s.clone()),
+                            other => {
+                                problems.push(expected(&at.child(k).index(i), "a string", other))
+                            }
+                        }
+                    }
+                }
+                other => problems.push(expected(&at.child(k), "an array", other)),
+            },
+            _ => ed.extensions.extend(value_to_element(ctx, k, v)),
+        }
+    }
+    if !m.contains_key("declarationTime") {
+        problems.push(Problem::new(at.at(), "required", "errorDeclaration needs declarationTime"));
+    }
+    ed
+}
+
+/// Converts a JSON extension member into elements: an array gives one element per item (the
+/// XML form repeats the element), an object gives children, a scalar gives text.
+pub(crate) fn value_to_element(ctx: &Context, key: &str, v: &Value) -> Vec<Element> {
+    let name = ctx.resolve_key(key);
+    match v {
+        Value::Array(items) => items
+            .iter()
+            .map(|item| Element { name: name.clone(), attributes: Vec::new(), content: content_of(ctx, item) })
+            .collect(),
+        _ => vec![Element { name, attributes: Vec::new(), content: content_of(ctx, v) }],
+    }
+}
+
+fn content_of(ctx: &Context, v: &Value) -> Content {
+    match v {
+        Value::Null => Content::Empty,
+        Value::Bool(b) => Content::Bool(*b),
+        Value::Number(n) => Content::Number(n.to_string()),
+        Value::String(s) => Content::Text(s.clone()),
+        Value::Array(items) => Content::Children(
+            items.iter().flat_map(|item| value_to_element(ctx, "item", item)).collect(),
+        ),
+        Value::Object(m) => {
+            if let Some(text) = m.get("#text").or_else(|| m.get("@value")) {
+                return content_of(ctx, text);
+            }
+            Content::Children(object_children(ctx, m))
+        }
+    }
+}
+
+fn object_children(ctx: &Context, m: &serde_json::Map<String, Value>) -> Vec<Element> {
+    m.iter()
+        .filter(|(k, _)| !k.starts_with('@'))
+        .flat_map(|(k, v)| value_to_element(ctx, k, v))
+        .collect()
+}
+
+fn read_header(
+    v: &Value,
+    ctx: &Context,
+    header: &mut Header,
+    at: &Pointer,
+    problem: &mut dyn FnMut(Problem),
+) {
+    let Value::Object(m) = v else {
+        problem(Problem::new(at.at(), "type", "epcisHeader must be an object"));
+        return;
+    };
+    header.master_data.clear();
+    header.extensions.retain(|e| e.name.local != "epcisHeader");
+    for (k, v) in m {
+        if k == "epcisMasterData" {
+            if let Some(Value::Array(vocabs)) = v.get("vocabularyList") {
+                for voc in vocabs {
+                    header.master_data.push(vocabulary(ctx, voc));
+                }
+            }
+        } else if k == "sbdh" || k == "StandardBusinessDocumentHeader" {
+            header.sbdh = value_to_element(ctx, k, v).into_iter().next();
+        } else {
+            header.extensions.extend(value_to_element(ctx, k, v));
+        }
+    }
+}
+
+fn vocabulary(ctx: &Context, v: &Value) -> Vocabulary {
+    let mut voc = Vocabulary::default();
+    voc.type_ = v.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
+    if let Some(Value::Array(elements)) = v.get("vocabularyElementList") {
+        for e in elements {
+            let mut el = VocabularyElement {
+                id: e.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                ..VocabularyElement::default()
+            };
+            if let Some(Value::Array(attrs)) = e.get("attributes") {
+                for a in attrs {
+                    el.attributes.push(VocabularyAttribute {
+                        id: a.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                        value: a.get("attribute").map_or(Content::Empty, |x| content_of(ctx, x)),
+                    });
+                }
+            }
+            if let Some(Value::Array(children)) = e.get("children") {
+                el.children =
+                    children.iter().filter_map(Value::as_str).map(str::to_owned).collect();
+            }
+            voc.elements.push(el);
+        }
+    }
+    voc
+}
