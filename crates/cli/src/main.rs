@@ -21,12 +21,16 @@ enum Command {
     /// GS1 identifiers and barcodes.
     #[command(subcommand)]
     Gs1(commands::gs1::Gs1Command),
+    /// EPCIS documents: event hash IDs, validation, conversion.
+    #[command(subcommand)]
+    Epcis(commands::epcis::EpcisCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Gs1(command) => commands::gs1::run(command),
+        Command::Epcis(command) => commands::epcis::run(command),
     };
     match result {
         Ok(code) => code,

@@ -159,6 +159,9 @@ pub fn gs1_voc_uri(value: &str) -> Cow<'_, str> {
     if let Some(rest) = value.strip_prefix("gs1:") {
         return Cow::Owned(format!("https://gs1.org/voc/{rest}"));
     }
+    if let Some(rest) = value.strip_prefix("cbv:") {
+        return Cow::Owned(format!("{WEB_VOCAB}{rest}"));
+    }
     if !value.is_empty() && !value.contains(':') && !value.contains('/') {
         return Cow::Owned(format!("https://gs1.org/voc/{value}"));
     }

@@ -1,3 +1,4 @@
 //! One module per top-level subcommand.
 
+pub(crate) mod epcis;
 pub(crate) mod gs1;

@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
@@ -45,6 +46,8 @@ fn run<'de, R: serde_json::de::Read<'de>, H: Handler>(
         header: Header::default(),
         ctx: Context::default(),
         header_sent: false,
+        context_seen: false,
+        pending: Vec::new(),
         events: 0,
         stopped: false,
         fatal: None,
@@ -85,6 +88,10 @@ struct DocState<'a, H> {
     header: Header,
     ctx: Context,
     header_sent: bool,
+    /// Whether `@context` came before the events. When it does not, events are kept as JSON
+    /// values until the end of the document, since their extension names depend on it.
+    context_seen: bool,
+    pending: Vec<(Pointer, Value)>,
     events: usize,
     stopped: bool,
     fatal: Option<ReadError>,
@@ -103,6 +110,36 @@ impl<H: Handler> DocState<'_, H> {
     fn problem(&mut self, p: Problem) {
         if self.handler.problem(p).is_err() {
             self.stopped = true;
+        }
+    }
+
+    /// Decodes one event and hands it on.
+    fn decode<'de, D: Deserializer<'de>>(&mut self, d: D, at: &Pointer) -> Result<(), D::Error> {
+        let mut problems = Vec::new();
+        let event = EventSeed { ctx: &self.ctx, at, problems: &mut problems }.deserialize(d)?;
+        for p in problems {
+            self.problem(p);
+        }
+        if self.handler.event(event).is_err() {
+            self.stopped = true;
+        }
+        Ok(())
+    }
+
+    /// Decodes the events read before the document's `@context`.
+    fn flush_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        self.send_header();
+        for (at, v) in std::mem::take(&mut self.pending) {
+            if self.stopped {
+                return;
+            }
+            // A Value always deserializes; a shape error inside is a problem, not fatal.
+            if let Err(e) = self.decode(v, &at) {
+                self.problem(Problem::new(at.at(), "type", e.to_string()));
+            }
         }
     }
 }
@@ -171,6 +208,7 @@ impl<'de, H: Handler> Visitor<'de> for DocSeed<'_, '_, H> {
                     let v: Value = map.next_value()?;
                     st.ctx.add(&v);
                     st.header.namespaces = st.ctx.declared.clone();
+                    st.context_seen = true;
                 }
                 Key::Known(1) => {
                     let v: Value = map.next_value()?;
@@ -218,6 +256,7 @@ impl<'de, H: Handler> Visitor<'de> for DocSeed<'_, '_, H> {
                 }
             }
         }
+        st.flush_pending();
         Ok(())
     }
 }
@@ -247,7 +286,9 @@ impl<'de, H: Handler> Visitor<'de> for BodySeed<'_, '_, H> {
                     map.next_value_seed(EventListSeed { st: &mut *st, at: body.child("eventList") })?
                 }
                 Key::Known(1) => {
-                    st.send_header();
+                    if st.context_seen {
+                        st.send_header();
+                    }
                     map.next_value_seed(OneEventSeed { st: &mut *st, at: body.child("event") })?
                 }
                 Key::Known(2) => map.next_value_seed(QueryResultsSeed(&mut *st))?,
@@ -351,7 +392,9 @@ impl<'de, H: Handler> Visitor<'de> for EventListSeed<'_, '_, H> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let st = self.st;
-        st.send_header();
+        if st.context_seen {
+            st.send_header();
+        }
         let mut i = 0usize;
         loop {
             if st.events >= st.limits.events_max {
@@ -384,17 +427,13 @@ impl<'de, H: Handler> DeserializeSeed<'de> for OneEventSeed<'_, '_, H> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         let st = self.st;
-        let mut problems = Vec::new();
-        let event = EventSeed { ctx: &st.ctx, at: &self.at, problems: &mut problems }
-            .deserialize(d)?;
-        for p in problems {
-            st.problem(p);
-        }
         st.events += 1;
-        if st.handler.event(event).is_err() {
-            st.stopped = true;
+        if !st.context_seen {
+            let v = Value::deserialize(d)?;
+            st.pending.push((self.at, v));
+            return Ok(());
         }
-        Ok(())
+        st.decode(d, &self.at)
     }
 }
 

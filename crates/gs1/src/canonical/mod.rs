@@ -6,7 +6,7 @@
 //! form (any domain, convenience alphas, zero-suppressed GTINs) normalise to it.
 
 use crate::ai_data::{AiData, Options};
-use crate::digital_link::{DEFAULT_STEM, percent_encode};
+use crate::digital_link::DEFAULT_STEM;
 
 /// The canonical Digital Link for an identifier, or `None` when `input` is not a GS1 identifier
 /// (the event hash then keeps the value as it is).
@@ -39,7 +39,7 @@ pub fn canonical_digital_link(input: &str) -> Option<String> {
     let spec = dictionary.get(key).expect("found above");
     let has = |ai: &str| pairs.iter().find(|(a, _)| a == ai).map(|(_, v)| v.as_str());
     let mut out = format!("{DEFAULT_STEM}/{key}/");
-    percent_encode(key_value, false, &mut out);
+    percent_encode(key_value, &mut out);
     // For trade items a serial identifies the instance and supersedes lot and CPV; a lot
     // identifies the class instance and supersedes CPV. Other keys keep their qualifiers.
     let identity: Vec<&str> = match key.as_str() {
@@ -61,7 +61,7 @@ pub fn canonical_digital_link(input: &str) -> Option<String> {
             out.push('/');
             out.push_str(qualifier);
             out.push('/');
-            percent_encode(value, false, &mut out);
+            percent_encode(value, &mut out);
         }
     }
     Some(out)
@@ -91,3 +91,19 @@ fn idpat_key(pattern: &str) -> Option<Vec<(String, String)>> {
 
 #[cfg(test)]
 mod tests;
+
+/// Percent-encodes a value the way the reference event hash generator does: it keeps the
+/// characters an EPC URI may carry bare, so `'`, `;` and `=` stay literal, unlike the GS1
+/// Digital Link encoder (see crates/epcis/HASH-NOTES.md).
+fn percent_encode(value: &str, out: &mut String) {
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'\'' | b';' | b'=') {
+            out.push(char::from(b));
+        } else {
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+    }
+}
