@@ -186,4 +186,21 @@ fn peer_hashes_agree_except_where_written_down() {
 
 /// Files where our hashes differ from the reference program's, with the investigated cause.
 /// See HASH-NOTES.md for the details of each.
-const PEER_DISAGREEMENTS: &[(&str, &str)] = &[];
+const PEER_DISAGREEMENTS: &[(&str, &str)] = &[
+    (
+        "gs1-epcis/JSON/WithSensorData/SensorDataExample7.jsonld",
+        "booleanValue: the reference writes JSON true as Python's True",
+    ),
+    (
+        "gs1-epcis/JSON/WithSensorData/SensorDataExample9.jsonld",
+        "booleanValue: the reference writes JSON true as Python's True",
+    ),
+    (
+        "gs1-epcis/JSON/WithFullCombinationOfFields/aggregation_event_all_possible_fields.jsonld",
+        "booleanValue, and the reference leaves cbv:Comp-latitude unexpanded here",
+    ),
+    (
+        "gs1-epcis/JSON/WithFullCombinationOfFields/association_event_all_possible_fields.jsonld",
+        "booleanValue, and a JSON-LD prefix leaking between documents in the reference",
+    ),
+];
