@@ -122,6 +122,15 @@ pub fn to_web_uri(vocab: Vocab, value: &str) -> Cow<'_, str> {
     }
 }
 
+/// For a standard value written in any form, the Web URI's term prefix and the name
+/// (`("BizStep", "shipping")`), without allocating; `None` for anything else.
+pub fn web_uri_parts(vocab: Vocab, value: &str) -> Option<(&'static str, &str)> {
+    match classify(vocab, value) {
+        Term::Standard(n) => Some((vocab.parts().0, n)),
+        _ => None,
+    }
+}
+
 /// The EPCIS 1.x URN of a standard value (XML writers use it); other values as given.
 pub fn to_urn(vocab: Vocab, value: &str) -> Cow<'_, str> {
     match classify(vocab, value) {

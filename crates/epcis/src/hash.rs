@@ -6,6 +6,7 @@
 //! such case is listed in `crates/epcis/HASH-NOTES.md`.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use sha2::{Digest, Sha256};
 
@@ -49,6 +50,15 @@ pub struct EventHasher {
     namespaces: Vec<(String, String)>,
     ignore: Vec<(String, String)>,
     buf: String,
+    scratch: RefCell<Scratch>,
+}
+
+/// Buffers reused from event to event by the hot list code.
+#[derive(Debug, Default)]
+struct Scratch {
+    arena: String,
+    spans: Vec<std::ops::Range<usize>>,
+    epcs: serialhub_gs1::CanonicalCache,
 }
 
 impl EventHasher {
@@ -69,14 +79,20 @@ impl EventHasher {
                 _ => {}
             }
         }
-        EventHasher { namespaces: ctx.declared, ignore, buf: String::with_capacity(1024) }
+        EventHasher {
+            namespaces: ctx.declared,
+            ignore,
+            buf: String::with_capacity(1024),
+            scratch: RefCell::default(),
+        }
     }
 
     /// The pre-hash string of `event`, valid until the next call.
     pub fn pre_hash(&mut self, event: &Event) -> &str {
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
-        Builder { namespaces: &self.namespaces, ignore: &self.ignore }.event(event, &mut buf);
+        Builder { namespaces: &self.namespaces, ignore: &self.ignore, scratch: &self.scratch }
+            .event(event, &mut buf);
         self.buf = buf;
         &self.buf
     }
@@ -90,6 +106,7 @@ impl EventHasher {
 struct Builder<'a> {
     namespaces: &'a [(String, String)],
     ignore: &'a [(String, String)],
+    scratch: &'a RefCell<Scratch>,
 }
 
 impl Builder<'_> {
@@ -126,10 +143,10 @@ impl Builder<'_> {
             self.field(out, "transformationID", id);
         }
         if let Some(v) = &event.biz_step {
-            self.field(out, "bizStep", &cbv::to_web_uri(Vocab::BizStep, v.trim()));
+            self.vocab_field(out, "bizStep", Vocab::BizStep, v);
         }
         if let Some(v) = &event.disposition {
-            self.field(out, "disposition", &cbv::to_web_uri(Vocab::Disposition, v.trim()));
+            self.vocab_field(out, "disposition", Vocab::Disposition, v);
         }
         if let Some(pd) = &event.persistent_disposition {
             let mut parts = String::new();
@@ -190,32 +207,66 @@ impl Builder<'_> {
         tail.iter().for_each(|t| out.push_str(t));
     }
 
-    /// The value rules plus the document's compact IRIs.
-    fn value<'v>(&self, text: &'v str) -> Cow<'v, str> {
-        let text = text.trim();
-        if let Some((prefix, rest)) = text.split_once(':') {
-            if !rest.starts_with("//") {
-                if let Some((_, ns)) = self.namespaces.iter().rev().find(|(p, _)| p == prefix) {
-                    return Cow::Owned(canonical_value(&format!("{ns}{rest}")).into_owned());
+    /// Writes `text` under the value rules, expanding the document's compact IRIs first.
+    fn value_into(&self, out: &mut String, text: &str) {
+        let b = text.as_bytes();
+        let text = match (b.first(), b.last()) {
+            (Some(f), Some(l)) if f.is_ascii_whitespace() || l.is_ascii_whitespace() || *l >= 0x80 || *f >= 0x80 => {
+                text.trim()
+            }
+            _ => text,
+        };
+        // Identifiers are never compact IRIs; skip the prefix lookup for them.
+        if !self.namespaces.is_empty() && !text.starts_with("urn:") && !text.starts_with("http") {
+            if let Some((prefix, rest)) = text.split_once(':') {
+                if !rest.starts_with("//") {
+                    if let Some((_, ns)) = self.namespaces.iter().rev().find(|(p, _)| p == prefix) {
+                        canonical_value_into(&format!("{ns}{rest}"), out);
+                        return;
+                    }
                 }
             }
         }
-        canonical_value(text)
+        canonical_value_into(text, out);
     }
 
-    /// `key=canonical(value)`, or nothing when the value is blank.
-    fn kv(&self, key: &str, value: &str) -> Option<String> {
-        let v = self.value(value);
-        if v.is_empty() {
-            return None;
+    /// Appends `key=canonical(value)`; appends nothing and returns false for a blank value.
+    fn kv_into(&self, out: &mut String, key: &str, value: &str) -> bool {
+        let mark = out.len();
+        out.push_str(key);
+        out.push('=');
+        let value_start = out.len();
+        self.value_into(out, value);
+        if out.len() == value_start {
+            out.truncate(mark);
+            return false;
         }
-        Some(format!("{key}={v}"))
+        true
+    }
+
+    fn kv(&self, key: &str, value: &str) -> Option<String> {
+        let mut s = String::with_capacity(key.len() + value.len() + 24);
+        self.kv_into(&mut s, key, value).then_some(s)
+    }
+
+    /// A CBV vocabulary field. Standard values (the common case) are written straight as Web
+    /// URIs; anything else takes the general value rules.
+    fn vocab_field(&self, out: &mut String, key: &str, vocab: Vocab, value: &str) {
+        let value = value.trim();
+        if let Some(web) = cbv::web_uri_parts(vocab, value) {
+            out.push_str(key);
+            out.push('=');
+            out.push_str(cbv::WEB_VOCAB);
+            out.push_str(web.0);
+            out.push('-');
+            out.push_str(web.1);
+            return;
+        }
+        self.field(out, key, &cbv::to_web_uri(vocab, value));
     }
 
     fn field(&self, out: &mut String, key: &str, value: &str) {
-        if let Some(s) = self.kv(key, value) {
-            out.push_str(&s);
-        }
+        self.kv_into(out, key, value);
     }
 
     fn time_field(&self, out: &mut String, key: &str, value: &str) {
@@ -225,15 +276,43 @@ impl Builder<'_> {
         }
         out.push_str(key);
         out.push('=');
-        match normalize_timestamp(value) {
-            Some(t) => out.push_str(&t),
+        match crate::time::Timestamp::parse(value) {
+            Some(t) => t.write_utc_millis(out),
             None => out.push_str(value),
         }
     }
 
+    /// The hot path (ten or more EPCs per event): items are written into one buffer and
+    /// sorted as spans of it.
     fn epc_list(&self, out: &mut String, name: &str, epcs: &[String]) {
-        let mut items: Vec<String> = epcs.iter().filter_map(|e| self.kv("epc", e)).collect();
-        out.extend(sorted_list(name, &mut items));
+        if epcs.is_empty() {
+            return;
+        }
+        let mut scratch = self.scratch.borrow_mut();
+        let Scratch { arena, spans, epcs: cache } = &mut *scratch;
+        arena.clear();
+        spans.clear();
+        for e in epcs {
+            let start = arena.len();
+            arena.push_str("epc=");
+            // Untrimmed plain EPC URIs go through the cache; anything else takes the general
+            // value rules.
+            if !(e.starts_with("urn:epc:id:") && cache.push(e, arena)) {
+                arena.truncate(start);
+                if !self.kv_into(arena, "epc", e) {
+                    continue;
+                }
+            }
+            spans.push(start..arena.len());
+        }
+        if spans.is_empty() {
+            return;
+        }
+        spans.sort_unstable_by(|a, b| arena[a.clone()].cmp(&arena[b.clone()]));
+        out.push_str(name);
+        for span in spans.iter() {
+            out.push_str(&arena[span.clone()]);
+        }
     }
 
     fn quantity_list(&self, out: &mut String, name: &str, list: &[QuantityElement]) {
@@ -377,10 +456,11 @@ impl Builder<'_> {
             Content::Children(children) => s.push_str(&self.elements(children)),
             scalar => {
                 if let Some(text) = scalar.text() {
-                    let v = self.value(&text);
-                    if !v.is_empty() {
-                        s.push('=');
-                        s.push_str(&v);
+                    let mark = s.len();
+                    s.push('=');
+                    self.value_into(&mut s, &text);
+                    if s.len() == mark + 1 {
+                        s.truncate(mark);
                     }
                 }
             }
@@ -406,24 +486,97 @@ fn sorted_list(name: &str, items: &mut [String]) -> Option<String> {
     Some(s)
 }
 
+/// Appends `canonical_value(text)` to `out`, without allocating for EPC URIs.
+pub fn canonical_value_into(text: &str, out: &mut String) {
+    if text.starts_with("urn:epc:") {
+        if !serialhub_gs1::canonical_digital_link_into(text, out) {
+            out.push_str(text);
+        }
+        return;
+    }
+    out.push_str(&canonical_value(text));
+}
+
+/// Whether a URI can be a GS1 Digital Link at all: its path needs a primary key, written as
+/// digits or as one of the convenience alphas. Saves parsing every vocabulary URI.
+fn might_be_digital_link(v: &str) -> bool {
+    const ALPHAS: [&str; 16] = [
+        "gtin", "itip", "cpid", "gln", "party", "gsrnp", "gsrn", "gcn", "sscc", "gdti", "ginc",
+        "gsin", "giai", "grai", "upui", "pgln",
+    ];
+    let path = v.split_once("://").map_or(v, |(_, rest)| rest);
+    path.split('/').skip(1).any(|segment| {
+        segment.as_bytes().first().is_some_and(u8::is_ascii_digit) || ALPHAS.contains(&segment)
+    })
+}
+
+/// Rewrites every `urn:epcglobal:cbv:{bizstep,disp,btt,sdt,er}:` in `text` to its Web URI
+/// prefix, in one pass; other CBV URNs (business transaction ids `bt:`, master data `mda:`)
+/// stay as they are.
+fn rewrite_cbv_urns(text: &str) -> Cow<'_, str> {
+    // Business transaction ids (`urn:epcglobal:cbv:bt:`) are the common case: no rewrite.
+    let rewrites = text.match_indices(cbv::URN_VOCAB).any(|(at, m)| {
+        let after = &text[at + m.len()..];
+        ["bizstep:", "disp:", "btt:", "sdt:", "er:"].iter().any(|p| after.starts_with(p))
+    });
+    if !rewrites {
+        return Cow::Borrowed(text);
+    }
+    const MAP: [(&str, &str); 5] = [
+        ("bizstep:", "BizStep-"),
+        ("disp:", "Disp-"),
+        ("btt:", "BTT-"),
+        ("sdt:", "SDT-"),
+        ("er:", "ER-"),
+    ];
+    let mut out = String::new();
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(at) = rest.find(cbv::URN_VOCAB) {
+        let after = &rest[at + cbv::URN_VOCAB.len()..];
+        match MAP.iter().find(|(urn, _)| after.starts_with(urn)) {
+            Some((urn, web)) => {
+                out.push_str(&rest[..at]);
+                out.push_str(cbv::WEB_VOCAB);
+                out.push_str(web);
+                rest = &after[urn.len()..];
+                changed = true;
+            }
+            None => {
+                out.push_str(&rest[..at + cbv::URN_VOCAB.len()]);
+                rest = after;
+            }
+        }
+    }
+    if !changed {
+        return Cow::Borrowed(text);
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// `urn:epcglobal:cbv:` anywhere in `text` (the reference rewrites it wherever it occurs).
+fn contains_cbv_urn(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| c == b'u' && b[i..].starts_with(b"urn:epcglobal:cbv:"))
+}
+
 /// The value rules applied to every field: CBV URNs become Web URIs, numbers lose leading and
 /// trailing zeros, EPC URIs and Digital Links become constrained canonical Digital Links.
 pub fn canonical_value(text: &str) -> Cow<'_, str> {
-    let mut value: Cow<'_, str> = Cow::Borrowed(text);
-    if value.contains(cbv::URN_VOCAB) {
-        value = Cow::Owned(
-            value
-                .replace("urn:epcglobal:cbv:bizstep:", "https://ref.gs1.org/cbv/BizStep-")
-                .replace("urn:epcglobal:cbv:disp:", "https://ref.gs1.org/cbv/Disp-")
-                .replace("urn:epcglobal:cbv:btt:", "https://ref.gs1.org/cbv/BTT-")
-                .replace("urn:epcglobal:cbv:sdt:", "https://ref.gs1.org/cbv/SDT-")
-                .replace("urn:epcglobal:cbv:er:", "https://ref.gs1.org/cbv/ER-"),
-        );
+    // Vocabulary URIs are never numbers, CBV URNs or Digital Links: the common case, answered
+    // without scanning.
+    if text.starts_with("https://ref.gs1.org/") || text.starts_with("https://gs1.org/voc/") {
+        return Cow::Borrowed(text);
     }
+    let value: Cow<'_, str> =
+        if contains_cbv_urn(text) { rewrite_cbv_urns(text) } else { Cow::Borrowed(text) };
     if let Some(n) = canonical_number(&value) {
         return Cow::Owned(n);
     }
-    if value.starts_with("urn:epc:") || value.starts_with("http") {
+    let candidate = value.starts_with("urn:epc:")
+        || (value.starts_with("http") && might_be_digital_link(&value));
+    if candidate {
         if let Some(dl) = serialhub_gs1::canonical_digital_link(&value) {
             return Cow::Owned(dl);
         }

@@ -9,6 +9,13 @@ pub trait Handler {
     /// Called once, before the first event (or at the end for a document without events).
     fn header(&mut self, header: &Header) -> Result<(), Stopped>;
     fn event(&mut self, event: Event) -> Result<(), Stopped>;
+    /// An event with where it starts: readers call this rather than `event`, so that handlers
+    /// such as `crate::validate::Validator` can locate problems. The JSON-LD pointer of the event
+    /// (`/epcisBody/eventList/3`) or the line of its XML start tag.
+    fn event_at(&mut self, event: Event, at: Where) -> Result<(), Stopped> {
+        let _ = at;
+        self.event(event)
+    }
     fn problem(&mut self, problem: Problem) -> Result<(), Stopped>;
 }
 

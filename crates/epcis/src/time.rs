@@ -74,17 +74,44 @@ impl Timestamp {
 
     /// `YYYY-MM-DDThh:mm:ss.fffZ`.
     pub fn to_utc_millis_string(self) -> String {
+        let mut s = String::with_capacity(24);
+        self.write_utc_millis(&mut s);
+        s
+    }
+
+    /// Appends `YYYY-MM-DDThh:mm:ss.fffZ` (years outside 0000 to 9999 are clamped to four
+    /// digits' worth of text by `format!`; the hash path writes digits by hand for speed).
+    pub fn write_utc_millis(self, out: &mut String) {
         let ms = self.unix_millis.rem_euclid(1000);
         let secs = self.unix_millis.div_euclid(1000);
         let days = secs.div_euclid(86_400);
         let rem = secs.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{ms:03}Z",
-            rem / 3600,
-            rem / 60 % 60,
-            rem % 60
-        )
+        if !(0..=9999).contains(&y) {
+            out.push_str(&format!(
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{ms:03}Z",
+                rem / 3600,
+                rem / 60 % 60,
+                rem % 60
+            ));
+            return;
+        }
+        let mut b = *b"0000-00-00T00:00:00.000Z";
+        let mut put = |at: usize, width: usize, mut v: i64| {
+            for i in (0..width).rev() {
+                b[at + i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(0, 4, y);
+        put(5, 2, m);
+        put(8, 2, d);
+        put(11, 2, rem / 3600);
+        put(14, 2, rem / 60 % 60);
+        put(17, 2, rem % 60);
+        put(20, 3, ms);
+        // Only ASCII digits and punctuation were written.
+        out.push_str(std::str::from_utf8(&b).unwrap_or_default());
     }
 }
 

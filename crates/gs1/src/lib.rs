@@ -28,7 +28,7 @@ pub use ai_data::{
     AiData, ELEMENTS_MAX, Element, INPUT_LEN_MAX, Options, parse_bracketed, parse_bracketed_into,
     parse_unbracketed, parse_unbracketed_into,
 };
-pub use canonical::canonical_digital_link;
+pub use canonical::{CanonicalCache, canonical_digital_link, canonical_digital_link_into};
 pub use code::{Form, parse, parse_into};
 pub use epc_bridge::company_prefix_digits;
 pub use error::{DigitalLinkProblem, Error, ErrorKind};

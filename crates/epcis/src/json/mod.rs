@@ -1,3 +1,4 @@
 //! JSON-LD: the streaming reader and the writer.
 
+mod frame;
 pub mod read;

@@ -6,7 +6,6 @@
 
 use std::fmt;
 
-use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
@@ -18,11 +17,11 @@ use crate::model::{
 };
 use crate::problem::{Pointer, Problem, ReadError, Where};
 use crate::read::{Handler, Limits};
+use super::frame::Scanner;
 
-/// Reads a JSON-LD EPCISDocument or EPCISQueryDocument from `input`.
+/// Reads a JSON-LD EPCISDocument or EPCISQueryDocument held in memory.
 pub fn read_slice<H: Handler>(input: &[u8], limits: &Limits, handler: &mut H) -> Result<(), ReadError> {
-    let mut de = serde_json::Deserializer::from_slice(input);
-    run(&mut de, limits, handler)
+    read_reader(input, limits, handler)
 }
 
 /// Reads from any `io::Read`; memory stays bounded by the largest single event.
@@ -31,16 +30,8 @@ pub fn read_reader<R: std::io::Read, H: Handler>(
     limits: &Limits,
     handler: &mut H,
 ) -> Result<(), ReadError> {
-    let mut de = serde_json::Deserializer::from_reader(input);
-    run(&mut de, limits, handler)
-}
-
-fn run<'de, R: serde_json::de::Read<'de>, H: Handler>(
-    de: &mut serde_json::Deserializer<R>,
-    limits: &Limits,
-    handler: &mut H,
-) -> Result<(), ReadError> {
-    let mut state = DocState {
+    let mut st = DocState {
+        sc: Scanner::new(input, limits.text_len_max.max(16 << 20)),
         handler,
         limits,
         header: Header::default(),
@@ -49,26 +40,11 @@ fn run<'de, R: serde_json::de::Read<'de>, H: Handler>(
         context_seen: false,
         pending: Vec::new(),
         events: 0,
-        stopped: false,
-        fatal: None,
     };
-    let result = DocSeed(&mut state).deserialize(&mut *de).and_then(|()| de.end());
-    if let Some(err) = state.fatal.take() {
-        return Err(err);
-    }
-    if state.stopped {
-        return Err(ReadError::new(Where::Document, "stopped", "reading stopped by the consumer"));
-    }
-    match result {
-        Ok(()) => {
-            state.send_header();
-            if state.stopped {
-                return Err(ReadError::new(Where::Document, "stopped", "reading stopped"));
-            }
-            Ok(())
-        }
-        Err(e) => Err(json_error(&e)),
-    }
+    st.document()?;
+    st.flush_pending()?;
+    st.send_header()?;
+    st.sc.end()
 }
 
 pub(crate) fn json_error(e: &serde_json::Error) -> ReadError {
@@ -82,7 +58,12 @@ pub(crate) fn json_error(e: &serde_json::Error) -> ReadError {
     ReadError::new(location, "json_syntax", format!("invalid JSON: {message}"))
 }
 
-struct DocState<'a, H> {
+fn stopped() -> ReadError {
+    ReadError::new(Where::Document, "stopped", "reading stopped by the consumer")
+}
+
+struct DocState<'a, R, H> {
+    sc: Scanner<R>,
     handler: &'a mut H,
     limits: &'a Limits,
     header: Header,
@@ -93,54 +74,209 @@ struct DocState<'a, H> {
     context_seen: bool,
     pending: Vec<(Pointer, Value)>,
     events: usize,
-    stopped: bool,
-    fatal: Option<ReadError>,
 }
 
-impl<H: Handler> DocState<'_, H> {
-    fn send_header(&mut self) {
+impl<R: std::io::Read, H: Handler> DocState<'_, R, H> {
+    fn send_header(&mut self) -> Result<(), ReadError> {
         if !self.header_sent {
             self.header_sent = true;
-            if self.handler.header(&self.header).is_err() {
-                self.stopped = true;
-            }
-        }
-    }
-
-    fn problem(&mut self, p: Problem) {
-        if self.handler.problem(p).is_err() {
-            self.stopped = true;
-        }
-    }
-
-    /// Decodes one event and hands it on.
-    fn decode<'de, D: Deserializer<'de>>(&mut self, d: D, at: &Pointer) -> Result<(), D::Error> {
-        let mut problems = Vec::new();
-        let event = EventSeed { ctx: &self.ctx, at, problems: &mut problems }.deserialize(d)?;
-        for p in problems {
-            self.problem(p);
-        }
-        if self.handler.event(event).is_err() {
-            self.stopped = true;
+            self.handler.header(&self.header).map_err(|_| stopped())?;
         }
         Ok(())
     }
 
+    fn problem(&mut self, p: Problem) -> Result<(), ReadError> {
+        self.handler.problem(p).map_err(|_| stopped())
+    }
+
+    /// Parses the value just framed by the scanner.
+    fn parse<T: serde::de::DeserializeOwned>(&self, span: std::ops::Range<usize>) -> Result<T, ReadError> {
+        serde_json::from_slice(self.sc.bytes(span.clone()))
+            .map_err(|e| self.sc.value_error(&e, span.start))
+    }
+
+    fn document(&mut self) -> Result<(), ReadError> {
+        let root = Pointer::default();
+        self.sc.expect(b'{', "a JSON object (an EPCIS document)")?;
+        if self.sc.peek()? == Some(b'}') {
+            return self.sc.expect(b'}', "'}'");
+        }
+        loop {
+            let key = self.sc.key()?;
+            match key.as_str() {
+                "epcisBody" => self.body()?,
+                "@context" => {
+                    let span = self.sc.value()?;
+                    let v: Value = self.parse(span)?;
+                    self.ctx.add(&v);
+                    self.header.namespaces = self.ctx.declared.clone();
+                    self.context_seen = true;
+                }
+                "type" => {
+                    let span = self.sc.value()?;
+                    let v: Value = self.parse(span)?;
+                    match v.as_str() {
+                        Some("EPCISDocument") => self.header.kind = DocumentKind::EpcisDocument,
+                        Some("EPCISQueryDocument") => {
+                            self.header.kind = DocumentKind::EpcisQueryDocument
+                        }
+                        _ => self.problem(Problem::new(
+                            root.child("type").at(),
+                            "document_type",
+                            format!(
+                                "document type must be EPCISDocument or EPCISQueryDocument, found {v}"
+                            ),
+                        ))?,
+                    }
+                }
+                "schemaVersion" | "creationDate" | "id" => {
+                    let span = self.sc.value()?;
+                    let text = scalar_text(self.parse(span)?);
+                    match key.as_str() {
+                        "schemaVersion" => self.header.schema_version = Some(text),
+                        "creationDate" => self.header.creation_date = Some(text),
+                        _ => self.header.id = Some(text),
+                    }
+                }
+                "epcisHeader" => {
+                    let span = self.sc.value()?;
+                    let v: Value = self.parse(span)?;
+                    let mut problems = Vec::new();
+                    read_header(&v, &self.ctx, &mut self.header, &root.child("epcisHeader"), &mut |p| {
+                        problems.push(p)
+                    });
+                    for p in problems {
+                        self.problem(p)?;
+                    }
+                }
+                _ => {
+                    let span = self.sc.value()?;
+                    let v: Value = self.parse(span)?;
+                    let el = value_to_element(&self.ctx, &key, &v);
+                    self.header.extensions.extend(el);
+                }
+            }
+            if !self.sc.next_or_close(b'}')? {
+                return Ok(());
+            }
+        }
+    }
+
+    fn body(&mut self) -> Result<(), ReadError> {
+        let body = Pointer::default().child("epcisBody");
+        self.object(|st, key| match key {
+            "eventList" => st.event_list(&body.child("eventList")),
+            "event" => {
+                let at = body.child("event");
+                st.one_event(at)
+            }
+            "queryResults" => {
+                let qr = body.child("queryResults");
+                st.object(|st, key| match key {
+                    "subscriptionID" | "queryName" => {
+                        let span = st.sc.value()?;
+                        let text = scalar_text(st.parse(span)?);
+                        if key == "queryName" {
+                            st.header.query_name = Some(text);
+                        } else {
+                            st.header.subscription_id = Some(text);
+                        }
+                        Ok(())
+                    }
+                    "resultsBody" => {
+                        let rb = qr.child("resultsBody");
+                        st.object(|st, key| match key {
+                            "eventList" => st.event_list(&rb.child("eventList")),
+                            _ => st.sc.value().map(drop),
+                        })
+                    }
+                    _ => st.sc.value().map(drop),
+                })
+            }
+            _ => st.sc.value().map(drop),
+        })
+    }
+
+    /// Walks an object member by member; `member` must consume each value.
+    fn object(
+        &mut self,
+        mut member: impl FnMut(&mut Self, &str) -> Result<(), ReadError>,
+    ) -> Result<(), ReadError> {
+        self.sc.expect(b'{', "an object")?;
+        if self.sc.peek()? == Some(b'}') {
+            return self.sc.expect(b'}', "'}'");
+        }
+        loop {
+            let key = self.sc.key()?;
+            member(self, &key)?;
+            if !self.sc.next_or_close(b'}')? {
+                return Ok(());
+            }
+        }
+    }
+
+    fn event_list(&mut self, at: &Pointer) -> Result<(), ReadError> {
+        if self.context_seen {
+            self.send_header()?;
+        }
+        self.sc.expect(b'[', "an array of events")?;
+        if self.sc.peek()? == Some(b']') {
+            return self.sc.expect(b']', "']'");
+        }
+        let mut i = 0usize;
+        loop {
+            self.one_event(at.index(i))?;
+            i += 1;
+            if !self.sc.next_or_close(b']')? {
+                return Ok(());
+            }
+        }
+    }
+
+    fn one_event(&mut self, at: Pointer) -> Result<(), ReadError> {
+        if self.events >= self.limits.events_max {
+            return Err(ReadError::new(
+                at.at(),
+                "too_many_events",
+                format!("more than {} events in one document", self.limits.events_max),
+            ));
+        }
+        self.events += 1;
+        let span = self.sc.value()?;
+        if !self.context_seen {
+            let v: Value = self.parse(span)?;
+            self.pending.push((at, v));
+            return Ok(());
+        }
+        self.send_header()?;
+        let mut problems = Vec::new();
+        let mut de = serde_json::Deserializer::from_slice(self.sc.bytes(span.clone()));
+        let event = EventSeed { ctx: &self.ctx, at: &at, problems: &mut problems }
+            .deserialize(&mut de)
+            .map_err(|e| self.sc.value_error(&e, span.start))?;
+        for p in problems {
+            self.problem(p)?;
+        }
+        self.handler.event_at(event, at.at()).map_err(|_| stopped())
+    }
+
     /// Decodes the events read before the document's `@context`.
-    fn flush_pending(&mut self) {
+    fn flush_pending(&mut self) -> Result<(), ReadError> {
         if self.pending.is_empty() {
-            return;
+            return Ok(());
         }
-        self.send_header();
+        self.send_header()?;
         for (at, v) in std::mem::take(&mut self.pending) {
-            if self.stopped {
-                return;
+            let mut problems = Vec::new();
+            let event = EventSeed { ctx: &self.ctx, at: &at, problems: &mut problems }
+                .deserialize(v)
+                .map_err(|e| ReadError::new(at.at(), "type", e.to_string()))?;
+            for p in problems {
+                self.problem(p)?;
             }
-            // A Value always deserializes; a shape error inside is a problem, not fatal.
-            if let Err(e) = self.decode(v, &at) {
-                self.problem(Problem::new(at.at(), "type", e.to_string()));
-            }
+            self.handler.event_at(event, at.at()).map_err(|_| stopped())?;
         }
+        Ok(())
     }
 }
 
@@ -169,271 +305,6 @@ impl<'de> Visitor<'de> for KeySeed<'_> {
             Some(i) => Key::Known(i),
             None => Key::Other(v.to_owned()),
         })
-    }
-}
-
-struct DocSeed<'s, 'a, H>(&'s mut DocState<'a, H>);
-
-const DOC_KEYS: &[&str] = &[
-    "@context",
-    "type",
-    "schemaVersion",
-    "creationDate",
-    "id",
-    "epcisHeader",
-    "epcisBody",
-    "sender",
-    "receiver",
-    "instanceIdentifier",
-];
-
-impl<'de, H: Handler> DeserializeSeed<'de> for DocSeed<'_, '_, H> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de, H: Handler> Visitor<'de> for DocSeed<'_, '_, H> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an EPCIS document object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let st = self.0;
-        let root = Pointer::default();
-        while let Some(key) = map.next_key_seed(KeySeed(DOC_KEYS))? {
-            match key {
-                Key::Known(0) => {
-                    let v: Value = map.next_value()?;
-                    st.ctx.add(&v);
-                    st.header.namespaces = st.ctx.declared.clone();
-                    st.context_seen = true;
-                }
-                Key::Known(1) => {
-                    let v: Value = map.next_value()?;
-                    match v.as_str() {
-                        Some("EPCISDocument") => st.header.kind = DocumentKind::EpcisDocument,
-                        Some("EPCISQueryDocument") => {
-                            st.header.kind = DocumentKind::EpcisQueryDocument
-                        }
-                        _ => st.problem(Problem::new(
-                            root.child("type").at(),
-                            "document_type",
-                            format!(
-                                "document type must be EPCISDocument or EPCISQueryDocument, found {v}"
-                            ),
-                        )),
-                    }
-                }
-                Key::Known(2) => st.header.schema_version = Some(scalar_text(map.next_value()?)),
-                Key::Known(3) => st.header.creation_date = Some(scalar_text(map.next_value()?)),
-                Key::Known(4) => st.header.id = Some(scalar_text(map.next_value()?)),
-                Key::Known(5) => {
-                    let v: Value = map.next_value()?;
-                    let mut problems = Vec::new();
-                    read_header(&v, &st.ctx, &mut st.header, &root.child("epcisHeader"), &mut |p| {
-                        problems.push(p)
-                    });
-                    for p in problems {
-                        st.problem(p);
-                    }
-                }
-                Key::Known(6) => {
-                    map.next_value_seed(BodySeed(st))?;
-                    if st.stopped || st.fatal.is_some() {
-                        return Err(de::Error::custom("stopped"));
-                    }
-                }
-                Key::Known(_) | Key::Other(_) => {
-                    let name = match key {
-                        Key::Other(s) => s,
-                        Key::Known(i) => DOC_KEYS[i].to_owned(),
-                    };
-                    let v: Value = map.next_value()?;
-                    let el = value_to_element(&st.ctx, &name, &v);
-                    st.header.extensions.extend(el);
-                }
-            }
-        }
-        st.flush_pending();
-        Ok(())
-    }
-}
-
-struct BodySeed<'s, 'a, H>(&'s mut DocState<'a, H>);
-
-const BODY_KEYS: &[&str] = &["eventList", "event", "queryResults"];
-
-impl<'de, H: Handler> DeserializeSeed<'de> for BodySeed<'_, '_, H> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de, H: Handler> Visitor<'de> for BodySeed<'_, '_, H> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the epcisBody object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let st = self.0;
-        let body = Pointer::default().child("epcisBody");
-        while let Some(key) = map.next_key_seed(KeySeed(BODY_KEYS))? {
-            match key {
-                Key::Known(0) => {
-                    map.next_value_seed(EventListSeed { st: &mut *st, at: body.child("eventList") })?
-                }
-                Key::Known(1) => {
-                    if st.context_seen {
-                        st.send_header();
-                    }
-                    map.next_value_seed(OneEventSeed { st: &mut *st, at: body.child("event") })?
-                }
-                Key::Known(2) => map.next_value_seed(QueryResultsSeed(&mut *st))?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-            if st.stopped || st.fatal.is_some() {
-                return Err(de::Error::custom("stopped"));
-            }
-        }
-        Ok(())
-    }
-}
-
-struct QueryResultsSeed<'s, 'a, H>(&'s mut DocState<'a, H>);
-
-impl<'de, H: Handler> DeserializeSeed<'de> for QueryResultsSeed<'_, '_, H> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de, H: Handler> Visitor<'de> for QueryResultsSeed<'_, '_, H> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the queryResults object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let st = self.0;
-        let at = Pointer::default().child("epcisBody").child("queryResults");
-        while let Some(key) =
-            map.next_key_seed(KeySeed(&["subscriptionID", "queryName", "resultsBody"]))?
-        {
-            match key {
-                Key::Known(0) => st.header.subscription_id = Some(scalar_text(map.next_value()?)),
-                Key::Known(1) => st.header.query_name = Some(scalar_text(map.next_value()?)),
-                Key::Known(2) => map.next_value_seed(ResultsBodySeed {
-                    st: &mut *st,
-                    at: at.child("resultsBody"),
-                })?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-struct ResultsBodySeed<'s, 'a, H> {
-    st: &'s mut DocState<'a, H>,
-    at: Pointer,
-}
-
-impl<'de, H: Handler> DeserializeSeed<'de> for ResultsBodySeed<'_, '_, H> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de, H: Handler> Visitor<'de> for ResultsBodySeed<'_, '_, H> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the resultsBody object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key_seed(KeySeed(&["eventList"]))? {
-            match key {
-                Key::Known(_) => map.next_value_seed(EventListSeed {
-                    st: &mut *self.st,
-                    at: self.at.child("eventList"),
-                })?,
-                Key::Other(_) => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-struct EventListSeed<'s, 'a, H> {
-    st: &'s mut DocState<'a, H>,
-    at: Pointer,
-}
-
-impl<'de, H: Handler> DeserializeSeed<'de> for EventListSeed<'_, '_, H> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de, H: Handler> Visitor<'de> for EventListSeed<'_, '_, H> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of events")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let st = self.st;
-        if st.context_seen {
-            st.send_header();
-        }
-        let mut i = 0usize;
-        loop {
-            if st.events >= st.limits.events_max {
-                st.fatal = Some(ReadError::new(
-                    self.at.index(i).at(),
-                    "too_many_events",
-                    format!("more than {} events in one document", st.limits.events_max),
-                ));
-                return Err(de::Error::custom("stopped"));
-            }
-            let at = self.at.index(i);
-            let Some(()) = seq.next_element_seed(OneEventSeed { st: &mut *st, at })? else {
-                break;
-            };
-            if st.stopped || st.fatal.is_some() {
-                return Err(de::Error::custom("stopped"));
-            }
-            i += 1;
-        }
-        Ok(())
-    }
-}
-
-struct OneEventSeed<'s, 'a, H> {
-    st: &'s mut DocState<'a, H>,
-    at: Pointer,
-}
-
-impl<'de, H: Handler> DeserializeSeed<'de> for OneEventSeed<'_, '_, H> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        let st = self.st;
-        st.events += 1;
-        if !st.context_seen {
-            let v = Value::deserialize(d)?;
-            st.pending.push((self.at, v));
-            return Ok(());
-        }
-        st.decode(d, &self.at)
     }
 }
 

@@ -11,6 +11,158 @@ use crate::digital_link::DEFAULT_STEM;
 /// The canonical Digital Link for an identifier, or `None` when `input` is not a GS1 identifier
 /// (the event hash then keeps the value as it is).
 pub fn canonical_digital_link(input: &str) -> Option<String> {
+    let mut out = String::new();
+    canonical_digital_link_into(input, &mut out).then_some(out)
+}
+
+/// As [`canonical_digital_link`], appending to `out`; returns false (and leaves `out` as it
+/// was) when `input` is not a GS1 identifier. The SGTIN, SSCC and SGLN EPC URIs that make up
+/// nearly all event data take an allocation-free path.
+pub fn canonical_digital_link_into(input: &str, out: &mut String) -> bool {
+    if fast_epc(input, out) {
+        return true;
+    }
+    match general(input) {
+        Some(s) => {
+            out.push_str(&s);
+            true
+        }
+        None => false,
+    }
+}
+
+/// [`canonical_digital_link_into`] for runs of SGTINs of one GTIN, the common shape of an
+/// event's EPC list: the GTIN part of the last SGTIN is remembered, so the next one with the
+/// same company prefix and item reference only needs its serial checked and copied.
+#[derive(Clone, Debug, Default)]
+pub struct CanonicalCache {
+    /// `urn:epc:id:sgtin:<cp>.<ir>.` of the last SGTIN converted.
+    epc_prefix: String,
+    /// `https://id.gs1.org/01/<gtin>/21/` for it.
+    dl_prefix: String,
+}
+
+impl CanonicalCache {
+    /// As [`canonical_digital_link_into`].
+    pub fn push(&mut self, input: &str, out: &mut String) -> bool {
+        if !self.epc_prefix.is_empty() {
+            if let Some(serial) = input.strip_prefix(self.epc_prefix.as_str()) {
+                if plain_serial(serial) {
+                    out.push_str(&self.dl_prefix);
+                    out.push_str(serial);
+                    return true;
+                }
+            }
+        }
+        let start = out.len();
+        if !canonical_digital_link_into(input, out) {
+            return false;
+        }
+        // Remember the GTIN part of a plain SGTIN for the next call.
+        if input.starts_with("urn:epc:id:sgtin:") {
+            if let (Some(dot), Some(cut)) = (input.rfind('.'), out[start..].rfind("/21/")) {
+                if plain_serial(&input[dot + 1..]) {
+                    self.epc_prefix.clear();
+                    self.epc_prefix.push_str(&input[..=dot]);
+                    self.dl_prefix.clear();
+                    self.dl_prefix.push_str(&out[start..start + cut + 4]);
+                }
+            }
+        }
+        true
+    }
+}
+
+/// A serial the fast path copies as it is: the characters EPC URIs and the canonical form
+/// both write bare, at most 20 of them.
+fn plain_serial(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 20
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+}
+
+/// Digits of a GS1 key (given in parts) with its check digit appended.
+fn push_key_with_check(out: &mut String, parts: &[&[u8]]) {
+    let mut key = [0u8; 18];
+    let mut n = 0;
+    for part in parts {
+        let take = part.len().min(17 - n);
+        key[n..n + take].copy_from_slice(&part[..take]);
+        n += take;
+    }
+    // Weights 3, 1, 3, ... from the rightmost data digit: position i (from the left) of n
+    // digits has weight 3 when n - i is odd.
+    let mut sum = 0u32;
+    for (i, d) in key[..n].iter().enumerate() {
+        let w = if (n - i) % 2 == 1 { 3 } else { 1 };
+        sum += u32::from(d.wrapping_sub(b'0')) * w;
+    }
+    key[n] = b'0' + ((10 - sum % 10) % 10) as u8;
+    // Only ASCII digits were written (callers check), so this cannot fail.
+    out.push_str(std::str::from_utf8(&key[..=n]).unwrap_or_default());
+}
+
+/// `urn:epc:id:sgtin|sscc|sgln:` with plain characters only; anything unusual (escapes,
+/// filter values, wrong lengths) is left to the general path, which reports it.
+fn fast_epc(input: &str, out: &mut String) -> bool {
+    let Some(rest) = input.strip_prefix("urn:epc:id:") else { return false };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let plain = plain_serial;
+    let fields = |scheme: &str| -> Option<(&str, &str, Option<&str>)> {
+        let body = rest.strip_prefix(scheme)?.strip_prefix(':')?;
+        // The fields are short: a byte loop beats a searcher's set-up here.
+        let d1 = body.bytes().position(|c| c == b'.')?;
+        let after = &body[d1 + 1..];
+        Some(match after.bytes().position(|c| c == b'.') {
+            Some(d2) => (&body[..d1], &after[..d2], Some(&after[d2 + 1..])),
+            None => (&body[..d1], after, None),
+        })
+    };
+    if let Some((cp, ir, Some(serial))) = fields("sgtin") {
+        if !digits(cp) || !digits(ir) || cp.len() < 6 || cp.len() + ir.len() != 13 {
+            return false;
+        }
+        if !plain(serial) {
+            return false;
+        }
+        let (ir, cp) = (ir.as_bytes(), cp.as_bytes());
+        out.push_str(DEFAULT_STEM);
+        out.push_str("/01/");
+        push_key_with_check(out, &[&ir[..1], cp, &ir[1..]]);
+        out.push_str("/21/");
+        out.push_str(serial);
+        return true;
+    }
+    if let Some((cp, sr, None)) = fields("sscc") {
+        if !digits(cp) || !digits(sr) || cp.len() < 6 || cp.len() + sr.len() != 17 {
+            return false;
+        }
+        let (sr, cp) = (sr.as_bytes(), cp.as_bytes());
+        out.push_str(DEFAULT_STEM);
+        out.push_str("/00/");
+        push_key_with_check(out, &[&sr[..1], cp, &sr[1..]]);
+        return true;
+    }
+    if let Some((cp, lr, Some(ext))) = fields("sgln") {
+        if !digits(cp) || !(digits(lr) || lr.is_empty()) || cp.len() < 6 || cp.len() + lr.len() != 12 {
+            return false;
+        }
+        if !plain(ext) {
+            return false;
+        }
+        out.push_str(DEFAULT_STEM);
+        out.push_str("/414/");
+        push_key_with_check(out, &[cp.as_bytes(), lr.as_bytes()]);
+        if ext != "0" {
+            out.push_str("/254/");
+            out.push_str(ext);
+        }
+        return true;
+    }
+    false
+}
+
+fn general(input: &str) -> Option<String> {
     let opts = Options {
         permit_convenience_alphas: true,
         permit_zero_suppressed_gtin: true,

@@ -25,3 +25,51 @@ fn normalises_epc_and_digital_link_forms() {
         not an identifier -> None"#]]
     .assert_eq(&actual.join("\n"));
 }
+
+/// The allocation-free EPC path must agree with the general one on every input it takes.
+#[test]
+fn fast_epc_path_agrees_with_the_general_path() {
+    let mut inputs = Vec::new();
+    for cp_len in 6..=12 {
+        let cp: String = "4012345678901".chars().take(cp_len).collect();
+        let ir: String = "1234567890123".chars().take(13 - cp_len).collect();
+        let sr: String = "98765432109876543".chars().take(17 - cp_len).collect();
+        let lr: String = "210987654321".chars().take(12 - cp_len).collect();
+        for serial in ["1", "0", "ABC-12_x.y", "00000000000000000009", "X"] {
+            inputs.push(format!("urn:epc:id:sgtin:{cp}.{ir}.{serial}"));
+            inputs.push(format!("urn:epc:id:sgln:{cp}.{lr}.{serial}"));
+        }
+        inputs.push(format!("urn:epc:id:sscc:{cp}.{sr}"));
+        inputs.push(format!("urn:epc:id:sgln:{cp}.{lr}.0"));
+    }
+    // Shapes the fast path must refuse and leave to the general one.
+    inputs.extend(
+        [
+            "urn:epc:id:sgtin:4012345.012345.a%2Fb",
+            "urn:epc:id:sgtin:4012345.01234.1",
+            "urn:epc:id:sgtin:40123.0123456.1",
+            "urn:epc:id:sscc:4012345.000000011",
+            "urn:epc:id:sgtin:4012345.012345.123456789012345678901",
+        ]
+        .map(str::to_owned),
+    );
+    let mut taken = 0;
+    let mut cache = super::CanonicalCache::default();
+    for input in &inputs {
+        let mut fast = String::new();
+        let took = super::fast_epc(input, &mut fast);
+        let general = super::general(input);
+        if took {
+            taken += 1;
+            assert_eq!(Some(&fast), general.as_ref(), "{input}");
+        }
+        // The cache answers like the general path, twice in a row (second time from cache).
+        for _ in 0..2 {
+            let mut cached = String::new();
+            let ok = cache.push(input, &mut cached);
+            assert_eq!(ok.then_some(&cached), general.as_ref(), "{input}");
+        }
+    }
+    assert!(inputs.len() > 60);
+    assert!(taken > 50, "the fast path took only {taken} inputs");
+}
