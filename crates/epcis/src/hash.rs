@@ -41,13 +41,11 @@ pub fn hash_of_pre_hash(pre_hash: &str) -> String {
     out
 }
 
-/// Hashes the events of one document. It knows the document's namespace prefixes (compact IRI
-/// values such as `ex:product` expand, as JSON-LD says they do) and its `ignoreFields`
-/// declaration (a document-level extension naming event extensions that take no part in the
-/// hash, which the reference generator honours), and reuses one buffer for every event.
+/// Hashes the events of one document. It knows the document's `ignoreFields` declaration (a
+/// document-level extension naming event extensions that take no part in the hash, which the
+/// reference generator honours), and reuses its buffers from event to event.
 #[derive(Debug, Default)]
 pub struct EventHasher {
-    namespaces: Vec<(String, String)>,
     ignore: Vec<(String, String)>,
     buf: String,
     scratch: RefCell<Scratch>,
@@ -80,7 +78,6 @@ impl EventHasher {
             }
         }
         EventHasher {
-            namespaces: ctx.declared,
             ignore,
             buf: String::with_capacity(1024),
             scratch: RefCell::default(),
@@ -91,7 +88,7 @@ impl EventHasher {
     pub fn pre_hash(&mut self, event: &Event) -> &str {
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
-        Builder { namespaces: &self.namespaces, ignore: &self.ignore, scratch: &self.scratch }
+        Builder { ignore: &self.ignore, scratch: &self.scratch }
             .event(event, &mut buf);
         self.buf = buf;
         &self.buf
@@ -104,7 +101,6 @@ impl EventHasher {
 
 /// Builds pre-hash strings for one document.
 struct Builder<'a> {
-    namespaces: &'a [(String, String)],
     ignore: &'a [(String, String)],
     scratch: &'a RefCell<Scratch>,
 }
@@ -166,17 +162,10 @@ impl Builder<'_> {
         self.location(out, "readPoint", event.read_point.as_ref());
         self.location(out, "bizLocation", event.biz_location.as_ref());
         self.sensor_element_list(out, event);
-        if let Some(ilmd) = &event.ilmd {
-            let s = self.elements(ilmd);
-            if !s.is_empty() {
-                out.push_str("ilmd");
-                out.push_str(&s);
-            }
-        }
         // The reference generator matches bizTransactionList, sourceList and destinationList
-        // against its property order with a pattern that never matches, so they fall through
-        // to the "other fields" and sort together with the user extensions, after ilmd. The
-        // goldens are written that way (see HASH-NOTES.md).
+        // against its property order with a pattern that never matches, and has no ilmd in
+        // it, so all four fall through to the "other fields" and sort together with the user
+        // extensions. The goldens are written that way (see HASH-NOTES.md).
         let mut tail: Vec<String> = Vec::with_capacity(3 + event.extensions.len());
         let mut bts: Vec<String> = event
             .biz_transaction_list
@@ -195,39 +184,52 @@ impl Builder<'_> {
         tail.extend(sorted_list("bizTransactionList", &mut bts));
         tail.extend(self.source_dest_list("destinationList", "destination", &event.destination_list));
         tail.extend(self.source_dest_list("sourceList", "source", &event.source_list));
-        for e in &event.extensions {
-            let ignored =
-                self.ignore.iter().any(|(n, l)| *n == e.name.namespace && *l == e.name.local);
-            if !ignored && !is_comment(e) {
-                tail.push(self.element(e));
+        if let Some(ilmd) = &event.ilmd {
+            let s = self.elements(ilmd);
+            if !s.is_empty() {
+                tail.push(format!("ilmd{s}"));
             }
         }
+        let kept: Vec<Element>;
+        let extensions = if self.ignore.is_empty() {
+            &event.extensions
+        } else {
+            kept = event
+                .extensions
+                .iter()
+                .filter(|e| {
+                    !self.ignore.iter().any(|(n, l)| *n == e.name.namespace && *l == e.name.local)
+                })
+                .cloned()
+                .collect();
+            &kept
+        };
+        self.collect_elements(extensions, &mut tail);
         tail.extend(self.sensor_report_biz_rules(event));
         tail.sort_unstable();
         tail.iter().for_each(|t| out.push_str(t));
     }
 
-    /// Writes `text` under the value rules, expanding the document's compact IRIs first.
+    /// Writes `text` under the value rules.
     fn value_into(&self, out: &mut String, text: &str) {
         let b = text.as_bytes();
         let text = match (b.first(), b.last()) {
-            (Some(f), Some(l)) if f.is_ascii_whitespace() || l.is_ascii_whitespace() || *l >= 0x80 || *f >= 0x80 => {
+            (Some(f), Some(l))
+                if f.is_ascii_whitespace() || l.is_ascii_whitespace() || *l >= 0x80 || *f >= 0x80 =>
+            {
                 text.trim()
             }
             _ => text,
         };
-        // Identifiers are never compact IRIs; skip the prefix lookup for them.
-        if !self.namespaces.is_empty() && !text.starts_with("urn:") && !text.starts_with("http") {
-            if let Some((prefix, rest)) = text.split_once(':') {
-                if !rest.starts_with("//") {
-                    if let Some((_, ns)) = self.namespaces.iter().rev().find(|(p, _)| p == prefix) {
-                        canonical_value_into(&format!("{ns}{rest}"), out);
-                        return;
-                    }
-                }
-            }
+        // The two standard prefixes expand wherever they start a value (the reference does so
+        // in both formats); other prefixes are left alone, see HASH-NOTES.md.
+        if let Some(rest) = text.strip_prefix("gs1:") {
+            canonical_value_into(&format!("https://gs1.org/voc/{rest}"), out);
+        } else if let Some(rest) = text.strip_prefix("cbv:") {
+            canonical_value_into(&format!("{}{rest}", cbv::WEB_VOCAB), out);
+        } else {
+            canonical_value_into(text, out);
         }
-        canonical_value_into(text, out);
     }
 
     /// Appends `key=canonical(value)`; appends nothing and returns false for a blank value.
@@ -433,27 +435,48 @@ impl Builder<'_> {
     }
 
     /// Extension elements: `{namespace}local`, `=value` when there is text, then the
-    /// children; siblings sorted.
+    /// children; siblings sorted. EPCIS 1.2 `extension` wrappers are transparent, and XML
+    /// attributes count as children (both as in the reference).
     fn elements(&self, list: &[Element]) -> String {
-        let mut items: Vec<String> =
-            list.iter().filter(|e| !is_comment(e)).map(|e| self.element(e)).collect();
+        let mut items: Vec<String> = Vec::with_capacity(list.len());
+        self.collect_elements(list, &mut items);
         items.sort_unstable();
         items.concat()
     }
 
+    fn collect_elements(&self, list: &[Element], items: &mut Vec<String>) {
+        for e in list {
+            if is_comment(e) {
+                continue;
+            }
+            if is_wrapper(e) {
+                if let Content::Children(children) = &e.content {
+                    self.collect_elements(children, items);
+                    continue;
+                }
+            }
+            items.push(self.element(e));
+        }
+    }
+
     fn element(&self, e: &Element) -> String {
         let mut s = String::new();
-        if e.name.namespace.is_empty() {
-            s.push_str(&e.name.local);
-        } else {
-            s.push('{');
-            s.push_str(&e.name.namespace);
-            s.push('}');
-            s.push_str(&e.name.local);
+        push_name(&mut s, &e.name);
+        let mut children: Vec<String> = Vec::new();
+        for (name, value) in &e.attributes {
+            let mut a = String::new();
+            push_name(&mut a, name);
+            let mark = a.len();
+            a.push('=');
+            self.value_into(&mut a, value);
+            if a.len() == mark + 1 {
+                a.truncate(mark);
+            }
+            children.push(a);
         }
         match &e.content {
             Content::Empty => {}
-            Content::Children(children) => s.push_str(&self.elements(children)),
+            Content::Children(list) => self.collect_elements(list, &mut children),
             scalar => {
                 if let Some(text) = scalar.text() {
                     let mark = s.len();
@@ -465,8 +488,25 @@ impl Builder<'_> {
                 }
             }
         }
+        children.sort_unstable();
+        children.iter().for_each(|c| s.push_str(c));
         s
     }
+}
+
+/// `{namespace}local`, or `local` for a name without a namespace.
+fn push_name(s: &mut String, name: &crate::model::Name) {
+    if !name.namespace.is_empty() {
+        s.push('{');
+        s.push_str(&name.namespace);
+        s.push('}');
+    }
+    s.push_str(&name.local);
+}
+
+/// An EPCIS 1.x extension wrapper kept by the XML reader because its content is not standard.
+fn is_wrapper(e: &Element) -> bool {
+    e.name.namespace.is_empty() && matches!(e.name.local.as_str(), "extension" | "baseExtension")
 }
 
 /// `rdfs:comment` annotates an event for people; it is not event data and takes no part in

@@ -12,6 +12,7 @@ pub mod model;
 pub mod problem;
 pub mod read;
 pub mod time;
+pub mod validate;
 pub mod xml;
 
 pub use model::*;

@@ -203,4 +203,76 @@ const PEER_DISAGREEMENTS: &[(&str, &str)] = &[
         "gs1-epcis/JSON/WithFullCombinationOfFields/association_event_all_possible_fields.jsonld",
         "booleanValue, and a JSON-LD prefix leaking between documents in the reference",
     ),
+    (
+        "gs1-epcis/JSON/WithSensorData/SensorDataExample10.jsonld",
+        "the reference expands values with document prefixes (ex:product) in JSON-LD only; we expand none, in both formats",
+    ),
+    (
+        "gs1-epcis/JSON/WithSensorData/SensorDataExample13.jsonld",
+        "the reference expands values with document prefixes (ex:product) in JSON-LD only; we expand none, in both formats",
+    ),
+    (
+        "gs1-epcis/JSON/WithSensorData/SensorDataExample17.jsonld",
+        "the reference expands values with document prefixes (ex:product) in JSON-LD only; we expand none, in both formats",
+    ),
+    (
+        "gs1-epcis/JSON/WithSensorData/SensorDataExample6.jsonld",
+        "the reference expands values with document prefixes (ex:product) in JSON-LD only; we expand none, in both formats",
+    ),
+    (
+        "gs1-epcis/JSON/WithSensorData/SensorDataExample8.jsonld",
+        "the reference expands values with document prefixes (ex:product) in JSON-LD only; we expand none, in both formats",
+    ),
+    (
+        "gs1-epcis/XML/WithEventHashID/event_with_identical_hash_id_3.xml",
+        "extension namespace without a trailing slash (http://example.com/ext1): the reference does not see it as a user extension and moves it",
+    ),
+    (
+        "gs1-epcis/XML/WithEventHashID/event_with_identical_hash_id_4.xml",
+        "extension namespace without a trailing slash (http://example.com/ext1): the reference does not see it as a user extension and moves it",
+    ),
+    (
+        "gs1-epcis/XML/WithEventHashID/event_with_identical_hash_id_5.xml",
+        "extension namespace without a trailing slash (http://example.com/ext1): the reference does not see it as a user extension and moves it",
+    ),
+    (
+        "gs1-epcis/XML/WithEventHashID/event_with_identical_hash_id_6.xml",
+        "extension namespace without a trailing slash (http://example.com/ext1): the reference does not see it as a user extension and moves it",
+    ),
+    (
+        "gs1-epcis/XML/WithEventHashID/event_with_identical_hash_id_7.json",
+        "namespace without a trailing slash, as in _3 to _6",
+    ),
+    (
+        "gs1-epcis/XML/WithExtension/TransformationEvent.xml",
+        "readPoint extension in a namespace without a trailing slash, as in WithEventHashID",
+    ),
+    (
+        "gs1-epcis/XML/WithSensorData/SensorDataExamples.xml",
+        "sensorMetadata and readPoint extensions in https://ns.example.com/epcis (no trailing slash), as in WithEventHashID",
+    ),
+    (
+        "openepcis-test-resources/core/src/main/resources/2.0/EPCIS/XML/Capture/Documents/SensorData_with_combined_events.xml",
+        "namespace without a trailing slash, and a GRAI Digital Link that is not a valid GRAI (does not start with 0), which we keep as given",
+    ),
+    (
+        "openepcis-test-resources/core/src/main/resources/2.0/EPCIS/XML/Query/SensorData_with_combined_events.xml",
+        "the same events as the Capture copy",
+    ),
+    (
+        "gs1-epcis/XML/WithErrorDeclaration/ErrorDeclarationAndCorrectiveEvent.xml",
+        "quantity with xsi:nil=true: the reference hashes the nil attribute as a field; for us nil means absent",
+    ),
+    (
+        "openepcis-test-resources/core/src/main/resources/1.2/EPCIS/XML/Capture/Documents/TransformationEvent.xml",
+        "xsi:nil quantity, as in ErrorDeclarationAndCorrectiveEvent",
+    ),
+    (
+        "gs1-epcis/XSL/1.2/XML/AssociationEvent.xml",
+        "a misspelt sensorMetaData element (not standard): we hash it as an extension of sensorElement, the reference moves it",
+    ),
+    (
+        "openepcis-test-resources/core/src/main/resources/2.0/EPCIS/XML/Capture/Documents/Namespace_document.xml",
+        "EPCIS elements written with a namespace prefix: the reference does not recognise them and hashes {urn:epcglobal:epcis:xsd:2}ObjectEvent as garbage",
+    ),
 ];

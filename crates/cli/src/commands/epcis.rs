@@ -23,11 +23,39 @@ pub(crate) enum EpcisCommand {
         #[arg(long)]
         prehash: bool,
     },
+    /// Check documents against the EPCIS 2.0 schemas and the CBV 2.0 vocabularies; lists every
+    /// problem as `FILE:LOCATION: message` and exits 1 if any document has one.
+    Validate {
+        /// The documents (JSON-LD or XML, detected by content); `-` reads standard input.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Convert a document to JSON-LD, EPCIS 2.0 XML or EPCIS 1.2 XML on standard output.
+    Convert {
+        /// The output format.
+        #[arg(long, value_enum)]
+        to: Target,
+        /// The document (JSON-LD or XML, detected by content); `-` reads standard input.
+        file: PathBuf,
+    },
+}
+
+/// `--to` values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum Target {
+    /// JSON-LD (EPCIS 2.0).
+    Jsonld,
+    /// XML, EPCIS 2.0.
+    Xml,
+    /// XML, EPCIS 1.2 (what most US trading partners still exchange).
+    Xml12,
 }
 
 pub(crate) fn run(command: EpcisCommand) -> anyhow::Result<ExitCode> {
     match command {
         EpcisCommand::Hash { file, prehash } => hash(&file, prehash),
+        EpcisCommand::Validate { files } => validate(&files),
+        EpcisCommand::Convert { to, file } => convert(to, &file),
     }
 }
 
@@ -105,4 +133,138 @@ fn hash(path: &Path, prehash: bool) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// Prints problems as they come and drops the events: validation streams in bounded memory.
+struct ProblemPrinter<'a, W: Write> {
+    out: W,
+    path: &'a Path,
+    problems: usize,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> Handler for ProblemPrinter<'_, W> {
+    fn header(&mut self, _: &Header) -> Result<(), Stopped> {
+        Ok(())
+    }
+    fn event(&mut self, _: Event) -> Result<(), Stopped> {
+        Ok(())
+    }
+    fn problem(&mut self, p: Problem) -> Result<(), Stopped> {
+        self.problems += 1;
+        writeln!(self.out, "{}:{}: {}", self.path.display(), p.location, p.message).map_err(|e| {
+            self.error = Some(e);
+            Stopped
+        })
+    }
+}
+
+fn validate(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let mut all_valid = true;
+    for path in files {
+        let input = match open(path) {
+            Ok(input) => input,
+            Err(e) => {
+                writeln!(out, "{}:0: {e:#}", path.display())?;
+                all_valid = false;
+                continue;
+            }
+        };
+        let printer = ProblemPrinter { out: &mut out, path, problems: 0, error: None };
+        let mut validator = serialhub_epcis::validate::Validator::new(printer);
+        let result = serialhub_epcis::read_stream(input, &Limits::default(), &mut validator);
+        let printer = validator.into_inner();
+        if let Some(e) = printer.error {
+            return Err(e).context("could not write the problems");
+        }
+        let problems = printer.problems;
+        if let Err(e) = result {
+            writeln!(out, "{}:{}: {}", path.display(), e.problem.location, e.problem.message)?;
+            all_valid = false;
+        } else if problems > 0 {
+            all_valid = false;
+        }
+    }
+    out.flush().context("could not write the problems")?;
+    Ok(if all_valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Writes each event as it is read.
+enum Converter<W: Write> {
+    Json(serialhub_epcis::json::write::JsonLdWriter<W>),
+    Xml(serialhub_epcis::xml::write::XmlWriter<W>),
+}
+
+struct ConvertSink<'a, W: Write> {
+    writer: Option<Converter<W>>,
+    path: &'a Path,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> ConvertSink<'_, W> {
+    fn fail(&mut self, e: std::io::Error) -> Stopped {
+        self.error = Some(e);
+        Stopped
+    }
+}
+
+impl<W: Write> Handler for ConvertSink<'_, W> {
+    fn header(&mut self, header: &Header) -> Result<(), Stopped> {
+        let result = match self.writer.as_mut() {
+            Some(Converter::Json(w)) => w.begin(header),
+            Some(Converter::Xml(w)) => w.begin(header),
+            None => Ok(()),
+        };
+        result.map_err(|e| self.fail(e))
+    }
+    fn event(&mut self, event: Event) -> Result<(), Stopped> {
+        let result = match self.writer.as_mut() {
+            Some(Converter::Json(w)) => w.event(&event),
+            Some(Converter::Xml(w)) => w.event(&event),
+            None => Ok(()),
+        };
+        result.map_err(|e| self.fail(e))
+    }
+    fn problem(&mut self, problem: Problem) -> Result<(), Stopped> {
+        // Conversion carries what the document says; `epcis validate` judges it. Warn.
+        report(self.path, &problem);
+        Ok(())
+    }
+}
+
+fn convert(to: Target, path: &Path) -> anyhow::Result<ExitCode> {
+    use serialhub_epcis::xml::write::{XmlVersion, XmlWriter};
+    let input = open(path)?;
+    let out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let writer = match to {
+        Target::Jsonld => Converter::Json(serialhub_epcis::json::write::JsonLdWriter::new(out)),
+        Target::Xml => Converter::Xml(XmlWriter::new(out, XmlVersion::V2_0)),
+        Target::Xml12 => Converter::Xml(XmlWriter::new(out, XmlVersion::V1_2)),
+    };
+    let mut sink = ConvertSink { writer: Some(writer), path, error: None };
+    let result = serialhub_epcis::read_stream(input, &Limits::default(), &mut sink);
+    if let Some(e) = sink.error.take() {
+        // A writer refusal (data the target format cannot carry) is the user's to see.
+        if e.kind() == std::io::ErrorKind::InvalidInput || e.kind() == std::io::ErrorKind::InvalidData {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("{}: cannot convert: {e}", path.display());
+            }
+            return Ok(ExitCode::from(1));
+        }
+        return Err(e).context("could not write the converted document");
+    }
+    if let Err(e) = result {
+        report(path, &e.problem);
+        return Ok(ExitCode::from(1));
+    }
+    let mut out = match sink.writer.take() {
+        Some(Converter::Json(w)) => w.finish(),
+        Some(Converter::Xml(w)) => w.finish(),
+        None => return Ok(ExitCode::SUCCESS),
+    }
+    .context("could not write the converted document")?;
+    out.flush().context("could not write the converted document")?;
+    Ok(ExitCode::SUCCESS)
 }

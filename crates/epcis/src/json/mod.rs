@@ -2,3 +2,4 @@
 
 mod frame;
 pub mod read;
+pub mod write;

@@ -42,6 +42,14 @@ pub fn read_reader<R: std::io::Read, H: Handler>(
         events: 0,
     };
     st.document()?;
+    if !st.context_seen {
+        // JSON-LD needs a context; without one the names mean nothing (EPCIS 2.0, 10.2).
+        st.problem(Problem::new(
+            Pointer::default().child("@context").at(),
+            "required",
+            "the document has no @context (it must name the EPCIS 2.0 context)",
+        ))?;
+    }
     st.flush_pending()?;
     st.send_header()?;
     st.sc.end()
@@ -1119,8 +1127,10 @@ fn read_header(
 }
 
 fn vocabulary(ctx: &Context, v: &Value) -> Vocabulary {
-    let mut voc = Vocabulary::default();
-    voc.type_ = v.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let mut voc = Vocabulary {
+        type_: v.get("type").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        ..Vocabulary::default()
+    };
     if let Some(Value::Array(elements)) = v.get("vocabularyElementList") {
         for e in elements {
             let mut el = VocabularyElement {

@@ -1,0 +1,480 @@
+//! One EPCIS event read from XML into the model, with the same mapping as the JSON-LD reader.
+//!
+//! Fields are accepted in any order and at any level of `extension`/`baseExtension` wrapper
+//! (1.2 nests them, 2.0 does not); an element that is not a standard field is kept as an
+//! extension, losslessly.
+
+use std::io::BufRead;
+
+use super::WRAPPER_NESTING_MAX;
+use super::pull::{Pull, trim};
+use crate::model::{
+    Action, BizTransaction, Content, Element, ErrorDeclaration, Event, EventType, Location, Name,
+    PersistentDisposition, QuantityElement, SensorElement, SensorMetadata, SensorReport,
+    SourceDest,
+};
+use crate::problem::{ReadError, Where};
+
+/// The standard fields of an event, by element name.
+#[derive(Clone, Copy, Debug)]
+enum Field {
+    EventTime,
+    RecordTime,
+    EventTimeZoneOffset,
+    EventId,
+    CertificationInfo,
+    ErrorDeclaration,
+    ParentId,
+    /// `epcList`, `childEPCs` or `inputEPCList`.
+    EpcList(&'static str),
+    OutputEpcList,
+    /// `quantityList`, `childQuantityList` or `inputQuantityList`.
+    QuantityList(&'static str),
+    OutputQuantityList,
+    TransformationId,
+    Action,
+    BizStep,
+    Disposition,
+    PersistentDisposition,
+    ReadPoint,
+    BizLocation,
+    BizTransactionList,
+    SourceList,
+    DestinationList,
+    SensorElementList,
+    Ilmd,
+    /// `extension` or `baseExtension`.
+    Wrapper(&'static str),
+}
+
+impl Field {
+    fn of(local: &str) -> Option<Field> {
+        Some(match local {
+            "eventTime" => Field::EventTime,
+            "recordTime" => Field::RecordTime,
+            "eventTimeZoneOffset" => Field::EventTimeZoneOffset,
+            "eventID" => Field::EventId,
+            "certificationInfo" => Field::CertificationInfo,
+            "errorDeclaration" => Field::ErrorDeclaration,
+            "parentID" => Field::ParentId,
+            "epcList" => Field::EpcList("epcList"),
+            "childEPCs" => Field::EpcList("childEPCs"),
+            "inputEPCList" => Field::EpcList("inputEPCList"),
+            "outputEPCList" => Field::OutputEpcList,
+            "quantityList" => Field::QuantityList("quantityList"),
+            "childQuantityList" => Field::QuantityList("childQuantityList"),
+            "inputQuantityList" => Field::QuantityList("inputQuantityList"),
+            "outputQuantityList" => Field::OutputQuantityList,
+            "transformationID" => Field::TransformationId,
+            "action" => Field::Action,
+            "bizStep" => Field::BizStep,
+            "disposition" => Field::Disposition,
+            "persistentDisposition" => Field::PersistentDisposition,
+            "readPoint" => Field::ReadPoint,
+            "bizLocation" => Field::BizLocation,
+            "bizTransactionList" => Field::BizTransactionList,
+            "sourceList" => Field::SourceList,
+            "destinationList" => Field::DestinationList,
+            "sensorElementList" => Field::SensorElementList,
+            "ilmd" => Field::Ilmd,
+            "extension" => Field::Wrapper("extension"),
+            "baseExtension" => Field::Wrapper("baseExtension"),
+            _ => return None,
+        })
+    }
+}
+
+/// What the event has shown so far, for the checks at its end.
+#[derive(Debug, Default)]
+struct Seen {
+    event_time: bool,
+    time_zone_offset: bool,
+    action: bool,
+    /// The name and place of the role-shared lists, which must fit the event type.
+    epc_list: Option<(&'static str, Where)>,
+    quantity_list: Option<(&'static str, Where)>,
+}
+
+/// Reads the event whose start tag was just read, up to its end tag.
+pub(super) fn read_event<R: BufRead>(
+    pull: &mut Pull<'_, R>,
+    event_type: EventType,
+) -> Result<Event, ReadError> {
+    let at = pull.start.at();
+    let mut event = Event { event_type: Some(event_type), ..Event::default() };
+    let mut seen = Seen::default();
+    while pull.next_child()? {
+        if let Some(extension) = read_field(pull, &mut event, &mut seen, 0)? {
+            event.extensions.push(extension);
+        }
+    }
+    let name = event_type.name();
+    if !seen.event_time {
+        pull.problem(at.clone(), "required", format!("{name} needs eventTime"));
+    }
+    if !seen.time_zone_offset {
+        pull.problem(at.clone(), "required", format!("{name} needs eventTimeZoneOffset"));
+    }
+    if !seen.action && event_type != EventType::TransformationEvent {
+        pull.problem(at, "required", format!("{name} needs action"));
+    }
+    if let Some((field, here)) = seen.epc_list {
+        if field != event_type.epc_list_field() {
+            let expected = event_type.epc_list_field();
+            pull.problem(
+                here,
+                "unknown_field",
+                format!("{name} has no field {field} (it uses {expected})"),
+            );
+        }
+    }
+    if let Some((field, here)) = seen.quantity_list {
+        if field != event_type.quantity_list_field() {
+            let expected = event_type.quantity_list_field();
+            pull.problem(
+                here,
+                "unknown_field",
+                format!("{name} has no field {field} (it uses {expected})"),
+            );
+        }
+    }
+    Ok(event)
+}
+
+/// Reads one child of the event (or of a wrapper inside it) into its field. Returns the
+/// element when it is not a standard field, for the caller to keep as an extension.
+fn read_field<R: BufRead>(
+    pull: &mut Pull<'_, R>,
+    event: &mut Event,
+    seen: &mut Seen,
+    nest: usize,
+) -> Result<Option<Element>, ReadError> {
+    let field = if pull.start.standard { Field::of(&pull.start.local) } else { None };
+    let Some(field) = field else {
+        return pull.element().map(Some);
+    };
+    let here = pull.start.at();
+    match field {
+        Field::EventTime => {
+            seen.event_time = true;
+            event.event_time = pull.text()?;
+        }
+        Field::RecordTime => event.record_time = Some(pull.text()?),
+        Field::EventTimeZoneOffset => {
+            seen.time_zone_offset = true;
+            event.event_time_zone_offset = pull.text()?;
+        }
+        Field::EventId => event.event_id = Some(pull.text()?),
+        Field::CertificationInfo => event.certification_info.push(pull.text()?),
+        Field::ErrorDeclaration => event.error_declaration = Some(error_declaration(pull)?),
+        Field::ParentId => event.parent_id = Some(pull.text()?),
+        Field::EpcList(name) => {
+            if let Some((previous, _)) = seen.epc_list.replace((name, here.clone())) {
+                conflict(pull, here, previous, name);
+            }
+            event.epc_list = epc_list(pull)?;
+        }
+        Field::OutputEpcList => event.output_epc_list = epc_list(pull)?,
+        Field::QuantityList(name) => {
+            if let Some((previous, _)) = seen.quantity_list.replace((name, here.clone())) {
+                conflict(pull, here, previous, name);
+            }
+            event.quantity_list = quantity_list(pull)?;
+        }
+        Field::OutputQuantityList => event.output_quantity_list = quantity_list(pull)?,
+        Field::TransformationId => event.transformation_id = Some(pull.text()?),
+        Field::Action => {
+            seen.action = true;
+            let text = pull.text()?;
+            match Action::parse(&text) {
+                Some(action) => event.action = Some(action),
+                None => pull.problem(
+                    here,
+                    "action",
+                    format!("action must be ADD, OBSERVE or DELETE, found \"{text}\""),
+                ),
+            }
+        }
+        Field::BizStep => event.biz_step = Some(pull.text()?),
+        Field::Disposition => event.disposition = Some(pull.text()?),
+        Field::PersistentDisposition => {
+            let disposition = event.persistent_disposition.get_or_insert_with(Default::default);
+            persistent_disposition(pull, disposition)?;
+        }
+        Field::ReadPoint => event.read_point = Some(location(pull)?),
+        Field::BizLocation => event.biz_location = Some(location(pull)?),
+        Field::BizTransactionList => biz_transactions(pull, &mut event.biz_transaction_list)?,
+        Field::SourceList => source_dests(pull, "source", &mut event.source_list)?,
+        Field::DestinationList => source_dests(pull, "destination", &mut event.destination_list)?,
+        Field::SensorElementList => sensor_elements(pull, &mut event.sensor_element_list)?,
+        Field::Ilmd => {
+            let ilmd = event.ilmd.get_or_insert_with(Vec::new);
+            while pull.next_child()? {
+                ilmd.push(pull.element()?);
+            }
+        }
+        Field::Wrapper(name) if nest < WRAPPER_NESTING_MAX => {
+            let attributes = pull.start.model_attributes();
+            let mut kept = Vec::new();
+            while pull.next_child()? {
+                kept.extend(read_field(pull, event, seen, nest + 1)?);
+            }
+            return Ok(wrapper_element(name, attributes, kept));
+        }
+        Field::Wrapper(_) => return pull.element().map(Some),
+    }
+    Ok(None)
+}
+
+/// What is kept of an `extension` wrapper once its standard fields are read: the other
+/// children, under an element of the wrapper's name without namespace; nothing if none.
+pub(super) fn wrapper_element(
+    local: &str,
+    attributes: Vec<(Name, String)>,
+    kept: Vec<Element>,
+) -> Option<Element> {
+    if kept.is_empty() && attributes.is_empty() {
+        return None;
+    }
+    let content = if kept.is_empty() { Content::Empty } else { Content::Children(kept) };
+    Some(Element { name: Name::new("", local, ""), attributes, content })
+}
+
+fn conflict<R: BufRead>(pull: &mut Pull<'_, R>, at: Where, previous: &str, field: &str) {
+    let message = if previous == field {
+        format!("{field} is given twice; the last one is kept")
+    } else {
+        format!("both {previous} and {field} are given; the last one is kept")
+    };
+    pull.problem(at, "field_conflict", message);
+}
+
+/// Skips a child that the standard does not allow here.
+fn unknown<R: BufRead>(pull: &mut Pull<'_, R>, container: &str) -> Result<(), ReadError> {
+    let message = format!("{container} has no field {}; it is not kept", pull.start.tag());
+    let at = pull.start.at();
+    pull.problem(at, "unknown_field", message);
+    pull.skip()
+}
+
+fn is<R>(pull: &Pull<'_, R>, local: &str) -> bool {
+    pull.start.standard && pull.start.local == local
+}
+
+fn epc_list<R: BufRead>(pull: &mut Pull<'_, R>) -> Result<Vec<String>, ReadError> {
+    let mut epcs = Vec::new();
+    while pull.next_child()? {
+        if is(pull, "epc") {
+            epcs.push(pull.text()?);
+        } else {
+            unknown(pull, "an EPC list")?;
+        }
+    }
+    Ok(epcs)
+}
+
+fn quantity_list<R: BufRead>(pull: &mut Pull<'_, R>) -> Result<Vec<QuantityElement>, ReadError> {
+    let mut list = Vec::new();
+    while pull.next_child()? {
+        if !is(pull, "quantityElement") {
+            unknown(pull, "a quantity list")?;
+            continue;
+        }
+        let at = pull.start.at();
+        let mut element = QuantityElement::default();
+        let mut has_class = false;
+        while pull.next_child()? {
+            if is(pull, "epcClass") {
+                has_class = true;
+                element.epc_class = pull.text()?;
+            } else if is(pull, "quantity") {
+                element.quantity = Some(pull.text()?);
+            } else if is(pull, "uom") {
+                element.uom = Some(pull.text()?);
+            } else {
+                unknown(pull, "quantityElement")?;
+            }
+        }
+        if !has_class {
+            pull.problem(at, "required", "quantityElement needs epcClass");
+        }
+        list.push(element);
+    }
+    Ok(list)
+}
+
+fn persistent_disposition<R: BufRead>(
+    pull: &mut Pull<'_, R>,
+    disposition: &mut PersistentDisposition,
+) -> Result<(), ReadError> {
+    while pull.next_child()? {
+        if is(pull, "set") {
+            disposition.set.push(pull.text()?);
+        } else if is(pull, "unset") {
+            disposition.unset.push(pull.text()?);
+        } else {
+            unknown(pull, "persistentDisposition")?;
+        }
+    }
+    Ok(())
+}
+
+/// `readPoint` or `bizLocation`: the id, and every other child as an extension (a 1.2
+/// `<extension>` wrapper included: nothing inside it is standard).
+fn location<R: BufRead>(pull: &mut Pull<'_, R>) -> Result<Location, ReadError> {
+    let at = pull.start.at();
+    let mut location = Location::default();
+    let mut has_id = false;
+    while pull.next_child()? {
+        if is(pull, "id") {
+            has_id = true;
+            location.id = pull.text()?;
+        } else {
+            location.extensions.push(pull.element()?);
+        }
+    }
+    if !has_id {
+        pull.problem(at, "required", "a location needs an id");
+    }
+    Ok(location)
+}
+
+fn biz_transactions<R: BufRead>(
+    pull: &mut Pull<'_, R>,
+    list: &mut Vec<BizTransaction>,
+) -> Result<(), ReadError> {
+    while pull.next_child()? {
+        if is(pull, "bizTransaction") {
+            let type_ = pull.start.attribute("type").map(|t| trim(t).to_owned());
+            list.push(BizTransaction { type_, value: pull.text()? });
+        } else {
+            unknown(pull, "bizTransactionList")?;
+        }
+    }
+    Ok(())
+}
+
+fn source_dests<R: BufRead>(
+    pull: &mut Pull<'_, R>,
+    kind: &str,
+    list: &mut Vec<SourceDest>,
+) -> Result<(), ReadError> {
+    while pull.next_child()? {
+        if !is(pull, kind) {
+            unknown(pull, if kind == "source" { "sourceList" } else { "destinationList" })?;
+            continue;
+        }
+        let type_ = match pull.start.attribute("type") {
+            Some(t) => trim(t).to_owned(),
+            None => {
+                let at = pull.start.at();
+                pull.problem(at, "required", format!("{kind} needs a type attribute"));
+                String::new()
+            }
+        };
+        list.push(SourceDest { type_, value: pull.text()? });
+    }
+    Ok(())
+}
+
+fn sensor_elements<R: BufRead>(
+    pull: &mut Pull<'_, R>,
+    list: &mut Vec<SensorElement>,
+) -> Result<(), ReadError> {
+    while pull.next_child()? {
+        if !is(pull, "sensorElement") {
+            unknown(pull, "sensorElementList")?;
+            continue;
+        }
+        let mut element = SensorElement::default();
+        while pull.next_child()? {
+            if is(pull, "sensorMetadata") {
+                let mut metadata = SensorMetadata::default();
+                sensor_attributes(
+                    pull,
+                    SensorMetadata::slot,
+                    &mut metadata.fields,
+                    &mut metadata.extensions,
+                )?;
+                element.sensor_metadata = Some(metadata);
+            } else if is(pull, "sensorReport") {
+                let mut report = SensorReport::default();
+                sensor_attributes(
+                    pull,
+                    SensorReport::slot,
+                    &mut report.fields,
+                    &mut report.extensions,
+                )?;
+                element.sensor_report.push(report);
+            } else {
+                element.extensions.push(pull.element()?);
+            }
+        }
+        list.push(element);
+    }
+    Ok(())
+}
+
+/// Reads `sensorMetadata` or `sensorReport`: standard attributes go to their slots, attributes
+/// in other namespaces and any child elements are extensions.
+fn sensor_attributes<R: BufRead>(
+    pull: &mut Pull<'_, R>,
+    slot: fn(&str) -> Option<usize>,
+    fields: &mut [Option<String>],
+    extensions: &mut Vec<Element>,
+) -> Result<(), ReadError> {
+    let at = pull.start.at();
+    for attr in pull.start.attributes() {
+        if attr.is_declaration {
+            continue;
+        }
+        if !attr.namespace.is_empty() {
+            extensions.push(Element {
+                name: Name::new(&attr.namespace, &attr.local, &attr.prefix),
+                attributes: Vec::new(),
+                content: Content::Text(attr.value.clone()),
+            });
+            continue;
+        }
+        match slot(&attr.local) {
+            Some(i) => fields[i] = Some(trim(&attr.value).to_owned()),
+            None => pull.problems.push(crate::problem::Problem::new(
+                at.clone(),
+                "unknown_field",
+                format!("no standard sensor attribute is called {}; it is not kept", attr.local),
+            )),
+        }
+    }
+    while pull.next_child()? {
+        extensions.push(pull.element()?);
+    }
+    Ok(())
+}
+
+fn error_declaration<R: BufRead>(pull: &mut Pull<'_, R>) -> Result<ErrorDeclaration, ReadError> {
+    let at = pull.start.at();
+    let mut declaration = ErrorDeclaration::default();
+    let mut has_time = false;
+    while pull.next_child()? {
+        if is(pull, "declarationTime") {
+            has_time = true;
+            declaration.declaration_time = pull.text()?;
+        } else if is(pull, "reason") {
+            declaration.reason = Some(pull.text()?);
+        } else if is(pull, "correctiveEventIDs") {
+            while pull.next_child()? {
+                if is(pull, "correctiveEventID") {
+                    declaration.corrective_event_ids.push(pull.text()?);
+                } else {
+                    unknown(pull, "correctiveEventIDs")?;
+                }
+            }
+        } else {
+            declaration.extensions.push(pull.element()?);
+        }
+    }
+    if !has_time {
+        pull.problem(at, "required", "errorDeclaration needs declarationTime");
+    }
+    Ok(declaration)
+}
