@@ -1,0 +1,100 @@
+//! `serialhub epcis hash|validate|convert`: the command-line contract other tools rely on.
+
+use std::path::{Path, PathBuf};
+
+use crate::serialhub;
+
+fn shared() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/ref")
+}
+
+fn example(name: &str) -> String {
+    shared()
+        .join("epcis-event-hash-generator/tests/examples")
+        .join(name)
+        .to_str()
+        .expect("UTF-8 path")
+        .to_owned()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
+}
+
+#[test]
+fn hash_prints_one_line_per_event_and_nothing_else() {
+    for name in ["epcisDocWithVariousEventTypes.jsonld", "epcisDocWithVariousEventTypes.xml"] {
+        let out = serialhub(&["epcis", "hash", &example(name)], b"");
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let want = std::fs::read_to_string(example("epcisDocWithVariousEventTypes.hashes"))
+            .expect("golden hashes");
+        assert_eq!(text(&out.stdout).lines().collect::<Vec<_>>(), want.lines().collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn hash_reads_standard_input() {
+    let doc = std::fs::read(example("epcisDocWithSingleEvent.jsonld")).expect("example");
+    let out = serialhub(&["epcis", "hash", "-"], &doc);
+    assert_eq!(out.status.code(), Some(0));
+    let want = std::fs::read_to_string(example("epcisDocWithSingleEvent.hashes")).expect("golden");
+    assert_eq!(text(&out.stdout).trim(), want.trim());
+}
+
+#[test]
+fn hash_of_a_broken_document_fails_with_its_location() {
+    let out = serialhub(&["epcis", "hash", "-"], b"{\"epcisBody\": {\"eventList\": [ {\"type\": ");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = text(&out.stderr);
+    assert!(err.starts_with("-:1:"), "{err}");
+    assert!(err.contains("invalid JSON"), "{err}");
+}
+
+#[test]
+fn validate_exits_0_for_valid_files_and_1_with_located_problems() {
+    let good = example("epcisDocWithSingleEvent.jsonld");
+    let out = serialhub(&["epcis", "validate", &good, &example("ReferenceEventHashAlgorithm.xml")], b"");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(out.stdout.is_empty());
+
+    let bad = shared().join(
+        "openepcis-test-resources/core/src/main/resources/2.0/EPCIS/JSON/Capture/Invalid/ObjectEvent_with_non_standard_bizStep.json",
+    );
+    let bad = bad.to_str().expect("UTF-8 path");
+    let out = serialhub(&["epcis", "validate", &good, bad], b"");
+    assert_eq!(out.status.code(), Some(1));
+    let listing = text(&out.stdout);
+    let first = listing.lines().next().expect("a problem line");
+    assert!(first.starts_with(&format!("{bad}:/epcisBody/eventList/0/bizStep: ")), "{listing}");
+}
+
+#[test]
+fn validate_reports_unreadable_files() {
+    let out = serialhub(&["epcis", "validate", "/nonexistent/doc.jsonld"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).starts_with("/nonexistent/doc.jsonld:0: could not open"));
+}
+
+#[test]
+fn convert_keeps_every_event_hash_in_every_direction() {
+    for name in ["epcisDocWithVariousEventTypes.jsonld", "ReferenceEventHashAlgorithm2.xml"] {
+        let original = serialhub(&["epcis", "hash", &example(name)], b"");
+        assert_eq!(original.status.code(), Some(0));
+        for to in ["jsonld", "xml", "xml12"] {
+            let converted = serialhub(&["epcis", "convert", "--to", to, &example(name)], b"");
+            assert_eq!(converted.status.code(), Some(0), "{name} to {to}: {}", text(&converted.stderr));
+            let again = serialhub(&["epcis", "hash", "-"], &converted.stdout);
+            assert_eq!(again.status.code(), Some(0), "{name} to {to}: {}", text(&again.stderr));
+            assert_eq!(text(&again.stdout), text(&original.stdout), "{name} to {to}");
+        }
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = serialhub(&["epcis", "convert", "--to", "yaml", "x"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    let out = serialhub(&["epcis", "validate"], b"");
+    assert_eq!(out.status.code(), Some(2));
+}
