@@ -51,28 +51,99 @@ pub const WEB_VOCAB: &str = "https://ref.gs1.org/cbv/";
 pub const URN_VOCAB: &str = "urn:epcglobal:cbv:";
 
 pub const BIZ_STEPS: &[&str] = &[
-    "accepting", "arriving", "assembling", "collecting", "commissioning", "consigning",
-    "creating_class_instance", "cycle_counting", "decommissioning", "departing", "destroying",
-    "disassembling", "dispensing", "encoding", "entering_exiting", "holding", "inspecting",
-    "installing", "killing", "loading", "other", "packing", "picking", "receiving", "removing",
-    "repackaging", "repairing", "replacing", "reserving", "retail_selling", "sampling",
-    "sensor_reporting", "shipping", "staging_outbound", "stock_taking", "stocking", "storing",
-    "transporting", "unloading", "unpacking", "void_shipping",
+    "accepting",
+    "arriving",
+    "assembling",
+    "collecting",
+    "commissioning",
+    "consigning",
+    "creating_class_instance",
+    "cycle_counting",
+    "decommissioning",
+    "departing",
+    "destroying",
+    "disassembling",
+    "dispensing",
+    "encoding",
+    "entering_exiting",
+    "holding",
+    "inspecting",
+    "installing",
+    "killing",
+    "loading",
+    "other",
+    "packing",
+    "picking",
+    "receiving",
+    "removing",
+    "repackaging",
+    "repairing",
+    "replacing",
+    "reserving",
+    "retail_selling",
+    "sampling",
+    "sensor_reporting",
+    "shipping",
+    "staging_outbound",
+    "stock_taking",
+    "stocking",
+    "storing",
+    "transporting",
+    "unloading",
+    "unpacking",
+    "void_shipping",
 ];
 
 pub const DISPOSITIONS: &[&str] = &[
-    "active", "available", "completeness_inferred", "completeness_verified", "conformant",
-    "container_closed", "container_open", "damaged", "destroyed", "dispensed", "disposed",
-    "encoded", "expired", "in_progress", "in_transit", "inactive", "mismatch_class",
-    "mismatch_instance", "mismatch_quantity", "needs_replacement", "no_pedigree_match",
-    "non_conformant", "non_sellable_other", "partially_dispensed", "recalled", "reserved",
-    "retail_sold", "returned", "sellable_accessible", "sellable_not_accessible", "stolen",
-    "unavailable", "unknown",
+    "active",
+    "available",
+    "completeness_inferred",
+    "completeness_verified",
+    "conformant",
+    "container_closed",
+    "container_open",
+    "damaged",
+    "destroyed",
+    "dispensed",
+    "disposed",
+    "encoded",
+    "expired",
+    "in_progress",
+    "in_transit",
+    "inactive",
+    "mismatch_class",
+    "mismatch_instance",
+    "mismatch_quantity",
+    "needs_replacement",
+    "no_pedigree_match",
+    "non_conformant",
+    "non_sellable_other",
+    "partially_dispensed",
+    "recalled",
+    "reserved",
+    "retail_sold",
+    "returned",
+    "sellable_accessible",
+    "sellable_not_accessible",
+    "stolen",
+    "unavailable",
+    "unknown",
 ];
 
 pub const BIZ_TRANSACTION_TYPES: &[&str] = &[
-    "bol", "cert", "desadv", "inv", "pedigree", "po", "poc", "prodorder", "recadv", "rma",
-    "testprd", "testres", "upevt",
+    "bol",
+    "cert",
+    "desadv",
+    "inv",
+    "pedigree",
+    "po",
+    "poc",
+    "prodorder",
+    "recadv",
+    "rma",
+    "testprd",
+    "testres",
+    "upevt",
 ];
 
 pub const SOURCE_DEST_TYPES: &[&str] = &["location", "owning_party", "possessing_party"];
@@ -114,7 +185,9 @@ pub fn classify(vocab: Vocab, value: &str) -> Term<'_> {
 /// The GS1 Web URI of a standard value written in any form; other values are returned as given.
 pub fn to_web_uri(vocab: Vocab, value: &str) -> Cow<'_, str> {
     match classify(vocab, value) {
-        Term::Standard(n) | Term::UnknownStandard(n) if !is_absolute_uri(value) || !value.starts_with(WEB_VOCAB) => {
+        Term::Standard(n) | Term::UnknownStandard(n)
+            if !is_absolute_uri(value) || !value.starts_with(WEB_VOCAB) =>
+        {
             let (web, _) = vocab.parts();
             Cow::Owned(format!("{WEB_VOCAB}{web}-{n}"))
         }
@@ -179,5 +252,8 @@ pub fn gs1_voc_uri(value: &str) -> Cow<'_, str> {
 
 /// The short form of a GS1 Web Vocabulary URI for JSON-LD (the context maps it back).
 pub fn gs1_voc_bare(value: &str) -> &str {
-    value.strip_prefix("https://gs1.org/voc/").or_else(|| value.strip_prefix("gs1:")).unwrap_or(value)
+    value
+        .strip_prefix("https://gs1.org/voc/")
+        .or_else(|| value.strip_prefix("gs1:"))
+        .unwrap_or(value)
 }

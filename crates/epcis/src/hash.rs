@@ -77,19 +77,14 @@ impl EventHasher {
                 _ => {}
             }
         }
-        EventHasher {
-            ignore,
-            buf: String::with_capacity(1024),
-            scratch: RefCell::default(),
-        }
+        EventHasher { ignore, buf: String::with_capacity(1024), scratch: RefCell::default() }
     }
 
     /// The pre-hash string of `event`, valid until the next call.
     pub fn pre_hash(&mut self, event: &Event) -> &str {
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
-        Builder { ignore: &self.ignore, scratch: &self.scratch }
-            .event(event, &mut buf);
+        Builder { ignore: &self.ignore, scratch: &self.scratch }.event(event, &mut buf);
         self.buf = buf;
         &self.buf
     }
@@ -112,8 +107,11 @@ impl Builder<'_> {
         out.push_str(t.name());
         self.time_field(out, "eventTime", &event.event_time);
         self.field(out, "eventTimeZoneOffset", &event.event_time_zone_offset);
-        let mut certs: Vec<String> =
-            event.certification_info.iter().filter_map(|c| self.kv("certificationInfo", c)).collect();
+        let mut certs: Vec<String> = event
+            .certification_info
+            .iter()
+            .filter_map(|c| self.kv("certificationInfo", c))
+            .collect();
         certs.sort_unstable();
         certs.iter().for_each(|c| out.push_str(c));
         if let Some(p) = &event.parent_id {
@@ -182,7 +180,11 @@ impl Builder<'_> {
             .filter(|s| !s.is_empty())
             .collect();
         tail.extend(sorted_list("bizTransactionList", &mut bts));
-        tail.extend(self.source_dest_list("destinationList", "destination", &event.destination_list));
+        tail.extend(self.source_dest_list(
+            "destinationList",
+            "destination",
+            &event.destination_list,
+        ));
         tail.extend(self.source_dest_list("sourceList", "source", &event.source_list));
         if let Some(ilmd) = &event.ilmd {
             let s = self.elements(ilmd);
@@ -215,7 +217,10 @@ impl Builder<'_> {
         let b = text.as_bytes();
         let text = match (b.first(), b.last()) {
             (Some(f), Some(l))
-                if f.is_ascii_whitespace() || l.is_ascii_whitespace() || *l >= 0x80 || *f >= 0x80 =>
+                if f.is_ascii_whitespace()
+                    || l.is_ascii_whitespace()
+                    || *l >= 0x80
+                    || *f >= 0x80 =>
             {
                 text.trim()
             }
@@ -427,7 +432,9 @@ impl Builder<'_> {
         let value: Cow<'_, str> = match name {
             "type" | "exception" => cbv::gs1_voc_uri(value),
             // Components are CBV terms (`Comp-x`); bare names expand there.
-            "component" if !value.contains(':') => Cow::Owned(format!("{}Comp-{value}", cbv::WEB_VOCAB)),
+            "component" if !value.contains(':') => {
+                Cow::Owned(format!("{}Comp-{value}", cbv::WEB_VOCAB))
+            }
             "component" => cbv::gs1_voc_uri(value),
             _ => Cow::Borrowed(value),
         };

@@ -17,4 +17,6 @@ pub mod xml;
 
 pub use model::*;
 pub use problem::{Problem, ReadError, Where};
-pub use read::{Collect, Format, Handler, Limits, Stopped, detect, read_document, read_slice, read_stream};
+pub use read::{
+    Collect, Format, Handler, Limits, Stopped, detect, read_document, read_slice, read_stream,
+};

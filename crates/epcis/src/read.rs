@@ -88,7 +88,11 @@ impl Handler for Collect {
 }
 
 /// Reads a document held in memory, in whichever format it is.
-pub fn read_slice<H: Handler>(input: &[u8], limits: &Limits, handler: &mut H) -> Result<(), ReadError> {
+pub fn read_slice<H: Handler>(
+    input: &[u8],
+    limits: &Limits,
+    handler: &mut H,
+) -> Result<(), ReadError> {
     match detect(input) {
         Some(Format::JsonLd) => crate::json::read::read_slice(input, limits, handler),
         Some(Format::Xml) => crate::xml::read::read(input, limits, handler),
@@ -106,7 +110,9 @@ pub fn read_stream<R: std::io::BufRead, H: Handler>(
     match detect(head) {
         Some(Format::JsonLd) => crate::json::read::read_reader(input, limits, handler),
         Some(Format::Xml) => crate::xml::read::read(input, limits, handler),
-        None if head.is_empty() => Err(ReadError::new(Where::Document, "empty", "the document is empty")),
+        None if head.is_empty() => {
+            Err(ReadError::new(Where::Document, "empty", "the document is empty"))
+        }
         None => Err(unknown_format()),
     }
 }

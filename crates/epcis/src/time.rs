@@ -16,9 +16,9 @@ impl Timestamp {
         let b = text.as_bytes();
         let num = |from: usize, len: usize| -> Option<i64> {
             let s = b.get(from..from + len)?;
-            s.iter().all(u8::is_ascii_digit).then(|| {
-                s.iter().fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'))
-            })
+            s.iter()
+                .all(u8::is_ascii_digit)
+                .then(|| s.iter().fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0')))
         };
         if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') {
             return None;

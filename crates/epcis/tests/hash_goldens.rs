@@ -83,7 +83,8 @@ fn hashes_and_prehashes_match_the_goldens() {
         if golden_hashes.exists() {
             checked += 1;
             let want = lines(&golden_hashes);
-            let hname = format!("{}.hashes", stem.file_name().and_then(|n| n.to_str()).unwrap_or(""));
+            let hname =
+                format!("{}.hashes", stem.file_name().and_then(|n| n.to_str()).unwrap_or(""));
             if want != hashes && known(&hname).is_none() {
                 failures.push(format!("{name}: hashes differ\n  want {want:?}\n  got  {hashes:?}"));
             }
@@ -169,7 +170,12 @@ fn peer_hashes_agree_except_where_written_down() {
             let differing = want.iter().zip(&got).filter(|(w, g)| w != g).count();
             disagreements.insert(
                 file.clone(),
-                format!("{differing} of {} events differ ({} vs {} events)", want.len(), got.len(), want.len()),
+                format!(
+                    "{differing} of {} events differ ({} vs {} events)",
+                    want.len(),
+                    got.len(),
+                    want.len()
+                ),
             );
         }
     }

@@ -246,7 +246,9 @@ fn convert(to: Target, path: &Path) -> anyhow::Result<ExitCode> {
     let result = serialhub_epcis::read_stream(input, &Limits::default(), &mut sink);
     if let Some(e) = sink.error.take() {
         // A writer refusal (data the target format cannot carry) is the user's to see.
-        if e.kind() == std::io::ErrorKind::InvalidInput || e.kind() == std::io::ErrorKind::InvalidData {
+        if e.kind() == std::io::ErrorKind::InvalidInput
+            || e.kind() == std::io::ErrorKind::InvalidData
+        {
             #[allow(clippy::print_stderr)]
             {
                 eprintln!("{}: cannot convert: {e}", path.display());

@@ -54,7 +54,8 @@ fn hash_of_a_broken_document_fails_with_its_location() {
 #[test]
 fn validate_exits_0_for_valid_files_and_1_with_located_problems() {
     let good = example("epcisDocWithSingleEvent.jsonld");
-    let out = serialhub(&["epcis", "validate", &good, &example("ReferenceEventHashAlgorithm.xml")], b"");
+    let out =
+        serialhub(&["epcis", "validate", &good, &example("ReferenceEventHashAlgorithm.xml")], b"");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert!(out.stdout.is_empty());
 
@@ -83,7 +84,12 @@ fn convert_keeps_every_event_hash_in_every_direction() {
         assert_eq!(original.status.code(), Some(0));
         for to in ["jsonld", "xml", "xml12"] {
             let converted = serialhub(&["epcis", "convert", "--to", to, &example(name)], b"");
-            assert_eq!(converted.status.code(), Some(0), "{name} to {to}: {}", text(&converted.stderr));
+            assert_eq!(
+                converted.status.code(),
+                Some(0),
+                "{name} to {to}: {}",
+                text(&converted.stderr)
+            );
             let again = serialhub(&["epcis", "hash", "-"], &converted.stdout);
             assert_eq!(again.status.code(), Some(0), "{name} to {to}: {}", text(&again.stderr));
             assert_eq!(text(&again.stdout), text(&original.stdout), "{name} to {to}");

@@ -80,7 +80,11 @@ impl<R: Read> Scanner<R> {
     }
 
     fn syntax(&self, at: usize, message: impl Into<String>) -> ReadError {
-        ReadError::new(self.location(at), "json_syntax", format!("invalid JSON: {}", message.into()))
+        ReadError::new(
+            self.location(at),
+            "json_syntax",
+            format!("invalid JSON: {}", message.into()),
+        )
     }
 
     /// The next non-whitespace byte, without consuming it; `None` at end of input.
@@ -110,7 +114,9 @@ impl<R: Read> Scanner<R> {
                 self.pos,
                 format!("expected {what}, found '{}'", char::from(b).escape_default()),
             )),
-            None => Err(self.syntax(self.pos, format!("the document ends where {what} was expected"))),
+            None => {
+                Err(self.syntax(self.pos, format!("the document ends where {what} was expected")))
+            }
         }
     }
 

@@ -9,6 +9,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
+use super::frame::Scanner;
 use crate::context::Context;
 use crate::model::{
     Action, BizTransaction, Content, DocumentKind, Element, ErrorDeclaration, Event, EventType,
@@ -17,10 +18,13 @@ use crate::model::{
 };
 use crate::problem::{Pointer, Problem, ReadError, Where};
 use crate::read::{Handler, Limits};
-use super::frame::Scanner;
 
 /// Reads a JSON-LD EPCISDocument or EPCISQueryDocument held in memory.
-pub fn read_slice<H: Handler>(input: &[u8], limits: &Limits, handler: &mut H) -> Result<(), ReadError> {
+pub fn read_slice<H: Handler>(
+    input: &[u8],
+    limits: &Limits,
+    handler: &mut H,
+) -> Result<(), ReadError> {
     read_reader(input, limits, handler)
 }
 
@@ -98,7 +102,10 @@ impl<R: std::io::Read, H: Handler> DocState<'_, R, H> {
     }
 
     /// Parses the value just framed by the scanner.
-    fn parse<T: serde::de::DeserializeOwned>(&self, span: std::ops::Range<usize>) -> Result<T, ReadError> {
+    fn parse<T: serde::de::DeserializeOwned>(
+        &self,
+        span: std::ops::Range<usize>,
+    ) -> Result<T, ReadError> {
         serde_json::from_slice(self.sc.bytes(span.clone()))
             .map_err(|e| self.sc.value_error(&e, span.start))
     }
@@ -150,9 +157,13 @@ impl<R: std::io::Read, H: Handler> DocState<'_, R, H> {
                     let span = self.sc.value()?;
                     let v: Value = self.parse(span)?;
                     let mut problems = Vec::new();
-                    read_header(&v, &self.ctx, &mut self.header, &root.child("epcisHeader"), &mut |p| {
-                        problems.push(p)
-                    });
+                    read_header(
+                        &v,
+                        &self.ctx,
+                        &mut self.header,
+                        &root.child("epcisHeader"),
+                        &mut |p| problems.push(p),
+                    );
                     for p in problems {
                         self.problem(p)?;
                     }
@@ -409,8 +420,12 @@ impl<'de> Visitor<'de> for EventSeed<'_> {
                 }
                 6 => {
                     let v: Value = map.next_value()?;
-                    ev.error_declaration =
-                        Some(error_declaration(&v, self.ctx, &here(), problems));
+                    ev.error_declaration = Some(error_declaration(
+                        &v,
+                        local_ctx.as_ref().unwrap_or(self.ctx),
+                        &here(),
+                        problems,
+                    ));
                 }
                 7 => ev.parent_id = Some(string(map.next_value()?, &here(), problems)),
                 8..=10 => {
@@ -434,7 +449,10 @@ impl<'de> Visitor<'de> for EventSeed<'_> {
                     let v: Value = map.next_value()?;
                     ev.quantity_list = quantity_list(&v, &here(), problems);
                 }
-                14 => ev.output_epc_list = map.next_value_seed(StrListSeed { at: &here(), problems })?,
+                14 => {
+                    ev.output_epc_list =
+                        map.next_value_seed(StrListSeed { at: &here(), problems })?
+                }
                 15 => {
                     let v: Value = map.next_value()?;
                     ev.output_quantity_list = quantity_list(&v, &here(), problems);
@@ -459,7 +477,8 @@ impl<'de> Visitor<'de> for EventSeed<'_> {
                 }
                 21 | 22 => {
                     let v: Value = map.next_value()?;
-                    let loc = location(&v, self.ctx, &here(), problems);
+                    let loc =
+                        location(&v, local_ctx.as_ref().unwrap_or(self.ctx), &here(), problems);
                     if i == 21 {
                         ev.read_point = Some(loc);
                     } else {
@@ -482,12 +501,19 @@ impl<'de> Visitor<'de> for EventSeed<'_> {
                 }
                 26 => {
                     let v: Value = map.next_value()?;
-                    ev.sensor_element_list = sensor_elements(&v, self.ctx, &here(), problems);
+                    ev.sensor_element_list = sensor_elements(
+                        &v,
+                        local_ctx.as_ref().unwrap_or(self.ctx),
+                        &here(),
+                        problems,
+                    );
                 }
                 27 => {
                     let v: Value = map.next_value()?;
                     ev.ilmd = Some(match &v {
-                        Value::Object(m) => object_children(self.ctx, m),
+                        Value::Object(m) => {
+                            object_children(local_ctx.as_ref().unwrap_or(self.ctx), m)
+                        }
                         _ => {
                             problems.push(expected(&here(), "an object", &v));
                             Vec::new()
@@ -517,11 +543,7 @@ impl<'de> Visitor<'de> for EventSeed<'_> {
                 "event_type",
                 format!("unknown event type \"{t}\""),
             )),
-            None => problems.push(Problem::new(
-                at.at(),
-                "required",
-                "the event has no \"type\"",
-            )),
+            None => problems.push(Problem::new(at.at(), "required", "the event has no \"type\"")),
         }
         Ok(ev)
     }
@@ -606,7 +628,9 @@ impl<'de> Visitor<'de> for ScalarVisitor {
         Ok(Scalar::Num(v.to_string()))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
-        Ok(Scalar::Num(serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string())))
+        Ok(Scalar::Num(
+            serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string()),
+        ))
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
         Ok(Scalar::Bool(v))
@@ -731,7 +755,11 @@ impl<'de> Visitor<'de> for StrListSeed<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<String>, A::Error> {
         while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        self.problems.push(Problem::new(self.at.at(), "type", "expected an array, found an object"));
+        self.problems.push(Problem::new(
+            self.at.at(),
+            "type",
+            "expected an array, found an object",
+        ));
         Ok(Vec::new())
     }
     fn visit_u64<E: de::Error>(self, _: u64) -> Result<Vec<String>, E> {
@@ -745,7 +773,11 @@ impl<'de> Visitor<'de> for StrListSeed<'_> {
         self.visit_u64(0)
     }
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Vec<String>, E> {
-        self.problems.push(Problem::new(self.at.at(), "type", "expected an array, found a boolean"));
+        self.problems.push(Problem::new(
+            self.at.at(),
+            "type",
+            "expected an array, found a boolean",
+        ));
         Ok(Vec::new())
     }
     fn visit_unit<E: de::Error>(self) -> Result<Vec<String>, E> {
@@ -803,7 +835,11 @@ fn quantity_list(v: &Value, at: &Pointer, problems: &mut Vec<Problem>) -> Vec<Qu
     out
 }
 
-fn persistent_disposition(v: &Value, at: &Pointer, problems: &mut Vec<Problem>) -> PersistentDisposition {
+fn persistent_disposition(
+    v: &Value,
+    at: &Pointer,
+    problems: &mut Vec<Problem>,
+) -> PersistentDisposition {
     let mut pd = PersistentDisposition::default();
     let Value::Object(m) = v else {
         problems.push(expected(at, "an object", v));
@@ -872,9 +908,7 @@ fn biz_transactions(v: &Value, at: &Pointer, problems: &mut Vec<Problem>) -> Vec
         for k in m.keys() {
             match k.as_str() {
                 "type" => bt.type_ = str_field(m, k, &here, problems),
-                "bizTransaction" => {
-                    bt.value = str_field(m, k, &here, problems).unwrap_or_default()
-                }
+                "bizTransaction" => bt.value = str_field(m, k, &here, problems).unwrap_or_default(),
                 other => problems.push(Problem::new(
                     here.child(other).at(),
                     "unknown_field",
@@ -890,7 +924,12 @@ fn biz_transactions(v: &Value, at: &Pointer, problems: &mut Vec<Problem>) -> Vec
     out
 }
 
-fn source_dests(v: &Value, kind: &str, at: &Pointer, problems: &mut Vec<Problem>) -> Vec<SourceDest> {
+fn source_dests(
+    v: &Value,
+    kind: &str,
+    at: &Pointer,
+    problems: &mut Vec<Problem>,
+) -> Vec<SourceDest> {
     let Value::Array(items) = v else {
         problems.push(expected(at, "an array", v));
         return Vec::new();
@@ -952,9 +991,16 @@ fn sensor_elements(
             match k.as_str() {
                 "sensorMetadata" => {
                     let mut md = SensorMetadata::default();
-                    sensor_fields(v, ctx, &here.child(k), problems, &mut |name, value| {
-                        SensorMetadata::slot(name).map(|s| md.fields[s] = Some(value))
-                    }, &mut md.extensions);
+                    sensor_fields(
+                        v,
+                        ctx,
+                        &here.child(k),
+                        problems,
+                        &mut |name, value| {
+                            SensorMetadata::slot(name).map(|s| md.fields[s] = Some(value))
+                        },
+                        &mut md.extensions,
+                    );
                     se.sensor_metadata = Some(md);
                 }
                 "sensorReport" => {
@@ -965,9 +1011,16 @@ fn sensor_elements(
                     for (j, r) in reports.iter().enumerate() {
                         let mut sr = SensorReport::default();
                         let mut ext = Vec::new();
-                        sensor_fields(r, ctx, &here.child(k).index(j), problems, &mut |name, value| {
-                            SensorReport::slot(name).map(|s| sr.fields[s] = Some(value))
-                        }, &mut ext);
+                        sensor_fields(
+                            r,
+                            ctx,
+                            &here.child(k).index(j),
+                            problems,
+                            &mut |name, value| {
+                                SensorReport::slot(name).map(|s| sr.fields[s] = Some(value))
+                            },
+                            &mut ext,
+                        );
                         sr.extensions = ext;
                         se.sensor_report.push(sr);
                     }
@@ -1064,12 +1117,25 @@ fn error_declaration(
 /// XML form repeats the element), an object gives children, a scalar gives text.
 pub(crate) fn value_to_element(ctx: &Context, key: &str, v: &Value) -> Vec<Element> {
     let name = ctx.resolve_key(key);
+    let one = |v: &Value| Element {
+        name: name.clone(),
+        attributes: attributes_of(ctx, v),
+        content: content_of(ctx, v),
+    };
     match v {
-        Value::Array(items) => items
+        Value::Array(items) => items.iter().map(one).collect(),
+        _ => vec![one(v)],
+    }
+}
+
+/// XML attributes of an extension element, as `json::write` puts them: `"@attributes": {..}`.
+fn attributes_of(ctx: &Context, v: &Value) -> Vec<(crate::model::Name, String)> {
+    match v.get("@attributes") {
+        Some(Value::Object(attrs)) => attrs
             .iter()
-            .map(|item| Element { name: name.clone(), attributes: Vec::new(), content: content_of(ctx, item) })
+            .filter_map(|(k, v)| Some((ctx.resolve_key(k), v.as_str()?.to_owned())))
             .collect(),
-        _ => vec![Element { name, attributes: Vec::new(), content: content_of(ctx, v) }],
+        _ => Vec::new(),
     }
 }
 

@@ -18,7 +18,7 @@ mod source;
 
 use std::io::BufRead;
 
-use self::pull::{Pull, Tok, is_epcis_namespace};
+use self::pull::{Pull, Tok, XSI_NAMESPACE, is_epcis_namespace};
 use crate::model::{
     DocumentKind, Element, EventType, Header, Vocabulary, VocabularyAttribute, VocabularyElement,
 };
@@ -31,10 +31,8 @@ const WRAPPER_NESTING_MAX: usize = 4;
 
 /// Namespaces the document itself needs, which are not extension prefixes: they are left out
 /// of `Header::namespaces` so that writers do not declare them twice.
-const NOT_EXTENSION_NAMESPACES: [&str; 2] = [
-    "http://www.w3.org/2001/XMLSchema-instance",
-    "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader",
-];
+const NOT_EXTENSION_NAMESPACES: [&str; 2] =
+    [XSI_NAMESPACE, "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"];
 
 /// Reads an EPCIS 2.0 or 1.2 XML document from `input`, event by event.
 ///
@@ -326,10 +324,12 @@ impl<R: BufRead, H: Handler> Doc<'_, '_, R, H> {
                 format!("more than {} events in one document", self.limits.events_max),
             ));
         }
+        // The start tag's place locates the validator's problems about the event.
+        let at = self.pull.start.at();
         let event = event::read_event(&mut self.pull, event_type)?;
         self.flush()?;
         self.events += 1;
-        self.handler.event(event).map_err(|_| stopped())
+        self.handler.event_at(event, at).map_err(|_| stopped())
     }
 }
 

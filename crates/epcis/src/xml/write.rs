@@ -863,12 +863,8 @@ impl<'a> XmlDoc<'a> {
         if sbdh.name.namespace == SBDH_NS {
             return self.element(sbdh, None);
         }
-        let root = Element {
-            name: Name::new(SBDH_NS, "StandardBusinessDocumentHeader", "sbdh"),
-            attributes: Vec::new(),
-            content: Content::Empty,
-        };
-        self.element_as(&root.name, &sbdh.attributes, &sbdh.content, Some(SBDH_NS))
+        let root = Name::new(SBDH_NS, "StandardBusinessDocumentHeader", "sbdh");
+        self.element_as(&root, &sbdh.attributes, &sbdh.content, Some(SBDH_NS))
     }
 
     fn vocabulary(&mut self, voc: &Vocabulary) -> Result<(), Fault> {

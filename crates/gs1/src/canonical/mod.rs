@@ -144,7 +144,11 @@ fn fast_epc(input: &str, out: &mut String) -> bool {
         return true;
     }
     if let Some((cp, lr, Some(ext))) = fields("sgln") {
-        if !digits(cp) || !(digits(lr) || lr.is_empty()) || cp.len() < 6 || cp.len() + lr.len() != 12 {
+        if !digits(cp)
+            || !(digits(lr) || lr.is_empty())
+            || cp.len() < 6
+            || cp.len() + lr.len() != 12
+        {
             return false;
         }
         if !plain(ext) {

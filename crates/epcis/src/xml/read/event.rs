@@ -1,8 +1,9 @@
 //! One EPCIS event read from XML into the model, with the same mapping as the JSON-LD reader.
 //!
-//! Fields are accepted in any order and at any level of `extension`/`baseExtension` wrapper
-//! (1.2 nests them, 2.0 does not); an element that is not a standard field is kept as an
-//! extension, losslessly.
+//! Fields are read in any order and at any level of `extension`/`baseExtension` wrapper (1.2
+//! nests them, 2.0 does not); a field out of its XSD sequence is reported (`element_order`) and
+//! read all the same. An element that is not a standard field is kept as an extension,
+//! losslessly. An optional field marked `xsi:nil="true"` is absent.
 
 use std::io::BufRead;
 
@@ -16,71 +17,303 @@ use crate::model::{
 use crate::problem::{ReadError, Where};
 
 /// The standard fields of an event, by element name.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Field {
     EventTime,
     RecordTime,
     EventTimeZoneOffset,
     EventId,
-    CertificationInfo,
     ErrorDeclaration,
+    CertificationInfo,
+    BaseExtension,
     ParentId,
-    /// `epcList`, `childEPCs` or `inputEPCList`.
-    EpcList(&'static str),
+    EpcList,
+    ChildEpcs,
+    InputEpcList,
     OutputEpcList,
-    /// `quantityList`, `childQuantityList` or `inputQuantityList`.
-    QuantityList(&'static str),
+    QuantityList,
+    ChildQuantityList,
+    InputQuantityList,
     OutputQuantityList,
     TransformationId,
     Action,
     BizStep,
     Disposition,
-    PersistentDisposition,
     ReadPoint,
     BizLocation,
     BizTransactionList,
     SourceList,
     DestinationList,
     SensorElementList,
+    PersistentDisposition,
     Ilmd,
-    /// `extension` or `baseExtension`.
-    Wrapper(&'static str),
+    Extension,
 }
 
 impl Field {
+    const ALL: [Field; 29] = [
+        Field::EventTime,
+        Field::RecordTime,
+        Field::EventTimeZoneOffset,
+        Field::EventId,
+        Field::ErrorDeclaration,
+        Field::CertificationInfo,
+        Field::BaseExtension,
+        Field::ParentId,
+        Field::EpcList,
+        Field::ChildEpcs,
+        Field::InputEpcList,
+        Field::OutputEpcList,
+        Field::QuantityList,
+        Field::ChildQuantityList,
+        Field::InputQuantityList,
+        Field::OutputQuantityList,
+        Field::TransformationId,
+        Field::Action,
+        Field::BizStep,
+        Field::Disposition,
+        Field::ReadPoint,
+        Field::BizLocation,
+        Field::BizTransactionList,
+        Field::SourceList,
+        Field::DestinationList,
+        Field::SensorElementList,
+        Field::PersistentDisposition,
+        Field::Ilmd,
+        Field::Extension,
+    ];
+
     fn of(local: &str) -> Option<Field> {
-        Some(match local {
-            "eventTime" => Field::EventTime,
-            "recordTime" => Field::RecordTime,
-            "eventTimeZoneOffset" => Field::EventTimeZoneOffset,
-            "eventID" => Field::EventId,
-            "certificationInfo" => Field::CertificationInfo,
-            "errorDeclaration" => Field::ErrorDeclaration,
-            "parentID" => Field::ParentId,
-            "epcList" => Field::EpcList("epcList"),
-            "childEPCs" => Field::EpcList("childEPCs"),
-            "inputEPCList" => Field::EpcList("inputEPCList"),
-            "outputEPCList" => Field::OutputEpcList,
-            "quantityList" => Field::QuantityList("quantityList"),
-            "childQuantityList" => Field::QuantityList("childQuantityList"),
-            "inputQuantityList" => Field::QuantityList("inputQuantityList"),
-            "outputQuantityList" => Field::OutputQuantityList,
-            "transformationID" => Field::TransformationId,
-            "action" => Field::Action,
-            "bizStep" => Field::BizStep,
-            "disposition" => Field::Disposition,
-            "persistentDisposition" => Field::PersistentDisposition,
-            "readPoint" => Field::ReadPoint,
-            "bizLocation" => Field::BizLocation,
-            "bizTransactionList" => Field::BizTransactionList,
-            "sourceList" => Field::SourceList,
-            "destinationList" => Field::DestinationList,
-            "sensorElementList" => Field::SensorElementList,
-            "ilmd" => Field::Ilmd,
-            "extension" => Field::Wrapper("extension"),
-            "baseExtension" => Field::Wrapper("baseExtension"),
-            _ => return None,
-        })
+        Field::ALL.into_iter().find(|f| f.name() == local)
+    }
+
+    /// The element name.
+    fn name(self) -> &'static str {
+        match self {
+            Field::EventTime => "eventTime",
+            Field::RecordTime => "recordTime",
+            Field::EventTimeZoneOffset => "eventTimeZoneOffset",
+            Field::EventId => "eventID",
+            Field::ErrorDeclaration => "errorDeclaration",
+            Field::CertificationInfo => "certificationInfo",
+            Field::BaseExtension => "baseExtension",
+            Field::ParentId => "parentID",
+            Field::EpcList => "epcList",
+            Field::ChildEpcs => "childEPCs",
+            Field::InputEpcList => "inputEPCList",
+            Field::OutputEpcList => "outputEPCList",
+            Field::QuantityList => "quantityList",
+            Field::ChildQuantityList => "childQuantityList",
+            Field::InputQuantityList => "inputQuantityList",
+            Field::OutputQuantityList => "outputQuantityList",
+            Field::TransformationId => "transformationID",
+            Field::Action => "action",
+            Field::BizStep => "bizStep",
+            Field::Disposition => "disposition",
+            Field::ReadPoint => "readPoint",
+            Field::BizLocation => "bizLocation",
+            Field::BizTransactionList => "bizTransactionList",
+            Field::SourceList => "sourceList",
+            Field::DestinationList => "destinationList",
+            Field::SensorElementList => "sensorElementList",
+            Field::PersistentDisposition => "persistentDisposition",
+            Field::Ilmd => "ilmd",
+            Field::Extension => "extension",
+        }
+    }
+}
+
+// Element order. The XSDs give each event type an `xsd:sequence`; these are the EPCIS 2.0 ones
+// (`EPCglobal-epcis-2_0.xsd`), common `EPCISEventType` fields first. EPCIS 1.2
+// (`EPCglobal-epcis-1_2.xsd`) moves fields added after 1.0 into `baseExtension` and `extension`
+// wrappers, and the sequence at each of its wrapper levels is a subsequence of the 2.0 one (its
+// event level: eventTime, recordTime, eventTimeZoneOffset, baseExtension, epcList, action, ...;
+// `baseExtension`: eventID, errorDeclaration, extension; ObjectEvent's `extension`:
+// quantityList, sourceList, destinationList, ilmd, extension). So one rank table per event type
+// serves both versions, checked level by level. Deeper wrappers are `xsd:any`, in any order.
+
+/// The fields common to every event, in the 2.0 `EPCISEventType` sequence.
+const COMMON: [Field; 7] = [
+    Field::EventTime,
+    Field::RecordTime,
+    Field::EventTimeZoneOffset,
+    Field::EventId,
+    Field::ErrorDeclaration,
+    Field::CertificationInfo,
+    Field::BaseExtension,
+];
+
+const OBJECT_EVENT: [Field; 14] = [
+    Field::EpcList,
+    Field::Action,
+    Field::BizStep,
+    Field::Disposition,
+    Field::ReadPoint,
+    Field::BizLocation,
+    Field::BizTransactionList,
+    Field::QuantityList,
+    Field::SourceList,
+    Field::DestinationList,
+    Field::SensorElementList,
+    Field::PersistentDisposition,
+    Field::Ilmd,
+    Field::Extension,
+];
+
+const AGGREGATION_EVENT: [Field; 14] = [
+    Field::ParentId,
+    Field::ChildEpcs,
+    Field::Action,
+    Field::BizStep,
+    Field::Disposition,
+    Field::ReadPoint,
+    Field::BizLocation,
+    Field::BizTransactionList,
+    Field::ChildQuantityList,
+    Field::SourceList,
+    Field::DestinationList,
+    Field::SensorElementList,
+    Field::PersistentDisposition,
+    Field::Extension,
+];
+
+const TRANSACTION_EVENT: [Field; 14] = [
+    Field::BizTransactionList,
+    Field::ParentId,
+    Field::EpcList,
+    Field::Action,
+    Field::BizStep,
+    Field::Disposition,
+    Field::ReadPoint,
+    Field::BizLocation,
+    Field::QuantityList,
+    Field::SourceList,
+    Field::DestinationList,
+    Field::SensorElementList,
+    Field::PersistentDisposition,
+    Field::Extension,
+];
+
+const TRANSFORMATION_EVENT: [Field; 16] = [
+    Field::InputEpcList,
+    Field::InputQuantityList,
+    Field::OutputEpcList,
+    Field::OutputQuantityList,
+    Field::TransformationId,
+    Field::BizStep,
+    Field::Disposition,
+    Field::ReadPoint,
+    Field::BizLocation,
+    Field::BizTransactionList,
+    Field::SourceList,
+    Field::DestinationList,
+    Field::SensorElementList,
+    Field::PersistentDisposition,
+    Field::Ilmd,
+    Field::Extension,
+];
+
+const ASSOCIATION_EVENT: [Field; 14] = [
+    Field::ParentId,
+    Field::ChildEpcs,
+    Field::ChildQuantityList,
+    Field::Action,
+    Field::BizStep,
+    Field::Disposition,
+    Field::ReadPoint,
+    Field::BizLocation,
+    Field::BizTransactionList,
+    Field::SourceList,
+    Field::DestinationList,
+    Field::SensorElementList,
+    Field::PersistentDisposition,
+    Field::Extension,
+];
+
+/// A field's place in its event type's sequence, from 1, indexed by `Field as usize`; 0 for a
+/// field the type does not have (that is the validator's `not_allowed`, not an order problem).
+type Ranks = [u8; Field::ALL.len()];
+
+/// The rank of elements in another namespace, which the XSD's closing `xsd:any ##other` puts
+/// after every standard field.
+const OTHER_RANK: u8 = u8::MAX;
+
+const fn ranks(own: &[Field]) -> Ranks {
+    let mut ranks = [0; Field::ALL.len()];
+    let mut i = 0;
+    while i < COMMON.len() {
+        ranks[COMMON[i] as usize] = i as u8 + 1;
+        i += 1;
+    }
+    let mut j = 0;
+    while j < own.len() {
+        ranks[own[j] as usize] = (COMMON.len() + j) as u8 + 1;
+        j += 1;
+    }
+    ranks
+}
+
+const OBJECT_EVENT_RANKS: Ranks = ranks(&OBJECT_EVENT);
+const AGGREGATION_EVENT_RANKS: Ranks = ranks(&AGGREGATION_EVENT);
+const TRANSACTION_EVENT_RANKS: Ranks = ranks(&TRANSACTION_EVENT);
+const TRANSFORMATION_EVENT_RANKS: Ranks = ranks(&TRANSFORMATION_EVENT);
+const ASSOCIATION_EVENT_RANKS: Ranks = ranks(&ASSOCIATION_EVENT);
+
+fn ranks_of(event_type: EventType) -> &'static Ranks {
+    match event_type {
+        EventType::ObjectEvent => &OBJECT_EVENT_RANKS,
+        EventType::AggregationEvent => &AGGREGATION_EVENT_RANKS,
+        EventType::TransactionEvent => &TRANSACTION_EVENT_RANKS,
+        EventType::TransformationEvent => &TRANSFORMATION_EVENT_RANKS,
+        EventType::AssociationEvent => &ASSOCIATION_EVENT_RANKS,
+    }
+}
+
+/// The wrapper levels whose order is checked: the event's children (0) and a wrapper's (1).
+const ORDER_NEST_MAX: usize = 1;
+
+/// The order check of one level of children. It keeps the child of highest rank so far; a
+/// later child of lower rank means that one came too early. It is reported once, at its place,
+/// naming the last child it should follow, when a child of higher rank comes or the level ends.
+#[derive(Debug, Default)]
+struct Order {
+    /// The child of highest rank so far: rank, name, place.
+    last: Option<(u8, &'static str, Where)>,
+    /// The last child of lower rank that came after `last`.
+    before: Option<&'static str>,
+}
+
+impl Order {
+    fn see<R: BufRead>(
+        &mut self,
+        pull: &mut Pull<'_, R>,
+        event_type: EventType,
+        rank: u8,
+        name: &'static str,
+    ) {
+        if rank == 0 {
+            return;
+        }
+        match &self.last {
+            Some((last, _, _)) if rank < *last => self.before = Some(name),
+            Some((last, _, _)) if rank == *last => {}
+            _ => {
+                self.finish(pull, event_type);
+                self.last = Some((rank, name, pull.start.at()));
+            }
+        }
+    }
+
+    /// Reports the child out of place, if any.
+    fn finish<R: BufRead>(&mut self, pull: &mut Pull<'_, R>, event_type: EventType) {
+        if let (Some((_, name, at)), Some(before)) = (self.last.take(), self.before.take()) {
+            let event = event_type.name();
+            pull.problem(
+                at,
+                "element_order",
+                format!("{event}: {name} must come after {before} (XSD sequence)"),
+            );
+        }
     }
 }
 
@@ -103,11 +336,13 @@ pub(super) fn read_event<R: BufRead>(
     let at = pull.start.at();
     let mut event = Event { event_type: Some(event_type), ..Event::default() };
     let mut seen = Seen::default();
+    let mut order = Order::default();
     while pull.next_child()? {
-        if let Some(extension) = read_field(pull, &mut event, &mut seen, 0)? {
+        if let Some(extension) = read_field(pull, &mut event, &mut seen, &mut order, 0)? {
             event.extensions.push(extension);
         }
     }
+    order.finish(pull, event_type);
     let name = event_type.name();
     if !seen.event_time {
         pull.problem(at.clone(), "required", format!("{name} needs eventTime"));
@@ -142,17 +377,32 @@ pub(super) fn read_event<R: BufRead>(
 }
 
 /// Reads one child of the event (or of a wrapper inside it) into its field. Returns the
-/// element when it is not a standard field, for the caller to keep as an extension.
+/// element when it is not a standard field, for the caller to keep as an extension. `order`
+/// is the order check of the child's level, `nest` the number of wrappers around it.
 fn read_field<R: BufRead>(
     pull: &mut Pull<'_, R>,
     event: &mut Event,
     seen: &mut Seen,
+    order: &mut Order,
     nest: usize,
 ) -> Result<Option<Element>, ReadError> {
+    let event_type = event.event_type.expect("read_event sets the type");
     let field = if pull.start.standard { Field::of(&pull.start.local) } else { None };
     let Some(field) = field else {
+        // Only the event's own level ends with `xsd:any ##other`; inside 1.2 wrappers other
+        // elements have no place at all, and inside 2.0 ones everything is `xsd:any`.
+        if nest == 0 {
+            order.see(pull, event_type, OTHER_RANK, "elements of other namespaces");
+        }
         return pull.element().map(Some);
     };
+    if nest <= ORDER_NEST_MAX {
+        order.see(pull, event_type, ranks_of(event_type)[field as usize], field.name());
+    }
+    // An element marked nil (`xsi:nil="true"`) stands for an absent field.
+    if pull.nil()? {
+        return Ok(None);
+    }
     let here = pull.start.at();
     match field {
         Field::EventTime => {
@@ -168,14 +418,16 @@ fn read_field<R: BufRead>(
         Field::CertificationInfo => event.certification_info.push(pull.text()?),
         Field::ErrorDeclaration => event.error_declaration = Some(error_declaration(pull)?),
         Field::ParentId => event.parent_id = Some(pull.text()?),
-        Field::EpcList(name) => {
+        Field::EpcList | Field::ChildEpcs | Field::InputEpcList => {
+            let name = field.name();
             if let Some((previous, _)) = seen.epc_list.replace((name, here.clone())) {
                 conflict(pull, here, previous, name);
             }
             event.epc_list = epc_list(pull)?;
         }
         Field::OutputEpcList => event.output_epc_list = epc_list(pull)?,
-        Field::QuantityList(name) => {
+        Field::QuantityList | Field::ChildQuantityList | Field::InputQuantityList => {
+            let name = field.name();
             if let Some((previous, _)) = seen.quantity_list.replace((name, here.clone())) {
                 conflict(pull, here, previous, name);
             }
@@ -213,15 +465,17 @@ fn read_field<R: BufRead>(
                 ilmd.push(pull.element()?);
             }
         }
-        Field::Wrapper(name) if nest < WRAPPER_NESTING_MAX => {
+        Field::Extension | Field::BaseExtension if nest < WRAPPER_NESTING_MAX => {
             let attributes = pull.start.model_attributes();
             let mut kept = Vec::new();
+            let mut inner = Order::default();
             while pull.next_child()? {
-                kept.extend(read_field(pull, event, seen, nest + 1)?);
+                kept.extend(read_field(pull, event, seen, &mut inner, nest + 1)?);
             }
-            return Ok(wrapper_element(name, attributes, kept));
+            inner.finish(pull, event_type);
+            return Ok(wrapper_element(field.name(), attributes, kept));
         }
-        Field::Wrapper(_) => return pull.element().map(Some),
+        Field::Extension | Field::BaseExtension => return pull.element().map(Some),
     }
     Ok(None)
 }
@@ -288,9 +542,14 @@ fn quantity_list<R: BufRead>(pull: &mut Pull<'_, R>) -> Result<Vec<QuantityEleme
                 has_class = true;
                 element.epc_class = pull.text()?;
             } else if is(pull, "quantity") {
-                element.quantity = Some(pull.text()?);
+                // The XSD makes quantity nillable: `<quantity xsi:nil="true"/>` is no quantity.
+                if !pull.nil()? {
+                    element.quantity = Some(pull.text()?);
+                }
             } else if is(pull, "uom") {
-                element.uom = Some(pull.text()?);
+                if !pull.nil()? {
+                    element.uom = Some(pull.text()?);
+                }
             } else {
                 unknown(pull, "quantityElement")?;
             }
@@ -460,8 +719,13 @@ fn error_declaration<R: BufRead>(pull: &mut Pull<'_, R>) -> Result<ErrorDeclarat
             has_time = true;
             declaration.declaration_time = pull.text()?;
         } else if is(pull, "reason") {
-            declaration.reason = Some(pull.text()?);
+            if !pull.nil()? {
+                declaration.reason = Some(pull.text()?);
+            }
         } else if is(pull, "correctiveEventIDs") {
+            if pull.nil()? {
+                continue;
+            }
             while pull.next_child()? {
                 if is(pull, "correctiveEventID") {
                     declaration.corrective_event_ids.push(pull.text()?);

@@ -34,6 +34,9 @@ pub(super) fn is_epcis_namespace(namespace: &str) -> bool {
     EPCIS_NAMESPACES.contains(&namespace)
 }
 
+/// XML Schema's instance namespace, whose `nil` attribute says an element is absent.
+pub(super) const XSI_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
 /// Bytes a single token may take beyond the longest text: room for a tag's attribute names.
 const TOKEN_SLACK: usize = 64 * 1024;
 
@@ -89,6 +92,17 @@ impl Start {
             .iter()
             .find(|a| !a.is_declaration && a.namespace.is_empty() && a.local == local)
             .map(|a| a.value.as_str())
+    }
+
+    /// Whether the tag says `xsi:nil="true"` (or `"1"`, the other xsd:boolean true): the
+    /// element stands for no value.
+    pub(super) fn is_nil(&self) -> bool {
+        self.attributes().iter().any(|a| {
+            !a.is_declaration
+                && a.local == "nil"
+                && a.namespace == XSI_NAMESPACE
+                && matches!(trim(&a.value), "true" | "1")
+        })
     }
 
     /// The element's name as the model keeps it.
@@ -402,6 +416,37 @@ impl<'l, R: BufRead> Pull<'l, R> {
                 return Ok(());
             }
         }
+    }
+
+    /// Consumes the element last started if it is nil (`xsi:nil="true"`), which the caller then
+    /// reads as absent: `true` if it was. A nil element must be empty; content is reported and
+    /// not kept.
+    pub(super) fn nil(&mut self) -> Result<bool, ReadError> {
+        if !self.start.is_nil() {
+            return Ok(false);
+        }
+        let at = self.start.at();
+        let depth = self.depth;
+        let mut has_content = false;
+        loop {
+            let tok = self.next()?;
+            has_content |= tok == Tok::Start || !is_blank(&self.text);
+            match tok {
+                Tok::End if self.depth < depth => break,
+                Tok::Eof => {
+                    return Err(self.fatal("truncated", "the document ends inside an element"));
+                }
+                _ => {}
+            }
+        }
+        if has_content {
+            self.problem(
+                at,
+                "ignored",
+                "the content of a nil element (xsi:nil=\"true\") is not kept",
+            );
+        }
+        Ok(true)
     }
 
     /// Skips the element last started and reports it as not kept.
