@@ -95,6 +95,65 @@ fn parse_jsonld(bencher: Bencher) {
     });
 }
 
+/// The XML twin of `document(n)`, written by the XML writer from the parsed JSON-LD.
+fn xml_document(n: usize) -> Vec<u8> {
+    let doc = serialhub_epcis::read_document(document(n).as_bytes()).expect("valid").document;
+    serialhub_epcis::xml::write::to_xml(&doc, serialhub_epcis::xml::write::XmlVersion::V2_0)
+        .expect("writable")
+}
+
+#[divan::bench]
+fn parse_xml(bencher: Bencher) {
+    let doc = xml_document(EVENTS);
+    bencher.counter(BytesCount::new(doc.len())).bench(|| {
+        let mut c = Count::default();
+        serialhub_epcis::read_slice(black_box(&doc), &Limits::default(), &mut c).expect("valid");
+        assert_eq!(c.0, EVENTS);
+    });
+}
+
+#[divan::bench]
+fn validate_jsonld(bencher: Bencher) {
+    let doc = document(EVENTS);
+    bencher.counter(BytesCount::new(doc.len())).bench(|| {
+        let mut v = serialhub_epcis::validate::Validator::new(Count::default());
+        serialhub_epcis::read_slice(black_box(doc.as_bytes()), &Limits::default(), &mut v)
+            .expect("valid document");
+        assert_eq!(v.inner().0, EVENTS);
+    });
+}
+
+#[divan::bench]
+fn convert_jsonld_to_xml(bencher: Bencher) {
+    let doc = serialhub_epcis::read_document(document(EVENTS).as_bytes()).expect("valid").document;
+    let bytes = document(EVENTS).len();
+    bencher.counter(BytesCount::new(bytes)).bench(|| {
+        let mut w = serialhub_epcis::xml::write::XmlWriter::new(
+            std::io::sink(),
+            serialhub_epcis::xml::write::XmlVersion::V2_0,
+        );
+        w.begin(&doc.header).expect("sink");
+        for e in &doc.events {
+            w.event(black_box(e)).expect("sink");
+        }
+        w.finish().expect("sink");
+    });
+}
+
+#[divan::bench]
+fn convert_xml_to_jsonld(bencher: Bencher) {
+    let doc = serialhub_epcis::read_document(&xml_document(EVENTS)).expect("valid").document;
+    let bytes = xml_document(EVENTS).len();
+    bencher.counter(BytesCount::new(bytes)).bench(|| {
+        let mut w = serialhub_epcis::json::write::JsonLdWriter::new(std::io::sink());
+        w.begin(&doc.header).expect("sink");
+        for e in &doc.events {
+            w.event(black_box(e)).expect("sink");
+        }
+        w.finish().expect("sink");
+    });
+}
+
 #[divan::bench]
 fn hash_events(bencher: Bencher) {
     let doc = document(EVENTS);

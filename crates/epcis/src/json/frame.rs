@@ -7,6 +7,7 @@
 //! parses complete values from the window. Memory is bounded by the largest single value plus
 //! one read chunk, whatever the document size.
 
+use std::borrow::Cow;
 use std::io::Read;
 use std::ops::Range;
 
@@ -15,9 +16,10 @@ use crate::problem::{ReadError, Where};
 const CHUNK: usize = 1 << 20;
 
 /// A window over the input, with line and column bookkeeping for error locations.
-pub(crate) struct Scanner<R> {
+pub(crate) struct Scanner<'a, R> {
     input: R,
-    buf: Vec<u8>,
+    /// The window: the whole input when it is a slice, a sliding buffer for readers.
+    buf: Cow<'a, [u8]>,
     pos: usize,
     eof: bool,
     /// Line (1-based) and column (1-based) of `buf[0]`.
@@ -27,11 +29,26 @@ pub(crate) struct Scanner<R> {
     value_len_max: usize,
 }
 
-impl<R: Read> Scanner<R> {
-    pub(crate) fn new(input: R, value_len_max: usize) -> Scanner<R> {
+impl<'a> Scanner<'a, &'a [u8]> {
+    /// A scanner over input already in memory: no copy, no refills.
+    pub(crate) fn from_slice(input: &'a [u8], value_len_max: usize) -> Scanner<'a, &'a [u8]> {
+        Scanner {
+            input: &[],
+            buf: Cow::Borrowed(input),
+            pos: 0,
+            eof: true,
+            line: 1,
+            column: 1,
+            value_len_max,
+        }
+    }
+}
+
+impl<R: Read> Scanner<'_, R> {
+    pub(crate) fn new(input: R, value_len_max: usize) -> Self {
         Scanner {
             input,
-            buf: Vec::with_capacity(CHUNK),
+            buf: Cow::Owned(Vec::with_capacity(CHUNK)),
             pos: 0,
             eof: false,
             line: 1,
@@ -50,22 +67,18 @@ impl<R: Read> Scanner<R> {
             let (line, column) = advance(self.line, self.column, &self.buf[..self.pos]);
             self.line = line;
             self.column = column;
-            self.buf.drain(..self.pos);
+            self.buf.to_mut().drain(..self.pos);
             self.pos = 0;
         }
-        let old = self.buf.len();
-        self.buf.resize(old + CHUNK, 0);
+        // `read_to_end` on a `take` fills spare capacity without zeroing it first.
+        let buf = self.buf.to_mut();
         let n = loop {
-            match self.input.read(&mut self.buf[old..]) {
+            match (&mut self.input).take(CHUNK as u64).read_to_end(buf) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.buf.truncate(old);
-                    return Err(crate::read::io_error(&e));
-                }
+                Err(e) => return Err(crate::read::io_error(&e)),
             }
         };
-        self.buf.truncate(old + n);
         if n == 0 {
             self.eof = true;
         }
@@ -184,6 +197,16 @@ impl<R: Read> Scanner<R> {
                 }
                 i = self.pos + offset;
                 continue;
+            }
+            if in_string && !escaped {
+                // Most of a document is string content: jump to the next quote or backslash.
+                match memchr::memchr2(b'"', b'\\', &self.buf[i..]) {
+                    Some(k) => i += k,
+                    None => {
+                        i = self.buf.len();
+                        continue;
+                    }
+                }
             }
             let b = self.buf[i];
             i += 1;

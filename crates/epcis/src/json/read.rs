@@ -25,7 +25,12 @@ pub fn read_slice<H: Handler>(
     limits: &Limits,
     handler: &mut H,
 ) -> Result<(), ReadError> {
-    read_reader(input, limits, handler)
+    run(Scanner::from_slice(input, value_len_max(limits)), limits, handler)
+}
+
+/// The largest single value (an event, a header) accepted.
+fn value_len_max(limits: &Limits) -> usize {
+    limits.text_len_max.max(16 << 20)
 }
 
 /// Reads from any `io::Read`; memory stays bounded by the largest single event.
@@ -34,8 +39,16 @@ pub fn read_reader<R: std::io::Read, H: Handler>(
     limits: &Limits,
     handler: &mut H,
 ) -> Result<(), ReadError> {
+    run(Scanner::new(input, value_len_max(limits)), limits, handler)
+}
+
+fn run<R: std::io::Read, H: Handler>(
+    sc: Scanner<'_, R>,
+    limits: &Limits,
+    handler: &mut H,
+) -> Result<(), ReadError> {
     let mut st = DocState {
-        sc: Scanner::new(input, limits.text_len_max.max(16 << 20)),
+        sc,
         handler,
         limits,
         header: Header::default(),
@@ -74,8 +87,8 @@ fn stopped() -> ReadError {
     ReadError::new(Where::Document, "stopped", "reading stopped by the consumer")
 }
 
-struct DocState<'a, R, H> {
-    sc: Scanner<R>,
+struct DocState<'a, 's, R, H> {
+    sc: Scanner<'s, R>,
     handler: &'a mut H,
     limits: &'a Limits,
     header: Header,
@@ -88,7 +101,7 @@ struct DocState<'a, R, H> {
     events: usize,
 }
 
-impl<R: std::io::Read, H: Handler> DocState<'_, R, H> {
+impl<R: std::io::Read, H: Handler> DocState<'_, '_, R, H> {
     fn send_header(&mut self) -> Result<(), ReadError> {
         if !self.header_sent {
             self.header_sent = true;

@@ -116,7 +116,7 @@ impl<R: BufRead, H: Handler> Doc<'_, '_, R, H> {
         match bare_event {
             Some(event_type) => {
                 self.send_header()?;
-                self.event(event_type)?;
+                self.event(event_type, true)?;
             }
             None => self.root_children()?,
         }
@@ -302,7 +302,9 @@ impl<R: BufRead, H: Handler> Doc<'_, '_, R, H> {
             let start = &self.pull.start;
             let event_type = if start.standard { EventType::from_name(&start.local) } else { None };
             if let Some(event_type) = event_type {
-                self.event(event_type)?;
+                // EPCIS 1.2 declares the events of `EventList` and of `EventList/extension`
+                // (TransformationEvent); deeper wrappers are `xsd:any`, with no sequence to check.
+                self.event(event_type, nest <= 1)?;
             } else if self.is("extension") && nest < WRAPPER_NESTING_MAX {
                 self.event_list(nest + 1)?;
             } else {
@@ -316,7 +318,7 @@ impl<R: BufRead, H: Handler> Doc<'_, '_, R, H> {
         Ok(())
     }
 
-    fn event(&mut self, event_type: EventType) -> Result<(), ReadError> {
+    fn event(&mut self, event_type: EventType, check_order: bool) -> Result<(), ReadError> {
         if self.events >= self.limits.events_max {
             return Err(ReadError::new(
                 self.pull.start.at(),
@@ -326,7 +328,7 @@ impl<R: BufRead, H: Handler> Doc<'_, '_, R, H> {
         }
         // The start tag's place locates the validator's problems about the event.
         let at = self.pull.start.at();
-        let event = event::read_event(&mut self.pull, event_type)?;
+        let event = event::read_event(&mut self.pull, event_type, check_order)?;
         self.flush()?;
         self.events += 1;
         self.handler.event_at(event, at).map_err(|_| stopped())

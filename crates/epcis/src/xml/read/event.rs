@@ -272,54 +272,82 @@ fn ranks_of(event_type: EventType) -> &'static Ranks {
 /// The wrapper levels whose order is checked: the event's children (0) and a wrapper's (1).
 const ORDER_NEST_MAX: usize = 1;
 
-/// The order check of one level of children. It keeps the child of highest rank so far; a
-/// later child of lower rank means that one came too early. It is reported once, at its place,
-/// naming the last child it should follow, when a child of higher rank comes or the level ends.
-#[derive(Debug, Default)]
+/// A child that came with a rank higher than every child before it at its level.
+#[derive(Clone, Copy, Debug)]
+struct Placed {
+    rank: u8,
+    name: &'static str,
+    line: u64,
+    column: u64,
+    /// The last child of lower rank that came after this one, which this one must follow.
+    after: Option<&'static str>,
+}
+
+const UNPLACED: Placed = Placed { rank: 0, name: "", line: 0, column: 0, after: None };
+
+/// How many children can each raise the highest rank of a level: one per rank at most.
+const PLACED_MAX: usize = Field::ALL.len() + 1;
+
+/// The order check of one level of children (the event's, or a wrapper's). In order, each
+/// child costs one comparison with the highest rank so far. A child of lower rank is out of
+/// order with the first child of higher rank before it, which is reported when the level ends,
+/// at its place and naming the last child it must follow: `action` first and `epcList` last
+/// give "action must come after epcList" at `action`, whichever children come between.
+#[derive(Debug)]
 struct Order {
-    /// The child of highest rank so far: rank, name, place.
-    last: Option<(u8, &'static str, Where)>,
-    /// The last child of lower rank that came after `last`.
-    before: Option<&'static str>,
+    // Invariant: ranks strictly increase along `placed[..len]`, so `len` stays within the
+    // number of ranks, which `PLACED_MAX` bounds.
+    placed: [Placed; PLACED_MAX],
+    len: usize,
+}
+
+impl Default for Order {
+    fn default() -> Order {
+        Order { placed: [UNPLACED; PLACED_MAX], len: 0 }
+    }
 }
 
 impl Order {
-    fn see<R: BufRead>(
-        &mut self,
-        pull: &mut Pull<'_, R>,
-        event_type: EventType,
-        rank: u8,
-        name: &'static str,
-    ) {
+    /// Checks the child whose start tag was just read, of `rank` (0: not in the sequence).
+    fn see<R>(&mut self, pull: &Pull<'_, R>, rank: u8, name: &'static str) {
         if rank == 0 {
             return;
         }
-        match &self.last {
-            Some((last, _, _)) if rank < *last => self.before = Some(name),
-            Some((last, _, _)) if rank == *last => {}
-            _ => {
-                self.finish(pull, event_type);
-                self.last = Some((rank, name, pull.start.at()));
+        let placed = &mut self.placed[..self.len];
+        let highest = placed.last().map_or(0, |p| p.rank);
+        if rank > highest {
+            debug_assert!(self.len < PLACED_MAX, "ranks increase and are fewer than PLACED_MAX");
+            if let Some(slot) = self.placed.get_mut(self.len) {
+                let (line, column) = (pull.start.line, pull.start.column);
+                *slot = Placed { rank, name, line, column, after: None };
+                self.len += 1;
+            }
+        } else if rank < highest {
+            if let Some(earlier) = placed.iter_mut().find(|p| p.rank > rank) {
+                earlier.after = Some(name);
             }
         }
     }
 
-    /// Reports the child out of place, if any.
+    /// Reports the children out of place, in document order.
     fn finish<R: BufRead>(&mut self, pull: &mut Pull<'_, R>, event_type: EventType) {
-        if let (Some((_, name, at)), Some(before)) = (self.last.take(), self.before.take()) {
-            let event = event_type.name();
-            pull.problem(
-                at,
-                "element_order",
-                format!("{event}: {name} must come after {before} (XSD sequence)"),
-            );
+        let event = event_type.name();
+        for p in &self.placed[..self.len] {
+            if let Some(after) = p.after {
+                let at = Where::Line { line: p.line, column: p.column };
+                let message = format!("{event}: {} must come after {after} (XSD sequence)", p.name);
+                pull.problem(at, "element_order", message);
+            }
         }
+        self.len = 0;
     }
 }
 
 /// What the event has shown so far, for the checks at its end.
 #[derive(Debug, Default)]
 struct Seen {
+    /// Whether the XSD gives the event a sequence to check (see `read_event`).
+    check_order: bool,
     event_time: bool,
     time_zone_offset: bool,
     action: bool,
@@ -328,14 +356,17 @@ struct Seen {
     quantity_list: Option<(&'static str, Where)>,
 }
 
-/// Reads the event whose start tag was just read, up to its end tag.
+/// Reads the event whose start tag was just read, up to its end tag. `check_order` is false for
+/// an event in an `xsd:any` of the XSD (EPCIS 1.2 puts the events it does not know, such as
+/// AssociationEvent, in `EventList/extension/extension`), where no sequence applies.
 pub(super) fn read_event<R: BufRead>(
     pull: &mut Pull<'_, R>,
     event_type: EventType,
+    check_order: bool,
 ) -> Result<Event, ReadError> {
     let at = pull.start.at();
     let mut event = Event { event_type: Some(event_type), ..Event::default() };
-    let mut seen = Seen::default();
+    let mut seen = Seen { check_order, ..Seen::default() };
     let mut order = Order::default();
     while pull.next_child()? {
         if let Some(extension) = read_field(pull, &mut event, &mut seen, &mut order, 0)? {
@@ -391,13 +422,13 @@ fn read_field<R: BufRead>(
     let Some(field) = field else {
         // Only the event's own level ends with `xsd:any ##other`; inside 1.2 wrappers other
         // elements have no place at all, and inside 2.0 ones everything is `xsd:any`.
-        if nest == 0 {
-            order.see(pull, event_type, OTHER_RANK, "elements of other namespaces");
+        if seen.check_order && nest == 0 {
+            order.see(pull, OTHER_RANK, "elements of other namespaces");
         }
         return pull.element().map(Some);
     };
-    if nest <= ORDER_NEST_MAX {
-        order.see(pull, event_type, ranks_of(event_type)[field as usize], field.name());
+    if seen.check_order && nest <= ORDER_NEST_MAX {
+        order.see(pull, ranks_of(event_type)[field as usize], field.name());
     }
     // An element marked nil (`xsi:nil="true"`) stands for an absent field.
     if pull.nil()? {

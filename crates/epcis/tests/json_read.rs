@@ -1,0 +1,118 @@
+//! The JSON-LD reader: the streaming path (any reader, any chunk size) reads exactly what the
+//! in-memory path reads, error locations included, and hostile input is refused with bounded work.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serialhub_epcis::json::read::{read_reader, read_slice};
+use serialhub_epcis::{Collect, Limits, Where};
+
+fn shared() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/ref")
+}
+
+/// Hands out at most `n` bytes per read, to cut values at every possible place.
+struct Trickle<'a> {
+    data: &'a [u8],
+    n: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let k = self.n.min(buf.len()).min(self.data.len());
+        buf[..k].copy_from_slice(&self.data[..k]);
+        self.data = &self.data[k..];
+        Ok(k)
+    }
+}
+
+fn json_files() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut dirs = vec![
+        shared().join("gs1-epcis/JSON"),
+        shared().join("openepcis-test-resources/core/src/main/resources/2.0/EPCIS/JSON"),
+        shared().join("epcis-event-hash-generator/tests/examples"),
+    ];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("folder") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("json" | "jsonld")) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn read_both(bytes: &[u8], chunk: usize) -> (Result<Collect, String>, Result<Collect, String>) {
+    let mut a = Collect::default();
+    let ra = read_slice(bytes, &Limits::default(), &mut a).map(|()| a).map_err(|e| e.to_string());
+    let mut b = Collect::default();
+    let rb = read_reader(Trickle { data: bytes, n: chunk }, &Limits::default(), &mut b)
+        .map(|()| b)
+        .map_err(|e| e.to_string());
+    (ra, rb)
+}
+
+#[test]
+fn streaming_reads_what_the_slice_reader_reads() {
+    let files = json_files();
+    assert!(files.len() > 60, "{} files", files.len());
+    for path in files {
+        let bytes = std::fs::read(&path).expect("file");
+        for chunk in [1, 7, 4096] {
+            let (a, b) = read_both(&bytes, chunk);
+            match (a, b) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a.document, b.document, "{} chunk {chunk}", path.display());
+                    assert_eq!(a.problems, b.problems, "{} chunk {chunk}", path.display());
+                }
+                (Err(a), Err(b)) => assert_eq!(a, b, "{}", path.display()),
+                (a, b) => panic!("{}: {:?} vs {:?}", path.display(), a.err(), b.err()),
+            }
+        }
+    }
+}
+
+#[test]
+fn syntax_errors_have_the_same_location_on_both_paths() {
+    let doc = b"{\n  \"type\": \"EPCISDocument\",\n  \"epcisBody\": {\"eventList\": [\n    {\"type\": \"ObjectEvent\", \"action\": OBSERVE}\n  ]}\n}";
+    let (a, b) = read_both(doc, 3);
+    let (a, b) = (a.err().expect("fails"), b.err().expect("fails"));
+    assert_eq!(a, b);
+    assert!(a.starts_with("4:"), "{a}");
+}
+
+#[test]
+fn hostile_documents_are_refused_quickly() {
+    // Deep nesting inside an event: serde_json's recursion limit answers, not a stack overflow.
+    let mut deep =
+        String::from(r#"{"@context":[],"epcisBody":{"eventList":[{"type":"ObjectEvent","ex:x":"#);
+    deep.push_str(&"[".repeat(100_000));
+    let (a, _) = read_both(deep.as_bytes(), 4096);
+    let err = a.err().expect("refused");
+    assert!(err.contains("recursion limit") || err.contains("ends inside"), "{err}");
+
+    // A value larger than the limit is refused before it is all in memory.
+    let limits = Limits { text_len_max: 1 << 10, ..Limits::default() };
+    let mut big =
+        String::from(r#"{"@context":[],"epcisBody":{"eventList":[{"type":"ObjectEvent","ex:x":""#);
+    big.push_str(&"a".repeat(64 << 20));
+    big.push_str(r#""}]}}"#);
+    let mut c = Collect::default();
+    let err = read_reader(big.as_bytes(), &limits, &mut c).expect_err("too large");
+    assert_eq!(err.problem.code, "too_large");
+    assert!(matches!(err.problem.location, Where::Line { line: 1, .. }));
+
+    // Invalid UTF-8 inside a string.
+    let bad = b"{\"type\":\"EPCISDocument\",\"epcisBody\":{\"eventList\":[{\"type\":\"Object\xffEvent\"}]}}";
+    let (a, _) = read_both(bad, 5);
+    assert!(a.err().expect("refused").contains("invalid JSON"));
+
+    // Trailing garbage after the document.
+    let (a, _) = read_both(br#"{"type":"EPCISDocument"} {"#, 5);
+    assert!(a.err().expect("refused").contains("trailing"));
+}
