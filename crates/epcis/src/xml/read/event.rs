@@ -290,9 +290,13 @@ const PLACED_MAX: usize = Field::ALL.len() + 1;
 
 /// The order check of one level of children (the event's, or a wrapper's). In order, each
 /// child costs one comparison with the highest rank so far. A child of lower rank is out of
-/// order with the first child of higher rank before it, which is reported when the level ends,
-/// at its place and naming the last child it must follow: `action` first and `epcList` last
-/// give "action must come after epcList" at `action`, whichever children come between.
+/// order with the children of higher rank before it; which one to blame is a guess, made to
+/// point at the fewest moves:
+/// - one child of higher rank came before it: that one came too early, and is reported when the
+///   level ends, at its place, naming the last child it must follow (`action` first and
+///   `epcList` last give "action must come after epcList" at `action`);
+/// - more came before it: it came too late, and is reported at once, at its place, naming the
+///   first of them.
 #[derive(Debug)]
 struct Order {
     // Invariant: ranks strictly increase along `placed[..len]`, so `len` stays within the
@@ -309,7 +313,13 @@ impl Default for Order {
 
 impl Order {
     /// Checks the child whose start tag was just read, of `rank` (0: not in the sequence).
-    fn see<R>(&mut self, pull: &Pull<'_, R>, rank: u8, name: &'static str) {
+    fn see<R: BufRead>(
+        &mut self,
+        pull: &mut Pull<'_, R>,
+        event_type: EventType,
+        rank: u8,
+        name: &'static str,
+    ) {
         if rank == 0 {
             return;
         }
@@ -323,13 +333,21 @@ impl Order {
                 self.len += 1;
             }
         } else if rank < highest {
-            if let Some(earlier) = placed.iter_mut().find(|p| p.rank > rank) {
-                earlier.after = Some(name);
+            let Some(first) = placed.iter().position(|p| p.rank > rank) else {
+                return;
+            };
+            if first + 1 == placed.len() {
+                placed[first].after = Some(name);
+            } else {
+                let (event, earlier) = (event_type.name(), placed[first].name);
+                let message = format!("{event}: {name} must come before {earlier} (XSD sequence)");
+                let at = pull.start.at();
+                pull.problem(at, "element_order", message);
             }
         }
     }
 
-    /// Reports the children out of place, in document order.
+    /// Reports the children that came too early, in document order.
     fn finish<R: BufRead>(&mut self, pull: &mut Pull<'_, R>, event_type: EventType) {
         let event = event_type.name();
         for p in &self.placed[..self.len] {
@@ -423,12 +441,12 @@ fn read_field<R: BufRead>(
         // Only the event's own level ends with `xsd:any ##other`; inside 1.2 wrappers other
         // elements have no place at all, and inside 2.0 ones everything is `xsd:any`.
         if seen.check_order && nest == 0 {
-            order.see(pull, OTHER_RANK, "elements of other namespaces");
+            order.see(pull, event_type, OTHER_RANK, "elements of other namespaces");
         }
         return pull.element().map(Some);
     };
     if seen.check_order && nest <= ORDER_NEST_MAX {
-        order.see(pull, ranks_of(event_type)[field as usize], field.name());
+        order.see(pull, event_type, ranks_of(event_type)[field as usize], field.name());
     }
     // An element marked nil (`xsi:nil="true"`) stands for an absent field.
     if pull.nil()? {
