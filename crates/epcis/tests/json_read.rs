@@ -81,7 +81,7 @@ fn streaming_reads_what_the_slice_reader_reads() {
 fn syntax_errors_have_the_same_location_on_both_paths() {
     let doc = b"{\n  \"type\": \"EPCISDocument\",\n  \"epcisBody\": {\"eventList\": [\n    {\"type\": \"ObjectEvent\", \"action\": OBSERVE}\n  ]}\n}";
     let (a, b) = read_both(doc, 3);
-    let (a, b) = (a.err().expect("fails"), b.err().expect("fails"));
+    let (a, b) = (a.expect_err("fails"), b.expect_err("fails"));
     assert_eq!(a, b);
     assert!(a.starts_with("4:"), "{a}");
 }
@@ -93,7 +93,7 @@ fn hostile_documents_are_refused_quickly() {
         String::from(r#"{"@context":[],"epcisBody":{"eventList":[{"type":"ObjectEvent","ex:x":"#);
     deep.push_str(&"[".repeat(100_000));
     let (a, _) = read_both(deep.as_bytes(), 4096);
-    let err = a.err().expect("refused");
+    let err = a.expect_err("refused");
     assert!(err.contains("recursion limit") || err.contains("ends inside"), "{err}");
 
     // A value larger than the limit is refused before it is all in memory.
@@ -110,9 +110,9 @@ fn hostile_documents_are_refused_quickly() {
     // Invalid UTF-8 inside a string.
     let bad = b"{\"type\":\"EPCISDocument\",\"epcisBody\":{\"eventList\":[{\"type\":\"Object\xffEvent\"}]}}";
     let (a, _) = read_both(bad, 5);
-    assert!(a.err().expect("refused").contains("invalid JSON"));
+    assert!(a.expect_err("refused").contains("invalid JSON"));
 
     // Trailing garbage after the document.
     let (a, _) = read_both(br#"{"type":"EPCISDocument"} {"#, 5);
-    assert!(a.err().expect("refused").contains("trailing"));
+    assert!(a.expect_err("refused").contains("trailing"));
 }

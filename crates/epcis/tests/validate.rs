@@ -373,14 +373,14 @@ fn json_combination_of_non_standard_biz_step_and_disposition() {
     );
 }
 
-// FIXME(json reader): the JSON Schema requires `@context`, and `Header` does not say whether
-// the document had one, so the reader must report it (`required` at `/@context`). Until then
-// this invalid document passes.
 #[test]
 fn json_document_without_context() {
-    check_invalid("JSON/Capture/Invalid/EPCISDocument_without_context.json", expect![[r#"
+    check_invalid(
+        "JSON/Capture/Invalid/EPCISDocument_without_context.json",
+        expect![[r#"
         /@context required: the document has no @context (it must name the EPCIS 2.0 context)
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]

@@ -77,31 +77,46 @@ fn report(path: &Path, p: &Problem) {
     }
 }
 
-struct HashSink<'a, W: Write> {
-    out: W,
-    hasher: EventHasher,
-    prehash: bool,
-    path: &'a Path,
-    error: Option<std::io::Error>,
+/// What the reading thread hands to the hashing thread.
+enum Batch {
+    Header(Box<Header>),
+    Events(Vec<Event>),
 }
 
-impl<W: Write> Handler for HashSink<'_, W> {
+/// Events per hand-over: large enough to make the channel's cost vanish, small enough to
+/// keep memory flat (at most `BATCHES_IN_FLIGHT` batches wait).
+const BATCH_EVENTS: usize = 256;
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// The reading side of `epcis hash`: forwards events in batches, reports problems.
+struct Forward<'a> {
+    tx: std::sync::mpsc::SyncSender<Batch>,
+    batch: Vec<Event>,
+    path: &'a Path,
+}
+
+impl Forward<'_> {
+    fn send(&mut self) -> Result<(), Stopped> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_EVENTS));
+        // The hashing thread only hangs up when it cannot write: stop reading then.
+        self.tx.send(Batch::Events(batch)).map_err(|_| Stopped)
+    }
+}
+
+impl Handler for Forward<'_> {
     fn header(&mut self, header: &Header) -> Result<(), Stopped> {
-        self.hasher = EventHasher::new(header);
-        Ok(())
+        self.send()?;
+        self.tx.send(Batch::Header(Box::new(header.clone()))).map_err(|_| Stopped)
     }
     fn event(&mut self, event: Event) -> Result<(), Stopped> {
-        let written = if self.prehash {
-            let s = self.hasher.pre_hash(&event);
-            self.out.write_all(s.as_bytes()).and_then(|()| self.out.write_all(b"\n"))
-        } else {
-            let h = self.hasher.hash(&event);
-            self.out.write_all(h.as_bytes()).and_then(|()| self.out.write_all(b"\n"))
-        };
-        written.map_err(|e| {
-            self.error = Some(e);
-            Stopped
-        })
+        self.batch.push(event);
+        if self.batch.len() >= BATCH_EVENTS {
+            self.send()?;
+        }
+        Ok(())
     }
     fn problem(&mut self, problem: Problem) -> Result<(), Stopped> {
         // The hash is defined for what the document says, even where it breaks a rule;
@@ -111,21 +126,46 @@ impl<W: Write> Handler for HashSink<'_, W> {
     }
 }
 
+/// Reads on this thread and hashes on another, so parsing and hashing overlap on two cores;
+/// a single consumer keeps the output in document order.
 fn hash(path: &Path, prehash: bool) -> anyhow::Result<ExitCode> {
     let input = open(path)?;
-    let stdout = std::io::stdout().lock();
-    let mut sink = HashSink {
-        out: BufWriter::with_capacity(1 << 16, stdout),
-        hasher: EventHasher::default(),
-        prehash,
-        path,
-        error: None,
-    };
-    let result = serialhub_epcis::read_stream(input, &Limits::default(), &mut sink);
-    if let Some(e) = sink.error.take() {
-        return Err(e).context("could not write the hashes");
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
+    let writer = std::thread::spawn(move || -> std::io::Result<()> {
+        let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        let mut hasher = EventHasher::default();
+        for batch in rx {
+            match batch {
+                Batch::Header(h) => hasher = EventHasher::new(&h),
+                Batch::Events(events) => {
+                    for e in &events {
+                        if prehash {
+                            out.write_all(hasher.pre_hash(e).as_bytes())?;
+                        } else {
+                            out.write_all(hasher.hash(e).as_bytes())?;
+                        }
+                        out.write_all(b"\n")?;
+                    }
+                }
+            }
+        }
+        out.flush()
+    });
+    let mut forward = Forward { tx, batch: Vec::with_capacity(BATCH_EVENTS), path };
+    let mut result = serialhub_epcis::read_stream(input, &Limits::default(), &mut forward);
+    if result.is_ok() && forward.send().is_err() {
+        result = Err(serialhub_epcis::ReadError::new(
+            serialhub_epcis::Where::Document,
+            "stopped",
+            "the hashes could not be written",
+        ));
     }
-    sink.out.flush().context("could not write the hashes")?;
+    drop(forward);
+    match writer.join() {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(e).context("could not write the hashes"),
+        Err(_) => anyhow::bail!("the hashing thread failed"),
+    }
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) => {

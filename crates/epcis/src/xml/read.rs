@@ -9,8 +9,10 @@
 //!
 //! The reader pulls tokens from `pull` and hands each event to the handler as soon as its end
 //! tag is read: memory is bounded by one event. Problems that leave the document readable
-//! (an unknown event type, a bad `action`, a missing field) are reported with the line of the
-//! element concerned; malformed or hostile input ends the read with a `ReadError`.
+//! (an unknown event type, a bad `action`, a missing field, a field out of the XSD's order) are
+//! reported with the line of the element concerned, and each event is handed on with the line of
+//! its start tag (`Handler::event_at`); malformed or hostile input ends the read with a
+//! `ReadError`.
 
 mod event;
 mod pull;

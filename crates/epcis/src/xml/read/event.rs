@@ -361,9 +361,10 @@ impl Order {
     }
 }
 
-/// What the event has shown so far, for the checks at its end.
-#[derive(Debug, Default)]
+/// The event being read, and what it has shown so far, for the checks at its end.
+#[derive(Debug)]
 struct Seen {
+    event_type: EventType,
     /// Whether the XSD gives the event a sequence to check (see `read_event`).
     check_order: bool,
     event_time: bool,
@@ -384,7 +385,15 @@ pub(super) fn read_event<R: BufRead>(
 ) -> Result<Event, ReadError> {
     let at = pull.start.at();
     let mut event = Event { event_type: Some(event_type), ..Event::default() };
-    let mut seen = Seen { check_order, ..Seen::default() };
+    let mut seen = Seen {
+        event_type,
+        check_order,
+        event_time: false,
+        time_zone_offset: false,
+        action: false,
+        epc_list: None,
+        quantity_list: None,
+    };
     let mut order = Order::default();
     while pull.next_child()? {
         if let Some(extension) = read_field(pull, &mut event, &mut seen, &mut order, 0)? {
@@ -435,13 +444,13 @@ fn read_field<R: BufRead>(
     order: &mut Order,
     nest: usize,
 ) -> Result<Option<Element>, ReadError> {
-    let event_type = event.event_type.expect("read_event sets the type");
+    let event_type = seen.event_type;
     let field = if pull.start.standard { Field::of(&pull.start.local) } else { None };
     let Some(field) = field else {
         // Only the event's own level ends with `xsd:any ##other`; inside 1.2 wrappers other
         // elements have no place at all, and inside 2.0 ones everything is `xsd:any`.
         if seen.check_order && nest == 0 {
-            order.see(pull, event_type, OTHER_RANK, "elements of other namespaces");
+            order.see(pull, event_type, OTHER_RANK, "user extension elements");
         }
         return pull.element().map(Some);
     };
