@@ -167,3 +167,28 @@ fn hash_events(bencher: Bencher) {
         }
     });
 }
+
+/// Peer: serde_json parsing the same document into its generic `Value` (no EPCIS model, no
+/// checks), the floor a serde-based reader starts from.
+#[divan::bench]
+fn peer_serde_json_value(bencher: Bencher) {
+    let doc = document(EVENTS);
+    bencher.counter(BytesCount::new(doc.len())).bench(|| {
+        let v: serde_json::Value = serde_json::from_slice(black_box(doc.as_bytes())).expect("json");
+        black_box(v);
+    });
+}
+
+/// Physical limit of the hash: SHA-256 alone over the same pre-hash strings, per event.
+#[divan::bench]
+fn limit_sha256_of_prehashes(bencher: Bencher) {
+    use sha2::Digest;
+    let doc = serialhub_epcis::read_document(document(EVENTS).as_bytes()).expect("valid").document;
+    let mut hasher = EventHasher::new(&doc.header);
+    let pre: Vec<String> = doc.events.iter().map(|e| hasher.pre_hash(e).to_owned()).collect();
+    bencher.counter(ItemsCount::new(pre.len())).bench(|| {
+        for p in &pre {
+            black_box(sha2::Sha256::digest(black_box(p.as_bytes())));
+        }
+    });
+}

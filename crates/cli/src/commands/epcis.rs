@@ -91,6 +91,9 @@ const BATCHES_IN_FLIGHT: usize = 4;
 /// The reading side of `epcis hash`: forwards events in batches, reports problems.
 struct Forward<'a> {
     tx: std::sync::mpsc::SyncSender<Batch>,
+    /// Hashed batches coming back, to be dropped here: freeing memory on the thread that
+    /// allocated it keeps glibc's allocator from contending between the two threads.
+    done: std::sync::mpsc::Receiver<Vec<Event>>,
     batch: Vec<Event>,
     path: &'a Path,
 }
@@ -100,7 +103,14 @@ impl Forward<'_> {
         if self.batch.is_empty() {
             return Ok(());
         }
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_EVENTS));
+        let next = match self.done.try_recv() {
+            Ok(mut used) => {
+                used.clear();
+                used
+            }
+            Err(_) => Vec::with_capacity(BATCH_EVENTS),
+        };
+        let batch = std::mem::replace(&mut self.batch, next);
         // The hashing thread only hangs up when it cannot write: stop reading then.
         self.tx.send(Batch::Events(batch)).map_err(|_| Stopped)
     }
@@ -131,6 +141,7 @@ impl Handler for Forward<'_> {
 fn hash(path: &Path, prehash: bool) -> anyhow::Result<ExitCode> {
     let input = open(path)?;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
+    let (done_tx, done) = std::sync::mpsc::sync_channel::<Vec<Event>>(BATCHES_IN_FLIGHT + 2);
     let writer = std::thread::spawn(move || -> std::io::Result<()> {
         let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
         let mut hasher = EventHasher::default();
@@ -146,12 +157,14 @@ fn hash(path: &Path, prehash: bool) -> anyhow::Result<ExitCode> {
                         }
                         out.write_all(b"\n")?;
                     }
+                    // Back to the reader to be freed; if it is not waiting, free here.
+                    let _ = done_tx.try_send(events);
                 }
             }
         }
         out.flush()
     });
-    let mut forward = Forward { tx, batch: Vec::with_capacity(BATCH_EVENTS), path };
+    let mut forward = Forward { tx, done, batch: Vec::with_capacity(BATCH_EVENTS), path };
     let mut result = serialhub_epcis::read_stream(input, &Limits::default(), &mut forward);
     if result.is_ok() && forward.send().is_err() {
         result = Err(serialhub_epcis::ReadError::new(

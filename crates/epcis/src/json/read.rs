@@ -414,21 +414,28 @@ impl<'de> Visitor<'de> for EventSeed<'_> {
             let field = EVENT_KEYS[i];
             let here = || at.child(field);
             match i {
-                0 => raw_type = Some(string(map.next_value()?, &here(), problems)),
-                1 => ev.event_time = string(map.next_value()?, &here(), problems),
-                2 => ev.event_time_zone_offset = string(map.next_value()?, &here(), problems),
-                3 => ev.record_time = Some(string(map.next_value()?, &here(), problems)),
-                4 => ev.event_id = Some(string(map.next_value()?, &here(), problems)),
+                0 => raw_type = Some(string(map.next_value()?, &Field(at, field), problems)),
+                1 => ev.event_time = string(map.next_value()?, &Field(at, field), problems),
+                2 => {
+                    ev.event_time_zone_offset =
+                        string(map.next_value()?, &Field(at, field), problems)
+                }
+                3 => ev.record_time = Some(string(map.next_value()?, &Field(at, field), problems)),
+                4 => ev.event_id = Some(string(map.next_value()?, &Field(at, field), problems)),
                 5 => {
                     let v: Value = map.next_value()?;
                     match v {
                         Value::Array(items) => {
                             for (k, item) in items.into_iter().enumerate() {
-                                let s = string(Scalar::from(item), &here().index(k), problems);
+                                let s = string(Scalar::from(item), &Index(&here(), k), problems);
                                 ev.certification_info.push(s);
                             }
                         }
-                        v => ev.certification_info.push(string(Scalar::from(v), &here(), problems)),
+                        v => ev.certification_info.push(string(
+                            Scalar::from(v),
+                            &Field(at, field),
+                            problems,
+                        )),
                     }
                 }
                 6 => {
@@ -440,7 +447,7 @@ impl<'de> Visitor<'de> for EventSeed<'_> {
                         problems,
                     ));
                 }
-                7 => ev.parent_id = Some(string(map.next_value()?, &here(), problems)),
+                7 => ev.parent_id = Some(string(map.next_value()?, &Field(at, field), problems)),
                 8..=10 => {
                     if let Some(prev) = epc_field.replace(field) {
                         problems.push(Problem::new(
@@ -470,9 +477,12 @@ impl<'de> Visitor<'de> for EventSeed<'_> {
                     let v: Value = map.next_value()?;
                     ev.output_quantity_list = quantity_list(&v, &here(), problems);
                 }
-                16 => ev.transformation_id = Some(string(map.next_value()?, &here(), problems)),
+                16 => {
+                    ev.transformation_id =
+                        Some(string(map.next_value()?, &Field(at, field), problems))
+                }
                 17 => {
-                    let s = string(map.next_value()?, &here(), problems);
+                    let s = string(map.next_value()?, &Field(at, field), problems);
                     match Action::parse(&s) {
                         Some(a) => ev.action = Some(a),
                         None => problems.push(Problem::new(
@@ -482,8 +492,8 @@ impl<'de> Visitor<'de> for EventSeed<'_> {
                         )),
                     }
                 }
-                18 => ev.biz_step = Some(string(map.next_value()?, &here(), problems)),
-                19 => ev.disposition = Some(string(map.next_value()?, &here(), problems)),
+                18 => ev.biz_step = Some(string(map.next_value()?, &Field(at, field), problems)),
+                19 => ev.disposition = Some(string(map.next_value()?, &Field(at, field), problems)),
                 20 => {
                     let v: Value = map.next_value()?;
                     ev.persistent_disposition = Some(persistent_disposition(&v, &here(), problems));
@@ -673,7 +683,36 @@ fn kind_of(s: &Scalar) -> &'static str {
 }
 
 /// The string a field must hold; anything else is a problem and reads as "".
-fn string(s: Scalar, at: &Pointer, problems: &mut Vec<Problem>) -> String {
+/// Where a value is, computed only when a problem needs it (most values have none).
+trait Locate {
+    fn at(&self) -> Where;
+}
+
+impl Locate for Pointer {
+    fn at(&self) -> Where {
+        Pointer::at(self)
+    }
+}
+
+/// A member of the object at the pointer.
+struct Field<'a>(&'a Pointer, &'a str);
+
+impl Locate for Field<'_> {
+    fn at(&self) -> Where {
+        self.0.child(self.1).at()
+    }
+}
+
+/// An item of the array at the pointer.
+struct Index<'a>(&'a Pointer, usize);
+
+impl Locate for Index<'_> {
+    fn at(&self) -> Where {
+        self.0.index(self.1).at()
+    }
+}
+
+fn string(s: Scalar, at: &dyn Locate, problems: &mut Vec<Problem>) -> String {
     match s {
         Scalar::Str(s) => s,
         other => {
