@@ -30,6 +30,7 @@ fn json_files() -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut dirs = vec![
         shared().join("gs1-epcis/JSON"),
+        shared().join("gs1-epcis/JSON-simple-context"),
         shared().join("openepcis-test-resources/core/src/main/resources/2.0/EPCIS/JSON"),
         shared().join("epcis-event-hash-generator/tests/examples"),
     ];

@@ -378,6 +378,7 @@ const EVENT_KEYS: &[&str] = &[
     "sensorElementList",     // 26
     "ilmd",                  // 27
     "@context",              // 28
+    "id",                    // 29: JSON-LD's own name for the event's IRI, i.e. its eventID
 ];
 
 impl<'de> DeserializeSeed<'de> for EventSeed<'_> {
@@ -548,6 +549,19 @@ impl<'de> Visitor<'de> for EventSeed<'_> {
                     let mut c = self.ctx.clone();
                     c.add(&v);
                     local_ctx = Some(c);
+                }
+                29 => {
+                    // Both contexts map `id` and `eventID` to `@id`; the simple-context
+                    // examples write `id`.
+                    let id = string(map.next_value()?, &Field(at, field), problems);
+                    if ev.event_id.as_ref().is_some_and(|e| *e != id) {
+                        problems.push(Problem::new(
+                            at.child(field).at(),
+                            "field_conflict",
+                            "id and eventID name the event's identifier twice, differently",
+                        ));
+                    }
+                    ev.event_id = Some(id);
                 }
                 _ => unreachable!("EVENT_KEYS has {} entries", EVENT_KEYS.len()),
             }
@@ -1041,6 +1055,9 @@ fn sensor_elements(
         let mut se = SensorElement::default();
         for (k, v) in m {
             match k.as_str() {
+                // A JSON-LD node type the simple-context examples give sensor elements; it says
+                // nothing the structure does not.
+                "type" if matches!(v.as_str(), Some("epcis:SensorElement" | "SensorElement")) => {}
                 "sensorMetadata" => {
                     let mut md = SensorMetadata::default();
                     sensor_fields(
