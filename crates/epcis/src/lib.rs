@@ -16,7 +16,7 @@ pub mod validate;
 pub mod xml;
 
 pub use model::*;
-pub use problem::{Problem, ReadError, Where};
+pub use problem::{Problem, ReadError, Severity, Where};
 pub use read::{
     Collect, Format, Handler, Limits, Stopped, detect, read_document, read_slice, read_stream,
 };

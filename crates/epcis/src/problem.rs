@@ -24,23 +24,50 @@ impl fmt::Display for Where {
     }
 }
 
-/// One problem: where, a stable code, and a plain message.
+/// How much a problem matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Severity {
+    /// The document breaks a rule of its form's schema or of the standard's text: a partner
+    /// that validates will reject it.
+    Error,
+    /// The schemas accept the document, but it says something the standard does not define
+    /// (a URI in the CBV namespace that CBV 2.0 has no value for, for example).
+    Warning,
+}
+
+/// One problem: where, how much it matters, a stable code, and a plain message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
     pub location: Where,
+    pub severity: Severity,
     pub code: &'static str,
     pub message: String,
 }
 
 impl Problem {
+    /// An error: readers report only errors, so this is the constructor they use.
     pub fn new(location: Where, code: &'static str, message: impl Into<String>) -> Problem {
-        Problem { location, code, message: message.into() }
+        Problem { location, severity: Severity::Error, code, message: message.into() }
+    }
+
+    /// A warning: the validator's word for what the schemas accept but the standard does not
+    /// define.
+    pub fn warning(location: Where, code: &'static str, message: impl Into<String>) -> Problem {
+        Problem { location, severity: Severity::Warning, code, message: message.into() }
+    }
+
+    /// Whether the problem fails the document.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
     }
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.location, self.message)
+        match self.severity {
+            Severity::Error => write!(f, "{}: {}", self.location, self.message),
+            Severity::Warning => write!(f, "{}: warning: {}", self.location, self.message),
+        }
     }
 }
 

@@ -24,6 +24,65 @@
 //! | `biz_step`, `disposition`, `biz_transaction_type`, `source_dest_type`, `error_reason` | a value that is neither a CBV 2.0 standard value nor an extension URI |
 //! | `sensor_type`, `sensor_exception`, `sensor_component` | likewise for the GS1 Web Vocabulary terms of sensor reports |
 //! | `schema_version` | a `schemaVersion` serialhub does not read |
+//!
+//! # Forms and severities
+//!
+//! JSON-LD is judged by the JSON Schema (`EPCIS-JSON-Schema.json`), XML by the XSD
+//! (`EPCglobal-epcis-2_0.xsd`, or `EPCglobal-epcis-1_2.xsd` for `schemaVersion` 1.2). The
+//! `Form` comes from where an event is (a JSON pointer or an XML line); with no location, the
+//! stricter of the two applies. A rule that a form's schema or the standard's text makes
+//! mandatory gives an error (`E`); a rule that goes beyond both, such as a URI in a GS1 namespace
+//! that names no GS1 term, gives a warning (`W`); `-` is no problem. "Text" is the EPCIS 2.0
+//! definition as the GS1 ontology (`Ontology/EPCIS.ttl`) quotes it, "SHACL" GS1's
+//! `Ontology/EPCIS-SHACL.ttl`, "TDS" the GS1 Tag Data Standard and Digital Link syntax.
+//!
+//! | rule (code) | JSON-LD | XML 2.0 | XML 1.2 | from |
+//! |-------------|---------|---------|---------|------|
+//! | eventTime, eventTimeZoneOffset, action (not TransformationEvent), epcClass, readPoint/bizLocation id, source/destination type and value, bizTransaction value, at least one sensorReport (`required`) | E | E | E | JSON `required`; XSD `minOccurs`/`use="required"` |
+//! | declarationTime (`required`) | E | E | E | JSON `required`; XSD 2.0 leaves it optional, the text says it is required |
+//! | parentID of an AssociationEvent (`required`) | E | E | E | JSON `required`; XSD `minOccurs="1"` |
+//! | parentID of an AggregationEvent with ADD or DELETE (`required`) | E | E | E | text: "optional when action is OBSERVE, required otherwise" |
+//! | non-empty bizTransactionList of a TransactionEvent (`required`) | E | E | E | JSON `minItems: 1`; XSD `bizTransaction` `minOccurs="1"` |
+//! | children of an Aggregation- or AssociationEvent unless DELETE (`required`) | E | E | E | JSON `anyOf`; text: "SHALL contain either a non-empty childEPCs, a non-empty childQuantityList, or both" |
+//! | objects of an ObjectEvent (or sensor data with readPoint), of a TransactionEvent unless DELETE (`required`) | E | W | W | JSON `anyOf`; the XSD and the text leave both lists optional |
+//! | inputs or outputs of a TransformationEvent, transformationID when one side is missing (`required`) | E | E | E | JSON `anyOf`; SHACL `TransformationIDConditionsShape` |
+//! | sensorReport `type` (`required`) | E | - | - | JSON `required: ["type"]`; XSD `use="optional"` |
+//! | fields a type does not have, action on a TransformationEvent (`not_allowed`) | E | E | E | JSON `propertyNames`; XSD sequence |
+//! | ilmd only with action ADD (`not_allowed`) | E | E | E | JSON `anyOf` on action; SHACL `ILMDConditionallyForbiddenShape` |
+//! | uom without quantity (`not_allowed`) | W | E | E | XSD: `uom` follows `quantity` in one optional sequence; the JSON Schema allows it |
+//! | non-empty persistentDisposition (`required`) | E | E | E | JSON `anyOf`/`minItems`; SHACL |
+//! | timestamp shape, impossible date, no seconds (`date_time`) | E | E | E | JSON `format: date-time` (RFC 3339); XSD `DateTimeStamp` pattern, 1.2 `xsd:dateTime` |
+//! | timestamp without offset (`date_time`) | E | E | W | RFC 3339 and `DateTimeStamp` need one; 1.2's `xsd:dateTime` does not |
+//! | hour 24 (`date_time`) | E | E | W | RFC 3339 and `DateTimeStamp` stop at 23; `xsd:dateTime` allows 24:00:00 |
+//! | lower-case `t` or `z` (`date_time`) | W | E | E | RFC 3339 allows them, but the JSON-LD context types times `xsd:dateTimeStamp`, which does not |
+//! | offset beyond ±14:00 in a timestamp (`date_time`) | W | E | E | RFC 3339 allows it; `DateTimeStamp` and `xsd:dateTime` do not |
+//! | eventTimeZoneOffset `±hh:mm` up to ±14:00 (`time_zone_offset`) | E | E | E | JSON `pattern`; XSD `xsd:string`, but the text says the value SHALL be of that form |
+//! | identifiers and other URI fields are absolute URIs (`uri`) | E | E | E | JSON `format: uri`; XSD `xsd:anyURI` also takes relative references, but the text's types are URIs (RFC 3986) |
+//! | EPC URIs and Digital Links parse, check digits included (`epc`) | E | E | E | TDS; a partner that decodes identifiers rejects them |
+//! | EPC class or pattern in an instance list, an instance EPC as epcClass (`epc`) | E | E | E | text: epcList names objects, epcClass "a class-level identifier" |
+//! | repeated EPC in epcList, inputEPCList, outputEPCList, persistentDisposition set/unset (`duplicate`) | E | W | W | JSON `uniqueItems`; the XSD has no uniqueness |
+//! | repeated EPC in childEPCs or a TransactionEvent's epcList (`duplicate`) | W | W | W | neither schema; the lists are unordered sets of objects |
+//! | quantity is a decimal (`decimal`) | E | E | E | JSON `number` (the reader); XSD `xsd:decimal`, which has no exponent |
+//! | sensor values are numbers, booleanValue, hexBinaryValue of hexadecimal digits (`decimal`, `boolean`, `hex_binary`) | E | E | E | JSON types and `hexBinary` pattern; XSD `xsd:double`, `xsd:boolean`, `xsd:hexBinary` |
+//! | hexBinaryValue of odd length (`hex_binary`) | W | E | E | the JSON pattern `^[A-Fa-f0-9]+$` allows it; `xsd:hexBinary` does not |
+//! | empty hexBinaryValue (`hex_binary`) | E | - | - | the JSON pattern needs a digit; `xsd:hexBinary` may be empty |
+//! | uom is a UN/ECE Rec. 20 code, in quantities and sensor reports (`uom`) | E | E | E | JSON `pattern` (quantities); the text: "SHALL be the 2- or 3-character code" |
+//! | CBV value (bizStep, disposition, persistentDisposition, bizTransaction type, source/destination type, error reason, component): bare standard name, `https://ref.gs1.org/cbv/` URI or `cbv:` CURIE of a standard value, or an extension URI outside the CBV namespaces | - | - | - | JSON enum and `vocab-other-uri`; XSD `xsd:anyURI` |
+//! | standard CBV value written as an EPCIS 1.x URN (`biz_step`, `disposition`, ...) | E | - | - | JSON `vocab-other-uri` keeps `urn:epcglobal:cbv` out on purpose (gs1/EPCIS pull request 421): bare names in JSON-LD; the XSD takes the URN |
+//! | other value under `urn:epcglobal:cbv` or `https://ns.gs1.org/cbv/` (`biz_step`, ...) | E | W | W | JSON `vocab-other-uri` keeps the prefixes out; the XSD takes any URI, and CBV 2.0 defines no such value |
+//! | value under `https://ref.gs1.org/cbv/` or `cbv:` that CBV 2.0 does not define (`biz_step`, ..., `sensor_component`) | W | W | W | both schemas take it as a URI; CBV 2.0 defines every value of its namespace, and not this one |
+//! | bare name that is no standard value (`biz_step`, ..., `sensor_component`) | E | E | E | JSON enum; not a URI, which the text's types require |
+//! | sensor type or exception as a `https://gs1.org/voc/` URI of a term the vocabulary has (`sensor_type`, `sensor_exception`) | E | - | - | JSON `vocab-nonGS1WebVoc-uri` keeps the prefix out: bare names in JSON-LD; the XSD takes it |
+//! | sensor type or exception under `https://gs1.org/voc/` or `gs1:` that the GS1 Web Vocabulary does not have (`sensor_type`, `sensor_exception`) | E | W | W | JSON: neither in the enum nor a URI outside the GS1 Web Vocabulary (`gs1:` expands into it); XSD `xsd:anyURI`, and the vocabulary lacks the term |
+//! | sensor type or exception: bare name that is neither a term nor a URI (`sensor_type`, `sensor_exception`) | E | E | E | JSON enum; not a URI, which the text's types require |
+//! | extension field without a namespace (`unknown_field`) | E | E | E | JSON `propertyNames` (a URI); XSD `##other` excludes unqualified elements |
+//! | extension field with an undeclared prefix (`unknown_field`) | W | E | E | JSON: `nope:lot` is a URI to the schema and JSON-LD; XML Namespaces: an error |
+//! | schemaVersion, creationDate (`required`, `schema_version`, `date_time`) | E | E | E | JSON `required`; `EPCglobal.xsd` `use="required"` |
+//!
+//! FIXME: a header does not say its form, so `creationDate` is held to `DateTimeStamp` even in
+//! XML, whose `EPCglobal.xsd` types it `xsd:dateTime` (offset optional). And the model does not
+//! keep an empty `epcList` apart from a missing one, though the JSON Schema accepts
+//! `"epcList": []` on its own.
 
 use std::collections::HashSet;
 
@@ -35,7 +94,7 @@ use crate::model::{
     Action, Content, DocumentKind, Element, Event, EventType, Header, PersistentDisposition,
     QuantityElement, SensorElement,
 };
-use crate::problem::{Pointer, Problem, Where};
+use crate::problem::{Pointer, Problem, Severity, Where};
 use crate::read::{Collect, Handler, Stopped};
 use crate::time::{Timestamp, is_time_zone_offset};
 
@@ -54,10 +113,45 @@ impl From<Where> for EventLocation {
     }
 }
 
+/// The serialisation an event was read from, which decides the schema whose rules apply where
+/// the JSON Schema and the XSDs differ (see the module's table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// JSON-LD: `EPCIS-JSON-Schema.json`.
+    JsonLd,
+    /// XML with `schemaVersion` 2.x: `EPCglobal-epcis-2_0.xsd`.
+    Xml,
+    /// XML with `schemaVersion` 1.2: `EPCglobal-epcis-1_2.xsd`.
+    Xml12,
+}
+
+impl Form {
+    /// The form a location implies: readers locate JSON-LD events by pointer and XML events by
+    /// line. XML is taken to be 2.0; a location that says nothing (`Where::Document`) gives `None`.
+    pub fn of(at: &Where) -> Option<Form> {
+        match at {
+            Where::Pointer(_) => Some(Form::JsonLd),
+            Where::Line { .. } => Some(Form::Xml),
+            Where::Document => None,
+        }
+    }
+}
+
 /// Checks one event against the standard's rules; pushes every problem found (never stops at the
-/// first).
+/// first). The form is the one `at` implies (`Form::of`).
 pub fn validate_event(event: &Event, at: &EventLocation, problems: &mut Vec<Problem>) {
-    let mut c = Checker { at: &at.0, problems, action_unreadable: false };
+    validate_event_as(event, at, Form::of(&at.0), problems);
+}
+
+/// Checks one event as `validate_event` does, under the rules of `form`; with `None`, a rule on
+/// which the forms differ applies as the stricter of the two.
+pub fn validate_event_as(
+    event: &Event,
+    at: &EventLocation,
+    form: Option<Form>,
+    problems: &mut Vec<Problem>,
+) {
+    let mut c = Checker { at: &at.0, form, problems, action_unreadable: false };
     c.event(event);
 }
 
@@ -67,7 +161,7 @@ pub fn validate_event(event: &Event, at: &EventLocation, problems: &mut Vec<Prob
 /// the model does not say which format it came from. Messages name the field.
 pub fn validate_header(header: &Header, problems: &mut Vec<Problem>) {
     let at = Where::Document;
-    let mut c = Checker { at: &at, problems, action_unreadable: false };
+    let mut c = Checker { at: &at, form: None, problems, action_unreadable: false };
     c.header(header);
 }
 
@@ -75,7 +169,9 @@ pub fn validate_header(header: &Header, problems: &mut Vec<Problem>) {
 /// reader's problems, its own, and the events on to `inner` (by default it collects them).
 ///
 /// Readers give each event's location through `Handler::event_at`; an event handed over with
-/// plain `Handler::event` has none, and its problems are located at the whole document.
+/// plain `Handler::event` has none, and its problems are located at the whole document. The
+/// location also gives the form (`Form::of`), and an XML header's `schemaVersion` 1.2 makes it
+/// `Form::Xml12`.
 ///
 /// A validator problem is dropped when the reader already reported one at the same place: at
 /// the same JSON pointer (the reader's problem is about that value already), or with the same
@@ -87,6 +183,8 @@ pub struct Validator<H = Collect> {
     /// The reader's problems since the last event, to drop the validator's repeats.
     reader_problems: Vec<(Where, &'static str)>,
     buffer: Vec<Problem>,
+    /// The header said `schemaVersion` 1.x: XML events follow the 1.2 XSD.
+    version_1: bool,
 }
 
 /// The most reader problems remembered per event for de-duplication; beyond it, repeats may show.
@@ -94,7 +192,7 @@ const READER_PROBLEMS_MAX: usize = 256;
 
 impl<H: Handler> Validator<H> {
     pub fn new(inner: H) -> Validator<H> {
-        Validator { inner, reader_problems: Vec::new(), buffer: Vec::new() }
+        Validator { inner, reader_problems: Vec::new(), buffer: Vec::new(), version_1: false }
     }
 
     pub fn inner(&self) -> &H {
@@ -128,6 +226,7 @@ impl Default for Validator<Collect> {
 
 impl<H: Handler> Handler for Validator<H> {
     fn header(&mut self, header: &Header) -> Result<(), Stopped> {
+        self.version_1 = header.schema_version.as_deref().is_some_and(|v| v.starts_with("1."));
         validate_header(header, &mut self.buffer);
         self.forward()?;
         self.inner.header(header)
@@ -141,7 +240,11 @@ impl<H: Handler> Handler for Validator<H> {
         // A reader's `action` problem means an action was given but unreadable: the event's
         // `None` does not mean a missing one.
         let action_unreadable = self.reader_problems.iter().any(|(_, code)| *code == "action");
-        let mut c = Checker { at: &at, problems: &mut self.buffer, action_unreadable };
+        let form = match Form::of(&at) {
+            Some(Form::Xml) if self.version_1 => Some(Form::Xml12),
+            form => form,
+        };
+        let mut c = Checker { at: &at, form, problems: &mut self.buffer, action_unreadable };
         c.event(&event);
         let result = self.forward();
         self.reader_problems.clear();
@@ -220,6 +323,8 @@ fn root() -> Path<'static> {
 
 struct Checker<'a> {
     at: &'a Where,
+    /// Whose rules apply where the schemas differ; `None`: the stricter.
+    form: Option<Form>,
     problems: &'a mut Vec<Problem>,
     /// The reader found an `action` it could not read, so a missing action is not a problem.
     action_unreadable: bool,
@@ -237,7 +342,20 @@ enum IdKind {
 }
 
 impl Checker<'_> {
+    /// An error: a rule that every form's schema or the standard's text makes mandatory.
     fn push(&mut self, path: Path<'_>, code: &'static str, message: String) {
+        self.report(Some(Severity::Error), path, code, || message);
+    }
+
+    /// A problem of `severity`, or none; the message is only built for a problem.
+    fn report(
+        &mut self,
+        severity: Option<Severity>,
+        path: Path<'_>,
+        code: &'static str,
+        message: impl FnOnce() -> String,
+    ) {
+        let Some(severity) = severity else { return };
         let location = match self.at {
             Where::Pointer(p) => {
                 let mut ptr = Pointer(p.clone());
@@ -251,7 +369,21 @@ impl Checker<'_> {
             }
             other => other.clone(),
         };
-        self.problems.push(Problem::new(location, code, message));
+        self.problems.push(match severity {
+            Severity::Error => Problem::new(location, code, message()),
+            Severity::Warning => Problem::warning(location, code, message()),
+        });
+    }
+
+    /// The severity of a rule the forms judge differently: `json` under the JSON Schema, `xml`
+    /// under the XSDs; `None` where the form accepts the value. With the form unknown, the
+    /// stricter applies, so that nothing either schema rejects passes unseen.
+    fn by_form(&self, json: Option<Severity>, xml: Option<Severity>) -> Option<Severity> {
+        match self.form {
+            Some(Form::JsonLd) => json,
+            Some(Form::Xml | Form::Xml12) => xml,
+            None => stricter(json, xml),
+        }
     }
 
     // -----------------------------------------------------------------------------------------
@@ -265,10 +397,21 @@ impl Checker<'_> {
         };
         self.fields_of_type(ev, t);
         self.objects(ev, t);
-        self.epc_list(root().key(t.epc_list_field()), t.epc_list_field(), &ev.epc_list);
+        // The JSON Schema's `epcList` (ObjectEvent, and TransformationEvent's lists) has
+        // `uniqueItems`; childEPCs and a TransactionEvent's epcList do not, nor does the XSD.
+        let unique = match t {
+            EventType::ObjectEvent | EventType::TransformationEvent => self.by_form(ERROR, WARNING),
+            _ => WARNING,
+        };
+        self.epc_list(root().key(t.epc_list_field()), t.epc_list_field(), &ev.epc_list, unique);
         self.quantity_list(root().key(t.quantity_list_field()), &ev.quantity_list);
         if t == EventType::TransformationEvent {
-            self.epc_list(root().key("outputEPCList"), "outputEPCList", &ev.output_epc_list);
+            self.epc_list(
+                root().key("outputEPCList"),
+                "outputEPCList",
+                &ev.output_epc_list,
+                unique,
+            );
             self.quantity_list(root().key("outputQuantityList"), &ev.output_quantity_list);
         }
         if let Some(parent) = &ev.parent_id {
@@ -412,28 +555,32 @@ impl Checker<'_> {
                 // alternative).
                 let sensor_only = !ev.sensor_element_list.is_empty() && ev.read_point.is_some();
                 if !has_epcs && !has_quantities && !sensor_only {
-                    self.push(
-                        root().key(epcs),
-                        "required",
+                    // The JSON Schema's `anyOf`; the XSD and the text leave both lists optional.
+                    let severity = self.by_form(ERROR, WARNING);
+                    self.report(severity, root().key(epcs), "required", || {
                         format!(
                             "ObjectEvent needs a non-empty {epcs} or {quantities} \
                              (or sensorElementList with readPoint)"
-                        ),
-                    );
+                        )
+                    });
                 }
             }
             EventType::AggregationEvent
             | EventType::AssociationEvent
             | EventType::TransactionEvent => {
-                // Deleting may name no objects: it then applies to all of them.
+                // Deleting may name no objects: it then applies to all of them. The text makes
+                // children mandatory for aggregations and associations; for a TransactionEvent
+                // only the JSON Schema's `anyOf` does.
                 if !has_epcs && !has_quantities && ev.action != Some(Action::Delete) {
+                    let severity = match t {
+                        EventType::TransactionEvent => self.by_form(ERROR, WARNING),
+                        _ => ERROR,
+                    };
                     let with =
                         ev.action.map_or(String::new(), |a| format!(" with action {}", a.as_str()));
-                    self.push(
-                        root().key(epcs),
-                        "required",
-                        format!("{}{with} needs a non-empty {epcs} or {quantities}", t.name()),
-                    );
+                    self.report(severity, root().key(epcs), "required", || {
+                        format!("{}{with} needs a non-empty {epcs} or {quantities}", t.name())
+                    });
                 }
             }
             EventType::TransformationEvent => {
@@ -460,11 +607,14 @@ impl Checker<'_> {
         }
     }
 
-    fn epc_list(&mut self, at: Path<'_>, field: &str, list: &[String]) {
+    /// `unique`: how much a repeated identifier matters in this list.
+    fn epc_list(&mut self, at: Path<'_>, field: &str, list: &[String], unique: Option<Severity>) {
         let mut seen = HashSet::with_capacity(list.len());
         for (i, epc) in list.iter().enumerate() {
             if !seen.insert(epc.as_str()) {
-                self.push(at.index(i), "duplicate", format!("{field} lists \"{epc}\" twice"));
+                self.report(unique, at.index(i), "duplicate", || {
+                    format!("{field} lists \"{epc}\" twice")
+                });
                 continue;
             }
             self.id(at.index(i), field, epc, IdKind::Instance);
@@ -484,7 +634,12 @@ impl Checker<'_> {
                 self.id(at.key("epcClass"), "epcClass", &q.epc_class, IdKind::Class);
             }
             if let Some(quantity) = &q.quantity {
-                if !is_decimal(quantity, false) {
+                // A JSON number may have an exponent; `xsd:decimal` may not.
+                let number = match self.form {
+                    Some(Form::JsonLd) => Number::Json,
+                    _ => Number::Decimal,
+                };
+                if !is_number(quantity, number) {
                     self.push(
                         at.key("quantity"),
                         "decimal",
@@ -495,11 +650,10 @@ impl Checker<'_> {
             if let Some(uom) = &q.uom {
                 self.uom(at.key("uom"), uom);
                 if q.quantity.is_none() {
-                    self.push(
-                        at.key("uom"),
-                        "not_allowed",
-                        format!("uom \"{uom}\" is given without a quantity"),
-                    );
+                    let severity = self.by_form(WARNING, ERROR);
+                    self.report(severity, at.key("uom"), "not_allowed", || {
+                        format!("uom \"{uom}\" is given without a quantity")
+                    });
                 }
             }
         }
@@ -598,11 +752,11 @@ impl Checker<'_> {
             let mut seen = HashSet::with_capacity(list.len());
             for (i, d) in list.iter().enumerate() {
                 if !seen.insert(d.as_str()) {
-                    self.push(
-                        at.key(name).index(i),
-                        "duplicate",
-                        format!("persistentDisposition {name} lists \"{d}\" twice"),
-                    );
+                    // JSON Schema `uniqueItems`; the XSD repeats `set` and `unset` freely.
+                    let severity = self.by_form(ERROR, WARNING);
+                    self.report(severity, at.key(name).index(i), "duplicate", || {
+                        format!("persistentDisposition {name} lists \"{d}\" twice")
+                    });
                     continue;
                 }
                 self.vocab(
@@ -637,7 +791,11 @@ impl Checker<'_> {
         for (j, report) in se.sensor_report.iter().enumerate() {
             let at = at.key("sensorReport").index(j);
             if report.get("type").is_none() {
-                self.push(at.key("type"), "required", "sensorReport needs a type".to_owned());
+                // JSON Schema `required: ["type"]`; the XSD's attribute is optional.
+                let severity = self.by_form(ERROR, None);
+                self.report(severity, at.key("type"), "required", || {
+                    "sensorReport needs a type".to_owned()
+                });
             }
             for (name, value) in report.present() {
                 let here = at.key(name);
@@ -650,7 +808,7 @@ impl Checker<'_> {
                     "time" => self.date_time(here, name, value),
                     "value" | "minValue" | "maxValue" | "meanValue" | "sDev" | "percRank"
                     | "percValue" => {
-                        if !is_decimal(value, true) {
+                        if !is_number(value, Number::Double) {
                             self.push(
                                 here,
                                 "decimal",
@@ -667,15 +825,7 @@ impl Checker<'_> {
                             );
                         }
                     }
-                    "hexBinaryValue" => {
-                        if !is_hex_binary(value) {
-                            self.push(
-                                here,
-                                "hex_binary",
-                                format!("hexBinaryValue \"{value}\" is not an even number of hexadecimal digits"),
-                            );
-                        }
-                    }
+                    "hexBinaryValue" => self.hex_binary(here, value),
                     "uom" => self.uom(here, value),
                     "stringValue" => {}
                     _ => self.uri(here, name, value),
@@ -702,15 +852,19 @@ impl Checker<'_> {
             }
             if e.name.namespace.is_empty() {
                 let key = &e.name.local;
-                let why = match key.split_once(':') {
-                    Some((prefix, _)) => format!("its prefix \"{prefix}\" is not declared"),
-                    None => "it has no namespace".to_owned(),
+                let (severity, why) = match key.split_once(':') {
+                    // To the JSON Schema and to JSON-LD, `nope:lot` is a URI of scheme `nope`,
+                    // which is allowed though likely a missing context prefix; in XML an
+                    // undeclared prefix breaks XML Namespaces.
+                    Some((prefix, _)) => (
+                        self.by_form(WARNING, ERROR),
+                        format!("its prefix \"{prefix}\" is not declared"),
+                    ),
+                    None => (ERROR, "it has no namespace".to_owned()),
                 };
-                self.push(
-                    at.key(key),
-                    "unknown_field",
-                    format!("{owner} has no standard field {key}, and as an extension {why}"),
-                );
+                self.report(severity, at.key(key), "unknown_field", || {
+                    format!("{owner} has no standard field {key}, and as an extension {why}")
+                });
             }
         }
     }
@@ -779,9 +933,17 @@ impl Checker<'_> {
     }
 
     fn date_time(&mut self, at: Path<'_>, field: &str, value: &str) {
-        if let Some(why) = date_time_problem(value) {
-            self.push(at, "date_time", format!("{field} \"{value}\" {why}"));
-        }
+        let Some(flaw) = date_time_flaw(value) else { return };
+        // RFC 3339 (the JSON Schema's `date-time`) and 1.2's `xsd:dateTime` each allow a little
+        // that `DateTimeStamp` does not; what they allow is a warning in that form.
+        let severity = match (flaw, self.form) {
+            (TimeFlaw::LowerCase | TimeFlaw::OffsetBeyond14, Some(Form::JsonLd)) => WARNING,
+            (TimeFlaw::NoOffset | TimeFlaw::Hour24, Some(Form::Xml12)) => WARNING,
+            _ => ERROR,
+        };
+        self.report(severity, at, "date_time", || {
+            format!("{field} \"{value}\" {}", flaw.message())
+        });
     }
 
     fn uri(&mut self, at: Path<'_>, field: &str, value: &str) {
@@ -818,14 +980,34 @@ impl Checker<'_> {
     }
 
     fn vocab(&mut self, at: Path<'_>, vocab: Vocab, field: &str, code: &'static str, value: &str) {
-        let why = match cbv::classify(vocab, value) {
+        // The JSON Schema's `vocab-other-uri` keeps these prefixes out of JSON-LD whatever
+        // follows them: standard values are bare names there.
+        let json_excluded = is_excluded_from_json_vocab(value);
+        let (severity, why) = match cbv::classify(vocab, value) {
+            Term::Standard(name) if json_excluded => {
+                let severity = self.by_form(ERROR, None);
+                self.report(severity, at, code, || {
+                    format!(
+                        "{field} \"{value}\" is an EPCIS 1.x URN, which the JSON Schema does not \
+                         take in JSON-LD: write the bare name \"{name}\""
+                    )
+                });
+                return;
+            }
             Term::Standard(_) => return,
             Term::Extension(uri) if !is_reserved_cbv(uri) => return,
-            Term::Extension(_) => "is in the CBV namespace but is not a CBV 2.0 value",
-            Term::UnknownStandard(_) => "is not a CBV 2.0 value",
-            Term::Invalid(_) => "is neither a CBV 2.0 value nor an extension URI",
+            // Both schemas take any other URI; that CBV 2.0 has no such value is a warning.
+            Term::Extension(_) => (
+                self.by_form(if json_excluded { ERROR } else { WARNING }, WARNING),
+                "is in the CBV namespace but is not a CBV 2.0 value",
+            ),
+            Term::UnknownStandard(_) => (
+                self.by_form(if json_excluded { ERROR } else { WARNING }, WARNING),
+                "is not a CBV 2.0 value",
+            ),
+            Term::Invalid(_) => (ERROR, "is neither a CBV 2.0 value nor an extension URI"),
         };
-        self.push(at, code, format!("non-standard {field}: \"{value}\" {why}"));
+        self.report(severity, at, code, || format!("non-standard {field}: \"{value}\" {why}"));
     }
 
     /// A GS1 Web Vocabulary term as sensor reports write it: a bare name, `gs1:Name`, the full
@@ -838,64 +1020,139 @@ impl Checker<'_> {
         terms: &[&str],
         value: &str,
     ) {
-        let name = GS1_VOC
-            .iter()
-            .find_map(|ns| value.strip_prefix(ns))
-            .or_else(|| value.strip_prefix("gs1:"));
-        let ok = match name {
-            Some(n) => terms.contains(&n),
-            None => terms.contains(&value) || is_uri(value),
+        let full = GS1_VOC.iter().find_map(|ns| value.strip_prefix(ns));
+        let (severity, why) = match (full, value.strip_prefix("gs1:")) {
+            // The JSON Schema's `vocab-nonGS1WebVoc-uri` keeps the GS1 Web Vocabulary's own
+            // URIs out of JSON-LD, where its terms are bare names; the XSD takes any URI.
+            (Some(name), _) if terms.contains(&name) => {
+                let severity = self.by_form(ERROR, None);
+                self.report(severity, at, code, || {
+                    format!(
+                        "{field} \"{value}\" is a GS1 Web Vocabulary URI, which the JSON Schema \
+                         does not take in JSON-LD: write the bare name \"{name}\""
+                    )
+                });
+                return;
+            }
+            // `gs1:Temperature` expands to the same term as the bare name in JSON-LD.
+            (None, Some(name)) if terms.contains(&name) => return,
+            // A name the vocabulary does not have, in its namespace: JSON-LD expands `gs1:` into
+            // the namespace the JSON Schema keeps out, and the name is not in its enum; the
+            // XSD's `xsd:anyURI` takes it, and only the vocabulary lacks it.
+            (Some(_), _) | (None, Some(_)) => {
+                (self.by_form(ERROR, WARNING), "is not a GS1 Web Vocabulary term")
+            }
+            (None, None) if terms.contains(&value) || is_uri(value) => return,
+            (None, None) => (ERROR, "is neither a GS1 Web Vocabulary term nor an extension URI"),
         };
-        if !ok {
-            self.push(
-                at,
-                code,
-                format!("non-standard {field}: \"{value}\" is neither a GS1 Web Vocabulary term nor an extension URI"),
-            );
-        }
+        self.report(severity, at, code, || format!("non-standard {field}: \"{value}\" {why}"));
     }
 
     fn component(&mut self, at: Path<'_>, value: &str) {
         let name = ["https://ref.gs1.org/cbv/Comp-", "cbv:Comp-"]
             .iter()
             .find_map(|p| value.strip_prefix(p));
-        let ok = match name {
-            Some(n) => COMPONENTS.contains(&n),
-            None => COMPONENTS.contains(&value) || (is_uri(value) && !is_reserved_cbv(value)),
+        let (severity, why) = match name {
+            Some(n) if COMPONENTS.contains(&n) => return,
+            None if COMPONENTS.contains(&value) => return,
+            None if is_uri(value) && !is_reserved_cbv(value) => return,
+            // As for CBV values: the JSON Schema keeps some CBV prefixes out, both schemas take
+            // the rest, and CBV 2.0 has no such component.
+            _ if is_uri(value) => (
+                self.by_form(
+                    if is_excluded_from_json_vocab(value) { ERROR } else { WARNING },
+                    WARNING,
+                ),
+                "is in the CBV namespace but is not a CBV 2.0 component",
+            ),
+            _ => (ERROR, "is neither a CBV 2.0 component nor an extension URI"),
         };
-        if !ok {
-            self.push(
-                at,
-                "sensor_component",
-                format!("non-standard component: \"{value}\" is neither a CBV 2.0 component nor an extension URI"),
-            );
-        }
+        self.report(severity, at, "sensor_component", || {
+            format!("non-standard component: \"{value}\" {why}")
+        });
+    }
+
+    fn hex_binary(&mut self, at: Path<'_>, value: &str) {
+        let hex = value.bytes().all(|b| b.is_ascii_hexdigit());
+        // `xsd:hexBinary` is whole bytes and may be empty; the JSON Schema's pattern
+        // `^[A-Fa-f0-9]+$` is one digit or more, of any count.
+        let (severity, why) = if !hex {
+            (ERROR, "is not hexadecimal digits")
+        } else if value.is_empty() {
+            (self.by_form(ERROR, None), "is empty")
+        } else if value.len() % 2 == 1 {
+            (self.by_form(WARNING, ERROR), "has an odd number of digits, not whole bytes")
+        } else {
+            return;
+        };
+        self.report(severity, at, "hex_binary", || format!("hexBinaryValue \"{value}\" {why}"));
+    }
+}
+
+const ERROR: Option<Severity> = Some(Severity::Error);
+const WARNING: Option<Severity> = Some(Severity::Warning);
+
+fn stricter(a: Option<Severity>, b: Option<Severity>) -> Option<Severity> {
+    match (a, b) {
+        (Some(Severity::Error), _) | (_, Some(Severity::Error)) => ERROR,
+        (Some(Severity::Warning), _) | (_, Some(Severity::Warning)) => WARNING,
+        (None, None) => None,
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Lexical forms
 
-/// Why `text` is not an `xsd:dateTime` with a zone offset as the XSD's `DateTimeStamp` pattern
-/// and the JSON Schema's `date-time` format require.
-fn date_time_problem(text: &str) -> Option<&'static str> {
-    const SHAPE: &str =
-        "is not a date and time of the form YYYY-MM-DDThh:mm:ss[.fff] with Z or ±hh:mm";
+/// How a timestamp departs from the XSD's `DateTimeStamp` pattern, the strictest of the forms'
+/// rules; `Checker::date_time` decides what each flaw means in each form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TimeFlaw {
+    /// Not a date and time at all, or an impossible one, or one without seconds.
+    Shape,
+    LowerCase,
+    Hour24,
+    NoOffset,
+    OffsetBeyond14,
+}
+
+impl TimeFlaw {
+    fn message(self) -> &'static str {
+        match self {
+            TimeFlaw::Shape => {
+                "is not a date and time of the form YYYY-MM-DDThh:mm:ss[.fff] with Z or ±hh:mm"
+            }
+            TimeFlaw::LowerCase => "has a lower-case t or z, which xsd:dateTime does not allow",
+            TimeFlaw::Hour24 => "has the hour 24 (00:00:00 of the next day is meant)",
+            TimeFlaw::NoOffset => "has no time zone offset (Z or ±hh:mm)",
+            TimeFlaw::OffsetBeyond14 => "has a time zone offset beyond ±14:00",
+        }
+    }
+}
+
+fn date_time_flaw(text: &str) -> Option<TimeFlaw> {
     let Some(ts) = Timestamp::parse(text) else {
-        return Some(SHAPE);
+        return Some(TimeFlaw::Shape);
     };
     // Timestamp::parse is lenient where reading is best (lower-case t and z, 24:00:00, offsets
     // up to 14:59); the schemas are not.
     let b = text.as_bytes();
-    if b.get(10) != Some(&b'T') || b.get(11..13) == Some(b"24") || text.ends_with('z') {
-        return Some(SHAPE);
+    match b.get(10) {
+        Some(b'T') => {}
+        Some(b't') => return Some(TimeFlaw::LowerCase),
+        _ => return Some(TimeFlaw::Shape),
+    }
+    if text.ends_with('z') {
+        return Some(TimeFlaw::LowerCase);
+    }
+    if b.get(11..13) == Some(b"24") {
+        return Some(TimeFlaw::Hour24);
     }
     if !ts.has_offset {
-        return Some("has no time zone offset (Z or ±hh:mm)");
+        return Some(TimeFlaw::NoOffset);
     }
     let offset = text.get(text.len().saturating_sub(6)..).unwrap_or_default();
     if !text.ends_with('Z') && !is_offset(offset) {
-        return Some("has a time zone offset beyond ±14:00");
+        return Some(TimeFlaw::OffsetBeyond14);
     }
     None
 }
@@ -921,14 +1178,24 @@ fn is_uri(value: &str) -> bool {
         })
 }
 
-/// A decimal as JSON numbers and `xsd:decimal` write it; `double` also takes `xsd:double`'s
-/// special values.
-fn is_decimal(text: &str, double: bool) -> bool {
-    if double && matches!(text, "INF" | "-INF" | "+INF" | "NaN") {
+/// The lexical forms of numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Number {
+    /// A JSON number: an exponent is allowed.
+    Json,
+    /// `xsd:decimal`: no exponent.
+    Decimal,
+    /// `xsd:double`: an exponent and the special values `INF`, `-INF`, `NaN`.
+    Double,
+}
+
+fn is_number(text: &str, number: Number) -> bool {
+    if number == Number::Double && matches!(text, "INF" | "-INF" | "+INF" | "NaN") {
         return true;
     }
     let s = text.strip_prefix(['+', '-']).unwrap_or(text);
     let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(_) if number == Number::Decimal => return false,
         Some(i) => (&s[..i], Some(&s[i + 1..])),
         None => (s, None),
     };
@@ -942,12 +1209,16 @@ fn is_decimal(text: &str, double: bool) -> bool {
     mantissa_ok && exponent_ok
 }
 
-fn is_hex_binary(text: &str) -> bool {
-    !text.is_empty() && text.len() % 2 == 0 && text.bytes().all(|b| b.is_ascii_hexdigit())
+/// The prefixes the JSON Schema's `vocab-other-uri` pattern excludes,
+/// `^(?!(urn:epcglobal:cbv|https?://ns\.gs1\.org/cbv/))`.
+fn is_excluded_from_json_vocab(value: &str) -> bool {
+    ["urn:epcglobal:cbv", "https://ns.gs1.org/cbv/", "http://ns.gs1.org/cbv/"]
+        .iter()
+        .any(|p| value.starts_with(p))
 }
 
-/// Values in the CBV's own namespaces that are not standard values: the JSON Schema's
-/// `vocab-other-uri` keeps extensions out of them.
+/// Whether `value` is in one of the CBV's own namespaces (current, EPCIS 1.x, or the 2.0 drafts'):
+/// CBV 2.0 defines every value there, so one it does not define is a mistake, not an extension.
 fn is_reserved_cbv(value: &str) -> bool {
     [
         cbv::URN_VOCAB,

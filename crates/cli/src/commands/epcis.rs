@@ -24,7 +24,12 @@ pub(crate) enum EpcisCommand {
         prehash: bool,
     },
     /// Check documents against the EPCIS 2.0 schemas and the CBV 2.0 vocabularies; lists every
-    /// problem as `FILE:LOCATION: message` and exits 1 if any document has one.
+    /// error as `FILE:LOCATION: message` and every warning as `FILE:LOCATION: warning: message`,
+    /// and exits 1 if any document has an error or cannot be read (warnings alone exit 0).
+    ///
+    /// JSON-LD is held to the JSON Schema and XML to the XSD of its version; a warning is
+    /// something the schema accepts but the standard does not define, such as a URI in the CBV
+    /// namespace that names no CBV value.
     Validate {
         /// The documents (JSON-LD or XML, detected by content); `-` reads standard input.
         #[arg(required = true)]
@@ -69,11 +74,12 @@ fn open(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
     Ok(Box::new(BufReader::with_capacity(BUF, f)))
 }
 
-/// Reports a problem on standard error as `FILE:LOCATION: message`.
+/// Reports a problem on standard error as `FILE:LOCATION: message` (`warning: message` for a
+/// warning).
 fn report(path: &Path, p: &Problem) {
     #[allow(clippy::print_stderr)]
     {
-        eprintln!("{}:{}: {}", path.display(), p.location, p.message);
+        eprintln!("{}:{p}", path.display());
     }
 }
 
@@ -192,7 +198,9 @@ fn hash(path: &Path, prehash: bool) -> anyhow::Result<ExitCode> {
 struct ProblemPrinter<'a, W: Write> {
     out: W,
     path: &'a Path,
-    problems: usize,
+    /// Only errors fail a document; warnings are printed and do not count.
+    errors: usize,
+    /// Writing the listing failed.
     error: Option<std::io::Error>,
 }
 
@@ -204,8 +212,11 @@ impl<W: Write> Handler for ProblemPrinter<'_, W> {
         Ok(())
     }
     fn problem(&mut self, p: Problem) -> Result<(), Stopped> {
-        self.problems += 1;
-        writeln!(self.out, "{}:{}: {}", self.path.display(), p.location, p.message).map_err(|e| {
+        if p.is_error() {
+            self.errors += 1;
+        }
+        // `Problem`'s `Display` is `LOCATION: message`, or `LOCATION: warning: message`.
+        writeln!(self.out, "{}:{p}", self.path.display()).map_err(|e| {
             self.error = Some(e);
             Stopped
         })
@@ -224,18 +235,18 @@ fn validate(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
-        let printer = ProblemPrinter { out: &mut out, path, problems: 0, error: None };
+        let printer = ProblemPrinter { out: &mut out, path, errors: 0, error: None };
         let mut validator = serialhub_epcis::validate::Validator::new(printer);
         let result = serialhub_epcis::read_stream(input, &Limits::default(), &mut validator);
         let printer = validator.into_inner();
         if let Some(e) = printer.error {
             return Err(e).context("could not write the problems");
         }
-        let problems = printer.problems;
+        let errors = printer.errors;
         if let Err(e) = result {
-            writeln!(out, "{}:{}: {}", path.display(), e.problem.location, e.problem.message)?;
+            writeln!(out, "{}:{}", path.display(), e.problem)?;
             all_valid = false;
-        } else if problems > 0 {
+        } else if errors > 0 {
             all_valid = false;
         }
     }

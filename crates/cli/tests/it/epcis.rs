@@ -71,6 +71,34 @@ fn validate_exits_0_for_valid_files_and_1_with_located_problems() {
 }
 
 #[test]
+fn validate_prints_warnings_and_exits_0_when_there_is_no_error() {
+    // The JSON Schema takes any URI outside its excluded prefixes as a bizStep, but this one is
+    // in the CBV namespace, where CBV 2.0 defines no such value (it misspells BizStep-).
+    let doc = br#"{
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2020-06-01T10:00:00Z",
+        "epcisBody": {"eventList": [{
+            "type": "ObjectEvent",
+            "eventTime": "2020-06-01T10:00:00Z",
+            "eventTimeZoneOffset": "+00:00",
+            "action": "OBSERVE",
+            "epcList": ["urn:epc:id:sgtin:0614141.107346.2017"],
+            "bizStep": "https://ref.gs1.org/cbv/Bizstep-shipping"
+        }]}
+    }"#;
+    let out = serialhub(&["epcis", "validate", "-"], doc);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert_eq!(
+        text(&out.stdout),
+        "-:/epcisBody/eventList/0/bizStep: warning: non-standard bizStep: \
+         \"https://ref.gs1.org/cbv/Bizstep-shipping\" is in the CBV namespace but is not a CBV \
+         2.0 value\n"
+    );
+}
+
+#[test]
 fn validate_reports_unreadable_files() {
     let out = serialhub(&["epcis", "validate", "/nonexistent/doc.jsonld"], b"");
     assert_eq!(out.status.code(), Some(1));

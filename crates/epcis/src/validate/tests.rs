@@ -65,7 +65,8 @@ fn render(problems: &[Problem]) -> String {
         .map(|p| {
             let at = p.location.to_string();
             let at = at.strip_prefix(EVENT).unwrap_or(&at);
-            format!("{at} {}: {}\n", p.code, p.message)
+            let warning = if p.is_error() { "" } else { "warning: " };
+            format!("{at} {}: {warning}{}\n", p.code, p.message)
         })
         .collect()
 }
@@ -98,6 +99,33 @@ fn check_header(input: &str, expect: Expect) {
     let event = serde_json::from_str(BASE).expect("BASE is JSON");
     expect.assert_eq(&run(&document(event, &top)));
 }
+
+/// An ObjectEvent in XML with `fields` after its eventTimeZoneOffset (in the XSD's order), as
+/// the one event of a 2.0 document. Locations are the event's line and column.
+#[track_caller]
+fn check_xml(fields: &str, expect: Expect) {
+    let event = format!(
+        "<ObjectEvent><eventTime>2020-06-01T10:00:00.000+02:00</eventTime>\
+         <eventTimeZoneOffset>+02:00</eventTimeZoneOffset>{fields}</ObjectEvent>"
+    );
+    check_xml_event("2.0", &event, expect);
+}
+
+/// `event` in XML as the one event of a document of `schema_version` (2.0 or 1.2).
+#[track_caller]
+fn check_xml_event(schema_version: &str, event: &str, expect: Expect) {
+    let namespace = if schema_version.starts_with("1.") { "1" } else { "2" };
+    let doc = format!(
+        "<epcis:EPCISDocument xmlns:epcis=\"urn:epcglobal:epcis:xsd:{namespace}\" \
+         schemaVersion=\"{schema_version}\" creationDate=\"2020-06-01T10:00:00Z\"><EPCISBody>\n\
+         <EventList>{event}</EventList></EPCISBody></epcis:EPCISDocument>"
+    );
+    expect.assert_eq(&run(doc.as_bytes()));
+}
+
+/// The base event's epcList and action in XML.
+const XML_WHAT: &str =
+    "<epcList><epc>urn:epc:id:sgtin:0614141.107346.2017</epc></epcList><action>OBSERVE</action>";
 
 #[test]
 fn base_event_is_valid() {
@@ -134,8 +162,8 @@ fn event_time() {
     check(
         r#"{"eventTime": "2020-06-01t10:00:00z"}"#,
         expect![[r#"
-        /eventTime date_time: eventTime "2020-06-01t10:00:00z" is not a date and time of the form YYYY-MM-DDThh:mm:ss[.fff] with Z or ±hh:mm
-    "#]],
+            /eventTime date_time: warning: eventTime "2020-06-01t10:00:00z" has a lower-case t or z, which xsd:dateTime does not allow
+        "#]],
     );
     check(
         r#"{"eventTime": "2020-02-30T10:00:00Z"}"#,
@@ -146,14 +174,14 @@ fn event_time() {
     check(
         r#"{"eventTime": "2020-06-01T24:00:00Z"}"#,
         expect![[r#"
-        /eventTime date_time: eventTime "2020-06-01T24:00:00Z" is not a date and time of the form YYYY-MM-DDThh:mm:ss[.fff] with Z or ±hh:mm
-    "#]],
+            /eventTime date_time: eventTime "2020-06-01T24:00:00Z" has the hour 24 (00:00:00 of the next day is meant)
+        "#]],
     );
     check(
         r#"{"eventTime": "2020-06-01T10:00:00+14:30"}"#,
         expect![[r#"
-        /eventTime date_time: eventTime "2020-06-01T10:00:00+14:30" has a time zone offset beyond ±14:00
-    "#]],
+            /eventTime date_time: warning: eventTime "2020-06-01T10:00:00+14:30" has a time zone offset beyond ±14:00
+        "#]],
     );
     check(
         r#"{"eventTime": "2020-06-01T10:00:00.123456789-14:00"}"#,
@@ -328,7 +356,7 @@ fn quantity_list() {
             /quantityList/0/epcClass epc: epcClass "urn:epc:id:sgtin:4012345.012345.1" is the EPC of one object; epcClass needs a class (urn:epc:class:lgtin:, urn:epc:idpat:, or a GS1 Digital Link)
             /quantityList/1/epcClass epc: epcClass "urn:epc:idpat:sgtin:4012345.012345" is not an EPC class pattern: it must end with ".*"
             /quantityList/2/epcClass epc: epcClass "urn:epc:idpat:sgtin:4012345.01234.*" is not a valid EPC pattern: item reference and indicator is 5 digits, expected 6 with a 7-digit company prefix (position 28)
-            /quantityList/3/uom not_allowed: uom "KGM" is given without a quantity
+            /quantityList/3/uom not_allowed: warning: uom "KGM" is given without a quantity
             /quantityList/4/uom uom: uom "kg" is not a UN/ECE Recommendation 20 code (2 or 3 of A-Z, 0-9)
         "#]],
     );
@@ -352,7 +380,7 @@ fn locations_and_parties() {
     check(
         r#"{"readPoint": {"id": "urn:epc:id:sgln:0614141.07346.1234"}, "bizLocation": {"id": "https://id.gs1.org/414/9521141000007/254/1"},
             "sourceList": [{"type": "owning_party", "source": "urn:epc:id:pgln:0614141.00000"}],
-            "destinationList": [{"type": "urn:epcglobal:cbv:sdt:location", "destination": "https://example.com/sites/9"}]}"#,
+            "destinationList": [{"type": "https://ref.gs1.org/cbv/SDT-location", "destination": "https://example.com/sites/9"}]}"#,
         expect![[r#"
             ok
         "#]],
@@ -365,7 +393,7 @@ fn locations_and_parties() {
             /readPoint/id epc: readPoint "urn:epc:id:sgln:0614141.07346" is not a valid EPC URI: epc uri: expected 3 components separated by '.', found 2 (position 29)
             /bizLocation/id uri: bizLocation "warehouse 7" is not an absolute URI
             /sourceList/0/type source_dest_type: non-standard source type: "place" is neither a CBV 2.0 value nor an extension URI
-            /destinationList/0/type source_dest_type: non-standard destination type: "https://ref.gs1.org/cbv/SDT-buyer" is not a CBV 2.0 value
+            /destinationList/0/type source_dest_type: warning: non-standard destination type: "https://ref.gs1.org/cbv/SDT-buyer" is not a CBV 2.0 value
             /destinationList/0/destination epc: destination "urn:epc:id:pgln:0614141.0000" is not a valid EPC URI: epc uri: party reference is 4 digits, expected 5 with a 7-digit company prefix (position 24)
         "#]],
     );
@@ -377,7 +405,6 @@ fn locations_and_parties() {
 fn biz_step() {
     for form in [
         "shipping",
-        "urn:epcglobal:cbv:bizstep:shipping",
         "https://ref.gs1.org/cbv/BizStep-shipping",
         "cbv:BizStep-shipping",
         "https://example.com/steps/gluing",
@@ -389,6 +416,13 @@ fn biz_step() {
         "#]],
         );
     }
+    // The JSON Schema keeps EPCIS 1.x URNs out of JSON-LD, even for standard values.
+    check(
+        r#"{"bizStep": "urn:epcglobal:cbv:bizstep:shipping"}"#,
+        expect![[r#"
+            /bizStep biz_step: bizStep "urn:epcglobal:cbv:bizstep:shipping" is an EPCIS 1.x URN, which the JSON Schema does not take in JSON-LD: write the bare name "shipping"
+        "#]],
+    );
     check(
         r#"{"bizStep": "transforming"}"#,
         expect![[r#"
@@ -404,8 +438,8 @@ fn biz_step() {
     check(
         r#"{"bizStep": "https://ref.gs1.org/cbv/Bizstep-shipping"}"#,
         expect![[r#"
-        /bizStep biz_step: non-standard bizStep: "https://ref.gs1.org/cbv/Bizstep-shipping" is in the CBV namespace but is not a CBV 2.0 value
-    "#]],
+            /bizStep biz_step: warning: non-standard bizStep: "https://ref.gs1.org/cbv/Bizstep-shipping" is in the CBV namespace but is not a CBV 2.0 value
+        "#]],
     );
     check(
         r#"{"bizStep": "urn:epcglobal:cbv:disp:in_transit"}"#,
@@ -494,12 +528,141 @@ fn sensor_reports() {
             /sensorElementList/0/sensorReport/1/exception sensor_exception: non-standard exception: "FIRE" is neither a GS1 Web Vocabulary term nor an extension URI
             /sensorElementList/0/sensorReport/1/component sensor_component: non-standard component: "w" is neither a CBV 2.0 component nor an extension URI
             /sensorElementList/0/sensorReport/2/booleanValue boolean: booleanValue "yes" is not true or false
-            /sensorElementList/0/sensorReport/2/hexBinaryValue hex_binary: hexBinaryValue "ABC" is not an even number of hexadecimal digits
+            /sensorElementList/0/sensorReport/2/hexBinaryValue hex_binary: warning: hexBinaryValue "ABC" has an odd number of digits, not whole bytes
             /sensorElementList/0/sensorReport/2/uom uom: uom "°C" is not a UN/ECE Recommendation 20 code (2 or 3 of A-Z, 0-9)
             /sensorElementList/0/sensorReport/3/time date_time: time "2020" is not a date and time of the form YYYY-MM-DDThh:mm:ss[.fff] with Z or ±hh:mm
             /sensorElementList/0/sensorReport/3/minValue decimal: minValue "cold" is not a number
             /sensorElementList/1/sensorReport required: sensorElement needs at least one sensorReport
         "#]],
+    );
+}
+
+// The same rules in each form: the JSON Schema judges JSON-LD, the XSD judges XML.
+
+#[test]
+fn sensor_type_by_form() {
+    // JSON Schema: `required: ["type"]`, and `gs1:` names outside the enum are errors.
+    check(
+        r#"{"epcList": null, "readPoint": {"id": "urn:epc:id:sgln:0614141.07346.1234"}, "sensorElementList": [{
+            "sensorReport": [{"value": 1}, {"type": "gs1:EffectiveDoseRate", "value": 2},
+                {"type": "https://gs1.org/voc/Temperature", "value": 3}, {"type": "https://gs1.org/voc/Warmth", "value": 4}]}]}"#,
+        expect![[r#"
+            /sensorElementList/0/sensorReport/0/type required: sensorReport needs a type
+            /sensorElementList/0/sensorReport/1/type sensor_type: non-standard type: "gs1:EffectiveDoseRate" is not a GS1 Web Vocabulary term
+            /sensorElementList/0/sensorReport/2/type sensor_type: type "https://gs1.org/voc/Temperature" is a GS1 Web Vocabulary URI, which the JSON Schema does not take in JSON-LD: write the bare name "Temperature"
+            /sensorElementList/0/sensorReport/3/type sensor_type: non-standard type: "https://gs1.org/voc/Warmth" is not a GS1 Web Vocabulary term
+        "#]],
+    );
+    // XSD: the type is an optional `xsd:anyURI`; a name the GS1 Web Vocabulary lacks is a warning.
+    check_xml(
+        &format!(
+            "{XML_WHAT}<sensorElementList><sensorElement><sensorReport value=\"1\"/>\
+             <sensorReport type=\"gs1:EffectiveDoseRate\" value=\"2\"/>\
+             <sensorReport type=\"https://gs1.org/voc/Temperature\" value=\"3\"/>\
+             <sensorReport type=\"Warmth\" hexBinaryValue=\"ABC\"/>\
+             </sensorElement></sensorElementList>"
+        ),
+        expect![[r#"
+            2:12 sensor_type: warning: non-standard type: "gs1:EffectiveDoseRate" is not a GS1 Web Vocabulary term
+            2:12 sensor_type: non-standard type: "Warmth" is neither a GS1 Web Vocabulary term nor an extension URI
+            2:12 hex_binary: hexBinaryValue "ABC" has an odd number of digits, not whole bytes
+        "#]],
+    );
+}
+
+#[test]
+fn cbv_values_by_form() {
+    check_xml(
+        &format!(
+            "{XML_WHAT}<bizStep>urn:epcglobal:cbv:bizstep:shipping</bizStep>\
+             <disposition>https://ref.gs1.org/cbv/Disp-in_transit</disposition>"
+        ),
+        expect![[r#"
+            ok
+        "#]],
+    );
+    check_xml(
+        &format!(
+            "{XML_WHAT}<bizStep>urn:epcglobal:cbv:bizstep:xyz</bizStep>\
+             <disposition>in_transport</disposition>"
+        ),
+        expect![[r#"
+            2:12 biz_step: warning: non-standard bizStep: "urn:epcglobal:cbv:bizstep:xyz" is not a CBV 2.0 value
+            2:12 disposition: non-standard disposition: "in_transport" is neither a CBV 2.0 value nor an extension URI
+        "#]],
+    );
+    // The JSON Schema's `vocab-other-uri` keeps the URN prefix out; the XSD takes any URI.
+    check(
+        r#"{"bizStep": "urn:epcglobal:cbv:bizstep:xyz"}"#,
+        expect![[r#"
+        /bizStep biz_step: non-standard bizStep: "urn:epcglobal:cbv:bizstep:xyz" is not a CBV 2.0 value
+    "#]],
+    );
+}
+
+#[test]
+fn lists_and_quantities_by_form() {
+    // The JSON Schema's epcList has `uniqueItems`; the XSD's does not.
+    check(
+        r#"{"epcList": ["urn:epc:id:sgtin:0614141.107346.1", "urn:epc:id:sgtin:0614141.107346.1"]}"#,
+        expect![[r#"
+            /epcList/1 duplicate: epcList lists "urn:epc:id:sgtin:0614141.107346.1" twice
+        "#]],
+    );
+    check_xml(
+        "<epcList><epc>urn:epc:id:sgtin:0614141.107346.1</epc>\
+         <epc>urn:epc:id:sgtin:0614141.107346.1</epc></epcList><action>OBSERVE</action>",
+        expect![[r#"
+            2:12 duplicate: warning: epcList lists "urn:epc:id:sgtin:0614141.107346.1" twice
+        "#]],
+    );
+    // The XSD's uom follows a quantity, which is an `xsd:decimal` (no exponent); JSON numbers
+    // may have one.
+    check(
+        r#"{"quantityList": [{"epcClass": "urn:epc:class:lgtin:4012345.012345.1", "quantity": 1e3}]}"#,
+        expect![[r#"
+            ok
+        "#]],
+    );
+    check_xml(
+        "<action>OBSERVE</action><quantityList>\
+         <quantityElement><epcClass>urn:epc:class:lgtin:4012345.012345.1</epcClass><quantity>1e3</quantity></quantityElement>\
+         <quantityElement><epcClass>urn:epc:class:lgtin:4012345.012345.1</epcClass><uom>KGM</uom></quantityElement>\
+         </quantityList>",
+        expect![[r#"
+            2:12 decimal: quantity "1e3" is not a decimal number
+            2:12 not_allowed: uom "KGM" is given without a quantity
+        "#]],
+    );
+    // An ObjectEvent without objects breaks the JSON Schema's `anyOf`; the XSD allows it.
+    check_xml(
+        "<action>OBSERVE</action>",
+        expect![[r#"
+        2:12 required: warning: ObjectEvent needs a non-empty epcList or quantityList (or sensorElementList with readPoint)
+    "#]],
+    );
+}
+
+#[test]
+fn times_by_form() {
+    // EPCIS 1.2's xsd:dateTime leaves the offset optional; 2.0's DateTimeStamp does not.
+    let event = format!(
+        "<ObjectEvent><eventTime>2020-06-01T10:00:00</eventTime>\
+         <eventTimeZoneOffset>+02:00</eventTimeZoneOffset>{XML_WHAT}</ObjectEvent>"
+    );
+    check_xml_event(
+        "2.0",
+        &event,
+        expect![[r#"
+        2:12 date_time: eventTime "2020-06-01T10:00:00" has no time zone offset (Z or ±hh:mm)
+    "#]],
+    );
+    check_xml_event(
+        "1.2",
+        &event,
+        expect![[r#"
+        2:12 date_time: warning: eventTime "2020-06-01T10:00:00" has no time zone offset (Z or ±hh:mm)
+    "#]],
     );
 }
 
@@ -549,10 +712,10 @@ fn object_event() {
     check(
         r#"{"ilmd": {"ex:lot": "L1", "lot": "L1", "nope:lot": "L1"}}"#,
         expect![[r#"
-        /ilmd not_allowed: ilmd is only for action ADD, found "OBSERVE"
-        /ilmd/lot unknown_field: ilmd has no standard field lot, and as an extension it has no namespace
-        /ilmd/nope:lot unknown_field: ilmd has no standard field nope:lot, and as an extension its prefix "nope" is not declared
-    "#]],
+            /ilmd not_allowed: ilmd is only for action ADD, found "OBSERVE"
+            /ilmd/lot unknown_field: ilmd has no standard field lot, and as an extension it has no namespace
+            /ilmd/nope:lot unknown_field: warning: ilmd has no standard field nope:lot, and as an extension its prefix "nope" is not declared
+        "#]],
     );
     check(
         r#"{"ex:note": "fine", "note": "not namespaced"}"#,
@@ -760,7 +923,7 @@ fn xml_locations_keep_the_event_line() {
     validate_event(&event, &EventLocation(Where::Line { line: 12, column: 5 }), &mut problems);
     expect![[r#"
         12:5 required: ObjectEvent needs an action
-        12:5 required: ObjectEvent needs a non-empty epcList or quantityList (or sensorElementList with readPoint)
+        12:5 required: warning: ObjectEvent needs a non-empty epcList or quantityList (or sensorElementList with readPoint)
         12:5 biz_step: non-standard bizStep: "transforming" is neither a CBV 2.0 value nor an extension URI
     "#]]
     .assert_eq(&render(&problems));

@@ -1,0 +1,31 @@
+//! Regression tests for bugs the fuzzers found, one per finding, named after what broke.
+
+use serialhub_epcis::hash::EventHasher;
+use serialhub_epcis::read_document;
+
+fn hashes(bytes: &[u8]) -> (Vec<String>, Vec<String>) {
+    let c = read_document(bytes).expect("reads");
+    let mut h = EventHasher::new(&c.document.header);
+    let hashes = c.document.events.iter().map(|e| h.hash(e)).collect();
+    let mut h = EventHasher::new(&c.document.header);
+    let pre = c.document.events.iter().map(|e| h.pre_hash(e).to_owned()).collect();
+    (hashes, pre)
+}
+
+/// Found by `epcis_json`: an extension key that is not a valid prefix:name.
+#[test]
+fn json_ld_round_trip_keeps_odd_extension_names_and_huge_numbers() {
+    let doc = concat!(
+        r#"{"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld","#,
+        r#"{"ex":"https://ns.example.com/"}],"type":"EPCISDocument","#,
+        r#""epcisBody":{"eventList":[{"type":"ObjectEvent","%}]bbbbb":60000000000000000000,"#,
+        r#""1:bbb\u007f:bbbb":60000000000000000018446744073709551615,"1:bbbbb":6}]}}"#
+    )
+    .as_bytes();
+    let (a, pa) = hashes(doc);
+    let c = read_document(doc).expect("reads");
+    let json = serialhub_epcis::json::write::to_json_ld(&c.document);
+    let (b, pb) = hashes(&json);
+    assert_eq!(pa, pb, "{}", String::from_utf8_lossy(&json));
+    assert_eq!(a, b);
+}
