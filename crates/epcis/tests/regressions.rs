@@ -1,4 +1,5 @@
-//! Regression tests for bugs the fuzzers found, one per finding, named after what broke.
+//! Regression tests for bugs the fuzzers found, one per finding, named after what broke; and
+//! small API contracts that no other suite covers.
 
 use serialhub_epcis::hash::EventHasher;
 use serialhub_epcis::read_document;
@@ -28,4 +29,22 @@ fn json_ld_round_trip_keeps_odd_extension_names_and_huge_numbers() {
     let (b, pb) = hashes(&json);
     assert_eq!(pa, pb, "{}", String::from_utf8_lossy(&json));
     assert_eq!(a, b);
+}
+
+/// Identifiers are kept as given in events; `canonical_id` is how two spellings are matched.
+#[test]
+fn canonical_id_matches_epc_uris_and_digital_links_of_one_object() {
+    let forms = [
+        "urn:epc:id:sgtin:0614141.107346.2017",
+        "https://id.gs1.org/01/10614141073464/21/2017",
+        "https://brand.example.com/gtin/10614141073464/lot/L1/ser/2017?17=261231",
+        " https://id.gs1.org/01/10614141073464/21/2017 ",
+    ];
+    let canonical: Vec<String> =
+        forms.iter().map(|f| serialhub_epcis::canonical_id(f).into_owned()).collect();
+    assert!(
+        canonical.iter().all(|c| c == "https://id.gs1.org/01/10614141073464/21/2017"),
+        "{canonical:?}"
+    );
+    assert_eq!(serialhub_epcis::canonical_id("urn:uuid:1234"), "urn:uuid:1234");
 }
