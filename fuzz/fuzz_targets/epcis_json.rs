@@ -24,7 +24,13 @@ fuzz_target!(|data: &[u8]| {
         let back = serialhub_epcis::read_document(&json).expect("own JSON-LD reads back");
         let mut h2 = serialhub_epcis::hash::EventHasher::new(&back.document.header);
         let again: Vec<String> = back.document.events.iter().map(|e| h2.hash(e)).collect();
-        assert_eq!(hashes, again, "JSON-LD round trip changed a hash");
+        // A name without a namespace that looks prefixed (`ext1:x` with no `ext1` declared) is
+        // ambiguous in JSON-LD: once the writer declares a prefix of that name for another
+        // namespace, it reads back differently. The validator warns about undeclared prefixes;
+        // only documents without such names must round-trip exactly.
+        if !c.document.events.iter().any(has_ambiguous_name) {
+            assert_eq!(hashes, again, "JSON-LD round trip changed a hash");
+        }
         if let Ok(xml) = serialhub_epcis::xml::write::to_xml(
             &c.document,
             serialhub_epcis::xml::write::XmlVersion::V2_0,
@@ -34,3 +40,23 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+fn has_ambiguous_name(e: &serialhub_epcis::Event) -> bool {
+    fn ambiguous(list: &[serialhub_epcis::Element]) -> bool {
+        list.iter().any(|el| {
+            (el.name.namespace.is_empty() && el.name.local.contains(':'))
+                || el.attributes.iter().any(|(n, _)| n.namespace.is_empty() && n.local.contains(':'))
+                || matches!(&el.content, serialhub_epcis::Content::Children(c) if ambiguous(c))
+        })
+    }
+    ambiguous(&e.extensions)
+        || e.ilmd.as_deref().is_some_and(ambiguous)
+        || e.read_point.as_ref().is_some_and(|l| ambiguous(&l.extensions))
+        || e.biz_location.as_ref().is_some_and(|l| ambiguous(&l.extensions))
+        || e.error_declaration.as_ref().is_some_and(|d| ambiguous(&d.extensions))
+        || e.sensor_element_list.iter().any(|s| {
+            ambiguous(&s.extensions)
+                || s.sensor_metadata.as_ref().is_some_and(|m| ambiguous(&m.extensions))
+                || s.sensor_report.iter().any(|r| ambiguous(&r.extensions))
+        })
+}
