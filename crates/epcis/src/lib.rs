@@ -18,7 +18,8 @@ pub mod xml;
 pub use model::*;
 pub use problem::{Problem, ReadError, Severity, Where};
 pub use read::{
-    Collect, Format, Handler, Limits, Stopped, detect, read_document, read_slice, read_stream,
+    Collect, Format, Handler, Limits, RawEvent, Stopped, detect, read_document, read_slice,
+    read_stream,
 };
 
 /// The canonical form of an identifier for matching: an EPC URI and any GS1 Digital Link of the

@@ -17,6 +17,31 @@ pub trait Handler {
         self.event(event)
     }
     fn problem(&mut self, problem: Problem) -> Result<(), Stopped>;
+
+    /// Whether this handler takes events undecoded (`raw_event`), to decode them itself, on
+    /// other threads say, with `crate::json::read::decode_event`. Only the JSON-LD reader asks,
+    /// and only once the document's `@context` is known; otherwise it decodes as usual.
+    fn wants_raw(&self) -> bool {
+        false
+    }
+
+    /// One event's bytes, as framed by the JSON-LD reader, when `wants_raw` says so.
+    fn raw_event(&mut self, raw: RawEvent<'_>) -> Result<(), Stopped> {
+        let _ = raw;
+        Err(Stopped)
+    }
+}
+
+/// An event's JSON bytes and where they are in the document.
+#[derive(Clone, Copy, Debug)]
+pub struct RawEvent<'a> {
+    pub bytes: &'a [u8],
+    /// Which event of the document this is (0-based), and in which list.
+    pub index: usize,
+    pub query_results: bool,
+    /// Line and column (1-based) of the event's first byte.
+    pub line: u64,
+    pub column: u64,
 }
 
 /// The consumer asked the reader to stop.

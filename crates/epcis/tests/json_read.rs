@@ -4,8 +4,9 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use serialhub_epcis::json::read::{read_reader, read_slice};
-use serialhub_epcis::{Collect, Limits, Where};
+use serialhub_epcis::context::Context;
+use serialhub_epcis::json::read::{decode_event, read_reader, read_slice};
+use serialhub_epcis::{Collect, Event, Handler, Header, Limits, Problem, RawEvent, Stopped, Where};
 
 fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/ref")
@@ -116,4 +117,70 @@ fn hostile_documents_are_refused_quickly() {
     // Trailing garbage after the document.
     let (a, _) = read_both(br#"{"type":"EPCISDocument"} {"#, 5);
     assert!(a.expect_err("refused").contains("trailing"));
+}
+
+/// Takes events raw and decodes them itself, as a parallel consumer would.
+#[derive(Default)]
+struct RawCollect {
+    inner: Collect,
+    ctx: Context,
+    error: Option<String>,
+}
+
+impl Handler for RawCollect {
+    fn header(&mut self, header: &Header) -> Result<(), Stopped> {
+        self.ctx = Context { declared: header.namespaces.clone(), urls: Vec::new() };
+        self.inner.header(header)
+    }
+    fn event(&mut self, event: Event) -> Result<(), Stopped> {
+        self.inner.event(event)
+    }
+    fn problem(&mut self, problem: Problem) -> Result<(), Stopped> {
+        self.inner.problem(problem)
+    }
+    fn wants_raw(&self) -> bool {
+        true
+    }
+    fn raw_event(&mut self, raw: RawEvent<'_>) -> Result<(), Stopped> {
+        match decode_event(&self.ctx, &raw) {
+            Ok((event, problems)) => {
+                problems.into_iter().try_for_each(|p| self.inner.problem(p))?;
+                self.inner.event(event)
+            }
+            Err(e) => {
+                self.error = Some(e.to_string());
+                Err(Stopped)
+            }
+        }
+    }
+}
+
+#[test]
+fn raw_events_decoded_by_the_consumer_equal_the_reader_s_own() {
+    for path in json_files() {
+        let bytes = std::fs::read(&path).expect("file");
+        let mut plain = Collect::default();
+        let a = read_reader(Trickle { data: &bytes, n: 4096 }, &Limits::default(), &mut plain);
+        let mut raw = RawCollect::default();
+        let b = read_reader(Trickle { data: &bytes, n: 4096 }, &Limits::default(), &mut raw);
+        match (a, b) {
+            (Ok(()), Ok(())) => {
+                assert_eq!(plain.document, raw.inner.document, "{}", path.display());
+                assert_eq!(plain.problems, raw.inner.problems, "{}", path.display());
+            }
+            (Err(a), Err(_)) => {
+                // The raw path stops at the consumer's decode error: it must be the same one.
+                assert_eq!(Some(a.to_string()), raw.error, "{}", path.display());
+            }
+            (a, b) => panic!("{}: {a:?} vs {b:?}", path.display()),
+        }
+    }
+    // A decode error inside an event is located the same way on both paths.
+    let doc = b"{\"@context\": [],\n \"epcisBody\": {\"eventList\": [\n  {\"type\": \"ObjectEvent\"},\n  {\"type\": \"ObjectEvent\",\n   \"action\": OBSERVE}]}}";
+    let mut plain = Collect::default();
+    let a = read_slice(doc, &Limits::default(), &mut plain).expect_err("fails");
+    let mut raw = RawCollect::default();
+    let _ = read_slice(doc, &Limits::default(), &mut raw);
+    assert_eq!(Some(a.to_string()), raw.error);
+    assert!(a.to_string().starts_with("5:"), "{a}");
 }

@@ -132,3 +132,44 @@ fn usage_errors_exit_2() {
     let out = serialhub(&["epcis", "validate"], b"");
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// JSON-LD is hashed on every core; a bad event after good ones still gives the good ones'
+/// hashes in order, then the error with its place, as a one-thread reader would.
+#[test]
+fn hash_keeps_order_and_stops_at_the_first_bad_event() {
+    let mut doc = String::from(
+        r#"{"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"], "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2024-01-01T00:00:00Z", "epcisBody": {"eventList": ["#,
+    );
+    for i in 0..2000 {
+        doc.push_str(&format!(
+            "\n{{\"type\": \"ObjectEvent\", \"eventTime\": \"2024-01-01T00:00:00Z\", \"eventTimeZoneOffset\": \"+00:00\", \"action\": \"OBSERVE\", \"epcList\": [\"urn:epc:id:sgtin:4012345.012345.{i}\"]}},"
+        ));
+    }
+    let good = format!("{}\n{{\"type\": \"ObjectEvent\"}}]}}}}", doc);
+    let out = serialhub(&["epcis", "hash", "-"], good.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let hashes: Vec<String> = text(&out.stdout).lines().map(str::to_owned).collect();
+    assert_eq!(hashes.len(), 2001);
+    // Each event differs only in its serial: all hashes differ, and their order is the
+    // document's (the same as hashing the first event alone, and so on).
+    let unique: std::collections::HashSet<_> = hashes.iter().collect();
+    assert_eq!(unique.len(), 2001);
+    let first = format!(
+        "{}]}}}}",
+        doc.split_once('\n').map_or("", |(head, _)| head).to_owned()
+            + "\n"
+            + doc.lines().nth(1).unwrap_or_default().trim_end_matches(',')
+    );
+    let one = serialhub(&["epcis", "hash", "-"], first.as_bytes());
+    assert_eq!(text(&one.stdout).trim(), hashes[0]);
+
+    let bad = format!("{}\n{{\"type\": \"ObjectEvent\", \"action\": OBSERVE}}]}}}}", doc);
+    let out = serialhub(&["epcis", "hash", "-"], bad.as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stdout).lines().collect::<Vec<_>>(),
+        hashes[..2000].iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    let err = text(&out.stderr);
+    assert!(err.starts_with("-:2002:"), "{err}");
+}

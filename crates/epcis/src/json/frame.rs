@@ -27,6 +27,9 @@ pub(crate) struct Scanner<'a, R> {
     column: u64,
     /// Longest value accepted, in bytes.
     value_len_max: usize,
+    /// A known (offset, line, column) in the window, so that locating value after value costs
+    /// only the bytes in between.
+    mark: (usize, u64, u64),
 }
 
 impl<'a> Scanner<'a, &'a [u8]> {
@@ -40,6 +43,7 @@ impl<'a> Scanner<'a, &'a [u8]> {
             line: 1,
             column: 1,
             value_len_max,
+            mark: (0, 1, 1),
         }
     }
 }
@@ -54,6 +58,7 @@ impl<R: Read> Scanner<'_, R> {
             line: 1,
             column: 1,
             value_len_max,
+            mark: (0, 1, 1),
         }
     }
 
@@ -68,6 +73,10 @@ impl<R: Read> Scanner<'_, R> {
             self.line = line;
             self.column = column;
             self.buf.to_mut().drain(..self.pos);
+            self.mark = match self.mark {
+                (off, line, column) if off >= self.pos => (off - self.pos, line, column),
+                _ => (0, self.line, self.column),
+            };
             self.pos = 0;
         }
         // `read_to_end` on a `take` fills spare capacity without zeroing it first.
@@ -90,6 +99,17 @@ impl<R: Read> Scanner<'_, R> {
         let at = at.min(self.buf.len());
         let (line, column) = advance(self.line, self.column, &self.buf[..at]);
         Where::Line { line, column }
+    }
+
+    /// Where byte `at` of the window is, for offsets that only grow between calls: the cost is
+    /// the bytes since the previous call, not the whole window.
+    pub(crate) fn location_forward(&mut self, at: usize) -> (u64, u64) {
+        let at = at.min(self.buf.len());
+        let (off, line, column) =
+            if at >= self.mark.0 { self.mark } else { (0, self.line, self.column) };
+        let (line, column) = advance(line, column, &self.buf[off..at]);
+        self.mark = (at, line, column);
+        (line, column)
     }
 
     fn syntax(&self, at: usize, message: impl Into<String>) -> ReadError {

@@ -17,7 +17,7 @@ use crate::model::{
     SensorReport, SourceDest, Vocabulary, VocabularyAttribute, VocabularyElement,
 };
 use crate::problem::{Pointer, Problem, ReadError, Where};
-use crate::read::{Handler, Limits};
+use crate::read::{Handler, Limits, RawEvent};
 
 /// Reads a JSON-LD EPCISDocument or EPCISQueryDocument held in memory.
 pub fn read_slice<H: Handler>(
@@ -70,6 +70,33 @@ fn run<R: std::io::Read, H: Handler>(
     st.flush_pending()?;
     st.send_header()?;
     st.sc.end()
+}
+
+/// Decodes one event handed out by `Handler::raw_event`, with the document's context (rebuild
+/// it from `Header::namespaces`). Problems and errors are located as the streaming reader
+/// locates them.
+pub fn decode_event(ctx: &Context, raw: &RawEvent<'_>) -> Result<(Event, Vec<Problem>), ReadError> {
+    let list = if raw.query_results {
+        "/epcisBody/queryResults/resultsBody/eventList"
+    } else {
+        "/epcisBody/eventList"
+    };
+    let at = Pointer(format!("{list}/{}", raw.index));
+    let mut problems = Vec::new();
+    let mut de = serde_json::Deserializer::from_slice(raw.bytes);
+    match (EventSeed { ctx, at: &at, problems: &mut problems }).deserialize(&mut de) {
+        Ok(event) => Ok((event, problems)),
+        Err(e) => {
+            let mut err = json_error(&e);
+            let (line, column) = (e.line() as u64, e.column() as u64);
+            err.problem.location = if line <= 1 {
+                Where::Line { line: raw.line, column: raw.column + column.saturating_sub(1) }
+            } else {
+                Where::Line { line: raw.line + line - 1, column }
+            };
+            Err(err)
+        }
+    }
 }
 
 pub(crate) fn json_error(e: &serde_json::Error) -> ReadError {
@@ -281,6 +308,17 @@ impl<R: std::io::Read, H: Handler> DocState<'_, '_, R, H> {
             return Ok(());
         }
         self.send_header()?;
+        if self.handler.wants_raw() {
+            let (line, column) = self.sc.location_forward(span.start);
+            let raw = RawEvent {
+                bytes: self.sc.bytes(span),
+                index: self.events - 1,
+                query_results: self.header.kind == DocumentKind::EpcisQueryDocument,
+                line,
+                column,
+            };
+            return self.handler.raw_event(raw).map_err(|_| stopped());
+        }
         let mut problems = Vec::new();
         let mut de = serde_json::Deserializer::from_slice(self.sc.bytes(span.clone()));
         let event = EventSeed { ctx: &self.ctx, at: &at, problems: &mut problems }

@@ -8,6 +8,8 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod parallel_hash;
+
 use anyhow::Context;
 use clap::Subcommand;
 use serialhub_epcis::hash::EventHasher;
@@ -142,10 +144,21 @@ impl Handler for Forward<'_> {
     }
 }
 
-/// Reads on this thread and hashes on another, so parsing and hashing overlap on two cores;
-/// a single consumer keeps the output in document order.
+/// XML: reads on this thread and hashes on another, so parsing and hashing overlap on two
+/// cores; a single consumer keeps the output in document order.
 fn hash(path: &Path, prehash: bool) -> anyhow::Result<ExitCode> {
-    let input = open(path)?;
+    let mut input = open(path)?;
+    let head = input.fill_buf().with_context(|| format!("could not read {}", path.display()))?;
+    // JSON-LD events can be cut apart before decoding, so they are decoded on every core.
+    if serialhub_epcis::detect(head) == Some(serialhub_epcis::Format::JsonLd) {
+        return Ok(match parallel_hash::hash_json(input, path, prehash)? {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                report(path, &e.problem);
+                ExitCode::from(1)
+            }
+        });
+    }
     let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(BATCHES_IN_FLIGHT);
     let (done_tx, done) = std::sync::mpsc::sync_channel::<Vec<Event>>(BATCHES_IN_FLIGHT + 2);
     let writer = std::thread::spawn(move || -> std::io::Result<()> {
