@@ -9,6 +9,7 @@ pub mod context;
 pub mod hash;
 pub mod json;
 pub mod model;
+mod out;
 pub mod problem;
 pub mod read;
 pub mod time;

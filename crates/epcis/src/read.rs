@@ -72,6 +72,25 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// Refuses one more event when `events_read` is already `events_max`; `at` (where the event
+    /// starts) is worked out only then.
+    pub(crate) fn check_events(
+        &self,
+        events_read: usize,
+        at: impl FnOnce() -> Where,
+    ) -> Result<(), ReadError> {
+        if events_read >= self.events_max {
+            return Err(ReadError::new(
+                at(),
+                "too_many_events",
+                format!("more than {} events in one document", self.events_max),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The serialisations serialhub reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -155,6 +174,11 @@ fn unknown_format() -> ReadError {
         "format",
         "not an EPCIS document: expected JSON-LD (starting with '{') or XML (starting with '<')",
     )
+}
+
+/// What a reader returns when the handler asked it to stop.
+pub(crate) fn stopped() -> ReadError {
+    ReadError::new(Where::Document, "stopped", "reading stopped by the consumer")
 }
 
 pub(crate) fn io_error(e: &std::io::Error) -> ReadError {

@@ -1427,7 +1427,7 @@ fn xml_refuses_text_xml_cannot_carry_and_writes_nothing_of_that_event() {
     let mut bad_name = small_event(1);
     bad_name.extensions.push(ext("https://ex.example.com/", "ex", "no good", Content::Empty));
     let err = w.event(&bad_name).expect_err("not an XML name");
-    expect![[r#"event 1 (ObjectEvent): "no good" is not a valid XML element or attribute name"#]]
+    expect![[r#"event 1 (ObjectEvent): "no good" is not a valid XML element or attribute name (an XML NCName of at most 1024 bytes)"#]]
         .assert_eq(&err.to_string());
     w.event(&small_event(2)).expect("the writer goes on");
     let out = String::from_utf8(w.finish().expect("finish")).expect("UTF-8");

@@ -17,7 +17,7 @@ use crate::model::{
     SensorReport, SourceDest, Vocabulary, VocabularyAttribute, VocabularyElement,
 };
 use crate::problem::{Pointer, Problem, ReadError, Where};
-use crate::read::{Handler, Limits, RawEvent};
+use crate::read::{Handler, Limits, RawEvent, stopped};
 
 /// Reads a JSON-LD EPCISDocument or EPCISQueryDocument held in memory.
 pub fn read_slice<H: Handler>(
@@ -108,10 +108,6 @@ pub(crate) fn json_error(e: &serde_json::Error) -> ReadError {
         None => message,
     };
     ReadError::new(location, "json_syntax", format!("invalid JSON: {message}"))
-}
-
-fn stopped() -> ReadError {
-    ReadError::new(Where::Document, "stopped", "reading stopped by the consumer")
 }
 
 struct DocState<'a, 's, R, H> {
@@ -293,13 +289,7 @@ impl<R: std::io::Read, H: Handler> DocState<'_, '_, R, H> {
     }
 
     fn one_event(&mut self, at: Pointer) -> Result<(), ReadError> {
-        if self.events >= self.limits.events_max {
-            return Err(ReadError::new(
-                at.at(),
-                "too_many_events",
-                format!("more than {} events in one document", self.limits.events_max),
-            ));
-        }
+        self.limits.check_events(self.events, || at.at())?;
         self.events += 1;
         let span = self.sc.value()?;
         if !self.context_seen {
@@ -634,21 +624,13 @@ fn check_list_names(
     problems: &mut Vec<Problem>,
 ) {
     let _ = ev;
-    if let Some(f) = epc_field {
-        if f != t.epc_list_field() {
+    for (given, expected) in [(epc_field, t.epc_list_field()), (qty_field, t.quantity_list_field())]
+    {
+        if let Some(f) = given.filter(|f| *f != expected) {
             problems.push(Problem::new(
                 at.child(f).at(),
                 "unknown_field",
-                format!("{} has no field {f} (it uses {})", t.name(), t.epc_list_field()),
-            ));
-        }
-    }
-    if let Some(f) = qty_field {
-        if f != t.quantity_list_field() {
-            problems.push(Problem::new(
-                at.child(f).at(),
-                "unknown_field",
-                format!("{} has no field {f} (it uses {})", t.name(), t.quantity_list_field()),
+                format!("{} has no field {f} (it uses {expected})", t.name()),
             ));
         }
     }
@@ -906,7 +888,14 @@ fn str_field(
     }
 }
 
-fn quantity_list(v: &Value, at: &Pointer, problems: &mut Vec<Problem>) -> Vec<QuantityElement> {
+/// An array of objects, each decoded by `one` (given the object and where it is). A value that
+/// is not an array, or an item that is not an object, is a problem and gives nothing.
+fn object_list<T>(
+    v: &Value,
+    at: &Pointer,
+    problems: &mut Vec<Problem>,
+    mut one: impl FnMut(&serde_json::Map<String, Value>, &Pointer, &mut Vec<Problem>) -> T,
+) -> Vec<T> {
     let Value::Array(items) = v else {
         problems.push(expected(at, "an array", v));
         return Vec::new();
@@ -918,12 +907,40 @@ fn quantity_list(v: &Value, at: &Pointer, problems: &mut Vec<Problem>) -> Vec<Qu
             problems.push(expected(&here, "an object", item));
             continue;
         };
+        out.push(one(m, &here, problems));
+    }
+    out
+}
+
+/// Appends the strings of `v`, member `key` of the object at `at`, to `list`; anything that is
+/// not an array of strings is a problem.
+fn strings_into(
+    v: &Value,
+    at: &Pointer,
+    key: &str,
+    list: &mut Vec<String>,
+    problems: &mut Vec<Problem>,
+) {
+    let Value::Array(items) = v else {
+        problems.push(expected(&at.child(key), "an array", v));
+        return;
+    };
+    for (i, item) in items.iter().enumerate() {
+        match item {
+            Value::String(s) => list.push(s.clone()),
+            other => problems.push(expected(&at.child(key).index(i), "a string", other)),
+        }
+    }
+}
+
+fn quantity_list(v: &Value, at: &Pointer, problems: &mut Vec<Problem>) -> Vec<QuantityElement> {
+    object_list(v, at, problems, |m, here, problems| {
         let mut q = QuantityElement::default();
         for (k, v) in m {
             match k.as_str() {
-                "epcClass" => q.epc_class = str_field(m, k, &here, problems).unwrap_or_default(),
+                "epcClass" => q.epc_class = str_field(m, k, here, problems).unwrap_or_default(),
                 "quantity" => q.quantity = decimal(v, &here.child(k), problems),
-                "uom" => q.uom = str_field(m, k, &here, problems),
+                "uom" => q.uom = str_field(m, k, here, problems),
                 other => problems.push(Problem::new(
                     here.child(other).at(),
                     "unknown_field",
@@ -934,9 +951,8 @@ fn quantity_list(v: &Value, at: &Pointer, problems: &mut Vec<Problem>) -> Vec<Qu
         if !m.contains_key("epcClass") {
             problems.push(Problem::new(here.at(), "required", "quantityElement needs epcClass"));
         }
-        out.push(q);
-    }
-    out
+        q
+    })
 }
 
 fn persistent_disposition(
@@ -962,17 +978,7 @@ fn persistent_disposition(
                 continue;
             }
         };
-        match v {
-            Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    match item {
-                        Value::String(s) => list.push(s.clone()),
-                        other => problems.push(expected(&at.child(k).index(i), "a string", other)),
-                    }
-                }
-            }
-            other => problems.push(expected(&at.child(k), "an array", other)),
-        }
+        strings_into(v, at, k, list, problems);
     }
     pd
 }
@@ -997,22 +1003,12 @@ fn location(v: &Value, ctx: &Context, at: &Pointer, problems: &mut Vec<Problem>)
 }
 
 fn biz_transactions(v: &Value, at: &Pointer, problems: &mut Vec<Problem>) -> Vec<BizTransaction> {
-    let Value::Array(items) = v else {
-        problems.push(expected(at, "an array", v));
-        return Vec::new();
-    };
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let here = at.index(i);
-        let Value::Object(m) = item else {
-            problems.push(expected(&here, "an object", item));
-            continue;
-        };
+    object_list(v, at, problems, |m, here, problems| {
         let mut bt = BizTransaction::default();
         for k in m.keys() {
             match k.as_str() {
-                "type" => bt.type_ = str_field(m, k, &here, problems),
-                "bizTransaction" => bt.value = str_field(m, k, &here, problems).unwrap_or_default(),
+                "type" => bt.type_ = str_field(m, k, here, problems),
+                "bizTransaction" => bt.value = str_field(m, k, here, problems).unwrap_or_default(),
                 other => problems.push(Problem::new(
                     here.child(other).at(),
                     "unknown_field",
@@ -1023,9 +1019,8 @@ fn biz_transactions(v: &Value, at: &Pointer, problems: &mut Vec<Problem>) -> Vec
         if !m.contains_key("bizTransaction") {
             problems.push(Problem::new(here.at(), "required", "bizTransaction needs a value"));
         }
-        out.push(bt);
-    }
-    out
+        bt
+    })
 }
 
 fn source_dests(
@@ -1034,23 +1029,13 @@ fn source_dests(
     at: &Pointer,
     problems: &mut Vec<Problem>,
 ) -> Vec<SourceDest> {
-    let Value::Array(items) = v else {
-        problems.push(expected(at, "an array", v));
-        return Vec::new();
-    };
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let here = at.index(i);
-        let Value::Object(m) = item else {
-            problems.push(expected(&here, "an object", item));
-            continue;
-        };
+    object_list(v, at, problems, |m, here, problems| {
         let mut sd = SourceDest::default();
         for k in m.keys() {
             if k == "type" {
-                sd.type_ = str_field(m, k, &here, problems).unwrap_or_default();
+                sd.type_ = str_field(m, k, here, problems).unwrap_or_default();
             } else if k == kind {
-                sd.value = str_field(m, k, &here, problems).unwrap_or_default();
+                sd.value = str_field(m, k, here, problems).unwrap_or_default();
             } else {
                 problems.push(Problem::new(
                     here.child(k).at(),
@@ -1068,9 +1053,8 @@ fn source_dests(
                 ));
             }
         }
-        out.push(sd);
-    }
-    out
+        sd
+    })
 }
 
 fn sensor_elements(
@@ -1079,17 +1063,7 @@ fn sensor_elements(
     at: &Pointer,
     problems: &mut Vec<Problem>,
 ) -> Vec<SensorElement> {
-    let Value::Array(items) = v else {
-        problems.push(expected(at, "an array", v));
-        return Vec::new();
-    };
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let here = at.index(i);
-        let Value::Object(m) = item else {
-            problems.push(expected(&here, "an object", item));
-            continue;
-        };
+    object_list(v, at, problems, |m, here, problems| {
         let mut se = SensorElement::default();
         for (k, v) in m {
             match k.as_str() {
@@ -1135,9 +1109,8 @@ fn sensor_elements(
                 _ => se.extensions.extend(value_to_element(ctx, k, v)),
             }
         }
-        out.push(se);
-    }
-    out
+        se
+    })
 }
 
 /// Reads a sensorMetadata or sensorReport object: standard attributes go to `set`, the rest
@@ -1198,19 +1171,7 @@ fn error_declaration(
                 ed.declaration_time = str_field(m, k, at, problems).unwrap_or_default()
             }
             "reason" => ed.reason = str_field(m, k, at, problems),
-            "correctiveEventIDs" => match v {
-                Value::Array(items) => {
-                    for (i, item) in items.iter().enumerate() {
-                        match item {
-                            Value::String(s) => ed.corrective_event_ids.push(s.clone()),
-                            other => {
-                                problems.push(expected(&at.child(k).index(i), "a string", other))
-                            }
-                        }
-                    }
-                }
-                other => problems.push(expected(&at.child(k), "an array", other)),
-            },
+            "correctiveEventIDs" => strings_into(v, at, k, &mut ed.corrective_event_ids, problems),
             _ => ed.extensions.extend(value_to_element(ctx, k, v)),
         }
     }

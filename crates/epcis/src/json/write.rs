@@ -1,7 +1,7 @@
 //! Streaming JSON-LD writer for EPCIS 2.0 documents: `begin` writes everything before the first
 //! event, `event` one event, `finish` the closing brackets, so a document of any size needs
 //! memory for one event only. Output goes to an internal buffer handed to the caller's writer
-//! every `FLUSH_LEN` bytes.
+//! every `out::FLUSH_LEN` bytes.
 //!
 //! What the reader (`json::read`) gets back is the model that was written, with these forms:
 //! - `@context` is the standard context URL, then one object declaring every namespace the
@@ -42,9 +42,9 @@ use crate::model::{
     Header, Location, Name, PersistentDisposition, QuantityElement, SensorElement, SourceDest,
     Vocabulary,
 };
+use crate::out;
 use crate::xml::write::{
-    FLUSH_LEN, Field, Prefixes, body_fields, extra_fields, for_each_event_name,
-    for_each_header_name,
+    Field, Prefixes, body_fields, extra_fields, for_each_event_name, for_each_header_name,
 };
 
 /// Writes `doc` as a JSON-LD EPCIS document, declaring every namespace its events use in the
@@ -126,17 +126,11 @@ impl<W: Write> JsonLdWriter<W> {
         j.close(b'}');
         j.close(b'}');
         j.buf.push(b'\n');
-        self.out.write_all(&self.j.buf)?;
-        self.out.flush()?;
-        Ok(self.out)
+        out::finish(&self.j.buf, self.out)
     }
 
     fn flush_if_full(&mut self) -> io::Result<()> {
-        if self.j.buf.len() >= FLUSH_LEN {
-            self.out.write_all(&self.j.buf)?;
-            self.j.buf.clear();
-        }
-        Ok(())
+        out::flush_if_full(&mut self.j.buf, &mut self.out)
     }
 }
 
@@ -168,17 +162,9 @@ struct JsonOut {
     first: bool,
 }
 
-const SPACES: &[u8; 64] = b"                                                                ";
-
 impl JsonOut {
     fn newline(&mut self) {
-        self.buf.push(b'\n');
-        let mut n = self.depth * 2;
-        while n > 0 {
-            let k = n.min(SPACES.len());
-            self.buf.extend_from_slice(&SPACES[..k]);
-            n -= k;
-        }
+        out::newline(&mut self.buf, self.depth);
     }
 
     fn open(&mut self, bracket: u8) {

@@ -25,7 +25,7 @@ use crate::model::{
     DocumentKind, Element, EventType, Header, Vocabulary, VocabularyAttribute, VocabularyElement,
 };
 use crate::problem::{ReadError, Where};
-use crate::read::{Handler, Limits};
+use crate::read::{Handler, Limits, stopped};
 
 /// How many `<extension>` wrappers inside each other are unwrapped; anything deeper is kept
 /// whole as an extension element, so the call stack stays small whatever the depth limit.
@@ -63,10 +63,6 @@ struct Doc<'h, 'l, R, H> {
     header: Header,
     header_sent: bool,
     events: usize,
-}
-
-fn stopped() -> ReadError {
-    ReadError::new(Where::Document, "stopped", "reading stopped by the consumer")
 }
 
 impl<R: BufRead, H: Handler> Doc<'_, '_, R, H> {
@@ -321,13 +317,7 @@ impl<R: BufRead, H: Handler> Doc<'_, '_, R, H> {
     }
 
     fn event(&mut self, event_type: EventType, check_order: bool) -> Result<(), ReadError> {
-        if self.events >= self.limits.events_max {
-            return Err(ReadError::new(
-                self.pull.start.at(),
-                "too_many_events",
-                format!("more than {} events in one document", self.limits.events_max),
-            ));
-        }
+        self.limits.check_events(self.events, || self.pull.start.at())?;
         // The start tag's place locates the validator's problems about the event.
         let at = self.pull.start.at();
         let event = event::read_event(&mut self.pull, event_type, check_order)?;

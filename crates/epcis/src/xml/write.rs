@@ -4,8 +4,8 @@
 //!
 //! The header is written by `begin`, each event by `event`, the closing tags by `finish`, so a
 //! document of any size needs memory for one event only. Output goes to an internal buffer that
-//! is handed to the caller's writer every `FLUSH_LEN` bytes: one `write_all` per batch of events,
-//! whether or not the caller buffers.
+//! is handed to the caller's writer every `out::FLUSH_LEN` bytes: one `write_all` per batch of
+//! events, whether or not the caller buffers.
 //!
 //! Layout decisions (the XSDs are order-sensitive, so every sequence below is the XSD's):
 //! - Vocabulary values are written as EPCIS 1.x URNs (`cbv::to_urn`), which both schema versions
@@ -49,6 +49,7 @@ use crate::model::{
     BizTransaction, Content, DocumentKind, Element, ErrorDeclaration, Event, EventType, Header,
     Location, Name, PersistentDisposition, QuantityElement, SensorElement, SourceDest, Vocabulary,
 };
+use crate::out;
 
 /// Which XML binding to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,9 +104,6 @@ const INFRASTRUCTURE_NAMESPACES: [&str; 8] = [
 
 /// XML binds `xml` without a declaration.
 const XML_IMPLICIT: [(&str, &str); 1] = [("xml", XML_NS)];
-
-/// Bytes buffered before they are handed to the caller's writer.
-pub(crate) const FLUSH_LEN: usize = 64 * 1024;
 
 /// Writes `doc` as an EPCIS XML document of version `version`. Every namespace the events use is
 /// declared on the root element.
@@ -202,17 +200,11 @@ impl<W: Write> XmlWriter<W> {
         assert!(self.began, "XmlWriter::finish called before begin");
         let mut doc = XmlDoc { x: &mut self.x, p: &self.prefixes, version: self.version };
         doc.close_body(self.kind);
-        self.out.write_all(&self.x.buf)?;
-        self.out.flush()?;
-        Ok(self.out)
+        out::finish(&self.x.buf, self.out)
     }
 
     fn flush_if_full(&mut self) -> io::Result<()> {
-        if self.x.buf.len() >= FLUSH_LEN {
-            self.out.write_all(&self.x.buf)?;
-            self.x.buf.clear();
-        }
-        Ok(())
+        out::flush_if_full(&mut self.x.buf, &mut self.out)
     }
 }
 
@@ -266,7 +258,10 @@ impl Fault {
             ),
             Fault::Name { name } => io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("{what}: \"{name}\" is not a valid XML element or attribute name"),
+                format!(
+                    "{what}: \"{name}\" is not a valid XML element or attribute name (an XML \
+                     NCName of at most 1024 bytes)"
+                ),
             ),
             Fault::NotIn12 { field } => io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -397,7 +392,7 @@ impl Prefixes {
 
 /// A prefix a writer may declare: an XML NCName not starting with `xml` (reserved).
 fn is_prefix(p: &str) -> bool {
-    is_ncname(p) && !p.get(..3).is_some_and(|s| s.eq_ignore_ascii_case("xml"))
+    p.len() <= 64 && is_ncname(p) && !p.get(..3).is_some_and(|s| s.eq_ignore_ascii_case("xml"))
 }
 
 /// XML 1.0 (5th edition) `NCName`: a `Name` without colons.
@@ -497,9 +492,10 @@ pub(crate) enum Field {
 
 use Field as F;
 
-/// The EPCIS 2.0 XSD sequence of each event type (the JSON-LD writer uses it too).
+/// The EPCIS 2.0 XSD sequence of each event type. The JSON-LD writer writes in this order too,
+/// and the XML reader checks it.
 #[rustfmt::skip]
-pub(crate) fn body_fields(t: EventType) -> &'static [Field] {
+pub(crate) const fn body_fields(t: EventType) -> &'static [Field] {
     match t {
         EventType::ObjectEvent => &[
             F::EpcList, F::Action, F::BizStep, F::Disposition, F::ReadPoint, F::BizLocation,
@@ -646,17 +642,9 @@ struct XmlOut {
     depth: usize,
 }
 
-const SPACES: &[u8; 64] = b"                                                                ";
-
 impl XmlOut {
     fn indent(&mut self) {
-        self.buf.push(b'\n');
-        let mut n = self.depth * 2;
-        while n > 0 {
-            let k = n.min(SPACES.len());
-            self.buf.extend_from_slice(&SPACES[..k]);
-            n -= k;
-        }
+        out::newline(&mut self.buf, self.depth);
     }
 
     fn raw(&mut self, s: &str) {
@@ -1356,8 +1344,11 @@ impl<'a> XmlDoc<'a> {
     }
 }
 
+/// A name the XML reader takes back: an NCName no longer than the readers' default limit
+/// (a JSON-LD key may be longer; writing it would make a document we refuse to read).
 fn check_name(local: &str) -> Result<(), Fault> {
-    if is_ncname(local) { Ok(()) } else { Err(Fault::Name { name: local.to_owned() }) }
+    let fits = local.len() <= crate::read::Limits::default().name_len_max;
+    if fits && is_ncname(local) { Ok(()) } else { Err(Fault::Name { name: local.to_owned() }) }
 }
 
 /// A GS1 Web Vocabulary term written without prefix or URI (`Temperature`), which JSON-LD's

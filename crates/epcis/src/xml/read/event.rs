@@ -15,6 +15,7 @@ use crate::model::{
     SourceDest,
 };
 use crate::problem::{ReadError, Where};
+use crate::xml::write::{Field as BodyField, body_fields};
 
 /// The standard fields of an event, by element name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,14 +124,16 @@ impl Field {
     }
 }
 
-// Element order. The XSDs give each event type an `xsd:sequence`; these are the EPCIS 2.0 ones
-// (`EPCglobal-epcis-2_0.xsd`), common `EPCISEventType` fields first. EPCIS 1.2
-// (`EPCglobal-epcis-1_2.xsd`) moves fields added after 1.0 into `baseExtension` and `extension`
-// wrappers, and the sequence at each of its wrapper levels is a subsequence of the 2.0 one (its
-// event level: eventTime, recordTime, eventTimeZoneOffset, baseExtension, epcList, action, ...;
-// `baseExtension`: eventID, errorDeclaration, extension; ObjectEvent's `extension`:
-// quantityList, sourceList, destinationList, ilmd, extension). So one rank table per event type
-// serves both versions, checked level by level. Deeper wrappers are `xsd:any`, in any order.
+// Element order. The XSDs give each event type an `xsd:sequence`; the EPCIS 2.0 ones
+// (`EPCglobal-epcis-2_0.xsd`) are common `EPCISEventType` fields first (`COMMON`), then the
+// type's own fields in the order the writers write them (`xml::write::body_fields`), then
+// `extension`. EPCIS 1.2 (`EPCglobal-epcis-1_2.xsd`) moves fields added after 1.0 into
+// `baseExtension` and `extension` wrappers, and the sequence at each of its wrapper levels is a
+// subsequence of the 2.0 one (its event level: eventTime, recordTime, eventTimeZoneOffset,
+// baseExtension, epcList, action, ...; `baseExtension`: eventID, errorDeclaration, extension;
+// ObjectEvent's `extension`: quantityList, sourceList, destinationList, ilmd, extension). So one
+// rank table per event type serves both versions, checked level by level. Deeper wrappers are
+// `xsd:any`, in any order.
 
 /// The fields common to every event, in the 2.0 `EPCISEventType` sequence.
 const COMMON: [Field; 7] = [
@@ -143,93 +146,6 @@ const COMMON: [Field; 7] = [
     Field::BaseExtension,
 ];
 
-const OBJECT_EVENT: [Field; 14] = [
-    Field::EpcList,
-    Field::Action,
-    Field::BizStep,
-    Field::Disposition,
-    Field::ReadPoint,
-    Field::BizLocation,
-    Field::BizTransactionList,
-    Field::QuantityList,
-    Field::SourceList,
-    Field::DestinationList,
-    Field::SensorElementList,
-    Field::PersistentDisposition,
-    Field::Ilmd,
-    Field::Extension,
-];
-
-const AGGREGATION_EVENT: [Field; 14] = [
-    Field::ParentId,
-    Field::ChildEpcs,
-    Field::Action,
-    Field::BizStep,
-    Field::Disposition,
-    Field::ReadPoint,
-    Field::BizLocation,
-    Field::BizTransactionList,
-    Field::ChildQuantityList,
-    Field::SourceList,
-    Field::DestinationList,
-    Field::SensorElementList,
-    Field::PersistentDisposition,
-    Field::Extension,
-];
-
-const TRANSACTION_EVENT: [Field; 14] = [
-    Field::BizTransactionList,
-    Field::ParentId,
-    Field::EpcList,
-    Field::Action,
-    Field::BizStep,
-    Field::Disposition,
-    Field::ReadPoint,
-    Field::BizLocation,
-    Field::QuantityList,
-    Field::SourceList,
-    Field::DestinationList,
-    Field::SensorElementList,
-    Field::PersistentDisposition,
-    Field::Extension,
-];
-
-const TRANSFORMATION_EVENT: [Field; 16] = [
-    Field::InputEpcList,
-    Field::InputQuantityList,
-    Field::OutputEpcList,
-    Field::OutputQuantityList,
-    Field::TransformationId,
-    Field::BizStep,
-    Field::Disposition,
-    Field::ReadPoint,
-    Field::BizLocation,
-    Field::BizTransactionList,
-    Field::SourceList,
-    Field::DestinationList,
-    Field::SensorElementList,
-    Field::PersistentDisposition,
-    Field::Ilmd,
-    Field::Extension,
-];
-
-const ASSOCIATION_EVENT: [Field; 14] = [
-    Field::ParentId,
-    Field::ChildEpcs,
-    Field::ChildQuantityList,
-    Field::Action,
-    Field::BizStep,
-    Field::Disposition,
-    Field::ReadPoint,
-    Field::BizLocation,
-    Field::BizTransactionList,
-    Field::SourceList,
-    Field::DestinationList,
-    Field::SensorElementList,
-    Field::PersistentDisposition,
-    Field::Extension,
-];
-
 /// A field's place in its event type's sequence, from 1, indexed by `Field as usize`; 0 for a
 /// field the type does not have (that is the validator's `not_allowed`, not an order problem).
 type Ranks = [u8; Field::ALL.len()];
@@ -238,26 +154,62 @@ type Ranks = [u8; Field::ALL.len()];
 /// after every standard field.
 const OTHER_RANK: u8 = u8::MAX;
 
-const fn ranks(own: &[Field]) -> Ranks {
+/// The element a writer's field is for `event_type`: the role-shared lists go by the name the
+/// type gives them (`EventType::epc_list_field`, `quantity_list_field`).
+const fn element_of(field: BodyField, event_type: EventType) -> Field {
+    use EventType as T;
+    match (field, event_type) {
+        (BodyField::EpcList, T::ObjectEvent | T::TransactionEvent) => Field::EpcList,
+        (BodyField::EpcList, T::AggregationEvent | T::AssociationEvent) => Field::ChildEpcs,
+        (BodyField::EpcList, T::TransformationEvent) => Field::InputEpcList,
+        (BodyField::QuantityList, T::ObjectEvent | T::TransactionEvent) => Field::QuantityList,
+        (BodyField::QuantityList, T::AggregationEvent | T::AssociationEvent) => {
+            Field::ChildQuantityList
+        }
+        (BodyField::QuantityList, T::TransformationEvent) => Field::InputQuantityList,
+        (BodyField::ParentId, _) => Field::ParentId,
+        (BodyField::OutputEpcList, _) => Field::OutputEpcList,
+        (BodyField::OutputQuantityList, _) => Field::OutputQuantityList,
+        (BodyField::TransformationId, _) => Field::TransformationId,
+        (BodyField::Action, _) => Field::Action,
+        (BodyField::BizStep, _) => Field::BizStep,
+        (BodyField::Disposition, _) => Field::Disposition,
+        (BodyField::PersistentDisposition, _) => Field::PersistentDisposition,
+        (BodyField::ReadPoint, _) => Field::ReadPoint,
+        (BodyField::BizLocation, _) => Field::BizLocation,
+        (BodyField::BizTransactionList, _) => Field::BizTransactionList,
+        (BodyField::SourceList, _) => Field::SourceList,
+        (BodyField::DestinationList, _) => Field::DestinationList,
+        (BodyField::SensorElementList, _) => Field::SensorElementList,
+        (BodyField::Ilmd, _) => Field::Ilmd,
+    }
+}
+
+const fn ranks(event_type: EventType) -> Ranks {
     let mut ranks = [0; Field::ALL.len()];
+    let mut rank = 0;
     let mut i = 0;
     while i < COMMON.len() {
-        ranks[COMMON[i] as usize] = i as u8 + 1;
+        rank += 1;
+        ranks[COMMON[i] as usize] = rank;
         i += 1;
     }
+    let own = body_fields(event_type);
     let mut j = 0;
     while j < own.len() {
-        ranks[own[j] as usize] = (COMMON.len() + j) as u8 + 1;
+        rank += 1;
+        ranks[element_of(own[j], event_type) as usize] = rank;
         j += 1;
     }
+    ranks[Field::Extension as usize] = rank + 1;
     ranks
 }
 
-const OBJECT_EVENT_RANKS: Ranks = ranks(&OBJECT_EVENT);
-const AGGREGATION_EVENT_RANKS: Ranks = ranks(&AGGREGATION_EVENT);
-const TRANSACTION_EVENT_RANKS: Ranks = ranks(&TRANSACTION_EVENT);
-const TRANSFORMATION_EVENT_RANKS: Ranks = ranks(&TRANSFORMATION_EVENT);
-const ASSOCIATION_EVENT_RANKS: Ranks = ranks(&ASSOCIATION_EVENT);
+const OBJECT_EVENT_RANKS: Ranks = ranks(EventType::ObjectEvent);
+const AGGREGATION_EVENT_RANKS: Ranks = ranks(EventType::AggregationEvent);
+const TRANSACTION_EVENT_RANKS: Ranks = ranks(EventType::TransactionEvent);
+const TRANSFORMATION_EVENT_RANKS: Ranks = ranks(EventType::TransformationEvent);
+const ASSOCIATION_EVENT_RANKS: Ranks = ranks(EventType::AssociationEvent);
 
 fn ranks_of(event_type: EventType) -> &'static Ranks {
     match event_type {
@@ -411,19 +363,11 @@ pub(super) fn read_event<R: BufRead>(
     if !seen.action && event_type != EventType::TransformationEvent {
         pull.problem(at, "required", format!("{name} needs action"));
     }
-    if let Some((field, here)) = seen.epc_list {
-        if field != event_type.epc_list_field() {
-            let expected = event_type.epc_list_field();
-            pull.problem(
-                here,
-                "unknown_field",
-                format!("{name} has no field {field} (it uses {expected})"),
-            );
-        }
-    }
-    if let Some((field, here)) = seen.quantity_list {
-        if field != event_type.quantity_list_field() {
-            let expected = event_type.quantity_list_field();
+    for (given, expected) in [
+        (seen.epc_list, event_type.epc_list_field()),
+        (seen.quantity_list, event_type.quantity_list_field()),
+    ] {
+        if let Some((field, here)) = given.filter(|(field, _)| *field != expected) {
             pull.problem(
                 here,
                 "unknown_field",
@@ -477,18 +421,12 @@ fn read_field<R: BufRead>(
         Field::ErrorDeclaration => event.error_declaration = Some(error_declaration(pull)?),
         Field::ParentId => event.parent_id = Some(pull.text()?),
         Field::EpcList | Field::ChildEpcs | Field::InputEpcList => {
-            let name = field.name();
-            if let Some((previous, _)) = seen.epc_list.replace((name, here.clone())) {
-                conflict(pull, here, previous, name);
-            }
+            shared_list(pull, &mut seen.epc_list, field.name(), here);
             event.epc_list = epc_list(pull)?;
         }
         Field::OutputEpcList => event.output_epc_list = epc_list(pull)?,
         Field::QuantityList | Field::ChildQuantityList | Field::InputQuantityList => {
-            let name = field.name();
-            if let Some((previous, _)) = seen.quantity_list.replace((name, here.clone())) {
-                conflict(pull, here, previous, name);
-            }
+            shared_list(pull, &mut seen.quantity_list, field.name(), here);
             event.quantity_list = quantity_list(pull)?;
         }
         Field::OutputQuantityList => event.output_quantity_list = quantity_list(pull)?,
@@ -552,7 +490,17 @@ pub(super) fn wrapper_element(
     Some(Element { name: Name::new("", local, ""), attributes, content })
 }
 
-fn conflict<R: BufRead>(pull: &mut Pull<'_, R>, at: Where, previous: &str, field: &str) {
+/// Notes that the role-shared list `field` (of `epcList`, `childEPCs` and `inputEPCList`, or of
+/// the quantity lists) was given at `at`, in `seen`; one given before is a conflict.
+fn shared_list<R: BufRead>(
+    pull: &mut Pull<'_, R>,
+    seen: &mut Option<(&'static str, Where)>,
+    field: &'static str,
+    at: Where,
+) {
+    let Some((previous, _)) = seen.replace((field, at.clone())) else {
+        return;
+    };
     let message = if previous == field {
         format!("{field} is given twice; the last one is kept")
     } else {
@@ -575,14 +523,26 @@ fn is<R>(pull: &Pull<'_, R>, local: &str) -> bool {
 
 fn epc_list<R: BufRead>(pull: &mut Pull<'_, R>) -> Result<Vec<String>, ReadError> {
     let mut epcs = Vec::new();
+    texts(pull, "epc", "an EPC list", &mut epcs)?;
+    Ok(epcs)
+}
+
+/// Reads the text of each `child` of the element just started (`container` in problems) into
+/// `list`.
+fn texts<R: BufRead>(
+    pull: &mut Pull<'_, R>,
+    child: &str,
+    container: &str,
+    list: &mut Vec<String>,
+) -> Result<(), ReadError> {
     while pull.next_child()? {
-        if is(pull, "epc") {
-            epcs.push(pull.text()?);
+        if is(pull, child) {
+            list.push(pull.text()?);
         } else {
-            unknown(pull, "an EPC list")?;
+            unknown(pull, container)?;
         }
     }
-    Ok(epcs)
+    Ok(())
 }
 
 fn quantity_list<R: BufRead>(pull: &mut Pull<'_, R>) -> Result<Vec<QuantityElement>, ReadError> {
@@ -781,15 +741,9 @@ fn error_declaration<R: BufRead>(pull: &mut Pull<'_, R>) -> Result<ErrorDeclarat
                 declaration.reason = Some(pull.text()?);
             }
         } else if is(pull, "correctiveEventIDs") {
-            if pull.nil()? {
-                continue;
-            }
-            while pull.next_child()? {
-                if is(pull, "correctiveEventID") {
-                    declaration.corrective_event_ids.push(pull.text()?);
-                } else {
-                    unknown(pull, "correctiveEventIDs")?;
-                }
+            if !pull.nil()? {
+                let ids = &mut declaration.corrective_event_ids;
+                texts(pull, "correctiveEventID", "correctiveEventIDs", ids)?;
             }
         } else {
             declaration.extensions.push(pull.element()?);
