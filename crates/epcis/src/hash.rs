@@ -707,3 +707,6 @@ pub fn normalize_timestamp(text: &str) -> Option<String> {
     let ts = crate::time::Timestamp::parse(text)?;
     Some(ts.to_utc_millis_string())
 }
+
+#[cfg(test)]
+mod tests;
