@@ -1,0 +1,588 @@
+//! The ledger's rules, one case each, driven by small JSON-LD event lists read with the real
+//! EPCIS reader and applied to a `MemoryLedger`.
+
+use expect_test::{Expect, expect};
+use proptest::prelude::*;
+use serialhub_epcis::time::Timestamp;
+use serialhub_epcis::{Action, Event, EventType};
+
+use crate::ledger::apply;
+use crate::memory::MemoryLedger;
+use crate::state::{Key, StateView, effective};
+
+/// The capture time of every case: later than all the events unless a case says otherwise.
+const NOW: &str = "2025-06-01T00:00:00Z";
+
+/// Reads a JSON array of event objects as one EPCIS document. Fills in what the cases leave
+/// out: `eventID` (`e1`, `e2`, ...), `eventTime` (day N of January 2025) and the offset.
+fn events(json: &str) -> Vec<serialhub_epcis::Event> {
+    let mut list: Vec<serde_json::Value> =
+        serde_json::from_str(json).expect("test events are JSON");
+    for (idx, event) in list.iter_mut().enumerate() {
+        let object = event.as_object_mut().expect("each test event is an object");
+        object.entry("eventID").or_insert(format!("e{}", idx + 1).into());
+        object.entry("eventTime").or_insert(format!("2025-01-{:02}T00:00:00Z", idx + 1).into());
+        object.entry("eventTimeZoneOffset").or_insert("+00:00".into());
+    }
+    let document = serde_json::json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2025-01-01T00:00:00Z",
+        "epcisBody": { "eventList": list },
+    });
+    let read = serialhub_epcis::read_document(document.to_string().as_bytes())
+        .expect("test documents read");
+    assert!(read.problems.is_empty(), "{:?}", read.problems);
+    read.document.events
+}
+
+fn short(key: &Key) -> &str {
+    key.as_str().strip_prefix("https://id.gs1.org/").unwrap_or(key.as_str())
+}
+
+/// Applies the events in order and renders the findings per event, then every record.
+fn run(json: &str) -> (MemoryLedger, String) {
+    let now = Timestamp::parse(NOW).expect("NOW is a timestamp");
+    let mut ledger = MemoryLedger::default();
+    let mut out = String::new();
+    for event in events(json) {
+        let id = event.event_id.clone().unwrap_or_default();
+        let outcome = apply(&ledger, &event, &id, now);
+        for violation in &outcome.violations {
+            out.push_str(&format!("{id}: {violation} [{}]\n", violation.event_ids.join(", ")));
+        }
+        for key in &outcome.superseded {
+            out.push_str(&format!("{id}: late for {}\n", short(key)));
+        }
+        ledger.commit(&outcome);
+    }
+    out.push_str("--\n");
+    for (key, state) in ledger.iter() {
+        let resolved = effective(&ledger, key).expect("a record resolves");
+        out.push_str(&format!("{} {}", short(key), resolved.status.name()));
+        if resolved.source != *key {
+            out.push_str(&format!(" (via {})", short(&resolved.source)));
+        }
+        if let Some(parent) = &state.parent {
+            out.push_str(&format!(" in={}", short(parent)));
+        }
+        if let Some(location) = &resolved.location {
+            out.push_str(&format!(" at={location}"));
+        }
+        if let Some(owner) = &resolved.owner {
+            out.push_str(&format!(" owner={owner}"));
+        }
+        if let Some(lot) = &state.lot {
+            out.push_str(&format!(" lot={lot}"));
+        }
+        if let Some(expiry) = &state.expiry {
+            out.push_str(&format!(" exp={expiry}"));
+        }
+        for disposition in &state.persistent_dispositions {
+            out.push_str(&format!(" +{disposition}"));
+        }
+        out.push('\n');
+    }
+    (ledger, out)
+}
+
+#[track_caller]
+fn check(json: &str, expect: Expect) {
+    expect.assert_eq(&run(json).1);
+}
+
+const COMMISSION_1: &str = r#"{"type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
+    "epcList": ["urn:epc:id:sgtin:4012345.011111.1"]}"#;
+
+fn with(parts: &[&str]) -> String {
+    format!("[{}]", parts.join(","))
+}
+
+fn observe(biz_step: &str, disposition: &str, extra: &str) -> String {
+    format!(
+        r#"{{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "{biz_step}",
+        "disposition": "{disposition}", "epcList": ["urn:epc:id:sgtin:4012345.011111.1"]{extra}}}"#
+    )
+}
+
+#[test]
+fn commissioning_creates_a_record_with_lot_and_expiry() {
+    check(
+        r#"[{"type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
+            "disposition": "active", "bizLocation": {"id": "urn:epc:id:sgln:4012345.00001.0"},
+            "epcList": ["urn:epc:id:sgtin:4012345.011111.1",
+                        "https://id.gs1.org/01/04012345111118/21/2"],
+            "ilmd": {"cbvmda:lotNumber": "L1", "cbvmda:itemExpirationDate": "2027-01-31"}}]"#,
+        expect![[r#"
+            --
+            01/04012345111118/21/1 commissioned at=urn:epc:id:sgln:4012345.00001.0 lot=L1 exp=2027-01-31
+            01/04012345111118/21/2 commissioned at=urn:epc:id:sgln:4012345.00001.0 lot=L1 exp=2027-01-31
+        "#]],
+    );
+}
+
+#[test]
+fn commissioning_twice_is_refused() {
+    check(
+        &with(&[COMMISSION_1, COMMISSION_1]),
+        expect![[r#"
+        e2: F11 commissioned_twice: urn:epc:id:sgtin:4012345.011111.1 was commissioned by event e1 and again by event e2 [e1, e2]
+        --
+        01/04012345111118/21/1 commissioned
+    "#]],
+    );
+}
+
+#[test]
+fn an_event_on_a_never_commissioned_identifier() {
+    check(
+        &with(&[&observe("shipping", "in_transit", "")]),
+        expect![[r#"
+        e1: F1 never_commissioned: urn:epc:id:sgtin:4012345.011111.1 was never commissioned but event e1 names it [e1]
+        --
+    "#]],
+    );
+}
+
+#[test]
+fn ship_receive_dispense() {
+    let receive = observe(
+        "receiving",
+        "in_progress",
+        r#", "bizLocation": {"id": "urn:epc:id:sgln:4012345.00002.0"},
+        "destinationList": [{"type": "owning_party", "destination": "urn:epc:id:pgln:4012345.00002"}]"#,
+    );
+    check(
+        &with(&[
+            COMMISSION_1,
+            &observe("shipping", "in_transit", ""),
+            &receive,
+            &observe("dispensing", "dispensed", ""),
+        ]),
+        expect![[r#"
+            --
+            01/04012345111118/21/1 dispensed at=urn:epc:id:sgln:4012345.00002.0 owner=urn:epc:id:pgln:4012345.00002
+        "#]],
+    );
+}
+
+#[test]
+fn receive_without_ship() {
+    check(
+        &with(&[COMMISSION_1, &observe("receiving", "in_progress", "")]),
+        expect![[r#"
+        e2: F1 receive_without_ship: urn:epc:id:sgtin:4012345.011111.1 is commissioned but event e2 receives it [e1, e2]
+        --
+        01/04012345111118/21/1 commissioned
+    "#]],
+    );
+}
+
+#[test]
+fn dispense_twice() {
+    let dispense = observe("dispensing", "dispensed", "");
+    check(
+        &with(&[COMMISSION_1, &dispense, &dispense]),
+        expect![[r#"
+        e3: F11 dispense_twice: urn:epc:id:sgtin:4012345.011111.1 is dispensed but event e3 dispenses it [e2, e3]
+        --
+        01/04012345111118/21/1 dispensed
+    "#]],
+    );
+}
+
+#[test]
+fn ship_or_dispense_a_stolen_or_destroyed_pack() {
+    check(
+        &with(&[
+            COMMISSION_1,
+            &observe("decommissioning", "stolen", ""),
+            &observe("shipping", "in_transit", ""),
+            &observe("dispensing", "dispensed", ""),
+            &observe("destroying", "destroyed", ""),
+        ]),
+        expect![[r#"
+            e3: F11 ship_decommissioned: urn:epc:id:sgtin:4012345.011111.1 is decommissioned:stolen but event e3 ships it [e2, e3]
+            e4: F11 dispense_decommissioned: urn:epc:id:sgtin:4012345.011111.1 is decommissioned:stolen but event e4 dispenses it [e2, e4]
+            e5: F11 decommission_twice: urn:epc:id:sgtin:4012345.011111.1 is decommissioned:stolen but event e5 decommissions it [e2, e5]
+            --
+            01/04012345111118/21/1 decommissioned:stolen
+        "#]],
+    );
+}
+
+#[test]
+fn ship_a_dispensed_pack() {
+    check(
+        &with(&[
+            COMMISSION_1,
+            &observe("dispensing", "dispensed", ""),
+            &observe("shipping", "in_transit", ""),
+        ]),
+        expect![[r#"
+            e3: F11 ship_dispensed: urn:epc:id:sgtin:4012345.011111.1 is dispensed but event e3 ships it [e2, e3]
+            --
+            01/04012345111118/21/1 dispensed
+        "#]],
+    );
+}
+
+#[test]
+fn decommission_by_delete_and_extension_reason_in_any_spelling() {
+    check(
+        r#"[{"type": "ObjectEvent", "action": "ADD", "bizStep": "urn:epcglobal:cbv:bizstep:commissioning",
+             "epcList": ["urn:epc:id:sgtin:4012345.011111.1", "urn:epc:id:sgtin:4012345.011111.2"]},
+            {"type": "ObjectEvent", "action": "DELETE", "bizStep": "https://ref.gs1.org/cbv/BizStep-decommissioning",
+             "epcList": ["urn:epc:id:sgtin:4012345.011111.1"]},
+            {"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "decommissioning",
+             "disposition": "https://example.org/fmd/disp/exported",
+             "epcList": ["urn:epc:id:sgtin:4012345.011111.2"]}]"#,
+        expect![[r#"
+            --
+            01/04012345111118/21/1 decommissioned:unspecified
+            01/04012345111118/21/2 decommissioned:exported
+        "#]],
+    );
+}
+
+#[test]
+fn undo_within_ten_days_at_the_same_location() {
+    let at = r#", "bizLocation": {"id": "urn:epc:id:sgln:4012345.00002.0"}"#;
+    check(
+        &with(&[
+            COMMISSION_1,
+            &observe("decommissioning", "https://example.org/fmd/disp/sample", at),
+            &observe("inspecting", "active", at),
+        ]),
+        expect![[r#"
+            --
+            01/04012345111118/21/1 commissioned at=urn:epc:id:sgln:4012345.00002.0
+        "#]],
+    );
+}
+
+#[test]
+fn undo_at_another_location_or_too_late_is_refused() {
+    let at = r#", "bizLocation": {"id": "urn:epc:id:sgln:4012345.00002.0"}"#;
+    let elsewhere = r#", "bizLocation": {"id": "urn:epc:id:sgln:4012345.00003.0"}"#;
+    let late = r#", "bizLocation": {"id": "urn:epc:id:sgln:4012345.00002.0"},
+        "eventTime": "2025-01-20T00:00:00Z""#;
+    check(
+        &with(&[
+            COMMISSION_1,
+            &observe("dispensing", "dispensed", at),
+            &observe("inspecting", "active", elsewhere),
+            &observe("inspecting", "active", late),
+        ]),
+        expect![[r#"
+            e3: F11 undo_outside_window: urn:epc:id:sgtin:4012345.011111.1 is dispensed and event e3 cannot re-activate it: it was decommissioned at urn:epc:id:sgln:4012345.00002.0 and an undo must happen at the same location [e2, e3]
+            e4: F11 undo_outside_window: urn:epc:id:sgtin:4012345.011111.1 is dispensed and event e4 cannot re-activate it: it was decommissioned at 2025-01-02T00:00:00.000Z, more than 10 days before [e2, e4]
+            --
+            01/04012345111118/21/1 dispensed at=urn:epc:id:sgln:4012345.00002.0
+        "#]],
+    );
+}
+
+#[test]
+fn locked_is_undone_without_time_limit_stolen_never() {
+    let at = r#", "bizLocation": {"id": "urn:epc:id:sgln:4012345.00002.0"}"#;
+    let months_later = r#", "bizLocation": {"id": "urn:epc:id:sgln:4012345.00002.0"},
+        "eventTime": "2025-05-01T00:00:00Z""#;
+    check(
+        &with(&[
+            COMMISSION_1,
+            &observe("holding", "https://example.org/fmd/disp/locked", at),
+            &observe("inspecting", "active", months_later),
+        ]),
+        expect![[r#"
+            --
+            01/04012345111118/21/1 commissioned at=urn:epc:id:sgln:4012345.00002.0
+        "#]],
+    );
+    check(
+        &with(&[
+            COMMISSION_1,
+            &observe("decommissioning", "stolen", at),
+            &observe("inspecting", "active", at),
+        ]),
+        expect![[r#"
+            e3: F11 undo_forbidden: urn:epc:id:sgtin:4012345.011111.1 is decommissioned:stolen and event e3 cannot re-activate it: stolen and destroyed are final [e2, e3]
+            --
+            01/04012345111118/21/1 decommissioned:stolen at=urn:epc:id:sgln:4012345.00002.0
+        "#]],
+    );
+}
+
+#[test]
+fn event_in_the_future_is_reported_and_applied() {
+    check(
+        &with(&[
+            COMMISSION_1,
+            &observe("shipping", "in_transit", r#", "eventTime": "2025-06-01T00:10:00Z""#),
+        ]),
+        expect![[r#"
+            e2: F3 event_in_future: event e2 has eventTime 2025-06-01T00:10:00Z after the capture time 2025-06-01T00:00:00.000Z [e2]
+            --
+            01/04012345111118/21/1 in_transit
+        "#]],
+    );
+}
+
+#[test]
+fn a_late_event_changes_nothing_and_is_listed() {
+    check(
+        &with(&[
+            COMMISSION_1,
+            &observe("shipping", "in_transit", r#", "eventTime": "2025-01-05T00:00:00Z""#),
+            &observe("receiving", "in_progress", r#", "eventTime": "2025-01-04T00:00:00Z""#),
+        ]),
+        expect![[r#"
+            e3: late for 01/04012345111118/21/1
+            --
+            01/04012345111118/21/1 in_transit
+        "#]],
+    );
+}
+
+#[test]
+fn persistent_dispositions_are_set_and_unset() {
+    check(
+        &with(&[
+            COMMISSION_1,
+            &observe(
+                "holding",
+                "non_sellable_other",
+                r#", "persistentDisposition": {"set": ["recalled", "needs_replacement"]}"#,
+            ),
+            &observe(
+                "inspecting",
+                "active",
+                r#", "persistentDisposition": {"unset": ["needs_replacement"]}"#,
+            ),
+        ]),
+        expect![[r#"
+            --
+            01/04012345111118/21/1 commissioned +recalled
+        "#]],
+    );
+}
+
+const COMMISSION_3: &str = r#"{"type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
+    "epcList": ["urn:epc:id:sgtin:4012345.011111.1", "urn:epc:id:sgtin:4012345.011111.2",
+                "urn:epc:id:sgtin:4012345.011111.3"]}"#;
+
+fn aggregate(action: &str, parent: &str, children: &[&str]) -> String {
+    let children: Vec<String> = children.iter().map(|c| format!("\"{c}\"")).collect();
+    format!(
+        r#"{{"type": "AggregationEvent", "action": "{action}", "bizStep": "{}",
+        "parentID": "{parent}", "childEPCs": [{}]}}"#,
+        if action == "ADD" { "packing" } else { "unpacking" },
+        children.join(", ")
+    )
+}
+
+const PACK_1: &str = "urn:epc:id:sgtin:4012345.011111.1";
+const PACK_2: &str = "urn:epc:id:sgtin:4012345.011111.2";
+const CASE_A: &str = "urn:epc:id:sgtin:4012345.111111.A";
+const CASE_B: &str = "urn:epc:id:sgtin:4012345.111111.B";
+
+#[test]
+fn a_child_in_two_parents() {
+    check(
+        &with(&[
+            COMMISSION_3,
+            &aggregate("ADD", CASE_A, &[PACK_1, PACK_2]),
+            &aggregate("ADD", CASE_A, &[PACK_1]),
+            &aggregate("ADD", CASE_B, &[PACK_1]),
+        ]),
+        expect![[r#"
+            e4: F4 child_in_two_parents: event e4 packs urn:epc:id:sgtin:4012345.011111.1 into urn:epc:id:sgtin:4012345.111111.B but it is already in https://id.gs1.org/01/14012345111115/21/A [e2, e4]
+            --
+            01/04012345111118/21/1 commissioned in=01/14012345111115/21/A
+            01/04012345111118/21/2 commissioned in=01/14012345111115/21/A
+            01/04012345111118/21/3 commissioned
+            01/14012345111115/21/A commissioned
+            01/14012345111115/21/B commissioned
+        "#]],
+    );
+}
+
+#[test]
+fn aggregation_cycles() {
+    check(
+        &with(&[
+            &aggregate("ADD", CASE_A, &[CASE_A]),
+            &aggregate("ADD", CASE_B, &[CASE_A]),
+            &aggregate("ADD", CASE_A, &[CASE_B]),
+        ]),
+        expect![[r#"
+            e1: F4 aggregation_cycle: event e1 packs urn:epc:id:sgtin:4012345.111111.A into urn:epc:id:sgtin:4012345.111111.A, which is itself [e1]
+            e3: F4 aggregation_cycle: event e3 packs urn:epc:id:sgtin:4012345.111111.B into urn:epc:id:sgtin:4012345.111111.A, which is inside it [e3]
+            --
+            01/14012345111115/21/A commissioned in=01/14012345111115/21/B
+            01/14012345111115/21/B commissioned
+        "#]],
+    );
+}
+
+#[test]
+fn unpack_what_is_not_packed() {
+    check(
+        &with(&[
+            COMMISSION_3,
+            &aggregate("ADD", CASE_A, &[PACK_1]),
+            &aggregate("DELETE", CASE_B, &[PACK_1]),
+            &aggregate("DELETE", CASE_A, &[PACK_2]),
+        ]),
+        expect![[r#"
+            e3: F4 unpack_not_packed: event e3 unpacks urn:epc:id:sgtin:4012345.011111.1 from urn:epc:id:sgtin:4012345.111111.B but it is in https://id.gs1.org/01/14012345111115/21/A [e2, e3]
+            e4: F4 unpack_not_packed: event e4 unpacks urn:epc:id:sgtin:4012345.011111.2 from urn:epc:id:sgtin:4012345.111111.A but it is not packed [e1, e4]
+            --
+            01/04012345111118/21/1 commissioned in=01/14012345111115/21/A
+            01/04012345111118/21/2 commissioned
+            01/04012345111118/21/3 commissioned
+            01/14012345111115/21/A commissioned
+        "#]],
+    );
+}
+
+#[test]
+fn unpack_all_with_an_empty_child_list() {
+    check(
+        &with(&[
+            COMMISSION_3,
+            &aggregate("ADD", CASE_A, &[PACK_1, PACK_2]),
+            &aggregate("DELETE", CASE_A, &[]),
+        ]),
+        expect![[r#"
+            --
+            01/04012345111118/21/1 commissioned
+            01/04012345111118/21/2 commissioned
+            01/04012345111118/21/3 commissioned
+            01/14012345111115/21/A commissioned
+        "#]],
+    );
+}
+
+#[test]
+fn shipping_a_container_ships_its_contents_without_rewriting_them() {
+    let ship_case = r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+        "disposition": "in_transit", "epcList": ["urn:epc:id:sgtin:4012345.111111.A"]}"#;
+    let ship_pack = observe("shipping", "in_transit", "");
+    let (_, out) = run(&with(&[COMMISSION_3, &aggregate("ADD", CASE_A, &[PACK_1]), ship_case]));
+    expect![[r#"
+        --
+        01/04012345111118/21/1 in_transit (via 01/14012345111115/21/A) in=01/14012345111115/21/A
+        01/04012345111118/21/2 commissioned
+        01/04012345111118/21/3 commissioned
+        01/14012345111115/21/A in_transit
+    "#]]
+    .assert_eq(&out);
+    // A pack inside a shipped case is in transit already: shipping it again is legal, and a
+    // receipt of the pack on its own is not a receipt without a ship.
+    check(
+        &with(&[
+            COMMISSION_3,
+            &aggregate("ADD", CASE_A, &[PACK_1]),
+            ship_case,
+            &ship_pack,
+            &observe("receiving", "in_progress", ""),
+        ]),
+        expect![[r#"
+            --
+            01/04012345111118/21/1 received in=01/14012345111115/21/A
+            01/04012345111118/21/2 commissioned
+            01/04012345111118/21/3 commissioned
+            01/14012345111115/21/A in_transit
+        "#]],
+    );
+}
+
+#[test]
+fn happy_path_from_line_to_pharmacy() {
+    check(
+        r#"[
+        {"type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning", "disposition": "active",
+         "eventTime": "2025-01-01T08:00:00Z", "bizLocation": {"id": "urn:epc:id:sgln:4012345.00001.0"},
+         "epcList": ["urn:epc:id:sgtin:4012345.011111.1", "urn:epc:id:sgtin:4012345.011111.2",
+                     "urn:epc:id:sgtin:4012345.011111.3", "urn:epc:id:sgtin:4012345.011111.4"],
+         "ilmd": {"cbvmda:lotNumber": "L1", "cbvmda:itemExpirationDate": "2027-01-31"}},
+        {"type": "AggregationEvent", "action": "ADD", "bizStep": "packing",
+         "eventTime": "2025-01-01T08:05:00Z", "bizLocation": {"id": "urn:epc:id:sgln:4012345.00001.0"},
+         "parentID": "urn:epc:id:sgtin:4012345.111111.A",
+         "childEPCs": ["urn:epc:id:sgtin:4012345.011111.1", "urn:epc:id:sgtin:4012345.011111.2",
+                       "urn:epc:id:sgtin:4012345.011111.3", "urn:epc:id:sgtin:4012345.011111.4"]},
+        {"type": "AggregationEvent", "action": "ADD", "bizStep": "packing",
+         "eventTime": "2025-01-01T08:10:00Z", "parentID": "urn:epc:id:sscc:4012345.0000000001",
+         "childEPCs": ["urn:epc:id:sgtin:4012345.111111.A"]},
+        {"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping", "disposition": "in_transit",
+         "eventTime": "2025-01-02T10:00:00Z", "epcList": ["urn:epc:id:sscc:4012345.0000000001"],
+         "destinationList": [{"type": "owning_party", "destination": "urn:epc:id:pgln:4098765.00000"}]},
+        {"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "receiving", "disposition": "in_progress",
+         "eventTime": "2025-01-03T09:00:00Z", "bizLocation": {"id": "urn:epc:id:sgln:4098765.00001.0"},
+         "epcList": ["https://id.gs1.org/00/040123450000000016"],
+         "destinationList": [{"type": "owning_party", "destination": "urn:epc:id:pgln:4098765.00000"}]},
+        {"type": "AggregationEvent", "action": "DELETE", "bizStep": "unpacking",
+         "eventTime": "2025-01-03T09:30:00Z", "bizLocation": {"id": "urn:epc:id:sgln:4098765.00001.0"},
+         "parentID": "urn:epc:id:sgtin:4012345.111111.A", "childEPCs": []},
+        {"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "dispensing", "disposition": "dispensed",
+         "eventTime": "2025-01-04T15:00:00Z", "bizLocation": {"id": "urn:epc:id:sgln:4098765.00001.0"},
+         "epcList": ["https://id.gs1.org/01/04012345111118/21/3"]}
+        ]"#,
+        expect![[r#"
+            --
+            00/040123450000000016 received at=urn:epc:id:sgln:4098765.00001.0 owner=urn:epc:id:pgln:4098765.00000
+            01/04012345111118/21/1 received at=urn:epc:id:sgln:4098765.00001.0 owner=urn:epc:id:pgln:4098765.00000 lot=L1 exp=2027-01-31
+            01/04012345111118/21/2 received at=urn:epc:id:sgln:4098765.00001.0 owner=urn:epc:id:pgln:4098765.00000 lot=L1 exp=2027-01-31
+            01/04012345111118/21/3 dispensed at=urn:epc:id:sgln:4098765.00001.0 owner=urn:epc:id:pgln:4098765.00000 lot=L1 exp=2027-01-31
+            01/04012345111118/21/4 received at=urn:epc:id:sgln:4098765.00001.0 owner=urn:epc:id:pgln:4098765.00000 lot=L1 exp=2027-01-31
+            01/14012345111115/21/A received (via 00/040123450000000016) in=00/040123450000000016 at=urn:epc:id:sgln:4098765.00001.0 owner=urn:epc:id:pgln:4098765.00000
+        "#]],
+    );
+}
+
+fn aggregation_event(action: Action, parent: u8, child: u8, minute: u8) -> Event {
+    Event {
+        event_type: Some(EventType::AggregationEvent),
+        action: Some(action),
+        event_time: format!("2025-01-01T00:{minute:02}:00Z"),
+        event_time_zone_offset: "+00:00".to_owned(),
+        parent_id: Some(format!("urn:epc:id:sgtin:4012345.011111.{parent}")),
+        epc_list: vec![format!("urn:epc:id:sgtin:4012345.011111.{child}")],
+        ..Event::default()
+    }
+}
+
+proptest! {
+    /// Whatever the order of packs and unpacks, no child ends up in two parents, no container
+    /// inside itself, and the children index agrees with the parent relation.
+    #[test]
+    fn pack_and_unpack_keep_the_hierarchy_a_forest(
+        ops in proptest::collection::vec((any::<bool>(), 0u8..6, 0u8..6), 0..40)
+    ) {
+        let now = Timestamp::parse(NOW).expect("NOW is a timestamp");
+        let mut ledger = MemoryLedger::default();
+        for (idx, (add, parent, child)) in ops.into_iter().enumerate() {
+            let action = if add { Action::Add } else { Action::Delete };
+            let minute = u8::try_from(idx).expect("fewer than 60 ops");
+            let event = aggregation_event(action, parent, child, minute);
+            let outcome = apply(&ledger, &event, &format!("e{idx}"), now);
+            ledger.commit(&outcome);
+            let keys: Vec<Key> = ledger.iter().map(|(key, _)| key.clone()).collect();
+            for key in &keys {
+                let state = ledger.state(key).expect("listed");
+                let holders: Vec<&Key> =
+                    keys.iter().filter(|k| ledger.children(k).contains(key)).collect();
+                prop_assert_eq!(holders, state.parent.iter().collect::<Vec<_>>());
+                let mut seen = vec![key.clone()];
+                let mut at = state.parent.clone();
+                while let Some(parent) = at {
+                    prop_assert!(!seen.contains(&parent), "cycle through {}", parent);
+                    at = ledger.state(&parent).and_then(|s| s.parent.clone());
+                    seen.push(parent);
+                }
+            }
+        }
+    }
+}

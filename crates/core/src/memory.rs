@@ -1,0 +1,86 @@
+//! `MemoryLedger`: the states in a `BTreeMap`, the reference model every storage backend is
+//! tested against, and the simplest way to run the ledger in tests.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::ledger::{Change, Outcome};
+use crate::state::{Key, SerialState, StateView};
+
+/// All records in memory, with the parent-to-children index `StateView::children` needs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemoryLedger {
+    states: BTreeMap<Key, SerialState>,
+    children: BTreeMap<Key, BTreeSet<Key>>,
+}
+
+impl MemoryLedger {
+    /// Writes the changes of `outcome` (its violations are the caller's to keep).
+    pub fn commit(&mut self, outcome: &Outcome) {
+        for (key, change) in &outcome.changes {
+            // Invariant: `apply` creates only what is absent and updates only what exists;
+            // anything else is a bug in the ledger, not bad input.
+            let previous = match change {
+                Change::Create(_) => {
+                    assert!(!self.states.contains_key(key), "create of an existing record {key}");
+                    None
+                }
+                Change::Update(_) => {
+                    let previous = self.states.get(key);
+                    assert!(previous.is_some(), "update of a missing record {key}");
+                    previous.and_then(|s| s.parent.clone())
+                }
+            };
+            let state = change.state();
+            if previous != state.parent {
+                if let Some(old_parent) = &previous {
+                    if let Some(set) = self.children.get_mut(old_parent) {
+                        set.remove(key);
+                        if set.is_empty() {
+                            self.children.remove(old_parent);
+                        }
+                    }
+                }
+                if let Some(new_parent) = &state.parent {
+                    self.children.entry(new_parent.clone()).or_default().insert(key.clone());
+                }
+            }
+            self.states.insert(key.clone(), state.clone());
+        }
+    }
+
+    /// Every record, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Key, &SerialState)> {
+        self.states.iter()
+    }
+
+    /// The number of records.
+    pub fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    /// Whether there are no records.
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty()
+    }
+
+    /// Everything inside `key`, recursively, depth first in key order (explode).
+    pub fn contents(&self, key: &Key) -> Vec<Key> {
+        let mut out = Vec::new();
+        let mut stack: Vec<Key> = self.children(key).into_iter().rev().collect();
+        while let Some(child) = stack.pop() {
+            stack.extend(self.children(&child).into_iter().rev());
+            out.push(child);
+        }
+        out
+    }
+}
+
+impl StateView for MemoryLedger {
+    fn state(&self, key: &Key) -> Option<&SerialState> {
+        self.states.get(key)
+    }
+
+    fn children(&self, key: &Key) -> Vec<Key> {
+        self.children.get(key).map(|set| set.iter().cloned().collect()).unwrap_or_default()
+    }
+}

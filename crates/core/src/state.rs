@@ -1,0 +1,223 @@
+//! The lifecycle as data: the `Status` of a serialized unit or container, the `SerialState` the
+//! ledger keeps per identifier, and how a packed child's state is read through its parents.
+//!
+//! Packed is not a status but a relation (`SerialState::parent`): an event on a container
+//! changes the container's record only, and `effective` resolves what that means for everything
+//! inside it. This keeps a pallet shipment one write however many packs it holds.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serialhub_epcis::time::Timestamp;
+
+/// The canonical identifier of a unit, container or lot: one key for an EPC URI and every GS1
+/// Digital Link of the same object (`serialhub_epcis::canonical_id`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key(String);
+
+impl Key {
+    /// The key of an identifier written in any form the events use.
+    pub fn new(identifier: &str) -> Key {
+        Key(serialhub_epcis::canonical_id(identifier).into_owned())
+    }
+
+    /// The canonical form.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Why a pack left the supply chain: the EU FMD decommissioning reasons, plus `Unspecified`
+/// for an EPCIS decommissioning that names none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DecommissionReason {
+    /// Destroyed; never undone.
+    Destroyed,
+    /// Stolen; never undone.
+    Stolen,
+    /// Taken as a sample (by an authority).
+    Sample,
+    /// Given as a free sample.
+    FreeSample,
+    /// Exported out of the market.
+    Exported,
+    /// Locked (e.g. held during an investigation); undone without a time limit.
+    Locked,
+    /// Checked out of the repository (e.g. for a clinical trial or a recall).
+    CheckedOut,
+    /// The event did not say why.
+    Unspecified,
+}
+
+impl DecommissionReason {
+    /// A stable name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            DecommissionReason::Destroyed => "destroyed",
+            DecommissionReason::Stolen => "stolen",
+            DecommissionReason::Sample => "sample",
+            DecommissionReason::FreeSample => "free_sample",
+            DecommissionReason::Exported => "exported",
+            DecommissionReason::Locked => "locked",
+            DecommissionReason::CheckedOut => "checked_out",
+            DecommissionReason::Unspecified => "unspecified",
+        }
+    }
+
+    /// The reason for a name (`name()`), for extension dispositions that carry one.
+    pub fn from_name(name: &str) -> Option<DecommissionReason> {
+        use DecommissionReason::*;
+        [Destroyed, Stolen, Sample, FreeSample, Exported, Locked, CheckedOut, Unspecified]
+            .into_iter()
+            .find(|r| r.name() == name)
+    }
+}
+
+/// Where an identifier is in its lifecycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// Created by a commissioning event (active, not yet shipped).
+    Commissioned,
+    /// Shipped and not yet received.
+    InTransit,
+    /// Received by a trading partner (active, saleable).
+    Received,
+    /// Supplied to the public; terminal.
+    Dispensed,
+    /// Out of the supply chain for a reason; some reasons can be undone (`UndoWindow`).
+    Decommissioned(DecommissionReason),
+}
+
+impl Status {
+    /// Dispensed and decommissioned belong to the unit itself: a later event on its container
+    /// does not change them (see `effective`).
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Status::Dispensed | Status::Decommissioned(_))
+    }
+
+    /// A stable name for reports (`decommissioned:stolen`).
+    pub fn name(self) -> String {
+        match self {
+            Status::Commissioned => "commissioned".to_owned(),
+            Status::InTransit => "in_transit".to_owned(),
+            Status::Received => "received".to_owned(),
+            Status::Dispensed => "dispensed".to_owned(),
+            Status::Decommissioned(reason) => format!("decommissioned:{}", reason.name()),
+        }
+    }
+}
+
+/// What EU FMD needs to decide on an undo of a decommissioning: when and where it happened, and
+/// the status to return to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UndoWindow {
+    /// The decommissioning event's time.
+    pub decommissioned_time: Timestamp,
+    /// The decommissioning event's `bizLocation`; an undo must happen at the same one.
+    pub location: Option<String>,
+    /// The status before the decommissioning.
+    pub status_before: Status,
+}
+
+/// What the ledger knows about one identifier.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SerialState {
+    /// The identifier's own status; for a packed child read `effective` instead.
+    pub status: Status,
+    /// The container this identifier is packed in, if any.
+    pub parent: Option<Key>,
+    /// The last `bizLocation` an event gave.
+    pub location: Option<String>,
+    /// The owning party, from the `owning_party` destination of the last receipt.
+    pub owner: Option<String>,
+    /// `lotNumber` from the commissioning event's ILMD.
+    pub lot: Option<String>,
+    /// `itemExpirationDate` from the commissioning event's ILMD, as written.
+    pub expiry: Option<String>,
+    /// The ID of the event that created this record (for a container first seen as a parent,
+    /// the aggregation event).
+    pub commissioned_event: String,
+    /// The time of the event that set `status` and `location`; `None` for a container first
+    /// seen as a parent, which has no lifecycle event of its own yet and so never overrides
+    /// its contents (see `effective`).
+    pub status_time: Option<Timestamp>,
+    /// The time of the latest event applied to this record; late events compare against it.
+    pub last_event_time: Timestamp,
+    /// The ID of the latest event applied to this record (evidence for violations).
+    pub last_event: String,
+    /// Persistent dispositions in force (`recalled`, `needs_replacement`, ...), as bare CBV
+    /// names or extension URIs.
+    pub persistent_dispositions: BTreeSet<String>,
+    /// Set while the status is an undoable decommissioning.
+    pub undo: Option<UndoWindow>,
+}
+
+/// The state of an identifier as its readers should see it, with its containers applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Effective {
+    /// The status in force.
+    pub status: Status,
+    /// The location in force.
+    pub location: Option<String>,
+    /// The owner in force.
+    pub owner: Option<String>,
+    /// When that status was set (`SerialState::status_time` of the source).
+    pub status_time: Option<Timestamp>,
+    /// The undo window of the source record.
+    pub undo: Option<UndoWindow>,
+    /// The record the status comes from: the identifier itself or one of its containers.
+    pub source: Key,
+}
+
+/// A bound on the depth of container nesting walked (pack, bundle, case, pallet, and margin):
+/// the ledger refuses cycles, and this keeps a corrupted store from looping forever.
+pub const NESTING_DEPTH_MAX: usize = 32;
+
+/// Read access to the ledger's current states: what `ledger::apply` decides against. Stores
+/// implement it; `memory::MemoryLedger` is the reference.
+pub trait StateView {
+    /// The record of `key`, if any event created one.
+    fn state(&self, key: &Key) -> Option<&SerialState>;
+
+    /// The identifiers whose `parent` is `key` (direct children only), in key order.
+    fn children(&self, key: &Key) -> Vec<Key>;
+}
+
+/// The state in force for `key`, read through its containers.
+///
+/// Rule: a terminal status (dispensed, decommissioned) is the unit's own. Otherwise the record
+/// on the chain from the unit up to the outermost container whose status was set last
+/// (`status_time`) wins, the unit's own (then the inner one) on a tie; packing sets no status,
+/// so it never makes a container override what was packed into it: an event on a container applies to its contents from its time
+/// on, so a pallet shipped after its cases were packed makes every pack in transit, and a pack
+/// received on its own later than its pallet's shipment is received.
+pub fn effective(view: &impl StateView, key: &Key) -> Option<Effective> {
+    let own = view.state(key)?;
+    let mut best = (own, key);
+    if !own.status.is_terminal() {
+        let mut parent = own.parent.as_ref();
+        for _ in 0..NESTING_DEPTH_MAX {
+            let Some(parent_key) = parent else { break };
+            let Some(parent_state) = view.state(parent_key) else { break };
+            if parent_state.status_time > best.0.status_time {
+                best = (parent_state, parent_key);
+            }
+            parent = parent_state.parent.as_ref();
+        }
+    }
+    let (state, source) = best;
+    Some(Effective {
+        status: state.status,
+        location: state.location.clone(),
+        owner: state.owner.clone(),
+        status_time: state.status_time,
+        undo: state.undo.clone(),
+        source: source.clone(),
+    })
+}
