@@ -173,3 +173,52 @@ fn hash_keeps_order_and_stops_at_the_first_bad_event() {
     let err = text(&out.stderr);
     assert!(err.starts_with("-:2002:"), "{err}");
 }
+
+/// `serialhub epcis hash big.jsonld | head -1` must end, not hang: when standard output closes,
+/// the writer, the workers and the reader all stop. See: fix after the reviewer's finding.
+#[test]
+fn hash_stops_when_its_reader_goes_away() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = std::env::temp_dir().join(format!("serialhub-it-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("big.jsonld");
+    let mut doc = String::from(
+        r#"{"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"], "type": "EPCISDocument", "epcisBody": {"eventList": ["#,
+    );
+    for i in 0..100_000 {
+        if i > 0 {
+            doc.push(',');
+        }
+        doc.push_str(&format!(
+            "{{\"type\": \"ObjectEvent\", \"eventTime\": \"2024-01-01T00:00:00Z\", \"eventTimeZoneOffset\": \"+00:00\", \"action\": \"OBSERVE\", \"epcList\": [\"urn:epc:id:sgtin:4012345.012345.{i}\"]}}"
+        ));
+    }
+    doc.push_str("]}}");
+    std::fs::write(&path, doc).expect("write the document");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_serialhub"))
+        .args(["epcis", "hash", path.to_str().expect("UTF-8 path")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serialhub starts");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("piped")).read_line(&mut first).expect("a line");
+    assert!(first.starts_with("ni:///sha-256;"));
+    // The pipe's read end is gone now; the process must finish on its own.
+    // Up to 30 s in 20 ms steps (no wall clock in tests: counting sleeps is enough here).
+    let mut waited = 0;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        waited += 1;
+        if waited > 1500 {
+            let _ = child.kill();
+            panic!("serialhub epcis hash hung after its standard output closed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

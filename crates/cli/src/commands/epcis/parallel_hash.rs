@@ -84,6 +84,9 @@ impl Handler for Framer<'_> {
         Ok(())
     }
     fn event(&mut self, event: Event) -> Result<(), Stopped> {
+        if self.failed.load(Ordering::Relaxed) {
+            return Err(Stopped);
+        }
         if !self.events.is_empty() {
             self.send()?;
         }
@@ -172,7 +175,9 @@ fn work(
             }
         }
         if done.send(Done { seq: batch.seq, lines, error }).is_err() {
-            return;
+            // The writer is gone (say, standard output was closed). Tell the reader to stop,
+            // and keep taking batches so that a reader blocked on a full queue wakes up.
+            failed.store(true, Ordering::Relaxed);
         }
     }
 }
@@ -195,28 +200,16 @@ pub(crate) fn hash_json(
             scope.spawn(move || work(rx, &done_tx, prehash, path, failed));
         }
         drop(done_tx);
+        let failed_ref = &failed;
         let writer = scope.spawn(move || -> std::io::Result<Option<ReadError>> {
-            let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-            let mut next = 0u64;
-            let mut waiting: BTreeMap<u64, Done> = BTreeMap::new();
-            let mut first_error = None;
-            for done in done_rx {
-                waiting.insert(done.seq, done);
-                while let Some(done) = waiting.remove(&next) {
-                    next += 1;
-                    if first_error.is_some() {
-                        continue;
-                    }
-                    for line in &done.lines {
-                        out.write_all(line.as_bytes())?;
-                        out.write_all(b"\n")?;
-                    }
-                    first_error = done.error;
-                }
+            let result = write_in_order(done_rx);
+            if result.is_err() {
+                // Nobody will print what the workers make: stop the reader.
+                failed_ref.store(true, Ordering::Relaxed);
             }
-            out.flush()?;
-            Ok(first_error)
+            result
         });
+
         let mut framer = Framer {
             tx,
             shared: None,
@@ -248,4 +241,29 @@ pub(crate) fn hash_json(
             None => result,
         })
     })
+}
+
+/// Writes each batch's hashes once all batches before it are written; returns the first
+/// decode error, after the hashes of the events before it.
+fn write_in_order(done_rx: Receiver<Done>) -> std::io::Result<Option<ReadError>> {
+    let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut next = 0u64;
+    let mut waiting: BTreeMap<u64, Done> = BTreeMap::new();
+    let mut first_error = None;
+    for done in done_rx {
+        waiting.insert(done.seq, done);
+        while let Some(done) = waiting.remove(&next) {
+            next += 1;
+            if first_error.is_some() {
+                continue;
+            }
+            for line in &done.lines {
+                out.write_all(line.as_bytes())?;
+                out.write_all(b"\n")?;
+            }
+            first_error = done.error;
+        }
+    }
+    out.flush()?;
+    Ok(first_error)
 }
