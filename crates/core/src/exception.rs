@@ -22,9 +22,22 @@
 //! | `undo_outside_window`     | F11  | EU FMD: undo after 10 days or at another site |
 //! | `event_in_future`         | F3   | the event's data contradicts reality (its time is ahead of capture) |
 //! | `event_time_unreadable`   | F3   | the event's data cannot be placed in time |
+//! | `receipt_by_other_party`  | F3   | the shipment's data named one receiver, the product reached another (possible diversion; may escalate to F12) |
+//! | `lot_mismatch`            | F3   | "lot or expiry differs", "conflicting ILMD" (DOMAIN.md section 3) |
+//! | `expiry_mismatch`         | F3   | as `lot_mismatch`, for `itemExpirationDate` |
+//! | `sscc_reused`             | F6   | see below |
+//! | `ship_unavailable_content` | F11 | a container ships a child whose own state (dispensed, decommissioned) forbids shipping |
+//! | `recalled_lot`            | F7   | "recall": the lot is unavailable for distribution |
+//!
+//! `sscc_reused` is F6 rather than F4: DOMAIN.md lists "SSCC reused" among the F4 examples
+//! because a reused label confuses the hierarchy, but the fault is in the label itself: the
+//! packing line printed (or re-applied) a serial shipping container code that is still within
+//! the year a partner's records may refer to it (GS1 General Specifications: an SSCC is not
+//! reallocated within one year of shipment), and the rectification is F6's ("relabel; fix the
+//! line"). The aggregation the event records is otherwise valid, so it is applied.
 //!
 //! F2 (data without product, a shortage) needs a shipment reconciled against its receipt and
-//! is not a per-event rule; F5 to F10 and F12 come from master data, labelling, verification,
+//! is not a per-event rule; F5, F8 to F10 and F12 come from master data, verification,
 //! regulators and investigations (later issues), so no ledger rule produces them yet.
 
 use std::fmt;
@@ -178,11 +191,24 @@ pub enum ViolationKind {
     EventInFuture,
     /// The event time cannot be read.
     EventTimeUnreadable,
+    /// A receipt whose owning party or location differs from the destination the shipment
+    /// named.
+    ReceiptByOtherParty,
+    /// A later event gives a lot that differs from the commissioning ILMD.
+    LotMismatch,
+    /// A later event gives an expiry date that differs from the commissioning ILMD.
+    ExpiryMismatch,
+    /// An SSCC starts a new life less than 365 days after its previous one started.
+    SsccReused,
+    /// Shipping a container that holds a dispensed or decommissioned child.
+    ShipUnavailableContent,
+    /// Shipping or dispensing a unit of a lot with the persistent disposition `recalled`.
+    RecalledLot,
 }
 
 impl ViolationKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ViolationKind; 15] = [
+    pub const ALL: [ViolationKind; 21] = [
         ViolationKind::NeverCommissioned,
         ViolationKind::ReceiveWithoutShip,
         ViolationKind::CommissionedTwice,
@@ -198,6 +224,12 @@ impl ViolationKind {
         ViolationKind::UndoOutsideWindow,
         ViolationKind::EventInFuture,
         ViolationKind::EventTimeUnreadable,
+        ViolationKind::ReceiptByOtherParty,
+        ViolationKind::LotMismatch,
+        ViolationKind::ExpiryMismatch,
+        ViolationKind::SsccReused,
+        ViolationKind::ShipUnavailableContent,
+        ViolationKind::RecalledLot,
     ];
 
     /// The stable code (snake case); reports and the command line use it.
@@ -218,6 +250,12 @@ impl ViolationKind {
             ViolationKind::UndoOutsideWindow => "undo_outside_window",
             ViolationKind::EventInFuture => "event_in_future",
             ViolationKind::EventTimeUnreadable => "event_time_unreadable",
+            ViolationKind::ReceiptByOtherParty => "receipt_by_other_party",
+            ViolationKind::LotMismatch => "lot_mismatch",
+            ViolationKind::ExpiryMismatch => "expiry_mismatch",
+            ViolationKind::SsccReused => "sscc_reused",
+            ViolationKind::ShipUnavailableContent => "ship_unavailable_content",
+            ViolationKind::RecalledLot => "recalled_lot",
         }
     }
 
@@ -237,10 +275,15 @@ impl ViolationKind {
             | ViolationKind::DispenseTwice
             | ViolationKind::DecommissionTwice
             | ViolationKind::UndoForbidden
-            | ViolationKind::UndoOutsideWindow => ExceptionType::IllegalTransition,
-            ViolationKind::EventInFuture | ViolationKind::EventTimeUnreadable => {
-                ExceptionType::DataProductMismatch
-            }
+            | ViolationKind::UndoOutsideWindow
+            | ViolationKind::ShipUnavailableContent => ExceptionType::IllegalTransition,
+            ViolationKind::EventInFuture
+            | ViolationKind::EventTimeUnreadable
+            | ViolationKind::ReceiptByOtherParty
+            | ViolationKind::LotMismatch
+            | ViolationKind::ExpiryMismatch => ExceptionType::DataProductMismatch,
+            ViolationKind::SsccReused => ExceptionType::PackagingLabelling,
+            ViolationKind::RecalledLot => ExceptionType::UnavailableForDistribution,
         }
     }
 }

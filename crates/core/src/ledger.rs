@@ -22,10 +22,30 @@
 //!   packing, with no status of its own until an event gives it one.
 //! - An event on a container changes the container's record only; `state::effective` reads
 //!   the contents through it, and unpacking writes the state in force into the child.
+//! - Lots: an LGTIN (`urn:epc:class:lgtin:`, or a Digital Link with AI 10 and no serial) in
+//!   `epcList` or as a `quantityList` class names a lot record, created on first mention and
+//!   never commissioned; it holds lot-level persistent dispositions (`recalled`). A unit's lot
+//!   is the `lotNumber` of its commissioning ILMD.
+//! - SSCCs: a logistic unit's life ends when it is shipped, received or unpacked to empty.
+//!   Commissioning its SSCC again, or packing into it again while it is empty, starts a new
+//!   life: the old contents are taken out (keeping their state) and the record restarts;
+//!   `sscc_reused` is reported when the previous life started less than 365 days before.
+//!
+//! The rules besides the transitions above: a shipment keeps the destination it named
+//! (`owning_party` and `location` destinations) on the shipped record, and the receipt is
+//! compared with it (`receipt_by_other_party`); an event giving a lot or expiry (ILMD, or the
+//! lot of a Digital Link) is compared with commissioning (`lot_mismatch`, `expiry_mismatch`);
+//! shipping a container walks its contents (depth bounded by `NESTING_DEPTH_MAX`, a read per
+//! child) and names each dispensed or decommissioned child (`ship_unavailable_content`) and
+//! each unit of a recalled lot (`recalled_lot`); shipping or dispensing a unit of a recalled lot
+//! is `recalled_lot`.
 //!
 //! A violation leaves that identifier's record unchanged: the ledger keeps the last legal state,
 //! and the event itself is still stored by the caller with its violations as evidence.
-//! `event_in_future` is the exception: it is reported and the event still applies.
+//! Findings about the data rather than the transition are reported and the event still applies,
+//! because the goods are where the event says: `event_in_future`, `receipt_by_other_party`,
+//! `lot_mismatch`, `expiry_mismatch`, `sscc_reused` (the new life starts), and the findings on a
+//! shipped container's contents (refusing the container would strand every legal pack in it).
 //!
 //! **Late and out-of-order events.** The ledger applies events in capture order, and each
 //! record keeps the time of the latest event applied to it. An event older than that
@@ -44,8 +64,8 @@ use serialhub_epcis::{Action, Content, Event, EventType};
 
 use crate::exception::{Violation, ViolationKind};
 use crate::state::{
-    DecommissionReason, Key, NESTING_DEPTH_MAX, SerialState, StateView, Status, UndoWindow,
-    effective,
+    DecommissionReason, Key, NESTING_DEPTH_MAX, SerialState, Shipment, StateView, Status,
+    UndoWindow, effective,
 };
 
 /// How far an event time may be ahead of the capture time before it counts as in the future:
@@ -54,6 +74,13 @@ pub const EVENT_TIME_AHEAD_MS_MAX: i64 = 5 * 60 * 1000;
 
 /// The EU FMD undo window (Delegated Regulation 2016/161, Article 13): 10 days.
 pub const UNDO_WINDOW_MS: i64 = 10 * 24 * 60 * 60 * 1000;
+
+/// How long an SSCC's life must have lasted before its code may label a new logistic unit:
+/// 365 days (GS1 General Specifications: an SSCC is not reallocated within a year).
+pub const SSCC_REUSE_MS: i64 = 365 * 24 * 60 * 60 * 1000;
+
+/// The canonical Digital Link stem every `Key` of a GS1 identifier starts with.
+const DL_STEM: &str = "https://id.gs1.org/";
 
 /// One state change to persist.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,13 +149,21 @@ pub fn apply(view: &impl StateView, event: &Event, event_id: &str, now: Timestam
     }
     match (event.event_type, event.action) {
         (Some(EventType::ObjectEvent), Some(Action::Add)) => {
-            for (key, epc) in identifiers(&event.epc_list) {
+            let (lots, items) = split_lots(event);
+            for (key, _) in lots {
+                ctx.lot_event(key);
+            }
+            for (key, epc) in items {
                 ctx.commission(key, epc);
             }
         }
         (Some(EventType::ObjectEvent), Some(action @ (Action::Observe | Action::Delete))) => {
             let step = step_of(event, action);
-            for (key, epc) in identifiers(&event.epc_list) {
+            let (lots, items) = split_lots(event);
+            for (key, _) in lots {
+                ctx.lot_event(key);
+            }
+            for (key, epc) in items {
                 ctx.observe(key, epc, step);
             }
         }
@@ -230,7 +265,7 @@ fn decommission_reason(
 }
 
 /// The event's identifiers with their keys, each key once (first spelling kept).
-fn identifiers<'a>(list: impl IntoIterator<Item = &'a String>) -> Vec<(Key, &'a str)> {
+fn identifiers<'a>(list: impl IntoIterator<Item = &'a String>) -> Identifiers<'a> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for epc in list {
@@ -240,6 +275,89 @@ fn identifiers<'a>(list: impl IntoIterator<Item = &'a String>) -> Vec<(Key, &'a 
         }
     }
     out
+}
+
+/// Identifiers with their keys, as `identifiers` returns them.
+type Identifiers<'a> = Vec<(Key, &'a str)>;
+
+/// The event's lot identifiers (an LGTIN class or a Digital Link with a lot and no serial, in
+/// `epcList` or as a `quantityList` class) apart from its other identifiers.
+fn split_lots(event: &Event) -> (Identifiers<'_>, Identifiers<'_>) {
+    let classes = event.quantity_list.iter().map(|q| &q.epc_class);
+    identifiers(event.epc_list.iter().chain(classes)).into_iter().partition(|(key, _)| is_lot(key))
+}
+
+/// Whether `key` is a lot: `https://id.gs1.org/01/<gtin>/10/<lot>` and nothing after.
+fn is_lot(key: &Key) -> bool {
+    key.as_str()
+        .strip_prefix(DL_STEM)
+        .and_then(|rest| rest.strip_prefix("01/"))
+        .and_then(|rest| rest.get(14..))
+        .and_then(|rest| rest.strip_prefix("/10/"))
+        .is_some_and(|lot| !lot.is_empty() && !lot.contains('/'))
+}
+
+/// The key of the lot `lot` of the serialized unit `unit`, if `unit` is an SGTIN.
+fn lot_key_of(unit: &Key, lot: &str) -> Option<Key> {
+    let rest = unit.as_str().strip_prefix(DL_STEM)?.strip_prefix("01/")?;
+    let gtin = rest.get(..14)?;
+    if !rest.get(14..)?.starts_with("/21/") {
+        return None;
+    }
+    let mut link = format!("{DL_STEM}01/{gtin}/10/");
+    for byte in lot.bytes() {
+        // Percent-encode all but URI unreserved characters; `Key::new` canonicalises the rest,
+        // so this lands on the same key as the LGTIN class of the lot.
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            link.push(char::from(byte));
+        } else {
+            link.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    Some(Key::new(&link))
+}
+
+/// The lot a Digital Link identifier carries as its AI 10 path segment, percent-decoded.
+fn digital_link_lot(epc: &str) -> Option<String> {
+    if !epc.starts_with("http") {
+        return None;
+    }
+    let path = epc.split(['?', '#']).next().unwrap_or(epc);
+    let mut segments = path.split('/');
+    segments.find(|s| *s == "10" || *s == "lot")?;
+    let raw = segments.next()?;
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let hex = bytes.get(at + 1..at + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[at], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(decoded)) => {
+                out.push(decoded);
+                at += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                at += 1;
+            }
+        }
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Whether `key` is an SSCC (a logistic unit, whose code is reusable after a year).
+fn is_sscc(key: &Key) -> bool {
+    key.as_str().strip_prefix(DL_STEM).is_some_and(|rest| rest.starts_with("00/"))
+}
+
+/// Whether a logistic unit's current life is over: it was shipped or received (or left the
+/// chain), or unpacked to empty. Its SSCC may then label a new unit (`Ctx::new_life`).
+fn life_over(state: &SerialState) -> bool {
+    state.emptied
+        || matches!(
+            state.status,
+            Status::InTransit | Status::Received | Status::Dispensed | Status::Decommissioned(_)
+        )
 }
 
 /// `lotNumber` and `itemExpirationDate` from the event's ILMD (CBV master data attributes).
@@ -392,8 +510,79 @@ impl<V: StateView> Ctx<'_, V> {
         state
     }
 
+    /// A record this event creates: no status time (the caller sets one if the event gives
+    /// the identifier a status), no parent, no lot.
+    fn new_record(&self) -> SerialState {
+        SerialState {
+            status: Status::Commissioned,
+            parent: None,
+            location: None,
+            owner: None,
+            lot: None,
+            expiry: None,
+            commissioned_event: self.event_id.to_owned(),
+            status_time: None,
+            last_event_time: self.time,
+            last_event: self.event_id.to_owned(),
+            persistent_dispositions: BTreeSet::new(),
+            undo: None,
+            packed_event: None,
+            shipment: None,
+            life_started: self.time,
+            emptied: false,
+        }
+    }
+
+    /// An event naming a lot (LGTIN): the lot's record holds lot-level persistent
+    /// dispositions (`recalled`), created on first mention; lots are not commissioned.
+    fn lot_event(&mut self, key: Key) {
+        let state = match self.ledger.state(&key) {
+            Some(existing) if self.time < existing.last_event_time => {
+                self.superseded.push(key);
+                return;
+            }
+            Some(existing) => existing.clone(),
+            None => {
+                let mut state = self.new_record();
+                state.lot = digital_link_lot(key.as_str());
+                state
+            }
+        };
+        let state = self.touched(state);
+        self.ledger.put(key, state);
+    }
+
+    /// An SSCC labels a new logistic unit: reports `sscc_reused` when its previous life
+    /// started less than a year ago, and takes the previous unit's contents out of it (they
+    /// keep the state they had), so the new unit starts empty.
+    fn new_life(&mut self, key: &Key, epc: &str, previous: &SerialState) {
+        let elapsed_ms = self.time.unix_millis.saturating_sub(previous.life_started.unix_millis);
+        if elapsed_ms < SSCC_REUSE_MS {
+            self.violate(
+                ViolationKind::SsccReused,
+                format!(
+                    "event {} uses {epc} for a new logistic unit but its previous life started \
+                     with event {} at {}, less than 365 days before",
+                    self.event_id,
+                    previous.commissioned_event,
+                    previous.life_started.to_utc_millis_string()
+                ),
+                vec![epc.to_owned()],
+                vec![previous.commissioned_event.clone()],
+            );
+        }
+        for child in self.ledger.children(key) {
+            if let Some(state) = self.ledger.state(&child).cloned() {
+                self.detach(child, state);
+            }
+        }
+    }
+
     fn commission(&mut self, key: Key, epc: &str) {
-        if let Some(existing) = self.ledger.state(&key) {
+        let reusable = self.ledger.state(&key).filter(|s| is_sscc(&key) && life_over(s)).cloned();
+        if let Some(previous) = reusable {
+            self.new_life(&key, epc, &previous);
+        } else if let Some(existing) = self.ledger.state(&key) {
             let first = existing.commissioned_event.clone();
             self.violate(
                 ViolationKind::CommissionedTwice,
@@ -407,20 +596,10 @@ impl<V: StateView> Ctx<'_, V> {
             return;
         }
         let (lot, expiry) = lot_and_expiry(self.event);
-        let state = SerialState {
-            status: Status::Commissioned,
-            parent: None,
-            location: None,
-            owner: None,
-            lot,
-            expiry,
-            commissioned_event: self.event_id.to_owned(),
-            status_time: Some(self.time),
-            last_event_time: self.time,
-            last_event: self.event_id.to_owned(),
-            persistent_dispositions: BTreeSet::new(),
-            undo: None,
-        };
+        let mut state = self.new_record();
+        state.lot = lot;
+        state.expiry = expiry;
+        state.status_time = Some(self.time);
         let state = self.touched(state);
         self.ledger.put(key, state);
     }
@@ -428,6 +607,22 @@ impl<V: StateView> Ctx<'_, V> {
     fn observe(&mut self, key: Key, epc: &str, step: Step) {
         let Some(own) = self.current(&key, epc) else { return };
         let Some(now) = effective(&self.ledger, &key) else { return };
+        self.check_lot_data(epc, &own);
+        if matches!(step, Step::Ship | Step::Dispense) && !now.status.is_terminal() {
+            if let Some((lot_key, lot_event)) = self.recalled_lot(&key, &own) {
+                let what = if step == Step::Ship { "ships" } else { "dispenses" };
+                self.violate(
+                    ViolationKind::RecalledLot,
+                    format!(
+                        "{epc} belongs to lot {lot_key}, which is recalled, but event {} {what} it",
+                        self.event_id
+                    ),
+                    vec![epc.to_owned(), lot_key.to_string()],
+                    vec![lot_event],
+                );
+                return;
+            }
+        }
         let illegal = |kind: ViolationKind, what: &str| {
             (kind, format!("{epc} is {} but event {} {what} it", now.status.name(), self.event_id))
         };
@@ -439,11 +634,17 @@ impl<V: StateView> Ctx<'_, V> {
             (Step::Ship, Status::Dispensed) => Some(illegal(ViolationKind::ShipDispensed, "ships")),
             (Step::Ship, _) => {
                 next.status = Status::InTransit;
+                next.shipment = Some(Shipment {
+                    event: self.event_id.to_owned(),
+                    owner: self.owning_party(),
+                    location: self.destination("location"),
+                });
                 None
             }
             (Step::Receive, Status::InTransit) => {
                 next.status = Status::Received;
                 next.owner = self.owning_party().or(now.owner.clone());
+                next.shipment = None;
                 None
             }
             (Step::Receive, _) => Some(illegal(ViolationKind::ReceiveWithoutShip, "receives")),
@@ -493,6 +694,11 @@ impl<V: StateView> Ctx<'_, V> {
             let evidence = vec![self.last_event_of(&now.source)];
             self.violate(kind, message, vec![epc.to_owned()], evidence);
             return;
+        }
+        match (step, &now.shipment) {
+            (Step::Receive, Some(shipment)) => self.check_receiver(epc, shipment),
+            (Step::Ship, _) => self.check_contents(&key, epc),
+            _ => {}
         }
         if next.status != own.status {
             next.status_time = Some(self.time);
@@ -551,13 +757,124 @@ impl<V: StateView> Ctx<'_, V> {
     }
 
     fn owning_party(&self) -> Option<String> {
+        self.destination("owning_party")
+    }
+
+    /// The event's destination of the CBV type `type_`, in any spelling.
+    fn destination(&self, type_: &str) -> Option<String> {
         self.event
             .destination_list
             .iter()
-            .find(|d| {
-                cbv::classify(Vocab::SourceDestType, &d.type_) == Term::Standard("owning_party")
-            })
+            .find(|d| cbv::classify(Vocab::SourceDestType, &d.type_) == Term::Standard(type_))
             .map(|d| d.value.clone())
+    }
+
+    /// Compares a receipt with the destination its shipment named: the owning party, and the
+    /// location (the receipt's `location` destination, else its `bizLocation`). Only what both
+    /// name is compared; the receipt still applies, because the product is where it is.
+    fn check_receiver(&mut self, epc: &str, shipment: &Shipment) {
+        let receiver_location =
+            self.destination("location").or_else(|| self.biz_location().map(str::to_owned));
+        let pairs = [
+            ("owning party", &shipment.owner, self.owning_party()),
+            ("location", &shipment.location, receiver_location),
+        ];
+        for (what, named, actual) in pairs {
+            let (Some(named), Some(actual)) = (named, actual) else { continue };
+            if *named == actual {
+                continue;
+            }
+            self.violate(
+                ViolationKind::ReceiptByOtherParty,
+                format!(
+                    "event {} receives {epc} with {what} {actual} but shipping event {} named \
+                     {named}",
+                    self.event_id, shipment.event
+                ),
+                vec![epc.to_owned()],
+                vec![shipment.event.clone()],
+            );
+        }
+    }
+
+    /// Compares the lot and expiry this event gives for a unit (ILMD, or the lot of a Digital
+    /// Link) with what its commissioning recorded. Reported only: the event's lifecycle
+    /// meaning does not depend on the data it contradicts.
+    fn check_lot_data(&mut self, epc: &str, own: &SerialState) {
+        let (ilmd_lot, ilmd_expiry) = lot_and_expiry(self.event);
+        let lot = ilmd_lot.or_else(|| digital_link_lot(epc));
+        let pairs = [
+            (ViolationKind::LotMismatch, "lot", lot, &own.lot),
+            (ViolationKind::ExpiryMismatch, "expiry", ilmd_expiry, &own.expiry),
+        ];
+        for (kind, what, given, recorded) in pairs {
+            let (Some(given), Some(recorded)) = (given, recorded) else { continue };
+            if given == *recorded {
+                continue;
+            }
+            self.violate(
+                kind,
+                format!(
+                    "event {} gives {epc} {what} {given} but commissioning event {} recorded \
+                     {recorded}",
+                    self.event_id, own.commissioned_event
+                ),
+                vec![epc.to_owned()],
+                vec![own.commissioned_event.clone()],
+            );
+        }
+    }
+
+    /// The recalled lot `key` (a unit with record `own`) belongs to, with the latest event on
+    /// the lot's record, if the lot is recalled.
+    fn recalled_lot(&self, key: &Key, own: &SerialState) -> Option<(Key, String)> {
+        let lot_key = lot_key_of(key, own.lot.as_deref()?)?;
+        let lot = self.ledger.state(&lot_key)?;
+        lot.persistent_dispositions
+            .contains("recalled")
+            .then(|| (lot_key.clone(), lot.last_event.clone()))
+    }
+
+    /// Shipping a container: every child, at any depth (bounded by `NESTING_DEPTH_MAX`), must
+    /// be shippable itself. Each offending child is reported; the container still ships,
+    /// since refusing it would strand every legal pack in it.
+    fn check_contents(&mut self, key: &Key, epc: &str) {
+        let mut stack: Vec<(Key, usize)> =
+            self.ledger.children(key).into_iter().rev().map(|c| (c, 1)).collect();
+        let mut found = Vec::new();
+        while let Some((child, depth)) = stack.pop() {
+            if depth < NESTING_DEPTH_MAX {
+                stack
+                    .extend(self.ledger.children(&child).into_iter().rev().map(|c| (c, depth + 1)));
+            }
+            let Some(state) = self.ledger.state(&child) else { continue };
+            if state.status.is_terminal() {
+                found.push((
+                    ViolationKind::ShipUnavailableContent,
+                    format!(
+                        "event {} ships {epc}, which holds {child}, and {child} is {}",
+                        self.event_id,
+                        state.status.name()
+                    ),
+                    child.clone(),
+                    state.last_event.clone(),
+                ));
+            } else if let Some((lot_key, lot_event)) = self.recalled_lot(&child, state) {
+                found.push((
+                    ViolationKind::RecalledLot,
+                    format!(
+                        "event {} ships {epc}, which holds {child} of lot {lot_key}, which is \
+                         recalled",
+                        self.event_id
+                    ),
+                    child.clone(),
+                    lot_event,
+                ));
+            }
+        }
+        for (kind, message, child, evidence) in found {
+            self.violate(kind, message, vec![child.to_string(), epc.to_owned()], vec![evidence]);
+        }
     }
 
     fn last_event_of(&self, key: &Key) -> String {
@@ -572,22 +889,22 @@ impl<V: StateView> Ctx<'_, V> {
                 return;
             }
             Some(existing) => existing.clone(),
-            None => SerialState {
-                status: Status::Commissioned,
-                parent: None,
-                location: None,
-                owner: None,
-                lot: None,
-                expiry: None,
-                commissioned_event: self.event_id.to_owned(),
-                status_time: None,
-                last_event_time: self.time,
-                last_event: self.event_id.to_owned(),
-                persistent_dispositions: BTreeSet::new(),
-                undo: None,
-            },
+            None => self.new_record(),
         };
-        let parent_state = self.touched(parent_state);
+        // The first packing into an SSCC whose unit was shipped, received or emptied labels
+        // a new logistic unit with it.
+        let parent_state = if is_sscc(&parent)
+            && parent_state.commissioned_event != self.event_id
+            && life_over(&parent_state)
+            && self.ledger.children(&parent).is_empty()
+        {
+            self.new_life(&parent, parent_epc, &parent_state);
+            self.new_record()
+        } else {
+            parent_state
+        };
+        let mut parent_state = self.touched(parent_state);
+        parent_state.emptied = false;
         self.ledger.put(parent.clone(), parent_state);
         let ancestors = self.ancestors(&parent);
         for (child, epc) in identifiers(&self.event.epc_list) {
@@ -612,7 +929,9 @@ impl<V: StateView> Ctx<'_, V> {
                         "event {} packs {epc} into {parent_epc} but it is already in {current}",
                         self.event_id
                     );
-                    let evidence = vec![state.last_event.clone()];
+                    let evidence = vec![
+                        state.packed_event.clone().unwrap_or_else(|| state.last_event.clone()),
+                    ];
                     self.violate(
                         ViolationKind::ChildInTwoParents,
                         message,
@@ -624,6 +943,7 @@ impl<V: StateView> Ctx<'_, V> {
                 None => {}
             }
             state.parent = Some(parent.clone());
+            state.packed_event = Some(self.event_id.to_owned());
             let state = self.touched(state);
             self.ledger.put(child, state);
         }
@@ -674,25 +994,33 @@ impl<V: StateView> Ctx<'_, V> {
                 );
                 continue;
             }
-            // Invariant: the child leaves with the state its containers gave it, so that
-            // nothing it inherited is lost when the parent relation goes.
-            let Some(now) = effective(&self.ledger, &child) else { continue };
-            let mut next = state;
-            next.parent = None;
-            next.status = now.status;
-            next.location = now.location;
-            next.owner = now.owner;
-            next.status_time = now.status_time;
-            next.undo = now.undo;
-            let next = self.touched(next);
-            self.ledger.put(child, next);
+            self.detach(child, state);
         }
         if let Some(parent_state) = self.ledger.state(&parent).cloned() {
             if self.time >= parent_state.last_event_time {
-                let parent_state = self.touched(parent_state);
+                let mut parent_state = self.touched(parent_state);
+                parent_state.emptied = self.ledger.children(&parent).is_empty();
                 self.ledger.put(parent, parent_state);
             }
         }
+    }
+
+    /// Takes `child` (whose record is `state`) out of its container.
+    fn detach(&mut self, child: Key, state: SerialState) {
+        // Invariant: the child leaves with the state its containers gave it, so that nothing
+        // it inherited is lost when the parent relation goes.
+        let Some(now) = effective(&self.ledger, &child) else { return };
+        let mut next = state;
+        next.parent = None;
+        next.packed_event = None;
+        next.status = now.status;
+        next.location = now.location;
+        next.owner = now.owner;
+        next.status_time = now.status_time;
+        next.undo = now.undo;
+        next.shipment = now.shipment;
+        let next = self.touched(next);
+        self.ledger.put(child, next);
     }
 }
 

@@ -18,5 +18,6 @@ pub use exception::{ExceptionType, Violation, ViolationKind};
 pub use ledger::{Change, Outcome, apply};
 pub use memory::MemoryLedger;
 pub use state::{
-    DecommissionReason, Effective, Key, SerialState, StateView, Status, UndoWindow, effective,
+    DecommissionReason, Effective, Key, SerialState, Shipment, StateView, Status, UndoWindow,
+    effective,
 };

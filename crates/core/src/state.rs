@@ -125,6 +125,18 @@ pub struct UndoWindow {
     pub status_before: Status,
 }
 
+/// What a shipping event named as its destination, kept on the shipped record until receipt so
+/// that the receipt can be compared with it (`receipt_by_other_party`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shipment {
+    /// The shipping event's ID (evidence for a mismatch).
+    pub event: String,
+    /// The `owning_party` destination, if the shipment named one.
+    pub owner: Option<String>,
+    /// The `location` destination, if the shipment named one.
+    pub location: Option<String>,
+}
+
 /// What the ledger knows about one identifier.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SerialState {
@@ -156,6 +168,17 @@ pub struct SerialState {
     pub persistent_dispositions: BTreeSet<String>,
     /// Set while the status is an undoable decommissioning.
     pub undo: Option<UndoWindow>,
+    /// The event that packed this record into `parent` (evidence for `child_in_two_parents`).
+    pub packed_event: Option<String>,
+    /// The destination named by the shipment that put this record in transit, until receipt.
+    pub shipment: Option<Shipment>,
+    /// The time of the event that created this record, or started its current life (an SSCC
+    /// label used again); `sscc_reused` measures from it.
+    pub life_started: Timestamp,
+    /// Set when an unpacking took the last child out of this container: with a shipment or a
+    /// receipt, it marks the end of a logistic unit's life, after which its SSCC may only be
+    /// used again a year on.
+    pub emptied: bool,
 }
 
 /// The state of an identifier as its readers should see it, with its containers applied.
@@ -171,6 +194,8 @@ pub struct Effective {
     pub status_time: Option<Timestamp>,
     /// The undo window of the source record.
     pub undo: Option<UndoWindow>,
+    /// The pending shipment of the source record.
+    pub shipment: Option<Shipment>,
     /// The record the status comes from: the identifier itself or one of its containers.
     pub source: Key,
 }
@@ -218,6 +243,7 @@ pub fn effective(view: &impl StateView, key: &Key) -> Option<Effective> {
         owner: state.owner.clone(),
         status_time: state.status_time,
         undo: state.undo.clone(),
+        shipment: state.shipment.clone(),
         source: source.clone(),
     })
 }

@@ -48,6 +48,12 @@ fn violation_kinds_and_their_types() {
         undo_forbidden F11
         undo_outside_window F11
         event_in_future F3
-        event_time_unreadable F3"#]]
+        event_time_unreadable F3
+        receipt_by_other_party F3
+        lot_mismatch F3
+        expiry_mismatch F3
+        sscc_reused F6
+        ship_unavailable_content F11
+        recalled_lot F7"#]]
     .assert_eq(&table.join("\n"));
 }

@@ -586,3 +586,291 @@ proptest! {
         }
     }
 }
+
+const COMMISSION_L1: &str = r#"{"type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
+    "epcList": ["urn:epc:id:sgtin:4012345.011111.1", "urn:epc:id:sgtin:4012345.011111.2"],
+    "ilmd": {"cbvmda:lotNumber": "L1", "cbvmda:itemExpirationDate": "2027-01-31"}}"#;
+
+#[test]
+fn receipt_by_a_party_other_than_the_destination() {
+    let ship = observe(
+        "shipping",
+        "in_transit",
+        r#", "destinationList": [
+            {"type": "owning_party", "destination": "urn:epc:id:pgln:4012345.00002"},
+            {"type": "location", "destination": "urn:epc:id:sgln:4012345.00002.0"}]"#,
+    );
+    let receive_by = |party: &str, location: &str| {
+        observe(
+            "receiving",
+            "in_progress",
+            &format!(
+                r#", "bizLocation": {{"id": "urn:epc:id:sgln:4012345.{location}.0"}},
+                "destinationList": [{{"type": "owning_party",
+                                      "destination": "urn:epc:id:pgln:4012345.{party}"}}]"#
+            ),
+        )
+    };
+    check(
+        &with(&[COMMISSION_1, &ship, &receive_by("00003", "00003")]),
+        expect![[r#"
+            e3: F3 receipt_by_other_party: event e3 receives urn:epc:id:sgtin:4012345.011111.1 with owning party urn:epc:id:pgln:4012345.00003 but shipping event e2 named urn:epc:id:pgln:4012345.00002 [e2, e3]
+            e3: F3 receipt_by_other_party: event e3 receives urn:epc:id:sgtin:4012345.011111.1 with location urn:epc:id:sgln:4012345.00003.0 but shipping event e2 named urn:epc:id:sgln:4012345.00002.0 [e2, e3]
+            --
+            01/04012345111118/21/1 received at=urn:epc:id:sgln:4012345.00003.0 owner=urn:epc:id:pgln:4012345.00003
+        "#]],
+    );
+    check(
+        &with(&[COMMISSION_1, &ship, &receive_by("00002", "00002")]),
+        expect![[r#"
+        --
+        01/04012345111118/21/1 received at=urn:epc:id:sgln:4012345.00002.0 owner=urn:epc:id:pgln:4012345.00002
+    "#]],
+    );
+    // Shipped in a case, received on its own: the case's shipment is what the pack compares
+    // with.
+    let ship_case = r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+        "epcList": ["urn:epc:id:sgtin:4012345.111111.A"],
+        "destinationList": [{"type": "owning_party", "destination": "urn:epc:id:pgln:4012345.00002"}]}"#;
+    check(
+        &with(&[
+            COMMISSION_1,
+            &aggregate("ADD", CASE_A, &[PACK_1]),
+            ship_case,
+            &receive_by("00003", "00003"),
+        ]),
+        expect![[r#"
+            e4: F3 receipt_by_other_party: event e4 receives urn:epc:id:sgtin:4012345.011111.1 with owning party urn:epc:id:pgln:4012345.00003 but shipping event e3 named urn:epc:id:pgln:4012345.00002 [e3, e4]
+            --
+            01/04012345111118/21/1 received in=01/14012345111115/21/A at=urn:epc:id:sgln:4012345.00003.0 owner=urn:epc:id:pgln:4012345.00003
+            01/14012345111115/21/A in_transit
+        "#]],
+    );
+}
+
+#[test]
+fn lot_or_expiry_contradicting_commissioning() {
+    let relabel = r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "inspecting",
+        "epcList": ["urn:epc:id:sgtin:4012345.011111.1"],
+        "ilmd": {"cbvmda:lotNumber": "L2", "cbvmda:itemExpirationDate": "2028-01-31"}}"#;
+    let scan = |lot: &str| {
+        format!(
+            r#"{{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "inspecting",
+            "epcList": ["https://id.gs1.org/01/04012345111118/10/{lot}/21/2"]}}"#
+        )
+    };
+    check(
+        &with(&[COMMISSION_L1, relabel, &scan("L9")]),
+        expect![[r#"
+        e2: F3 lot_mismatch: event e2 gives urn:epc:id:sgtin:4012345.011111.1 lot L2 but commissioning event e1 recorded L1 [e1, e2]
+        e2: F3 expiry_mismatch: event e2 gives urn:epc:id:sgtin:4012345.011111.1 expiry 2028-01-31 but commissioning event e1 recorded 2027-01-31 [e1, e2]
+        e3: F3 lot_mismatch: event e3 gives https://id.gs1.org/01/04012345111118/10/L9/21/2 lot L9 but commissioning event e1 recorded L1 [e1, e3]
+        --
+        01/04012345111118/21/1 commissioned lot=L1 exp=2027-01-31
+        01/04012345111118/21/2 commissioned lot=L1 exp=2027-01-31
+    "#]],
+    );
+    check(
+        &with(&[COMMISSION_L1, &scan("L1")]),
+        expect![[r#"
+        --
+        01/04012345111118/21/1 commissioned lot=L1 exp=2027-01-31
+        01/04012345111118/21/2 commissioned lot=L1 exp=2027-01-31
+    "#]],
+    );
+}
+
+const SSCC_1: &str = "urn:epc:id:sscc:4012345.0000000001";
+
+#[test]
+fn an_sscc_reused_within_a_year() {
+    let commission_sscc = |time: &str| {
+        format!(
+            r#"{{"type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
+            "eventTime": "{time}", "epcList": ["{SSCC_1}"]}}"#
+        )
+    };
+    let ship_sscc = |time: &str| {
+        format!(
+            r#"{{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+            "eventTime": "{time}", "epcList": ["{SSCC_1}"]}}"#
+        )
+    };
+    let pack = |time: &str, child: &str| {
+        format!(
+            r#"{{"type": "AggregationEvent", "action": "ADD", "bizStep": "packing",
+            "eventTime": "{time}", "parentID": "{SSCC_1}", "childEPCs": ["{child}"]}}"#
+        )
+    };
+    let commission_packs = r#"{"type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
+        "eventTime": "2024-01-01T00:00:00Z",
+        "epcList": ["urn:epc:id:sgtin:4012345.011111.1", "urn:epc:id:sgtin:4012345.011111.2"]}"#;
+    // Commissioned again two months after its first life: reported, and the new life starts.
+    check(
+        &with(&[
+            &commission_sscc("2025-01-01T00:00:00Z"),
+            &ship_sscc("2025-01-02T00:00:00Z"),
+            &commission_sscc("2025-03-01T00:00:00Z"),
+        ]),
+        expect![[r#"
+            e3: F6 sscc_reused: event e3 uses urn:epc:id:sscc:4012345.0000000001 for a new logistic unit but its previous life started with event e1 at 2025-01-01T00:00:00.000Z, less than 365 days before [e1, e3]
+            --
+            00/040123450000000016 commissioned
+        "#]],
+    );
+    // A year and more later: a legal new life; what the old unit held leaves it.
+    check(
+        &with(&[
+            commission_packs,
+            &pack("2024-01-02T00:00:00Z", PACK_1),
+            &ship_sscc("2024-01-03T00:00:00Z"),
+            &commission_sscc("2025-01-05T00:00:00Z"),
+        ]),
+        expect![[r#"
+            --
+            00/040123450000000016 commissioned
+            01/04012345111118/21/1 in_transit
+            01/04012345111118/21/2 commissioned
+        "#]],
+    );
+    // First seen as a parent, shipped, then packed anew: reuse by packing.
+    check(
+        &with(&[
+            commission_packs,
+            &pack("2025-01-02T00:00:00Z", PACK_1),
+            &ship_sscc("2025-01-03T00:00:00Z"),
+            &aggregate("DELETE", SSCC_1, &[]),
+            &pack("2025-02-01T00:00:00Z", PACK_2),
+        ]),
+        expect![[r#"
+            e5: F6 sscc_reused: event e5 uses urn:epc:id:sscc:4012345.0000000001 for a new logistic unit but its previous life started with event e2 at 2025-01-02T00:00:00.000Z, less than 365 days before [e2, e5]
+            --
+            00/040123450000000016 commissioned
+            01/04012345111118/21/1 in_transit
+            01/04012345111118/21/2 commissioned in=00/040123450000000016
+        "#]],
+    );
+    // Packing more into a unit still being built is not a reuse.
+    check(
+        &with(&[
+            commission_packs,
+            &pack("2025-01-02T00:00:00Z", PACK_1),
+            &pack("2025-01-03T00:00:00Z", PACK_2),
+        ]),
+        expect![[r#"
+            --
+            00/040123450000000016 commissioned
+            01/04012345111118/21/1 commissioned in=00/040123450000000016
+            01/04012345111118/21/2 commissioned in=00/040123450000000016
+        "#]],
+    );
+}
+
+#[test]
+fn shipping_a_container_with_unavailable_contents() {
+    let ship_case = r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+        "epcList": ["urn:epc:id:sgtin:4012345.111111.A"]}"#;
+    check(
+        &with(&[
+            COMMISSION_3,
+            &aggregate("ADD", CASE_A, &[PACK_1, PACK_2]),
+            &aggregate("ADD", SSCC_1, &[CASE_A]),
+            &observe("decommissioning", "stolen", ""),
+            r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+                "epcList": ["urn:epc:id:sscc:4012345.0000000001"]}"#,
+        ]),
+        expect![[r#"
+            e5: F11 ship_unavailable_content: event e5 ships urn:epc:id:sscc:4012345.0000000001, which holds https://id.gs1.org/01/04012345111118/21/1, and https://id.gs1.org/01/04012345111118/21/1 is decommissioned:stolen [e4, e5]
+            --
+            00/040123450000000016 in_transit
+            01/04012345111118/21/1 decommissioned:stolen in=01/14012345111115/21/A
+            01/04012345111118/21/2 in_transit (via 00/040123450000000016) in=01/14012345111115/21/A
+            01/04012345111118/21/3 commissioned
+            01/14012345111115/21/A in_transit (via 00/040123450000000016) in=00/040123450000000016
+        "#]],
+    );
+    check(
+        &with(&[COMMISSION_3, &aggregate("ADD", CASE_A, &[PACK_1, PACK_2]), ship_case]),
+        expect![[r#"
+            --
+            01/04012345111118/21/1 in_transit (via 01/14012345111115/21/A) in=01/14012345111115/21/A
+            01/04012345111118/21/2 in_transit (via 01/14012345111115/21/A) in=01/14012345111115/21/A
+            01/04012345111118/21/3 commissioned
+            01/14012345111115/21/A in_transit
+        "#]],
+    );
+}
+
+#[test]
+fn shipping_or_dispensing_a_unit_of_a_recalled_lot() {
+    let recall = |lot_id: &str| {
+        format!(
+            r#"{{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "holding",
+            "quantityList": [{{"epcClass": "{lot_id}", "quantity": 2}}],
+            "persistentDisposition": {{"set": ["recalled"]}}}}"#
+        )
+    };
+    let commission_l2 = r#"{"type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
+        "epcList": ["urn:epc:id:sgtin:4012345.011111.3"], "ilmd": {"cbvmda:lotNumber": "L2"}}"#;
+    check(
+        &with(&[
+            COMMISSION_L1,
+            commission_l2,
+            &recall("urn:epc:class:lgtin:4012345.011111.L1"),
+            &observe("shipping", "in_transit", ""),
+            &observe("dispensing", "dispensed", ""),
+            r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+                "epcList": ["urn:epc:id:sgtin:4012345.011111.3"]}"#,
+        ]),
+        expect![[r#"
+            e4: F7 recalled_lot: urn:epc:id:sgtin:4012345.011111.1 belongs to lot https://id.gs1.org/01/04012345111118/10/L1, which is recalled, but event e4 ships it [e3, e4]
+            e5: F7 recalled_lot: urn:epc:id:sgtin:4012345.011111.1 belongs to lot https://id.gs1.org/01/04012345111118/10/L1, which is recalled, but event e5 dispenses it [e3, e5]
+            --
+            01/04012345111118/10/L1 commissioned lot=L1 +recalled
+            01/04012345111118/21/1 commissioned lot=L1 exp=2027-01-31
+            01/04012345111118/21/2 commissioned lot=L1 exp=2027-01-31
+            01/04012345111118/21/3 in_transit lot=L2
+        "#]],
+    );
+    // The lot named by a Digital Link in epcList, and a unit of it shipped in a case.
+    check(
+        &with(&[
+            COMMISSION_L1,
+            &aggregate("ADD", CASE_A, &[PACK_2]),
+            r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "holding",
+                "epcList": ["https://id.gs1.org/01/04012345111118/10/L1"],
+                "persistentDisposition": {"set": ["recalled"]}}"#,
+            r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+                "epcList": ["urn:epc:id:sgtin:4012345.111111.A"]}"#,
+        ]),
+        expect![[r#"
+            e4: F7 recalled_lot: event e4 ships urn:epc:id:sgtin:4012345.111111.A, which holds https://id.gs1.org/01/04012345111118/21/2 of lot https://id.gs1.org/01/04012345111118/10/L1, which is recalled [e3, e4]
+            --
+            01/04012345111118/10/L1 commissioned lot=L1 +recalled
+            01/04012345111118/21/1 commissioned lot=L1 exp=2027-01-31
+            01/04012345111118/21/2 in_transit (via 01/14012345111115/21/A) in=01/14012345111115/21/A lot=L1 exp=2027-01-31
+            01/14012345111115/21/A in_transit
+        "#]],
+    );
+}
+
+#[test]
+fn child_in_two_parents_cites_the_packing_event() {
+    check(
+        &with(&[
+            COMMISSION_3,
+            &aggregate("ADD", CASE_A, &[PACK_1]),
+            &observe("inspecting", "active", ""),
+            &aggregate("ADD", CASE_B, &[PACK_1]),
+        ]),
+        expect![[r#"
+            e4: F4 child_in_two_parents: event e4 packs urn:epc:id:sgtin:4012345.011111.1 into urn:epc:id:sgtin:4012345.111111.B but it is already in https://id.gs1.org/01/14012345111115/21/A [e2, e4]
+            --
+            01/04012345111118/21/1 commissioned in=01/14012345111115/21/A
+            01/04012345111118/21/2 commissioned
+            01/04012345111118/21/3 commissioned
+            01/14012345111115/21/A commissioned
+            01/14012345111115/21/B commissioned
+        "#]],
+    );
+}
