@@ -682,21 +682,22 @@ pub fn canonical_number(text: &str) -> Option<String> {
 /// Formats like Python's `str()` of the float, or of `int(x)` when `x` is integral (the
 /// reference implementation's rule).
 fn python_float_str(x: f64) -> String {
-    if x == x.trunc() && x.abs() < 1e300 {
+    if x == x.trunc() {
         // Exact integer value of the double, as Python's int(float) gives.
         if x.abs() < 9.007_199_254_740_992e15 {
             return format!("{}", x as i64);
         }
         return format!("{x:.0}");
     }
-    let exp = x.abs().log10().floor() as i32;
-    if (-4..16).contains(&exp) {
-        return format!("{x}");
-    }
-    // Python: mantissa digits, then e±XX with at least two exponent digits.
+    // Python's repr: the shortest round-tripping digits, positional for exponents -4 to 15,
+    // else `d.ddde-XX`. The exponent comes from the digits themselves (`{:e}`), not from a
+    // logarithm, which rounds wrongly next to powers of ten.
     let s = format!("{x:e}");
     let (mantissa, e) = s.split_once('e').unwrap_or((&s, "0"));
     let e: i32 = e.parse().unwrap_or(0);
+    if (-4..16).contains(&e) {
+        return format!("{x}");
+    }
     let sign = if e < 0 { '-' } else { '+' };
     format!("{mantissa}e{sign}{:02}", e.abs())
 }

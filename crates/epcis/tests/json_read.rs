@@ -184,3 +184,19 @@ fn raw_events_decoded_by_the_consumer_equal_the_reader_s_own() {
     assert_eq!(Some(a.to_string()), raw.error);
     assert!(a.to_string().starts_with("5:"), "{a}");
 }
+
+// See: review of 2026-11-24 (a scalar just before a closing bracket; a byte order mark).
+#[test]
+fn minified_scalars_before_brackets_and_byte_order_marks_read() {
+    let doc = br#"{"@context":"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld","type":"EPCISDocument","schemaVersion":2.0,"epcisBody":{"eventList":[{"type":"ObjectEvent","action":"OBSERVE","eventTime":"2024-01-01T00:00:00Z","eventTimeZoneOffset":"+00:00","epcList":[],"ex:n":1}],"ex:flag":true},"ex:last":2}"#;
+    for bom in [&b""[..], b"\xEF\xBB\xBF"] {
+        let bytes = [bom, &doc[..]].concat();
+        for chunk in [1, 3, 4096] {
+            let (a, b) = read_both(&bytes, chunk);
+            let (a, b) = (a.expect("reads"), b.expect("reads"));
+            assert_eq!(a.document.events.len(), 1);
+            assert_eq!(a.document.header.schema_version.as_deref(), Some("2.0"));
+            assert_eq!(a.document, b.document);
+        }
+    }
+}

@@ -31,6 +31,10 @@ fn numbers_are_written_as_python_writes_them() {
             "1,5",
             "--1",
             "nan",
+            "9.999999999999999e-05",
+            "0.0001",
+            "1e16",
+            "1.5e16",
         ],
         |i| canonical_number(i).unwrap_or_else(|| "not a number".to_owned()),
         expect![[r#"
@@ -49,7 +53,11 @@ fn numbers_are_written_as_python_writes_them() {
             "abc" -> not a number
             "1,5" -> not a number
             "--1" -> not a number
-            "nan" -> not a number"#]],
+            "nan" -> not a number
+            "9.999999999999999e-05" -> 9.999999999999999e-05
+            "0.0001" -> 0.0001
+            "1e16" -> 10000000000000000
+            "1.5e16" -> 15000000000000000"#]],
     );
 }
 

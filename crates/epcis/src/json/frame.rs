@@ -136,6 +136,15 @@ impl<R: Read> Scanner<'_, R> {
         }
     }
 
+    /// Skips a UTF-8 byte order mark at the very start (format detection skips it too).
+    pub(crate) fn skip_bom(&mut self) -> Result<(), ReadError> {
+        while self.buf.len() < 3 && self.fill()? {}
+        if self.pos == 0 && self.buf.starts_with(b"\xEF\xBB\xBF") {
+            self.pos = 3;
+        }
+        Ok(())
+    }
+
     /// Consumes the next non-whitespace byte, which must be `want`.
     pub(crate) fn expect(&mut self, want: u8, what: &str) -> Result<(), ReadError> {
         match self.peek()? {
@@ -259,6 +268,11 @@ impl<R: Read> Scanner<'_, R> {
                 b'{' | b'[' => depth += 1,
                 b'}' | b']' => {
                     if depth == 0 {
+                        // A bare scalar (`2.0`, `true`) ends where its object or array closes.
+                        if i - 1 > start {
+                            i -= 1;
+                            break;
+                        }
                         return Err(self.syntax(i - 1, "unexpected closing bracket"));
                     }
                     depth -= 1;

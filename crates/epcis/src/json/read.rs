@@ -148,6 +148,7 @@ impl<R: std::io::Read, H: Handler> DocState<'_, '_, R, H> {
 
     fn document(&mut self) -> Result<(), ReadError> {
         let root = Pointer::default();
+        self.sc.skip_bom()?;
         self.sc.expect(b'{', "a JSON object (an EPCIS document)")?;
         if self.sc.peek()? == Some(b'}') {
             return self.sc.expect(b'}', "'}'");

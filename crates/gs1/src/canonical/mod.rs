@@ -59,8 +59,12 @@ impl CanonicalCache {
             return false;
         }
         // Remember the GTIN part of a plain SGTIN for the next call.
-        if input.starts_with("urn:epc:id:sgtin:") {
-            if let (Some(dot), Some(cut)) = (input.rfind('.'), out[start..].rfind("/21/")) {
+        if let Some(body) = input.strip_prefix("urn:epc:id:sgtin:") {
+            // The serial starts after the second dot of the body (a serial may hold dots).
+            let second_dot = body.find('.').and_then(|d1| {
+                body[d1 + 1..].find('.').map(|d2| "urn:epc:id:sgtin:".len() + d1 + 1 + d2)
+            });
+            if let (Some(dot), Some(cut)) = (second_dot, out[start..].rfind("/21/")) {
                 if plain_serial(&input[dot + 1..]) {
                     self.epc_prefix.clear();
                     self.epc_prefix.push_str(&input[..=dot]);

@@ -73,3 +73,20 @@ fn fast_epc_path_agrees_with_the_general_path() {
     assert!(inputs.len() > 60);
     assert!(taken > 50, "the fast path took only {taken} inputs");
 }
+
+/// A dotted serial first in a run must not make the cache remember too long a prefix.
+// See: review of 2026-11-24 (the cache cut the prefix at the serial's last dot).
+#[test]
+fn cache_handles_serials_with_dots() {
+    let mut cache = super::CanonicalCache::default();
+    for input in [
+        "urn:epc:id:sgtin:0614141.112345.A.1",
+        "urn:epc:id:sgtin:0614141.112345.A.2",
+        "urn:epc:id:sgtin:0614141.112345.B",
+        "urn:epc:id:sgtin:0614141.112345.x.y.z",
+    ] {
+        let mut cached = String::new();
+        assert!(cache.push(input, &mut cached));
+        assert_eq!(Some(cached), super::general(input), "{input}");
+    }
+}

@@ -78,11 +78,10 @@ fn open(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
 
 /// Reports a problem on standard error as `FILE:LOCATION: message` (`warning: message` for a
 /// warning).
+/// Never panics: with standard error closed (`2>&1 | head`) a report is simply lost, where
+/// `eprintln!` would panic and take a worker thread down with it.
 fn report(path: &Path, p: &Problem) {
-    #[allow(clippy::print_stderr)]
-    {
-        eprintln!("{}:{p}", path.display());
-    }
+    let _ = writeln!(std::io::stderr().lock(), "{}:{p}", path.display());
 }
 
 /// What the reading thread hands to the hashing thread.

@@ -18,6 +18,7 @@ use serialhub_epcis::json::read::decode_event;
 use serialhub_epcis::{Event, Handler, Header, Limits, Problem, RawEvent, ReadError, Stopped};
 
 const BATCH_EVENTS: usize = 256;
+const BATCH_BYTES: usize = 4 << 20;
 const IN_FLIGHT: usize = 8;
 
 /// The document's header as the workers need it.
@@ -113,7 +114,9 @@ impl Handler for Framer<'_> {
         let start = self.bytes.len();
         self.bytes.extend_from_slice(raw.bytes);
         self.events.push((start..self.bytes.len(), raw.index, raw.line, raw.column));
-        if self.events.len() >= BATCH_EVENTS {
+        // Count and size both bound a batch: a few huge aggregation events weigh as much as
+        // thousands of small ones.
+        if self.events.len() >= BATCH_EVENTS || self.bytes.len() >= BATCH_BYTES {
             self.send()?;
         }
         Ok(())
