@@ -79,8 +79,8 @@ impl Timestamp {
         s
     }
 
-    /// Appends `YYYY-MM-DDThh:mm:ss.fffZ` (years outside 0000 to 9999 are clamped to four
-    /// digits' worth of text by `format!`; the hash path writes digits by hand for speed).
+    /// Appends `YYYY-MM-DDThh:mm:ss.fffZ`. Years 0000 to 9999 are written by hand (the hash's
+    /// hot path); a carry or offset past either end gives a five-digit or negative year.
     pub fn write_utc_millis(self, out: &mut String) {
         let ms = self.unix_millis.rem_euclid(1000);
         let secs = self.unix_millis.div_euclid(1000);

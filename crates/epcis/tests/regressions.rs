@@ -48,3 +48,26 @@ fn canonical_id_matches_epc_uris_and_digital_links_of_one_object() {
     );
     assert_eq!(serialhub_epcis::canonical_id("urn:uuid:1234"), "urn:uuid:1234");
 }
+
+/// An event's own `@context` applies to all its members, wherever it stands in the event.
+// See: review of 2026-11-24 (ilmd and readPoint were resolved before a later @context).
+#[test]
+fn an_event_context_after_its_members_still_names_their_extensions() {
+    let doc = |event: &str| {
+        format!(
+            r#"{{"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],"type":"EPCISDocument","epcisBody":{{"eventList":[{event}]}}}}"#
+        )
+    };
+    let before = doc(
+        r#"{"@context":{"ex":"http://ex.com/"},"type":"ObjectEvent","action":"ADD","eventTime":"2024-01-01T00:00:00Z","eventTimeZoneOffset":"+00:00","epcList":[],"readPoint":{"id":"urn:epc:id:sgln:4012345.00001.0","ex:door":"7"},"ilmd":{"ex:lot":"1"}}"#,
+    );
+    let after = doc(
+        r#"{"type":"ObjectEvent","action":"ADD","eventTime":"2024-01-01T00:00:00Z","eventTimeZoneOffset":"+00:00","epcList":[],"readPoint":{"id":"urn:epc:id:sgln:4012345.00001.0","ex:door":"7"},"ilmd":{"ex:lot":"1"},"@context":{"ex":"http://ex.com/"}}"#,
+    );
+    let (a, pa) = hashes(before.as_bytes());
+    let (b, pb) = hashes(after.as_bytes());
+    assert_eq!(pa, pb);
+    assert_eq!(a, b);
+    assert!(pa[0].contains("{http://ex.com/}lot=1"), "{}", pa[0]);
+    assert!(pa[0].contains("{http://ex.com/}door=7"), "{}", pa[0]);
+}

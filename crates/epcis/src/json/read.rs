@@ -56,6 +56,7 @@ fn run<R: std::io::Read, H: Handler>(
         header_sent: false,
         context_seen: false,
         pending: Vec::new(),
+        pending_bytes: 0,
         events: 0,
     };
     st.document()?;
@@ -121,8 +122,14 @@ struct DocState<'a, 's, R, H> {
     /// values until the end of the document, since their extension names depend on it.
     context_seen: bool,
     pending: Vec<(Pointer, Value)>,
+    /// JSON bytes of the events held in `pending`, bounded by `PENDING_BYTES_MAX`.
+    pending_bytes: usize,
     events: usize,
 }
+
+/// How many bytes of events a document may put before its `@context` (they are held until it
+/// comes); beyond that the reader refuses, since it could no longer stream.
+const PENDING_BYTES_MAX: usize = 256 << 20;
 
 impl<R: std::io::Read, H: Handler> DocState<'_, '_, R, H> {
     fn send_header(&mut self) -> Result<(), ReadError> {
@@ -155,6 +162,18 @@ impl<R: std::io::Read, H: Handler> DocState<'_, '_, R, H> {
         }
         loop {
             let key = self.sc.key()?;
+            if self.header_sent && key != "epcisBody" && key != "@context" {
+                // The header went to the consumer with the first event; a streaming reader
+                // cannot take it back. Say so rather than let the member vanish.
+                self.problem(Problem::new(
+                    root.child(&key).at(),
+                    "late_header",
+                    format!(
+                        "{key} comes after the events: readers that stream have already used \
+                         the header (put it before epcisBody)"
+                    ),
+                ))?;
+            }
             match key.as_str() {
                 "epcisBody" => self.body()?,
                 "@context" => {
@@ -294,6 +313,18 @@ impl<R: std::io::Read, H: Handler> DocState<'_, '_, R, H> {
         self.events += 1;
         let span = self.sc.value()?;
         if !self.context_seen {
+            self.pending_bytes += span.len();
+            if self.pending_bytes > PENDING_BYTES_MAX {
+                return Err(ReadError::new(
+                    at.at(),
+                    "too_large",
+                    format!(
+                        "more than {} MiB of events before the document's @context: put \
+                         @context first to stream a document this large",
+                        PENDING_BYTES_MAX >> 20
+                    ),
+                ));
+            }
             let v: Value = self.parse(span)?;
             self.pending.push((at, v));
             return Ok(());
@@ -432,6 +463,8 @@ impl<'de> Visitor<'de> for EventSeed<'_> {
         let mut qty_field: Option<&'static str> = None;
         let mut extensions: Vec<(String, Value)> = Vec::new();
         let mut local_ctx: Option<Context> = None;
+        // Members whose extensions need the event's @context, which may come after them.
+        let mut later: Vec<(usize, Value)> = Vec::new();
         while let Some(key) = map.next_key_seed(KeySeed(EVENT_KEYS))? {
             let i = match key {
                 Key::Known(i) => i,
@@ -468,15 +501,8 @@ impl<'de> Visitor<'de> for EventSeed<'_> {
                         )),
                     }
                 }
-                6 => {
-                    let v: Value = map.next_value()?;
-                    ev.error_declaration = Some(error_declaration(
-                        &v,
-                        local_ctx.as_ref().unwrap_or(self.ctx),
-                        &here(),
-                        problems,
-                    ));
-                }
+                // Decoded after the loop, with the event's own @context wherever it stood.
+                6 | 21 | 22 | 26 | 27 => later.push((i, map.next_value::<Value>()?)),
                 7 => ev.parent_id = Some(string(map.next_value()?, &Field(at, field), problems)),
                 8..=10 => {
                     if let Some(prev) = epc_field.replace(field) {
@@ -528,16 +554,6 @@ impl<'de> Visitor<'de> for EventSeed<'_> {
                     let v: Value = map.next_value()?;
                     ev.persistent_disposition = Some(persistent_disposition(&v, &here(), problems));
                 }
-                21 | 22 => {
-                    let v: Value = map.next_value()?;
-                    let loc =
-                        location(&v, local_ctx.as_ref().unwrap_or(self.ctx), &here(), problems);
-                    if i == 21 {
-                        ev.read_point = Some(loc);
-                    } else {
-                        ev.biz_location = Some(loc);
-                    }
-                }
                 23 => {
                     let v: Value = map.next_value()?;
                     ev.biz_transaction_list = biz_transactions(&v, &here(), problems);
@@ -551,27 +567,6 @@ impl<'de> Visitor<'de> for EventSeed<'_> {
                     } else {
                         ev.destination_list = list;
                     }
-                }
-                26 => {
-                    let v: Value = map.next_value()?;
-                    ev.sensor_element_list = sensor_elements(
-                        &v,
-                        local_ctx.as_ref().unwrap_or(self.ctx),
-                        &here(),
-                        problems,
-                    );
-                }
-                27 => {
-                    let v: Value = map.next_value()?;
-                    ev.ilmd = Some(match &v {
-                        Value::Object(m) => {
-                            object_children(local_ctx.as_ref().unwrap_or(self.ctx), m)
-                        }
-                        _ => {
-                            problems.push(expected(&here(), "an object", &v));
-                            Vec::new()
-                        }
-                    });
                 }
                 28 => {
                     let v: Value = map.next_value()?;
@@ -596,6 +591,35 @@ impl<'de> Visitor<'de> for EventSeed<'_> {
             }
         }
         let ctx = local_ctx.as_ref().unwrap_or(self.ctx);
+        for (i, v) in later {
+            let field = EVENT_KEYS[i];
+            let here = || at.child(field);
+            match i {
+                6 => {
+                    ev.error_declaration = Some(error_declaration(&v, ctx, &here(), problems));
+                }
+                21 | 22 => {
+                    let loc = location(&v, ctx, &here(), problems);
+                    if i == 21 {
+                        ev.read_point = Some(loc);
+                    } else {
+                        ev.biz_location = Some(loc);
+                    }
+                }
+                26 => {
+                    ev.sensor_element_list = sensor_elements(&v, ctx, &here(), problems);
+                }
+                _ => {
+                    ev.ilmd = Some(match &v {
+                        Value::Object(m) => object_children(ctx, m),
+                        _ => {
+                            problems.push(expected(&here(), "an object", &v));
+                            Vec::new()
+                        }
+                    });
+                }
+            }
+        }
         for (name, v) in &extensions {
             ev.extensions.extend(value_to_element(ctx, name, v));
         }

@@ -225,6 +225,11 @@ pub(crate) fn hash_json(
         };
         let mut result =
             serialhub_epcis::json::read::read_reader(input, &Limits::default(), &mut framer);
+        if result.is_err() && !failed.load(Ordering::Relaxed) {
+            // The reader failed on its own (bad syntax): the events framed before the error
+            // still get their hashes, as on the one-thread path.
+            let _ = framer.send();
+        }
         if result.is_ok() && framer.send().is_err() {
             result = Err(ReadError::new(
                 serialhub_epcis::Where::Document,
