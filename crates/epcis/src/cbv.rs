@@ -185,9 +185,8 @@ pub fn classify(vocab: Vocab, value: &str) -> Term<'_> {
 /// The GS1 Web URI of a standard value written in any form; other values are returned as given.
 pub fn to_web_uri(vocab: Vocab, value: &str) -> Cow<'_, str> {
     match classify(vocab, value) {
-        Term::Standard(n) | Term::UnknownStandard(n)
-            if !is_absolute_uri(value) || !value.starts_with(WEB_VOCAB) =>
-        {
+        // A Web URI is already in this form; bare names, URNs and `cbv:` CURIEs are rewritten.
+        Term::Standard(n) | Term::UnknownStandard(n) if !value.starts_with(WEB_VOCAB) => {
             let (web, _) = vocab.parts();
             Cow::Owned(format!("{WEB_VOCAB}{web}-{n}"))
         }
