@@ -71,3 +71,13 @@ fn an_event_context_after_its_members_still_names_their_extensions() {
     assert!(pa[0].contains("{http://ex.com/}lot=1"), "{}", pa[0]);
     assert!(pa[0].contains("{http://ex.com/}door=7"), "{}", pa[0]);
 }
+
+/// Each non-string item of an EPC list is reported at its own index.
+// See: review of 2026-11-24 (indexes skipped the items already refused).
+#[test]
+fn epc_list_problems_name_each_item_s_own_index() {
+    let doc = br#"{"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],"type":"EPCISDocument","epcisBody":{"eventList":[{"type":"ObjectEvent","action":"ADD","eventTime":"2024-01-01T00:00:00Z","eventTimeZoneOffset":"+00:00","epcList":["urn:epc:id:sgtin:4012345.012345.1",1,2]}]}}"#;
+    let c = read_document(doc).expect("reads");
+    let places: Vec<String> = c.problems.iter().map(|p| p.location.to_string()).collect();
+    assert_eq!(places, ["/epcisBody/eventList/0/epcList/1", "/epcisBody/eventList/0/epcList/2"]);
+}

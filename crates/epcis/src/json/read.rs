@@ -844,11 +844,14 @@ impl<'de> Visitor<'de> for StrListSeed<'_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(8));
+        // Counts every item, kept or not, so that a problem names the item's own index.
+        let mut index = 0;
         while let Some(s) = seq.next_element::<Scalar>()? {
+            index += 1;
             match s {
                 Scalar::Str(s) => out.push(s),
                 other => self.problems.push(Problem::new(
-                    self.at.index(out.len()).at(),
+                    self.at.index(index - 1).at(),
                     "type",
                     format!("expected a string, found {}", kind_of(&other)),
                 )),
