@@ -53,11 +53,16 @@ impl Timestamp {
                 millis += 1;
             }
         }
+        // 24:00:00 is the end of the day only without a fraction (xsd:dateTime).
+        if hour == 24 && b[19..i].iter().any(|d| d.is_ascii_digit() && *d != b'0') {
+            return None;
+        }
         let (offset_minutes, has_offset) = match &b[i..] {
             [] => (0, false),
             [b'Z' | b'z'] => (0, true),
             [sign @ (b'+' | b'-'), ..] if b.len() - i == 6 && b[i + 3] == b':' => {
                 let (h, m) = (num(i + 1, 2)?, num(i + 4, 2)?);
+                // Offsets up to +14:59 parse: the validator says how far beyond ±14:00 they are.
                 if h > 14 || m > 59 {
                     return None;
                 }

@@ -73,6 +73,8 @@ fn timestamps_become_utc_milliseconds_rounding_on_the_fourth_digit() {
             "2016-02-29T23:00:00-01:00",
             "2019-10-21T14:58:56.5",
             "2019-02-29T00:00:00Z",
+            "2020-01-01T24:00:00Z",
+            "2020-01-01T24:00:00.5Z",
             "not a time",
         ],
         |i| normalize_timestamp(i).unwrap_or_else(|| "not a timestamp".to_owned()),
@@ -85,6 +87,8 @@ fn timestamps_become_utc_milliseconds_rounding_on_the_fourth_digit() {
             "2016-02-29T23:00:00-01:00" -> 2016-03-01T00:00:00.000Z
             "2019-10-21T14:58:56.5" -> 2019-10-21T14:58:56.500Z
             "2019-02-29T00:00:00Z" -> not a timestamp
+            "2020-01-01T24:00:00Z" -> 2020-01-02T00:00:00.000Z
+            "2020-01-01T24:00:00.5Z" -> not a timestamp
             "not a time" -> not a timestamp"#]],
     );
 }
