@@ -1,0 +1,267 @@
+//! The one test suite every `Store` backend runs: `run_all` calls one function per contract of
+//! the trait, each on a fresh store from `make`.
+//!
+//! Jobs are decided by the real ledger (`serialhub_core::apply`) against a `MemoryLedger`
+//! kept beside the store, so the suite also checks that a backend reads back exactly what the
+//! core's reference model holds. A failure panics with the contract's name, as tests do.
+
+use serialhub_core::{ExceptionType, Key, MemoryLedger, StateView, apply};
+use serialhub_epcis::time::Timestamp;
+use serialhub_epcis::{Action, Event, EventType};
+
+use crate::{CaptureJob, CapturedEvent, EventRecord, ExceptionFilter, Store, StoreError};
+
+/// Runs every contract against fresh stores from `make`.
+pub fn run_all(make: &dyn Fn() -> Box<dyn Store>) {
+    commit_then_read_back(make().as_ref());
+    duplicates_change_nothing(make().as_ref());
+    failed_job_leaves_nothing(make().as_ref());
+    create_of_existing_record_fails(make().as_ref());
+    children_and_history_order(make().as_ref());
+    exceptions_filter(make().as_ref());
+}
+
+/// The capture time of every job: later than every event.
+const NOW: &str = "2025-06-01T00:00:00Z";
+
+fn sgtin(serial: u32) -> String {
+    format!("urn:epc:id:sgtin:4012345.011111.{serial}")
+}
+
+fn sscc(serial: u32) -> String {
+    format!("urn:epc:id:sscc:4012345.{serial:010}")
+}
+
+fn event(event_type: EventType, day: u32, epcs: &[String]) -> Event {
+    Event {
+        event_type: Some(event_type),
+        event_time: format!("2025-01-{day:02}T00:00:00Z"),
+        event_time_zone_offset: "+00:00".to_owned(),
+        epc_list: epcs.to_vec(),
+        ..Event::default()
+    }
+}
+
+fn commission(day: u32, epcs: &[String]) -> Event {
+    Event {
+        action: Some(Action::Add),
+        biz_step: Some("commissioning".to_owned()),
+        ..event(EventType::ObjectEvent, day, epcs)
+    }
+}
+
+fn ship(day: u32, epcs: &[String]) -> Event {
+    Event {
+        action: Some(Action::Observe),
+        biz_step: Some("shipping".to_owned()),
+        ..event(EventType::ObjectEvent, day, epcs)
+    }
+}
+
+fn pack(day: u32, parent: &str, children: &[String]) -> Event {
+    Event {
+        action: Some(Action::Add),
+        biz_step: Some("packing".to_owned()),
+        parent_id: Some(parent.to_owned()),
+        ..event(EventType::AggregationEvent, day, children)
+    }
+}
+
+fn hash(event: &Event) -> String {
+    serialhub_epcis::hash::event_hash(event)
+}
+
+/// The capture pipeline in miniature: decides each event with the ledger against the
+/// reference model, then builds the job.
+#[derive(Default)]
+struct Capture {
+    model: MemoryLedger,
+}
+
+impl Capture {
+    /// The job for `events`; the model takes its changes as if the commit succeeds.
+    fn job(&mut self, events: &[Event]) -> CaptureJob {
+        let now = Timestamp::parse(NOW).expect("NOW is a timestamp");
+        let mut job = CaptureJob::default();
+        for event in events {
+            let hash_id = hash(event);
+            let outcome = apply(&self.model, event, &hash_id, now);
+            self.model.commit(&outcome);
+            job.events.push(CapturedEvent {
+                record: EventRecord::new(hash_id, event.clone()),
+                changes: outcome.changes,
+                violations: outcome.violations,
+            });
+        }
+        job
+    }
+
+    /// Asserts that `store` holds exactly the model's record for every key given.
+    #[track_caller]
+    fn assert_states(&self, store: &dyn Store, keys: &[Key]) {
+        for key in keys {
+            let stored = store.state(key).expect("state reads");
+            assert_eq!(stored.as_ref(), self.model.state(key), "state of {key}");
+            assert_eq!(store.children(key).expect("children read"), self.model.children(key));
+        }
+    }
+}
+
+fn keys(identifiers: &[String]) -> Vec<Key> {
+    identifiers.iter().map(|i| Key::new(i)).collect()
+}
+
+/// A committed job reads back: states, events, history, and the receipt lists it all.
+pub fn commit_then_read_back(store: &dyn Store) {
+    let mut capture = Capture::default();
+    let units = [sgtin(1), sgtin(2)];
+    let events = [commission(1, &units), ship(2, &units)];
+    let job = capture.job(&events);
+    let receipt = store.commit(&job).expect("commit_then_read_back: commit");
+    assert_eq!(receipt.stored, events.iter().map(hash).collect::<Vec<_>>());
+    assert!(receipt.duplicates.is_empty());
+    assert_eq!(receipt.exceptions, 0);
+    for event in &events {
+        assert!(store.has_event(&hash(event)).expect("has_event reads"));
+    }
+    assert!(!store.has_event("ni:///sha-256;0?ver=CBV2.0").expect("has_event reads"));
+    capture.assert_states(store, &keys(&units));
+    let history = store.history(&Key::new(&units[0])).expect("history reads");
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].record, job.events[0].record);
+    assert_eq!(history[1].record, job.events[1].record);
+    assert!(history[0].seq < history[1].seq, "seq follows capture order");
+    assert_eq!(store.state(&Key::new(&sgtin(3))).expect("state reads"), None);
+}
+
+/// An event already stored, or repeated in a job, is reported and changes nothing.
+pub fn duplicates_change_nothing(store: &dyn Store) {
+    let mut capture = Capture::default();
+    let units = [sgtin(1)];
+    let first = commission(1, &units);
+    store.commit(&capture.job(std::slice::from_ref(&first))).expect("duplicates: first commit");
+    let before = store.state(&Key::new(&units[0])).expect("state reads");
+
+    // The same event again, decided against the model: commissioning twice, with a change
+    // and a violation that must both be dropped with the duplicate.
+    let again = Capture::default().job(&[commission(1, &units)]);
+    let receipt = store.commit(&again).expect("duplicates: repeat commit");
+    assert!(receipt.stored.is_empty());
+    assert_eq!(receipt.duplicates, vec![hash(&first)]);
+    assert_eq!(receipt.exceptions, 0);
+    assert_eq!(store.state(&Key::new(&units[0])).expect("state reads"), before);
+    assert_eq!(store.history(&Key::new(&units[0])).expect("history reads").len(), 1);
+
+    // Within one job: the second copy is the duplicate, the new event is stored.
+    let shipped = ship(2, &units);
+    let mut job = capture.job(std::slice::from_ref(&shipped));
+    job.events.push(job.events[0].clone());
+    let receipt = store.commit(&job).expect("duplicates: job with a repeat");
+    assert_eq!(receipt.stored, vec![hash(&shipped)]);
+    assert_eq!(receipt.duplicates, vec![hash(&shipped)]);
+    assert_eq!(store.history(&Key::new(&units[0])).expect("history reads").len(), 2);
+    assert!(store.exceptions(&ExceptionFilter::default()).expect("exceptions read").is_empty());
+    capture.assert_states(store, &keys(&units));
+}
+
+/// A job that fails inside `commit` leaves nothing visible, and the store goes on working.
+pub fn failed_job_leaves_nothing(store: &dyn Store) {
+    let units = [sgtin(1), sgtin(2)];
+    // Decided against a model where sgtin(2) exists, but the store has never seen it: the
+    // second event updates a record the store does not hold.
+    let mut stale = Capture::default();
+    stale.job(&[commission(1, &units[1..])]);
+    let mut job = Capture::default().job(&[commission(2, &units[..1])]);
+    job.events.extend(stale.job(&[ship(3, &units[1..]), commission(4, &units[1..])]).events);
+    let error = store.commit(&job).expect_err("failed_job: an update of a missing record");
+    assert_eq!(error, StoreError::UpdateMissing(Key::new(&units[1])));
+    assert_eq!(error.code(), "store_update_missing");
+    for captured in &job.events {
+        assert!(!store.has_event(&captured.record.hash_id).expect("has_event reads"));
+    }
+    for key in keys(&units) {
+        assert_eq!(store.state(&key).expect("state reads"), None, "{key} after a failed job");
+        assert!(store.history(&key).expect("history reads").is_empty());
+    }
+    assert!(store.exceptions(&ExceptionFilter::default()).expect("exceptions read").is_empty());
+
+    let mut capture = Capture::default();
+    let receipt = store.commit(&capture.job(&[commission(2, &units)])).expect("failed_job: retry");
+    assert_eq!(receipt.stored.len(), 1);
+    capture.assert_states(store, &keys(&units));
+}
+
+/// A `Create` of a record that exists fails the whole job (a job decided on a stale view).
+pub fn create_of_existing_record_fails(store: &dyn Store) {
+    let units = [sgtin(1)];
+    store.commit(&Capture::default().job(&[commission(1, &units)])).expect("create: first");
+    let job = Capture::default().job(&[commission(2, &units)]);
+    let error = store.commit(&job).expect_err("create: a second create");
+    assert_eq!(error, StoreError::CreateExisting(Key::new(&units[0])));
+    assert_eq!(error.code(), "store_create_existing");
+    assert!(!store.has_event(&job.events[0].record.hash_id).expect("has_event reads"));
+}
+
+/// Children in key order whatever the packing order; history in capture order across jobs,
+/// including events naming the key as a parent.
+pub fn children_and_history_order(store: &dyn Store) {
+    let mut capture = Capture::default();
+    let units = [sgtin(3), sgtin(1), sgtin(2)];
+    let case = sscc(7);
+    let events = [commission(1, &units), pack(2, &case, &units[..2]), pack(3, &case, &units[2..])];
+    store.commit(&capture.job(&events[..2])).expect("children: first job");
+    store.commit(&capture.job(&events[2..])).expect("children: second job");
+    let shipped = ship(4, std::slice::from_ref(&case));
+    store.commit(&capture.job(std::slice::from_ref(&shipped))).expect("children: ship");
+
+    let mut expected = keys(&units);
+    expected.sort();
+    assert_eq!(store.children(&Key::new(&case)).expect("children read"), expected);
+    capture.assert_states(store, &keys(&units));
+    capture.assert_states(store, &[Key::new(&case)]);
+
+    let seqs = |key: &Key| -> Vec<String> {
+        let history = store.history(key).expect("history reads");
+        assert!(history.windows(2).all(|w| w[0].seq < w[1].seq), "history of {key} in seq order");
+        history.into_iter().map(|e| e.record.hash_id).collect()
+    };
+    assert_eq!(seqs(&Key::new(&case)), vec![hash(&events[1]), hash(&events[2]), hash(&shipped)]);
+    assert_eq!(seqs(&Key::new(&units[2])), vec![hash(&events[0]), hash(&events[2])]);
+}
+
+/// Exceptions are stored with their event and filtered by type and by key (any spelling).
+pub fn exceptions_filter(store: &dyn Store) {
+    let mut capture = Capture::default();
+    let units = [sgtin(1), sgtin(2)];
+    let twice = commission(2, &units[..1]);
+    let unknown = ship(3, &units[1..]);
+    let job = capture.job(&[commission(1, &units[..1]), twice.clone(), unknown.clone()]);
+    let found: usize = job.events.iter().map(|c| c.violations.len()).sum();
+    assert_eq!(found, 2, "the ledger finds commissioned_twice and never_commissioned");
+    let receipt = store.commit(&job).expect("exceptions: commit");
+    assert_eq!(receipt.exceptions, 2);
+
+    let list = |filter: ExceptionFilter| -> Vec<(String, &'static str)> {
+        let stored = store.exceptions(&filter).expect("exceptions read");
+        stored.into_iter().map(|e| (e.event_hash_id, e.violation.kind.code())).collect()
+    };
+    let all = list(ExceptionFilter::default());
+    assert_eq!(
+        all,
+        vec![(hash(&twice), "commissioned_twice"), (hash(&unknown), "never_commissioned")]
+    );
+    let by_type = ExceptionFilter {
+        exception_type: Some(ExceptionType::IllegalTransition),
+        ..ExceptionFilter::default()
+    };
+    assert_eq!(list(by_type), all[..1]);
+    // The key as a Digital Link finds violations whose epcs were written as EPC URNs.
+    let link = Key::new(&units[1]).as_str().to_owned();
+    let by_key = ExceptionFilter { key: Some(Key::new(&link)), ..ExceptionFilter::default() };
+    assert_eq!(list(by_key), all[1..]);
+    let none = ExceptionFilter {
+        exception_type: Some(ExceptionType::ProductWithoutData),
+        key: Some(Key::new(&units[0])),
+    };
+    assert!(list(none).is_empty());
+}

@@ -1,0 +1,187 @@
+//! The storage port of the serial ledger: the `Store` trait every backend implements, the
+//! records it keeps (events, states, exceptions), `mem::MemStore` as the reference
+//! implementation, and `conformance::run_all`, the one suite every backend must pass.
+//!
+//! A capture job is the unit of durability: its events, the state changes the ledger decided
+//! for them (`serialhub_core::Outcome::changes`) and the exceptions it found commit together or
+//! not at all, so a reader never sees a state without the event that explains it.
+//! SQL and files belong to adapters; nothing here does IO.
+
+#![warn(missing_docs)]
+
+pub mod conformance;
+pub mod mem;
+
+use serialhub_core::{Change, ExceptionType, Key, SerialState, Violation};
+use serialhub_epcis::Event;
+
+pub use mem::MemStore;
+
+/// An event as stored: its hash ID (the deduplication key), the event, and the keys it names
+/// (what `Store::history` is indexed by).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventRecord {
+    /// The CBV 2.0 event hash ID (`serialhub_epcis::hash::EventHasher`).
+    pub hash_id: String,
+    /// The event as read. Backends that serialise it write JSON-LD
+    /// (`serialhub_epcis::json::write`), which reads back to an equal `Event`.
+    pub event: Event,
+    /// The identifiers the event names, canonical and without repeats, in first-mention order.
+    pub keys: Vec<Key>,
+}
+
+impl EventRecord {
+    /// The record of `event`, its keys taken from every identifier it names: `parentID`, the
+    /// EPC lists and the quantity lists' classes (lots).
+    pub fn new(hash_id: String, event: Event) -> EventRecord {
+        let named = event
+            .parent_id
+            .iter()
+            .chain(&event.epc_list)
+            .chain(&event.output_epc_list)
+            .chain(event.quantity_list.iter().map(|q| &q.epc_class))
+            .chain(event.output_quantity_list.iter().map(|q| &q.epc_class));
+        let mut keys: Vec<Key> = Vec::new();
+        for identifier in named {
+            let key = Key::new(identifier);
+            // Linear: events name few identifiers, and order must follow first mention.
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        EventRecord { hash_id, event, keys }
+    }
+}
+
+/// One event of a capture job with what the ledger decided for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CapturedEvent {
+    /// The event.
+    pub record: EventRecord,
+    /// The state changes to write, in order (`Outcome::changes`).
+    pub changes: Vec<(Key, Change)>,
+    /// The rules the event broke (`Outcome::violations`), stored as exceptions.
+    pub violations: Vec<Violation>,
+}
+
+/// What `Store::commit` writes at once: events in capture order, each with its changes and
+/// violations. Changes of a later event may update records an earlier event of the same job
+/// created.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CaptureJob {
+    /// The events, in capture order.
+    pub events: Vec<CapturedEvent>,
+}
+
+/// What a commit did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CommitReceipt {
+    /// The hash IDs of the events stored by this commit, in capture order.
+    pub stored: Vec<String>,
+    /// The hash IDs of the events skipped because they were already stored (before this job,
+    /// or earlier in it), in job order.
+    pub duplicates: Vec<String>,
+    /// The number of exceptions stored.
+    pub exceptions: usize,
+}
+
+/// A stored event: the record and its position in capture order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredEvent {
+    /// Capture order across the whole store: strictly increasing, never reused.
+    pub seq: u64,
+    /// The event.
+    pub record: EventRecord,
+}
+
+/// A stored exception: a violation and the event that raised it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredException {
+    /// The `StoredEvent::seq` of the event that raised it.
+    pub event_seq: u64,
+    /// The hash ID of that event.
+    pub event_hash_id: String,
+    /// The violation, as the ledger found it.
+    pub violation: Violation,
+}
+
+/// Which exceptions `Store::exceptions` returns; `None` fields do not filter.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExceptionFilter {
+    /// Only this type (F1 to F12).
+    pub exception_type: Option<ExceptionType>,
+    /// Only exceptions naming this identifier among their `epcs` (compared canonically).
+    pub key: Option<Key>,
+}
+
+impl ExceptionFilter {
+    /// Whether `exception` passes the filter; backends that cannot filter natively use this.
+    pub fn matches(&self, exception: &StoredException) -> bool {
+        let violation = &exception.violation;
+        self.exception_type.is_none_or(|t| violation.exception_type == t)
+            && self
+                .key
+                .as_ref()
+                .is_none_or(|key| violation.epcs.iter().any(|e| Key::new(e) == *key))
+    }
+}
+
+/// Why a store operation failed. Violations of ledger rules are not errors: they are stored as
+/// exceptions.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A `Change::Create` for a key that already has a record: the job was decided against a
+    /// stale view (another writer got there first).
+    #[error("record {0} already exists")]
+    CreateExisting(Key),
+    /// A `Change::Update` for a key that has no record: the job was decided against a stale
+    /// or foreign view.
+    #[error("record {0} does not exist")]
+    UpdateMissing(Key),
+    /// The backend could not be reached or failed (IO, a poisoned lock, a lost connection);
+    /// nothing was written and the job may be retried.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl StoreError {
+    /// A stable name for logs and API responses.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::CreateExisting(_) => "store_create_existing",
+            StoreError::UpdateMissing(_) => "store_update_missing",
+            StoreError::Unavailable(_) => "store_unavailable",
+        }
+    }
+}
+
+/// The storage port. Object-safe: callers hold an `Arc<dyn Store>`. Every backend passes
+/// `conformance::run_all`.
+pub trait Store: Send + Sync {
+    /// Writes `job` all or nothing.
+    ///
+    /// Contract: events are taken in order; one whose hash ID is already stored (or appeared
+    /// earlier in the job) is a duplicate: listed in `CommitReceipt::duplicates`, and neither
+    /// it, its changes nor its violations are written. Every other event is stored with the
+    /// next `seq`, its changes applied in order (a `Create` needs no record, an `Update` needs
+    /// one, counting records created earlier in the job) and its violations stored as
+    /// exceptions. On `Err` nothing of the job is visible, to this or any later read. A job
+    /// whose events are all duplicates succeeds and writes nothing.
+    fn commit(&self, job: &CaptureJob) -> Result<CommitReceipt, StoreError>;
+
+    /// The current record of `key`, if any committed change created one.
+    fn state(&self, key: &Key) -> Result<Option<SerialState>, StoreError>;
+
+    /// The keys whose record's `parent` is `key` (direct children only), in key order.
+    fn children(&self, key: &Key) -> Result<Vec<Key>, StoreError>;
+
+    /// Every stored event naming `key` (`EventRecord::keys`), in capture order (`seq`).
+    fn history(&self, key: &Key) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// The stored exceptions passing `filter`, in capture order of the events that raised
+    /// them, then in the order the ledger found them.
+    fn exceptions(&self, filter: &ExceptionFilter) -> Result<Vec<StoredException>, StoreError>;
+
+    /// Whether an event with this hash ID is stored.
+    fn has_event(&self, hash_id: &str) -> Result<bool, StoreError>;
+}
