@@ -42,10 +42,12 @@ impl EventRecord {
             .chain(event.quantity_list.iter().map(|q| &q.epc_class))
             .chain(event.output_quantity_list.iter().map(|q| &q.epc_class));
         let mut keys: Vec<Key> = Vec::new();
+        // A pallet's aggregation event can name thousands of children: a set keeps this linear,
+        // the vector keeps first-mention order.
+        let mut seen = std::collections::HashSet::new();
         for identifier in named {
             let key = Key::new(identifier);
-            // Linear: events name few identifiers, and order must follow first mention.
-            if !keys.contains(&key) {
+            if seen.insert(key.clone()) {
                 keys.push(key);
             }
         }
