@@ -48,6 +48,31 @@ impl MemoryLedger {
         }
     }
 
+    /// Sets the record of `key` to `previous` (removing it for `None`), keeping the children
+    /// index right: how a store takes back changes it could not persist.
+    pub fn restore(&mut self, key: Key, previous: Option<SerialState>) {
+        let old_parent = self.states.get(&key).and_then(|s| s.parent.clone());
+        if let Some(old_parent) = old_parent {
+            if let Some(set) = self.children.get_mut(&old_parent) {
+                set.remove(&key);
+                if set.is_empty() {
+                    self.children.remove(&old_parent);
+                }
+            }
+        }
+        match previous {
+            Some(state) => {
+                if let Some(parent) = &state.parent {
+                    self.children.entry(parent.clone()).or_default().insert(key.clone());
+                }
+                self.states.insert(key, state);
+            }
+            None => {
+                self.states.remove(&key);
+            }
+        }
+    }
+
     /// Every record, in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &SerialState)> {
         self.states.iter()

@@ -19,6 +19,7 @@ pub fn run_all(make: &dyn Fn() -> Box<dyn Store>) {
     create_of_existing_record_fails(make().as_ref());
     children_and_history_order(make().as_ref());
     exceptions_filter(make().as_ref());
+    capture_decides_like_the_model(make().as_ref());
 }
 
 /// The capture time of every job: later than every event.
@@ -264,4 +265,43 @@ pub fn exceptions_filter(store: &dyn Store) {
         key: Some(Key::new(&units[0])),
     };
     assert!(list(none).is_empty());
+}
+
+/// `capture` decides with the ledger against committed states, across batches, exactly as the
+/// reference model does; duplicates change nothing; the evidence names events by `eventID`.
+pub fn capture_decides_like_the_model(store: &dyn Store) {
+    let now = Timestamp::parse(NOW).expect("NOW is a timestamp");
+    let units = [sgtin(1), sgtin(2), sgtin(3)];
+    let case = sscc(9);
+    let mut twice = commission(3, &units[..1]);
+    twice.event_id = Some("urn:uuid:00000000-0000-4000-8000-000000000002".to_owned());
+    let first = vec![commission(1, &units), pack(2, &case, &units[..2])];
+    let second = vec![ship(4, std::slice::from_ref(&case)), twice.clone(), first[0].clone()];
+    let records = |events: &[Event]| -> Vec<EventRecord> {
+        events.iter().map(|e| EventRecord::new(hash(e), e.clone())).collect()
+    };
+
+    let receipt = store.capture(records(&first), now).expect("capture: first batch");
+    assert_eq!(receipt.stored, first.iter().map(hash).collect::<Vec<_>>());
+    let receipt = store.capture(records(&second), now).expect("capture: second batch");
+    assert_eq!(receipt.stored, second[..2].iter().map(hash).collect::<Vec<_>>());
+    assert_eq!(receipt.duplicates, vec![hash(&first[0])]);
+    assert_eq!(receipt.exceptions, 1);
+
+    let mut model = MemoryLedger::default();
+    for event in first.iter().chain(&second[..2]) {
+        let id = event.event_id.clone().unwrap_or_else(|| hash(event));
+        model.commit(&apply(&model, event, &id, now));
+    }
+    for key in keys(&units).into_iter().chain([Key::new(&case)]) {
+        assert_eq!(store.state(&key).expect("state reads").as_ref(), model.state(&key), "{key}");
+        assert_eq!(store.children(&key).expect("children read"), model.children(&key));
+    }
+    let exceptions = store.exceptions(&ExceptionFilter::default()).expect("exceptions read");
+    assert_eq!(exceptions.len(), 1);
+    let violation = &exceptions[0].violation;
+    assert_eq!(violation.kind.code(), "commissioned_twice");
+    assert_eq!(violation.event_ids.last(), twice.event_id.as_ref());
+    assert_eq!(exceptions[0].event_hash_id, hash(&twice));
+    assert_eq!(store.history(&Key::new(&units[0])).expect("history reads").len(), 3);
 }

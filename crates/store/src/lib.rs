@@ -9,11 +9,13 @@
 
 #![warn(missing_docs)]
 
+pub mod capture;
 pub mod conformance;
 pub mod mem;
 
 use serialhub_core::{Change, ExceptionType, Key, SerialState, Violation};
 use serialhub_epcis::Event;
+use serialhub_epcis::time::Timestamp;
 
 pub use mem::MemStore;
 
@@ -85,6 +87,9 @@ pub struct CommitReceipt {
     pub duplicates: Vec<String>,
     /// The number of exceptions stored.
     pub exceptions: usize,
+    /// How many stored events were late for some identifier they name (`Store::capture` only;
+    /// see `capture::Decided::late`).
+    pub late: usize,
 }
 
 /// A stored event: the record and its position in capture order.
@@ -170,6 +175,13 @@ pub trait Store: Send + Sync {
     /// exceptions. On `Err` nothing of the job is visible, to this or any later read. A job
     /// whose events are all duplicates succeeds and writes nothing.
     fn commit(&self, job: &CaptureJob) -> Result<CommitReceipt, StoreError>;
+
+    /// The capture pipeline's last two steps under the store's write lock: decides `batch` with
+    /// the ledger (`capture::decide`) against the committed states at capture time `now`, then
+    /// commits the job as `commit` does. Duplicates (stored before, or repeated in the batch)
+    /// are reported and change nothing.
+    fn capture(&self, batch: Vec<EventRecord>, now: Timestamp)
+    -> Result<CommitReceipt, StoreError>;
 
     /// The current record of `key`, if any committed change created one.
     fn state(&self, key: &Key) -> Result<Option<SerialState>, StoreError>;

@@ -6,8 +6,11 @@ use std::sync::{Mutex, MutexGuard};
 
 use serialhub_core::{Change, Key, MemoryLedger, Outcome, SerialState, StateView};
 
+use serialhub_epcis::time::Timestamp;
+
 use crate::{
-    CaptureJob, CommitReceipt, ExceptionFilter, Store, StoreError, StoredEvent, StoredException,
+    CaptureJob, CommitReceipt, EventRecord, ExceptionFilter, Store, StoreError, StoredEvent,
+    StoredException, capture,
 };
 
 /// The in-memory store. Not durable: it lives as long as the value.
@@ -69,45 +72,38 @@ impl Inner {
     }
 }
 
-impl Store for MemStore {
-    fn commit(&self, job: &CaptureJob) -> Result<CommitReceipt, StoreError> {
-        let mut inner = self.lock()?;
-        // Which events are new: not stored, and not repeated earlier in this job.
+impl Inner {
+    /// Which events of `job` are new: not stored, and not repeated earlier in the job.
+    fn fresh(&self, job: &CaptureJob) -> Vec<bool> {
         let mut seen: HashSet<&str> = HashSet::new();
-        let fresh: Vec<bool> = job
-            .events
+        job.events
             .iter()
             .map(|c| {
                 let hash = c.record.hash_id.as_str();
-                !inner.by_hash.contains_key(hash) && seen.insert(hash)
+                !self.by_hash.contains_key(hash) && seen.insert(hash)
             })
-            .collect();
-        // Validate everything first; after this nothing below can fail, so the writes that
-        // follow are the whole job (the mutex hides them until they are all done).
-        inner.validate(job, &fresh)?;
+            .collect()
+    }
 
+    /// Stores the fresh events of `job` with their exceptions; their changes are already in
+    /// `ledger`.
+    fn record(&mut self, job: &CaptureJob, fresh: &[bool]) -> CommitReceipt {
         let mut receipt = CommitReceipt::default();
-        for (captured, fresh) in job.events.iter().zip(fresh) {
+        for (captured, &fresh) in job.events.iter().zip(fresh) {
             let record = &captured.record;
             if !fresh {
                 receipt.duplicates.push(record.hash_id.clone());
                 continue;
             }
-            let index = inner.events.len();
+            let index = self.events.len();
             let seq = index as u64 + 1;
-            let outcome = Outcome {
-                changes: captured.changes.clone(),
-                violations: Vec::new(),
-                superseded: Vec::new(),
-            };
-            inner.ledger.commit(&outcome);
             for key in &record.keys {
-                inner.by_key.entry(key.clone()).or_default().push(index);
+                self.by_key.entry(key.clone()).or_default().push(index);
             }
-            inner.by_hash.insert(record.hash_id.clone(), index);
-            inner.events.push(StoredEvent { seq, record: record.clone() });
+            self.by_hash.insert(record.hash_id.clone(), index);
+            self.events.push(StoredEvent { seq, record: record.clone() });
             for violation in &captured.violations {
-                inner.exceptions.push(StoredException {
+                self.exceptions.push(StoredException {
                     event_seq: seq,
                     event_hash_id: record.hash_id.clone(),
                     violation: violation.clone(),
@@ -116,6 +112,40 @@ impl Store for MemStore {
             }
             receipt.stored.push(record.hash_id.clone());
         }
+        receipt
+    }
+}
+
+impl Store for MemStore {
+    fn commit(&self, job: &CaptureJob) -> Result<CommitReceipt, StoreError> {
+        let mut inner = self.lock()?;
+        let fresh = inner.fresh(job);
+        // Validate everything first; after this nothing below can fail, so the writes that
+        // follow are the whole job (the mutex hides them until they are all done).
+        inner.validate(job, &fresh)?;
+        for (captured, _) in job.events.iter().zip(&fresh).filter(|(_, fresh)| **fresh) {
+            let outcome = Outcome {
+                changes: captured.changes.clone(),
+                violations: Vec::new(),
+                superseded: Vec::new(),
+            };
+            inner.ledger.commit(&outcome);
+        }
+        Ok(inner.record(job, &fresh))
+    }
+
+    fn capture(
+        &self,
+        batch: Vec<EventRecord>,
+        now: Timestamp,
+    ) -> Result<CommitReceipt, StoreError> {
+        let mut inner = self.lock()?;
+        let inner = &mut *inner;
+        let by_hash = &inner.by_hash;
+        let decided = capture::decide(&mut inner.ledger, &|h| by_hash.contains_key(h), batch, now);
+        let fresh = inner.fresh(&decided.job);
+        let mut receipt = inner.record(&decided.job, &fresh);
+        receipt.late = decided.late;
         Ok(receipt)
     }
 

@@ -1,0 +1,75 @@
+//! The decision half of a capture: run the ledger over a batch of events in order, writing
+//! each outcome into a `MemoryLedger` so that later events of the batch see earlier ones, and
+//! keep what is needed to take it all back if persisting the job fails.
+//!
+//! Backends call `decide` under their write lock with the ledger they decide against (the
+//! embedded store's live states; a PostgreSQL store's cache of the rows the batch touches),
+//! persist the returned `CaptureJob`, and call `rollback` if that fails.
+
+use std::collections::HashSet;
+
+use serialhub_core::{Key, MemoryLedger, Outcome, SerialState, StateView, apply};
+use serialhub_epcis::time::Timestamp;
+
+use crate::{CaptureJob, CapturedEvent, EventRecord};
+
+/// A decided batch: the job to persist, and the previous records of every key it changed.
+#[derive(Debug, Default)]
+pub struct Decided {
+    /// The job; duplicates are in it with no changes and no violations.
+    pub job: CaptureJob,
+    /// `(key, record before the batch)` for each change, in the order made; `rollback`
+    /// restores them in reverse.
+    pub undo: Vec<(Key, Option<SerialState>)>,
+    /// How many events were late for at least one identifier they name (see
+    /// `serialhub_core::ledger`, late events): stored, but not applied to those identifiers.
+    pub late: usize,
+}
+
+/// The identifier the ledger names an event by in its evidence: its `eventID` when it has one
+/// (what partners search by), its hash ID otherwise.
+pub fn event_ref(record: &EventRecord) -> &str {
+    record.event.event_id.as_deref().unwrap_or(&record.hash_id)
+}
+
+/// Decides `batch` against `ledger`, applying each fresh event's changes to it as it goes.
+/// `is_stored` says whether a hash ID is already stored; such events, and repeats within the
+/// batch, are duplicates and change nothing.
+pub fn decide(
+    ledger: &mut MemoryLedger,
+    is_stored: &dyn Fn(&str) -> bool,
+    batch: Vec<EventRecord>,
+    now: Timestamp,
+) -> Decided {
+    let mut decided = Decided::default();
+    let mut seen: HashSet<String> = HashSet::new();
+    for record in batch {
+        let fresh = !is_stored(&record.hash_id) && seen.insert(record.hash_id.clone());
+        if !fresh {
+            decided.job.events.push(CapturedEvent {
+                record,
+                changes: Vec::new(),
+                violations: Vec::new(),
+            });
+            continue;
+        }
+        let outcome = apply(ledger, &record.event, event_ref(&record), now);
+        for (key, _) in &outcome.changes {
+            decided.undo.push((key.clone(), ledger.state(key).cloned()));
+        }
+        ledger.commit(&outcome);
+        if !outcome.superseded.is_empty() {
+            decided.late += 1;
+        }
+        let Outcome { changes, violations, .. } = outcome;
+        decided.job.events.push(CapturedEvent { record, changes, violations });
+    }
+    decided
+}
+
+/// Takes a decided batch back out of `ledger` (its job could not be persisted).
+pub fn rollback(ledger: &mut MemoryLedger, undo: Vec<(Key, Option<SerialState>)>) {
+    for (key, previous) in undo.into_iter().rev() {
+        ledger.restore(key, previous);
+    }
+}
