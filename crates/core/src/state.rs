@@ -21,6 +21,12 @@ impl Key {
         Key(serialhub_epcis::canonical_id(identifier).into_owned())
     }
 
+    /// A key from text that already is a key's canonical form (`as_str` of a `Key`), as stores
+    /// read back what they wrote; it skips the parse `new` does.
+    pub fn from_canonical(canonical: String) -> Key {
+        Key(canonical)
+    }
+
     /// The canonical form.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -8,10 +8,10 @@
 
 use std::collections::HashSet;
 
-use serialhub_core::{Key, MemoryLedger, Outcome, SerialState, StateView, apply};
+use serialhub_core::{Change, Key, MemoryLedger, Outcome, SerialState, StateView, apply};
 use serialhub_epcis::time::Timestamp;
 
-use crate::{CaptureJob, CapturedEvent, EventRecord};
+use crate::{CaptureJob, CapturedEvent, EventRecord, StoreError};
 
 /// A decided batch: the job to persist, and the previous records of every key it changed.
 #[derive(Debug, Default)]
@@ -72,4 +72,26 @@ pub fn rollback(ledger: &mut MemoryLedger, undo: Vec<(Key, Option<SerialState>)>
     for (key, previous) in undo.into_iter().rev() {
         ledger.restore(key, previous);
     }
+}
+
+/// Checks every change of the fresh events of `job` against `view` plus the records the job
+/// itself creates, without writing: the first half of an all-or-nothing `Store::commit`.
+pub fn validate(view: &impl StateView, job: &CaptureJob, fresh: &[bool]) -> Result<(), StoreError> {
+    let mut created: HashSet<&Key> = HashSet::new();
+    for (captured, _) in job.events.iter().zip(fresh).filter(|(_, fresh)| **fresh) {
+        for (key, change) in &captured.changes {
+            let exists = created.contains(key) || view.state(key).is_some();
+            match change {
+                Change::Create(_) if exists => return Err(StoreError::CreateExisting(key.clone())),
+                Change::Create(_) => {
+                    created.insert(key);
+                }
+                Change::Update(_) if !exists => {
+                    return Err(StoreError::UpdateMissing(key.clone()));
+                }
+                Change::Update(_) => {}
+            }
+        }
+    }
+    Ok(())
 }

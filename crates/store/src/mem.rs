@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
-use serialhub_core::{Change, Key, MemoryLedger, Outcome, SerialState, StateView};
+use serialhub_core::{Key, MemoryLedger, Outcome, SerialState, StateView};
 
 use serialhub_epcis::time::Timestamp;
 
@@ -43,32 +43,6 @@ impl MemStore {
         // A poisoned lock means a writer panicked mid-commit; since `commit` validates before
         // it writes, the data is still whole, but say so rather than guess.
         self.inner.lock().map_err(|_| StoreError::Unavailable("lock poisoned".to_owned()))
-    }
-}
-
-impl Inner {
-    /// Checks every change of the non-duplicate events against the current records plus those
-    /// the job itself creates, without writing: the first half of all-or-nothing.
-    fn validate(&self, job: &CaptureJob, fresh: &[bool]) -> Result<(), StoreError> {
-        let mut created: HashSet<&Key> = HashSet::new();
-        for (captured, _) in job.events.iter().zip(fresh).filter(|(_, fresh)| **fresh) {
-            for (key, change) in &captured.changes {
-                let exists = created.contains(key) || self.ledger.state(key).is_some();
-                match change {
-                    Change::Create(_) if exists => {
-                        return Err(StoreError::CreateExisting(key.clone()));
-                    }
-                    Change::Create(_) => {
-                        created.insert(key);
-                    }
-                    Change::Update(_) if !exists => {
-                        return Err(StoreError::UpdateMissing(key.clone()));
-                    }
-                    Change::Update(_) => {}
-                }
-            }
-        }
-        Ok(())
     }
 }
 
@@ -122,7 +96,7 @@ impl Store for MemStore {
         let fresh = inner.fresh(job);
         // Validate everything first; after this nothing below can fail, so the writes that
         // follow are the whole job (the mutex hides them until they are all done).
-        inner.validate(job, &fresh)?;
+        capture::validate(&inner.ledger, job, &fresh)?;
         for (captured, _) in job.events.iter().zip(&fresh).filter(|(_, fresh)| **fresh) {
             let outcome = Outcome {
                 changes: captured.changes.clone(),

@@ -1,0 +1,367 @@
+//! The journal's binary encoding of a committed capture job: varint lengths, UTF-8 strings,
+//! little-endian timestamps. Hand-written because the format is the durability contract: every
+//! byte is decided here, and a decoder meeting bytes it did not write says where.
+
+use serialhub_core::{
+    DecommissionReason, Key, SerialState, Shipment, Status, UndoWindow, Violation, ViolationKind,
+};
+use serialhub_epcis::time::Timestamp;
+
+/// Appends values to a byte buffer.
+#[derive(Debug, Default)]
+pub(crate) struct Encoder {
+    pub(crate) buf: Vec<u8>,
+}
+
+impl Encoder {
+    pub(crate) fn u8(&mut self, v: u8) {
+        self.buf.push(v);
+    }
+
+    pub(crate) fn varint(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.buf.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        self.buf.push(v as u8);
+    }
+
+    pub(crate) fn bytes(&mut self, b: &[u8]) {
+        self.varint(b.len() as u64);
+        self.buf.extend_from_slice(b);
+    }
+
+    pub(crate) fn str(&mut self, s: &str) {
+        self.bytes(s.as_bytes());
+    }
+
+    fn opt_str(&mut self, s: Option<&str>) {
+        match s {
+            None => self.u8(0),
+            Some(s) => {
+                self.u8(1);
+                self.str(s);
+            }
+        }
+    }
+
+    fn time(&mut self, t: Timestamp) {
+        self.buf.extend_from_slice(&t.unix_millis.to_le_bytes());
+        self.u8(u8::from(t.has_offset));
+    }
+
+    fn opt_time(&mut self, t: Option<Timestamp>) {
+        match t {
+            None => self.u8(0),
+            Some(t) => {
+                self.u8(1);
+                self.time(t);
+            }
+        }
+    }
+
+    fn strs(&mut self, items: impl ExactSizeIterator<Item = impl AsRef<str>>) {
+        self.varint(items.len() as u64);
+        for item in items {
+            self.str(item.as_ref());
+        }
+    }
+
+    fn status(&mut self, status: Status) {
+        let (tag, reason) = match status {
+            Status::Commissioned => (0, 0),
+            Status::InTransit => (1, 0),
+            Status::Received => (2, 0),
+            Status::Dispensed => (3, 0),
+            // Invariant: REASONS lists every reason.
+            Status::Decommissioned(reason) => {
+                (4, REASONS.iter().position(|r| *r == reason).unwrap_or(0) as u8)
+            }
+        };
+        self.u8(tag);
+        self.u8(reason);
+    }
+
+    pub(crate) fn state(&mut self, s: &SerialState) {
+        self.status(s.status);
+        self.opt_str(s.parent.as_ref().map(Key::as_str));
+        self.opt_str(s.location.as_deref());
+        self.opt_str(s.owner.as_deref());
+        self.opt_str(s.lot.as_deref());
+        self.opt_str(s.expiry.as_deref());
+        self.str(&s.commissioned_event);
+        self.opt_time(s.status_time);
+        self.time(s.last_event_time);
+        self.str(&s.last_event);
+        self.strs(s.persistent_dispositions.iter());
+        match &s.undo {
+            None => self.u8(0),
+            Some(undo) => {
+                self.u8(1);
+                self.time(undo.decommissioned_time);
+                self.opt_str(undo.location.as_deref());
+                self.status(undo.status_before);
+            }
+        }
+        self.opt_str(s.packed_event.as_deref());
+        match &s.shipment {
+            None => self.u8(0),
+            Some(shipment) => {
+                self.u8(1);
+                self.str(&shipment.event);
+                self.opt_str(shipment.owner.as_deref());
+                self.opt_str(shipment.location.as_deref());
+            }
+        }
+        self.time(s.life_started);
+        self.u8(u8::from(s.emptied));
+    }
+
+    pub(crate) fn violation(&mut self, v: &Violation) {
+        self.str(v.kind.code());
+        self.str(&v.message);
+        self.strs(v.epcs.iter());
+        self.strs(v.event_ids.iter());
+    }
+}
+
+const REASONS: [DecommissionReason; 8] = [
+    DecommissionReason::Destroyed,
+    DecommissionReason::Stolen,
+    DecommissionReason::Sample,
+    DecommissionReason::FreeSample,
+    DecommissionReason::Exported,
+    DecommissionReason::Locked,
+    DecommissionReason::CheckedOut,
+    DecommissionReason::Unspecified,
+];
+
+/// Why bytes did not decode: what was expected, at which offset of the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DecodeError {
+    pub(crate) at: usize,
+    pub(crate) what: &'static str,
+}
+
+pub(crate) type Decoded<T> = Result<T, DecodeError>;
+
+/// Reads values back from a record's bytes.
+#[derive(Debug)]
+pub(crate) struct Decoder<'a> {
+    pub(crate) buf: &'a [u8],
+    pub(crate) pos: usize,
+}
+
+impl<'a> Decoder<'a> {
+    pub(crate) fn new(buf: &'a [u8]) -> Decoder<'a> {
+        Decoder { buf, pos: 0 }
+    }
+
+    fn fail<T>(&self, what: &'static str) -> Decoded<T> {
+        Err(DecodeError { at: self.pos, what })
+    }
+
+    pub(crate) fn u8(&mut self) -> Decoded<u8> {
+        match self.buf.get(self.pos) {
+            Some(&b) => {
+                self.pos += 1;
+                Ok(b)
+            }
+            None => self.fail("a byte"),
+        }
+    }
+
+    fn flag(&mut self) -> Decoded<bool> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => self.fail("a flag (0 or 1)"),
+        }
+    }
+
+    pub(crate) fn varint(&mut self) -> Decoded<u64> {
+        let mut v: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let b = self.u8()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        self.fail("a varint of at most 10 bytes")
+    }
+
+    /// A length that must fit in what is left of the buffer.
+    pub(crate) fn len(&mut self) -> Decoded<usize> {
+        let n = self.varint()?;
+        match usize::try_from(n) {
+            Ok(n) if n <= self.buf.len() - self.pos => Ok(n),
+            _ => self.fail("a length within the record"),
+        }
+    }
+
+    pub(crate) fn bytes(&mut self) -> Decoded<&'a [u8]> {
+        let n = self.len()?;
+        let b = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(b)
+    }
+
+    pub(crate) fn str(&mut self) -> Decoded<&'a str> {
+        let at = self.pos;
+        let b = self.bytes()?;
+        std::str::from_utf8(b).map_err(|_| DecodeError { at, what: "UTF-8 text" })
+    }
+
+    fn string(&mut self) -> Decoded<String> {
+        self.str().map(str::to_owned)
+    }
+
+    fn opt_string(&mut self) -> Decoded<Option<String>> {
+        if self.flag()? { self.string().map(Some) } else { Ok(None) }
+    }
+
+    fn time(&mut self) -> Decoded<Timestamp> {
+        let Some(b) = self.buf.get(self.pos..self.pos + 8) else {
+            return self.fail("a timestamp");
+        };
+        let mut raw = [0u8; 8];
+        raw.copy_from_slice(b);
+        self.pos += 8;
+        Ok(Timestamp { unix_millis: i64::from_le_bytes(raw), has_offset: self.flag()? })
+    }
+
+    fn opt_time(&mut self) -> Decoded<Option<Timestamp>> {
+        if self.flag()? { self.time().map(Some) } else { Ok(None) }
+    }
+
+    fn strings(&mut self) -> Decoded<Vec<String>> {
+        let n = self.len()?;
+        (0..n).map(|_| self.string()).collect()
+    }
+
+    fn status(&mut self) -> Decoded<Status> {
+        let tag = self.u8()?;
+        let reason = self.u8()?;
+        Ok(match tag {
+            0 => Status::Commissioned,
+            1 => Status::InTransit,
+            2 => Status::Received,
+            3 => Status::Dispensed,
+            4 => match REASONS.get(usize::from(reason)) {
+                Some(&r) => Status::Decommissioned(r),
+                None => return self.fail("a decommissioning reason"),
+            },
+            _ => return self.fail("a status"),
+        })
+    }
+
+    pub(crate) fn state(&mut self) -> Decoded<SerialState> {
+        let status = self.status()?;
+        let parent = self.opt_string()?.map(|p| Key::new(&p));
+        Ok(SerialState {
+            status,
+            parent,
+            location: self.opt_string()?,
+            owner: self.opt_string()?,
+            lot: self.opt_string()?,
+            expiry: self.opt_string()?,
+            commissioned_event: self.string()?,
+            status_time: self.opt_time()?,
+            last_event_time: self.time()?,
+            last_event: self.string()?,
+            persistent_dispositions: self.strings()?.into_iter().collect(),
+            undo: if self.flag()? {
+                Some(UndoWindow {
+                    decommissioned_time: self.time()?,
+                    location: self.opt_string()?,
+                    status_before: self.status()?,
+                })
+            } else {
+                None
+            },
+            packed_event: self.opt_string()?,
+            shipment: if self.flag()? {
+                Some(Shipment {
+                    event: self.string()?,
+                    owner: self.opt_string()?,
+                    location: self.opt_string()?,
+                })
+            } else {
+                None
+            },
+            life_started: self.time()?,
+            emptied: self.flag()?,
+        })
+    }
+
+    pub(crate) fn violation(&mut self) -> Decoded<Violation> {
+        let at = self.pos;
+        let code = self.str()?;
+        let Some(kind) = ViolationKind::ALL.into_iter().find(|k| k.code() == code) else {
+            return Err(DecodeError { at, what: "a known violation code" });
+        };
+        Ok(Violation::new(kind, self.string()?, self.strings()?, self.strings()?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state() -> SerialState {
+        let t = Timestamp { unix_millis: 1_736_150_400_000, has_offset: true };
+        SerialState {
+            status: Status::Decommissioned(DecommissionReason::Locked),
+            parent: Some(Key::new("urn:epc:id:sscc:4012345.0000000001")),
+            location: Some("urn:epc:id:sgln:4012345.00001.0".to_owned()),
+            owner: None,
+            lot: Some("L1".to_owned()),
+            expiry: Some("2027-01-31".to_owned()),
+            commissioned_event: "urn:uuid:1".to_owned(),
+            status_time: Some(t),
+            last_event_time: t,
+            last_event: "urn:uuid:2".to_owned(),
+            persistent_dispositions: ["recalled".to_owned()].into_iter().collect(),
+            undo: Some(UndoWindow {
+                decommissioned_time: t,
+                location: None,
+                status_before: Status::Received,
+            }),
+            packed_event: Some("urn:uuid:3".to_owned()),
+            shipment: Some(Shipment { event: "e".to_owned(), owner: None, location: None }),
+            life_started: Timestamp { unix_millis: -5, has_offset: false },
+            emptied: true,
+        }
+    }
+
+    #[test]
+    fn state_round_trips() {
+        let mut e = Encoder::default();
+        e.state(&state());
+        e.varint(u64::MAX);
+        let mut d = Decoder::new(&e.buf);
+        assert_eq!(d.state(), Ok(state()));
+        assert_eq!(d.varint(), Ok(u64::MAX));
+        assert_eq!(d.pos, e.buf.len());
+    }
+
+    #[test]
+    fn truncated_bytes_fail_where_they_end() {
+        let mut e = Encoder::default();
+        e.state(&state());
+        for cut in 0..e.buf.len() {
+            let mut d = Decoder::new(&e.buf[..cut]);
+            let error = d.state().expect_err("a cut record does not decode");
+            assert!(error.at <= cut, "error at {} past the cut {cut}", error.at);
+        }
+    }
+
+    #[test]
+    fn hostile_lengths_are_refused() {
+        let mut d = Decoder::new(&[0xff, 0xff, 0xff, 0xff, 0x0f, b'a']);
+        assert_eq!(d.str(), Err(DecodeError { at: 5, what: "a length within the record" }));
+        let mut d = Decoder::new(&[0x80; 11]);
+        assert_eq!(d.varint(), Err(DecodeError { at: 10, what: "a varint of at most 10 bytes" }));
+    }
+}

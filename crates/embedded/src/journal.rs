@@ -1,0 +1,229 @@
+//! The journal: one append-only file of checksummed records, each a committed capture job.
+//!
+//! Layout: the 16-byte `MAGIC`, then records `[payload length: u32 LE][CRC-32 of the payload:
+//! u32 LE][payload]`. A record is acknowledged only after `sync_data` returns, and each append
+//! writes at the end of the last good record, so after a crash the file is every acknowledged
+//! record followed, at most, by the torn remains of one unacknowledged append. Opening drops
+//! such a tail; a bad record followed by a good one is corruption, and opening refuses it
+//! rather than silently lose what comes after.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufReader, Read};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+/// The first bytes of every journal: the format and its version.
+pub(crate) const MAGIC: &[u8; 16] = b"serialhub-jrnl1\n";
+
+const HEADER_LEN: u64 = 8;
+
+/// The largest payload a record may have: a bound on what one capture job may write, and on
+/// what a corrupt length can make the reader allocate.
+pub(crate) const RECORD_LEN_MAX: u32 = 1 << 30;
+
+/// Why a journal could not be opened or written.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// The file system failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The journal file.
+        path: String,
+        /// The error.
+        source: io::Error,
+    },
+    /// The file is not a serialhub journal, or a record in its middle is damaged.
+    #[error("{path}: {message} (at byte {offset})")]
+    Corrupt {
+        /// The journal file.
+        path: String,
+        /// What is wrong.
+        message: String,
+        /// Where.
+        offset: u64,
+    },
+}
+
+/// An open journal, positioned for appends.
+#[derive(Debug)]
+pub(crate) struct Journal {
+    file: File,
+    path: String,
+    /// The end of the last good record: where the next append goes.
+    len: u64,
+}
+
+/// What opening found beyond the good records.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Recovery {
+    /// The number of good records replayed.
+    pub(crate) records: u64,
+    /// Bytes of a torn, unacknowledged append dropped from the end.
+    pub(crate) torn_bytes: u64,
+}
+
+impl Journal {
+    /// Opens (creating if absent) the journal at `path` and hands every good record to
+    /// `replay`, in order, with the file offset of its payload.
+    pub(crate) fn open(
+        path: &Path,
+        replay: &mut dyn FnMut(u64, &[u8]) -> Result<(), JournalError>,
+    ) -> Result<(Journal, Recovery), JournalError> {
+        let name = path.display().to_string();
+        let io_error = |source| JournalError::Io { path: name.clone(), source };
+        let corrupt = |message: &str, offset| JournalError::Corrupt {
+            path: name.clone(),
+            message: message.to_owned(),
+            offset,
+        };
+        let file =
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path);
+        let file = file.map_err(io_error)?;
+        let file_len = file.metadata().map_err(io_error)?.len();
+        if file_len == 0 {
+            file.write_all_at(MAGIC, 0).map_err(io_error)?;
+            file.sync_data().map_err(io_error)?;
+            // The new file's directory entry must be durable too, or a crash could lose it.
+            if let Some(dir) = path.parent() {
+                File::open(dir).and_then(|d| d.sync_all()).map_err(io_error)?;
+            }
+            let journal = Journal { file, path: name.clone(), len: MAGIC.len() as u64 };
+            return Ok((journal, Recovery::default()));
+        }
+        let mut magic = [0u8; 16];
+        if file_len < MAGIC.len() as u64 || file.read_exact_at(&mut magic, 0).is_err() {
+            return Err(corrupt("too short to be a serialhub journal", 0));
+        }
+        if &magic != MAGIC {
+            return Err(corrupt("not a serialhub journal (unknown magic bytes)", 0));
+        }
+
+        let mut reader = BufReader::with_capacity(1 << 20, &file);
+        io::copy(&mut (&mut reader).take(MAGIC.len() as u64), &mut io::sink()).map_err(io_error)?;
+        let mut pos = MAGIC.len() as u64;
+        let mut recovery = Recovery::default();
+        let mut payload = Vec::new();
+        loop {
+            if pos == file_len {
+                break;
+            }
+            let bad = match read_record(&mut reader, pos, file_len, &mut payload) {
+                Ok(()) => None,
+                Err(why) => Some(why),
+            };
+            if let Some(why) = bad {
+                // A torn append is the last thing in the file; anything good after a bad record
+                // means damage in the middle.
+                if good_record_after(&file, pos, file_len) {
+                    return Err(corrupt(&format!("damaged record ({why})"), pos));
+                }
+                recovery.torn_bytes = file_len - pos;
+                file.set_len(pos).map_err(io_error)?;
+                file.sync_data().map_err(io_error)?;
+                break;
+            }
+            replay(pos + HEADER_LEN, &payload)?;
+            recovery.records += 1;
+            pos += HEADER_LEN + payload.len() as u64;
+        }
+        drop(reader);
+        Ok((Journal { file, path: name, len: pos }, recovery))
+    }
+
+    /// Appends one record and waits until it is on disk; returns its payload's file offset.
+    /// On error nothing counts as written: the next append overwrites whatever reached the
+    /// file.
+    pub(crate) fn append(&mut self, payload: &[u8]) -> Result<u64, JournalError> {
+        let io_error = |source| JournalError::Io { path: self.path.clone(), source };
+        let len = u32::try_from(payload.len()).ok().filter(|&n| n <= RECORD_LEN_MAX).ok_or_else(
+            || {
+                io_error(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("a capture job of {} bytes is over the 1 GiB limit", payload.len()),
+                ))
+            },
+        )?;
+        let mut record = Vec::with_capacity(payload.len() + HEADER_LEN as usize);
+        record.extend_from_slice(&len.to_le_bytes());
+        record.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+        record.extend_from_slice(payload);
+        self.file.write_all_at(&record, self.len).map_err(io_error)?;
+        self.file.sync_data().map_err(io_error)?;
+        let at = self.len + HEADER_LEN;
+        self.len += record.len() as u64;
+        Ok(at)
+    }
+
+    /// Reads `len` bytes at `offset` (a payload offset `append` or `open` gave, plus a
+    /// position inside it).
+    pub(crate) fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, JournalError> {
+        let mut buf = vec![0u8; len];
+        self.file
+            .read_exact_at(&mut buf, offset)
+            .map_err(|source| JournalError::Io { path: self.path.clone(), source })?;
+        Ok(buf)
+    }
+
+    /// The size of the good part of the journal, in bytes.
+    pub(crate) fn len(&self) -> u64 {
+        self.len
+    }
+}
+
+/// Reads the record at `pos` into `payload`, checking its length and checksum.
+fn read_record(
+    reader: &mut impl Read,
+    pos: u64,
+    file_len: u64,
+    payload: &mut Vec<u8>,
+) -> Result<(), &'static str> {
+    let mut header = [0u8; HEADER_LEN as usize];
+    if file_len - pos < HEADER_LEN || reader.read_exact(&mut header).is_err() {
+        return Err("incomplete record header");
+    }
+    let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
+    let crc = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
+    if len > RECORD_LEN_MAX || u64::from(len) > file_len - pos - HEADER_LEN {
+        return Err("record length past the end of the file");
+    }
+    payload.clear();
+    payload.resize(len as usize, 0);
+    if reader.read_exact(payload).is_err() {
+        return Err("incomplete record");
+    }
+    if crc32fast::hash(payload) != crc {
+        return Err("checksum mismatch");
+    }
+    Ok(())
+}
+
+/// Whether a record with a good checksum starts right after the (bad) record at `pos`, as its
+/// own header declares it.
+fn good_record_after(file: &File, pos: u64, file_len: u64) -> bool {
+    let mut header = [0u8; HEADER_LEN as usize];
+    if file.read_exact_at(&mut header, pos).is_err() {
+        return false;
+    }
+    let len = u64::from(u32::from_le_bytes([header[0], header[1], header[2], header[3]]));
+    let next = pos + HEADER_LEN + len;
+    if next >= file_len {
+        return false;
+    }
+    let mut payload = Vec::new();
+    let mut at_next = FileAt { file, offset: next };
+    read_record(&mut at_next, next, file_len, &mut payload).is_ok()
+}
+
+/// A `Read` over a file from an offset, without moving the file's cursor.
+struct FileAt<'a> {
+    file: &'a File,
+    offset: u64,
+}
+
+impl Read for FileAt<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read_at(buf, self.offset)?;
+        self.offset += n as u64;
+        Ok(n)
+    }
+}

@@ -1,0 +1,180 @@
+//! The embedded store: the conformance suite, and what only a durable store must do: read back
+//! after reopening, drop a torn append, refuse a damaged journal and a second process.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use serialhub_core::Key;
+use serialhub_embedded::{EmbeddedStore, OpenError};
+use serialhub_epcis::time::Timestamp;
+use serialhub_epcis::{Action, Event, EventType};
+use serialhub_store::{EventRecord, ExceptionFilter, Store, conformance};
+
+/// A fresh directory under the system's temporary directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir()
+            .join(format!("serialhub-embedded-test-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn embedded_store_conforms() {
+    let dirs = std::sync::Mutex::new(Vec::new());
+    conformance::run_all(&|| {
+        let dir = TempDir::new();
+        let store = EmbeddedStore::open(&dir.0).expect("a fresh store opens");
+        dirs.lock().expect("not poisoned").push(dir);
+        Box::new(store) as Box<dyn Store>
+    });
+}
+
+fn now() -> Timestamp {
+    Timestamp::parse("2025-06-01T00:00:00Z").expect("a timestamp")
+}
+
+fn record(event: Event) -> EventRecord {
+    EventRecord::new(serialhub_epcis::hash::event_hash(&event), event)
+}
+
+fn object(day: u32, step: &str, action: Action, epcs: &[&str]) -> Event {
+    Event {
+        event_type: Some(EventType::ObjectEvent),
+        event_time: format!("2025-01-{day:02}T00:00:00Z"),
+        event_time_zone_offset: "+00:00".to_owned(),
+        epc_list: epcs.iter().map(|e| (*e).to_owned()).collect(),
+        action: Some(action),
+        biz_step: Some(step.to_owned()),
+        ..Event::default()
+    }
+}
+
+const UNIT: &str = "urn:epc:id:sgtin:4012345.011111.1";
+const OTHER: &str = "urn:epc:id:sgtin:4012345.011111.2";
+
+/// Two jobs: a commissioning, then a shipment of it and a shipment of an unknown serial.
+fn fill(store: &EmbeddedStore) {
+    store
+        .capture(vec![record(object(1, "commissioning", Action::Add, &[UNIT]))], now())
+        .expect("first job");
+    let second = vec![
+        record(object(2, "shipping", Action::Observe, &[UNIT])),
+        record(object(3, "shipping", Action::Observe, &[OTHER])),
+    ];
+    let receipt = store.capture(second, now()).expect("second job");
+    assert_eq!(receipt.exceptions, 1, "shipping a serial never commissioned");
+}
+
+/// Everything a reader can see, for comparing a store before and after reopening.
+fn snapshot(store: &EmbeddedStore) -> String {
+    let mut out = String::new();
+    for id in [UNIT, OTHER] {
+        let key = Key::new(id);
+        out += &format!("{:?}\n", store.state(&key).expect("state"));
+        out += &format!("{:?}\n", store.history(&key).expect("history"));
+    }
+    out += &format!("{:?}", store.exceptions(&ExceptionFilter::default()).expect("exceptions"));
+    out
+}
+
+#[test]
+fn reopening_reads_back_everything() {
+    let dir = TempDir::new();
+    let before = {
+        let store = EmbeddedStore::open(&dir.0).expect("opens");
+        fill(&store);
+        snapshot(&store)
+    };
+    let store = EmbeddedStore::open(&dir.0).expect("reopens");
+    assert_eq!(store.open_report().jobs, 2);
+    assert_eq!(store.open_report().events, 3);
+    assert_eq!(store.open_report().torn_bytes, 0);
+    assert_eq!(snapshot(&store), before);
+    // And it goes on: the same events again are duplicates.
+    let again = vec![record(object(2, "shipping", Action::Observe, &[UNIT]))];
+    let receipt = store.capture(again, now()).expect("a duplicate");
+    assert_eq!(receipt.duplicates.len(), 1);
+    assert_eq!(snapshot(&store), before);
+}
+
+#[test]
+fn a_torn_append_is_dropped() {
+    let dir = TempDir::new();
+    let before = {
+        let store = EmbeddedStore::open(&dir.0).expect("opens");
+        fill(&store);
+        snapshot(&store)
+    };
+    let journal = dir.0.join("journal.shj");
+    let good_len = std::fs::metadata(&journal).expect("journal").len();
+    // Half a record: a header announcing 1,000 bytes, then 10 of them.
+    let mut file = OpenOptions::new().append(true).open(&journal).expect("journal opens");
+    file.write_all(&1000u32.to_le_bytes()).expect("write");
+    file.write_all(&[7u8; 14]).expect("write");
+    drop(file);
+
+    let store = EmbeddedStore::open(&dir.0).expect("opens after a torn append");
+    assert_eq!(store.open_report().torn_bytes, 18);
+    assert_eq!(std::fs::metadata(&journal).expect("journal").len(), good_len);
+    assert_eq!(snapshot(&store), before);
+    store
+        .capture(vec![record(object(4, "receiving", Action::Observe, &[UNIT]))], now())
+        .expect("appends after recovery");
+    drop(store);
+    let store = EmbeddedStore::open(&dir.0).expect("reopens");
+    assert_eq!(store.open_report().events, 4);
+}
+
+#[test]
+fn a_damaged_record_in_the_middle_is_refused() {
+    let dir = TempDir::new();
+    {
+        let store = EmbeddedStore::open(&dir.0).expect("opens");
+        fill(&store);
+    }
+    let journal = dir.0.join("journal.shj");
+    let mut bytes = std::fs::read(&journal).expect("journal");
+    // The first record's payload starts after the 16-byte magic and its 8-byte header.
+    bytes[16 + 8 + 3] ^= 0xff;
+    std::fs::write(&journal, &bytes).expect("write");
+    let error = EmbeddedStore::open(&dir.0).expect_err("a damaged journal");
+    let message = error.to_string();
+    assert!(message.contains("damaged record (checksum mismatch)"), "{message}");
+    assert!(message.contains("at byte 16"), "{message}");
+    // Nothing was truncated.
+    assert_eq!(std::fs::read(&journal).expect("journal"), bytes);
+}
+
+#[test]
+fn not_a_journal_is_refused() {
+    let dir = TempDir::new();
+    std::fs::create_dir_all(&dir.0).expect("dir");
+    std::fs::write(dir.0.join("journal.shj"), b"PK\x03\x04 a zip file, not a journal")
+        .expect("write");
+    let error = EmbeddedStore::open(&dir.0).expect_err("not a journal");
+    assert!(error.to_string().contains("not a serialhub journal"), "{error}");
+}
+
+#[test]
+fn one_process_at_a_time() {
+    let dir = TempDir::new();
+    let _first = EmbeddedStore::open(&dir.0).expect("opens");
+    match EmbeddedStore::open(&dir.0) {
+        Err(OpenError::Locked(path)) => assert!(path.contains("serialhub-embedded-test")),
+        other => panic!("expected Locked, got {other:?}"),
+    }
+}
