@@ -82,11 +82,11 @@ fn parse(text: &str) -> anyhow::Result<Vec<Entry>> {
         let mut tokens = body.split_whitespace().peekable();
         let Some(ais) = tokens.next() else { continue };
         let mut flags = "";
-        if let Some(token) = tokens.peek() {
-            if token.chars().all(|c| FLAG_CHARS.contains(c)) {
-                flags = token;
-                tokens.next();
-            }
+        if let Some(token) = tokens.peek()
+            && token.chars().all(|c| FLAG_CHARS.contains(c))
+        {
+            flags = token;
+            tokens.next();
         }
         let mut components = Vec::new();
         let mut req = Vec::new();

@@ -608,20 +608,21 @@ impl<V: StateView> Ctx<'_, V> {
         let Some(own) = self.current(&key, epc) else { return };
         let Some(now) = effective(&self.ledger, &key) else { return };
         self.check_lot_data(epc, &own);
-        if matches!(step, Step::Ship | Step::Dispense) && !now.status.is_terminal() {
-            if let Some((lot_key, lot_event)) = self.recalled_lot(&key, &own) {
-                let what = if step == Step::Ship { "ships" } else { "dispenses" };
-                self.violate(
-                    ViolationKind::RecalledLot,
-                    format!(
-                        "{epc} belongs to lot {lot_key}, which is recalled, but event {} {what} it",
-                        self.event_id
-                    ),
-                    vec![epc.to_owned(), lot_key.to_string()],
-                    vec![lot_event],
-                );
-                return;
-            }
+        if matches!(step, Step::Ship | Step::Dispense)
+            && !now.status.is_terminal()
+            && let Some((lot_key, lot_event)) = self.recalled_lot(&key, &own)
+        {
+            let what = if step == Step::Ship { "ships" } else { "dispenses" };
+            self.violate(
+                ViolationKind::RecalledLot,
+                format!(
+                    "{epc} belongs to lot {lot_key}, which is recalled, but event {} {what} it",
+                    self.event_id
+                ),
+                vec![epc.to_owned(), lot_key.to_string()],
+                vec![lot_event],
+            );
+            return;
         }
         let illegal = |kind: ViolationKind, what: &str| {
             (kind, format!("{epc} is {} but event {} {what} it", now.status.name(), self.event_id))
@@ -996,12 +997,12 @@ impl<V: StateView> Ctx<'_, V> {
             }
             self.detach(child, state);
         }
-        if let Some(parent_state) = self.ledger.state(&parent).cloned() {
-            if self.time >= parent_state.last_event_time {
-                let mut parent_state = self.touched(parent_state);
-                parent_state.emptied = self.ledger.children(&parent).is_empty();
-                self.ledger.put(parent, parent_state);
-            }
+        if let Some(parent_state) = self.ledger.state(&parent).cloned()
+            && self.time >= parent_state.last_event_time
+        {
+            let mut parent_state = self.touched(parent_state);
+            parent_state.emptied = self.ledger.children(&parent).is_empty();
+            self.ledger.put(parent, parent_state);
         }
     }
 

@@ -32,12 +32,12 @@ impl MemoryLedger {
             };
             let state = change.state();
             if previous != state.parent {
-                if let Some(old_parent) = &previous {
-                    if let Some(set) = self.children.get_mut(old_parent) {
-                        set.remove(key);
-                        if set.is_empty() {
-                            self.children.remove(old_parent);
-                        }
+                if let Some(old_parent) = &previous
+                    && let Some(set) = self.children.get_mut(old_parent)
+                {
+                    set.remove(key);
+                    if set.is_empty() {
+                        self.children.remove(old_parent);
                     }
                 }
                 if let Some(new_parent) = &state.parent {
@@ -52,12 +52,12 @@ impl MemoryLedger {
     /// index right: how a store takes back changes it could not persist.
     pub fn restore(&mut self, key: Key, previous: Option<SerialState>) {
         let old_parent = self.states.get(&key).and_then(|s| s.parent.clone());
-        if let Some(old_parent) = old_parent {
-            if let Some(set) = self.children.get_mut(&old_parent) {
-                set.remove(&key);
-                if set.is_empty() {
-                    self.children.remove(&old_parent);
-                }
+        if let Some(old_parent) = old_parent
+            && let Some(set) = self.children.get_mut(&old_parent)
+        {
+            set.remove(&key);
+            if set.is_empty() {
+                self.children.remove(&old_parent);
             }
         }
         match previous {

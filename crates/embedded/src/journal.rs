@@ -44,6 +44,9 @@ pub enum JournalError {
     },
 }
 
+/// What `Journal::open` hands each good record to: its payload's file offset and bytes.
+pub(crate) type Replayer<'a> = dyn FnMut(u64, &[u8]) -> Result<(), JournalError> + 'a;
+
 /// An open journal, positioned for appends.
 #[derive(Debug)]
 pub(crate) struct Journal {
@@ -67,7 +70,7 @@ impl Journal {
     /// `replay`, in order, with the file offset of its payload.
     pub(crate) fn open(
         path: &Path,
-        replay: &mut dyn FnMut(u64, &[u8]) -> Result<(), JournalError>,
+        replay: &mut Replayer<'_>,
     ) -> Result<(Journal, Recovery), JournalError> {
         let name = path.display().to_string();
         let io_error = |source| JournalError::Io { path: name.clone(), source };
@@ -107,10 +110,7 @@ impl Journal {
             if pos == file_len {
                 break;
             }
-            let bad = match read_record(&mut reader, pos, file_len, &mut payload) {
-                Ok(()) => None,
-                Err(why) => Some(why),
-            };
+            let bad = read_record(&mut reader, pos, file_len, &mut payload).err();
             if let Some(why) = bad {
                 // A torn append is the last thing in the file; anything good after a bad record
                 // means damage in the middle.

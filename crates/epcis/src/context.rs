@@ -67,10 +67,10 @@ impl Context {
     /// A key with neither a known prefix nor an IRI form gets an empty namespace.
     pub fn resolve_key(&self, key: &str) -> Name {
         if let Some((prefix, local)) = key.split_once(':') {
-            if !local.starts_with("//") {
-                if let Some(ns) = self.namespace(prefix) {
-                    return Name::new(ns, local, prefix);
-                }
+            if !local.starts_with("//")
+                && let Some(ns) = self.namespace(prefix)
+            {
+                return Name::new(ns, local, prefix);
             }
             if let Some(cut) = key.rfind(['/', '#']) {
                 let (ns, local) = key.split_at(cut + 1);
@@ -85,12 +85,11 @@ impl Context {
     /// Expands a compact IRI value (`ex:thing`) whose prefix the document declared itself.
     /// Standard prefixes are not expanded here: CBV values have their own rules (`crate::cbv`).
     pub fn expand_value<'a>(&self, value: &'a str) -> std::borrow::Cow<'a, str> {
-        if let Some((prefix, rest)) = value.split_once(':') {
-            if !rest.starts_with("//") {
-                if let Some((_, ns)) = self.declared.iter().rev().find(|(p, _)| p == prefix) {
-                    return std::borrow::Cow::Owned(format!("{ns}{rest}"));
-                }
-            }
+        if let Some((prefix, rest)) = value.split_once(':')
+            && !rest.starts_with("//")
+            && let Some((_, ns)) = self.declared.iter().rev().find(|(p, _)| p == prefix)
+        {
+            return std::borrow::Cow::Owned(format!("{ns}{rest}"));
         }
         std::borrow::Cow::Borrowed(value)
     }

@@ -456,11 +456,11 @@ impl Builder<'_> {
             if is_comment(e) {
                 continue;
             }
-            if is_wrapper(e) {
-                if let Content::Children(children) = &e.content {
-                    self.collect_elements(children, items);
-                    continue;
-                }
+            if is_wrapper(e)
+                && let Content::Children(children) = &e.content
+            {
+                self.collect_elements(children, items);
+                continue;
             }
             items.push(self.element(e));
         }
@@ -623,10 +623,8 @@ pub fn canonical_value(text: &str) -> Cow<'_, str> {
     }
     let candidate = value.starts_with("urn:epc:")
         || (value.starts_with("http") && might_be_digital_link(&value));
-    if candidate {
-        if let Some(dl) = serialhub_gs1::canonical_digital_link(&value) {
-            return Cow::Owned(dl);
-        }
+    if candidate && let Some(dl) = serialhub_gs1::canonical_digital_link(&value) {
+        return Cow::Owned(dl);
     }
     value
 }

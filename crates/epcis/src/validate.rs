@@ -510,14 +510,15 @@ impl Checker<'_> {
                 self.push(root().key("action"), "required", format!("{name} needs an action"))
             }
         }
-        if t == ObjectEvent && ev.ilmd.is_some() {
-            if let Some(a @ (Action::Observe | Action::Delete)) = ev.action {
-                self.push(
-                    root().key("ilmd"),
-                    "not_allowed",
-                    format!("ilmd is only for action ADD, found \"{}\"", a.as_str()),
-                );
-            }
+        if t == ObjectEvent
+            && ev.ilmd.is_some()
+            && let Some(a @ (Action::Observe | Action::Delete)) = ev.action
+        {
+            self.push(
+                root().key("ilmd"),
+                "not_allowed",
+                format!("ilmd is only for action ADD, found \"{}\"", a.as_str()),
+            );
         }
         // parentID: an AssociationEvent always has one (XSD and JSON Schema); an
         // AggregationEvent names the parent it adds children to or deletes them from (EPCIS 2.0

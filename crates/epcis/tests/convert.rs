@@ -279,10 +279,10 @@ fn compare(
         for attr in
             vocabularies.iter_mut().flat_map(|v| &mut v.elements).flat_map(|e| &mut e.attributes)
         {
-            if let Content::Children(children) = &mut attr.value {
-                if !same_model {
-                    loosen(children);
-                }
+            if let Content::Children(children) = &mut attr.value
+                && !same_model
+            {
+                loosen(children);
             }
         }
         format!("{vocabularies:?}")

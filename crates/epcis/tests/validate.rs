@@ -51,22 +51,21 @@ fn as_document(path: &Path, bytes: Vec<u8>) -> Vec<u8> {
         )
         .into_bytes();
     }
-    if head.starts_with('{') {
-        if let Ok(serde_json::Value::Object(event)) = serde_json::from_slice(&bytes) {
-            let is_event =
-                event.get("type").and_then(|t| t.as_str()).is_some_and(|t| t.ends_with("Event"));
-            if is_event {
-                let context = event.get("@context").cloned().unwrap_or_default();
-                let doc = serde_json::json!({
-                    "@context": context,
-                    "type": "EPCISDocument",
-                    "schemaVersion": "2.0",
-                    "creationDate": "2020-01-01T00:00:00Z",
-                    "epcisBody": { "eventList": [event] },
-                });
-                return serde_json::to_vec(&doc)
-                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            }
+    if head.starts_with('{')
+        && let Ok(serde_json::Value::Object(event)) = serde_json::from_slice(&bytes)
+    {
+        let is_event =
+            event.get("type").and_then(|t| t.as_str()).is_some_and(|t| t.ends_with("Event"));
+        if is_event {
+            let context = event.get("@context").cloned().unwrap_or_default();
+            let doc = serde_json::json!({
+                "@context": context,
+                "type": "EPCISDocument",
+                "schemaVersion": "2.0",
+                "creationDate": "2020-01-01T00:00:00Z",
+                "epcisBody": { "eventList": [event] },
+            });
+            return serde_json::to_vec(&doc).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         }
     }
     bytes

@@ -158,10 +158,9 @@ proptest! {
     fn arbitrary_text_never_panics(text in "\\PC{0,80}", prefix in prop_oneof![Just(""), Just("]d2"), Just("("), Just("^"), Just("https://a/01/"), Just("urn:epc:id:sgtin:")]) {
         let input = format!("{prefix}{text}");
         let opts = Options::default();
-        if let Err(e) = parse(&input, &opts) {
-            if let Some(position) = e.position {
+        if let Err(e) = parse(&input, &opts)
+            && let Some(position) = e.position {
                 prop_assert!(position <= input.len(), "{e} for {input:?}");
             }
-        }
     }
 }

@@ -45,14 +45,13 @@ pub struct CanonicalCache {
 impl CanonicalCache {
     /// As [`canonical_digital_link_into`].
     pub fn push(&mut self, input: &str, out: &mut String) -> bool {
-        if !self.epc_prefix.is_empty() {
-            if let Some(serial) = input.strip_prefix(self.epc_prefix.as_str()) {
-                if plain_serial(serial) {
-                    out.push_str(&self.dl_prefix);
-                    out.push_str(serial);
-                    return true;
-                }
-            }
+        if !self.epc_prefix.is_empty()
+            && let Some(serial) = input.strip_prefix(self.epc_prefix.as_str())
+            && plain_serial(serial)
+        {
+            out.push_str(&self.dl_prefix);
+            out.push_str(serial);
+            return true;
         }
         let start = out.len();
         if !canonical_digital_link_into(input, out) {
@@ -64,13 +63,13 @@ impl CanonicalCache {
             let second_dot = body.find('.').and_then(|d1| {
                 body[d1 + 1..].find('.').map(|d2| "urn:epc:id:sgtin:".len() + d1 + 1 + d2)
             });
-            if let (Some(dot), Some(cut)) = (second_dot, out[start..].rfind("/21/")) {
-                if plain_serial(&input[dot + 1..]) {
-                    self.epc_prefix.clear();
-                    self.epc_prefix.push_str(&input[..=dot]);
-                    self.dl_prefix.clear();
-                    self.dl_prefix.push_str(&out[start..start + cut + 4]);
-                }
+            if let (Some(dot), Some(cut)) = (second_dot, out[start..].rfind("/21/"))
+                && plain_serial(&input[dot + 1..])
+            {
+                self.epc_prefix.clear();
+                self.epc_prefix.push_str(&input[..=dot]);
+                self.dl_prefix.clear();
+                self.dl_prefix.push_str(&out[start..start + cut + 4]);
             }
         }
         true

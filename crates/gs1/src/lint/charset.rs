@@ -66,7 +66,7 @@ pub(super) fn cset39(value: &[u8]) -> Result<(), LintError> {
 pub(super) fn cset64(value: &[u8]) -> Result<(), LintError> {
     let pad_count = value.iter().rev().take_while(|&&byte| byte == b'=').count();
     let body_len = value.len() - pad_count;
-    if pad_count > 2 || (pad_count > 0 && value.len() % 3 != 0) {
+    if pad_count > 2 || (pad_count > 0 && !value.len().is_multiple_of(3)) {
         return fail(LintErrorCode::InvalidCset64Padding, body_len, pad_count);
     }
     match first_outside(&value[..body_len], &CSET64) {

@@ -38,7 +38,7 @@ fn exceeds(left: &[u8], right: &[u8]) -> bool {
 /// A piece number and a total of equal width, such as `0103` for piece 1 of 3.
 pub(super) fn pieceoftotal(value: &[u8]) -> Result<(), LintError> {
     require_digits(value)?;
-    if value.is_empty() || value.len() % 2 != 0 {
+    if value.is_empty() || !value.len().is_multiple_of(2) {
         return fail(LintErrorCode::InvalidLengthForPieceOfTotal, 0, value.len());
     }
     let half = value.len() / 2;
