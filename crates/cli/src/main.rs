@@ -24,6 +24,28 @@ enum Command {
     /// EPCIS documents: event hash IDs, validation, conversion.
     #[command(subcommand)]
     Epcis(commands::epcis::EpcisCommand),
+    /// Import EPCIS documents into the ledger: validate, apply the ledger's rules, store.
+    /// Exits 0 when every document was stored (exceptions are findings, not failures), 1 when
+    /// any was rejected.
+    Import(commands::ledger::ImportArgs),
+    /// Serialized units and containers in the ledger.
+    #[command(subcommand)]
+    Serial(SerialCommand),
+    /// The exceptions the ledger's rules raised (types F1 to F12).
+    #[command(subcommand)]
+    Exceptions(ExceptionsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SerialCommand {
+    /// State, location, parent, children and history (pedigree) of one identifier.
+    Show(commands::ledger::SerialShowArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum ExceptionsCommand {
+    /// List exceptions in capture order.
+    List(commands::ledger::ExceptionsListArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +53,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Gs1(command) => commands::gs1::run(command),
         Command::Epcis(command) => commands::epcis::run(command),
+        Command::Import(args) => commands::ledger::import(args),
+        Command::Serial(SerialCommand::Show(args)) => commands::ledger::serial_show(args),
+        Command::Exceptions(ExceptionsCommand::List(args)) => {
+            commands::ledger::exceptions_list(args)
+        }
     };
     match result {
         Ok(code) => code,

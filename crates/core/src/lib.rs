@@ -18,6 +18,6 @@ pub use exception::{ExceptionType, Violation, ViolationKind};
 pub use ledger::{Change, Outcome, apply};
 pub use memory::MemoryLedger;
 pub use state::{
-    DecommissionReason, Effective, Key, SerialState, Shipment, StateView, Status, UndoWindow,
-    effective,
+    DecommissionReason, Effective, Key, NESTING_DEPTH_MAX, SerialState, Shipment, StateView,
+    Status, UndoWindow, effective,
 };

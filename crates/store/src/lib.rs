@@ -12,6 +12,7 @@
 pub mod capture;
 pub mod conformance;
 pub mod mem;
+pub mod query;
 
 use serialhub_core::{Change, ExceptionType, Key, SerialState, Violation};
 use serialhub_epcis::Event;

@@ -97,12 +97,7 @@ pub(crate) fn run(command: Gs1Command) -> anyhow::Result<ExitCode> {
         }
         Gs1Command::Parse { codes, stem, gcp_lengths } => {
             let gcp = match gcp_lengths {
-                Some(path) => {
-                    let text = std::fs::read_to_string(&path)
-                        .with_context(|| format!("could not read {}", path.display()))?;
-                    GcpLengthTable::parse(&text)
-                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
-                }
+                Some(path) => read_gcp_table(&path)?,
                 None => GcpLengthTable::new(),
             };
             let stdout = std::io::stdout();
@@ -262,4 +257,11 @@ impl LineParser {
         out.extend_from_slice(b"}\n");
         true
     }
+}
+
+/// Reads a `--gcp-lengths` file (`prefix,length` per line).
+pub(crate) fn read_gcp_table(path: &std::path::Path) -> anyhow::Result<GcpLengthTable> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("could not read {}", path.display()))?;
+    GcpLengthTable::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }

@@ -2,3 +2,5 @@
 
 pub(crate) mod epcis;
 pub(crate) mod gs1;
+pub(crate) mod ledger;
+pub(crate) mod postgres;

@@ -1,0 +1,496 @@
+//! `serialhub import`, `serialhub serial show` and `serialhub exceptions list`: the serial
+//! ledger from the command line, on the embedded store (`--data DIR`) or PostgreSQL
+//! (`--postgres URL`).
+//!
+//! `import` is the capture pipeline for files: a reader thread reads, validates and hashes
+//! one document at a time while the main thread decides and commits the previous one, so
+//! parsing and the ledger overlap on two cores. A document is one capture job: stored whole or,
+//! when it does not read or validate, not at all.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use clap::Args;
+use serialhub_core::{ExceptionType, Key, Status};
+use serialhub_epcis::hash::EventHasher;
+use serialhub_epcis::time::Timestamp;
+use serialhub_epcis::{Collect, Limits};
+use serialhub_gs1::epc::GcpLengthTable;
+use serialhub_store::{EventRecord, ExceptionFilter, Store, query};
+
+use crate::json;
+
+/// Where the ledger is: the options every ledger command takes.
+#[derive(Debug, Args)]
+pub(crate) struct StoreArgs {
+    /// The embedded store's data directory (created if absent).
+    #[arg(long, value_name = "DIR", default_value = "./serialhub-data")]
+    data: PathBuf,
+    /// Use the PostgreSQL store at this URL instead of the embedded one.
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
+}
+
+impl StoreArgs {
+    fn open(&self) -> anyhow::Result<Box<dyn Store>> {
+        if let Some(url) = &self.postgres {
+            return crate::commands::postgres::open(url);
+        }
+        let store = serialhub_embedded::EmbeddedStore::open(&self.data)?;
+        let report = store.open_report();
+        if report.torn_bytes > 0 {
+            log_warning(&format!(
+                "dropped {} bytes of an unacknowledged capture at the end of {}",
+                report.torn_bytes,
+                self.data.join("journal.shj").display()
+            ));
+        }
+        Ok(Box::new(store))
+    }
+}
+
+#[allow(clippy::print_stderr)]
+fn log_warning(message: &str) {
+    eprintln!("serialhub: warning: {message}");
+}
+
+/// `serialhub import`.
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// EPCIS documents (JSON-LD, XML 2.0 or 1.2, detected by content), or folders searched
+    /// recursively for `*.json`, `*.jsonld` and `*.xml`, imported in name order.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+/// A read, validated and hashed document, or why it was rejected.
+struct Parsed {
+    path: PathBuf,
+    bytes: u64,
+    result: Result<Vec<EventRecord>, Vec<String>>,
+}
+
+/// The largest document `import` reads: it holds one document's events in memory at a time.
+const DOCUMENT_BYTES_MAX: u64 = 4 << 30;
+
+/// The files `paths` name, folders expanded, in order.
+fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).with_context(|| format!("{}", path.display()))?;
+        if meta.is_dir() {
+            let mut found = Vec::new();
+            walk(path, &mut found)?;
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("{}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("json" | "jsonld" | "xml")
+        ) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Reads, validates and hashes one document.
+fn parse(path: &Path) -> Parsed {
+    let fail =
+        |message: String| Parsed { path: path.to_owned(), bytes: 0, result: Err(vec![message]) };
+    let bytes = match std::fs::metadata(path) {
+        Ok(meta) if meta.len() > DOCUMENT_BYTES_MAX => {
+            return fail(format!(
+                "0: the document is {} bytes, over the {DOCUMENT_BYTES_MAX}-byte limit of one capture job",
+                meta.len()
+            ));
+        }
+        Ok(_) => match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) => return fail(format!("0: {e}")),
+        },
+        Err(e) => return fail(format!("0: {e}")),
+    };
+    let mut validator = serialhub_epcis::validate::Validator::new(Collect::default());
+    let read = serialhub_epcis::read_slice(&bytes, &Limits::default(), &mut validator);
+    let collect = validator.into_inner();
+    let mut errors: Vec<String> =
+        collect.problems.iter().filter(|p| p.is_error()).map(|p| p.to_string()).collect();
+    if let Err(e) = read {
+        errors.push(e.problem.to_string());
+    }
+    let size = bytes.len() as u64;
+    drop(bytes);
+    if !errors.is_empty() {
+        return Parsed { path: path.to_owned(), bytes: size, result: Err(errors) };
+    }
+    let document = collect.document;
+    let mut hasher = EventHasher::new(&document.header);
+    let records =
+        document.events.into_iter().map(|e| EventRecord::new(hasher.hash(&e), e)).collect();
+    Parsed { path: path.to_owned(), bytes: size, result: Ok(records) }
+}
+
+/// The identifiers an event moves: its EPC lists and its parent.
+fn epc_count(record: &EventRecord) -> u64 {
+    let e = &record.event;
+    (e.epc_list.len() + e.output_epc_list.len() + usize::from(e.parent_id.is_some())) as u64
+}
+
+fn now() -> Timestamp {
+    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    Timestamp { unix_millis: i64::try_from(millis).unwrap_or(i64::MAX), has_offset: true }
+}
+
+#[derive(Default)]
+struct Tally {
+    documents: u64,
+    rejected: u64,
+    events: u64,
+    epcs: u64,
+    duplicates: u64,
+    late: u64,
+    bytes: u64,
+    exceptions: BTreeMap<ExceptionType, u64>,
+}
+
+pub(crate) fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let files = expand(&args.paths)?;
+    let store = args.store.open()?;
+    let total_bytes: u64 = files.iter().map(|f| std::fs::metadata(f).map_or(0, |m| m.len())).sum();
+    let progress = indicatif::ProgressBar::new(total_bytes);
+    progress.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {bytes}/{total_bytes} {msg}",
+        )
+        .context("progress template")?
+        .progress_chars("=> "),
+    );
+    progress.enable_steady_tick(Duration::from_millis(200));
+
+    let (tx, rx) = mpsc::sync_channel::<Parsed>(1);
+    let reader = std::thread::spawn(move || {
+        for path in files {
+            if tx.send(parse(&path)).is_err() {
+                break;
+            }
+        }
+    });
+
+    let started = Instant::now();
+    let mut tally = Tally::default();
+    let mut stderr = std::io::stderr();
+    let mut store_error = None;
+    for parsed in rx {
+        tally.bytes += parsed.bytes;
+        match parsed.result {
+            Err(problems) => {
+                tally.rejected += 1;
+                progress.suspend(|| {
+                    for problem in &problems {
+                        let _ = writeln!(stderr, "{}:{problem}", parsed.path.display());
+                    }
+                    let _ = writeln!(
+                        stderr,
+                        "{}: rejected, nothing of it stored",
+                        parsed.path.display()
+                    );
+                });
+            }
+            Ok(records) => {
+                let epcs: u64 = records.iter().map(epc_count).sum();
+                match store.capture(records, now()) {
+                    Ok(receipt) => {
+                        tally.documents += 1;
+                        tally.events += receipt.stored.len() as u64;
+                        tally.duplicates += receipt.duplicates.len() as u64;
+                        tally.late += receipt.late as u64;
+                        tally.epcs += epcs;
+                    }
+                    Err(e) => {
+                        store_error = Some(
+                            anyhow::Error::new(e)
+                                .context(format!("could not store {}", parsed.path.display())),
+                        );
+                        break;
+                    }
+                }
+            }
+        }
+        let secs = started.elapsed().as_secs_f64().max(1e-3);
+        progress.set_position(tally.bytes);
+        progress.set_message(format!(
+            "{} events/s, {} EPCs/s",
+            grouped(tally.events as f64 / secs),
+            grouped(tally.epcs as f64 / secs)
+        ));
+    }
+    progress.finish_and_clear();
+    // The reader stops at its next send once the channel is gone.
+    let _ = reader.join();
+    if let Some(e) = store_error {
+        return Err(e);
+    }
+    for exception in store.exceptions(&ExceptionFilter::default())? {
+        // Only what this import added would need a bookmark; the whole store's count is what
+        // an operator reads here.
+        *tally.exceptions.entry(exception.violation.exception_type).or_default() += 1;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let mut out = String::new();
+    let _ = writeln!(out, "documents: {} stored, {} rejected", tally.documents, tally.rejected);
+    let _ = writeln!(
+        out,
+        "events: {} stored, {} duplicates, {} late",
+        tally.events, tally.duplicates, tally.late
+    );
+    let _ = writeln!(out, "EPCs: {}", tally.epcs);
+    let by_type: Vec<String> = tally.exceptions.iter().map(|(t, n)| format!("{t} {n}")).collect();
+    let total: u64 = tally.exceptions.values().sum();
+    let _ = writeln!(
+        out,
+        "exceptions in the store: {total}{}{}",
+        if by_type.is_empty() { "" } else { " (" },
+        if by_type.is_empty() { String::new() } else { by_type.join(", ") + ")" }
+    );
+    let _ = writeln!(
+        out,
+        "time: {secs:.2} s ({} events/s, {} EPCs/s)",
+        grouped(tally.events as f64 / secs.max(1e-3)),
+        grouped(tally.epcs as f64 / secs.max(1e-3))
+    );
+    std::io::stdout().lock().write_all(out.as_bytes())?;
+    Ok(if tally.rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// `12345.6` as `12,346`.
+fn grouped(value: f64) -> String {
+    let digits = format!("{:.0}", value.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The ledger key of a code in any form the `gs1` crate reads: EPC URIs and Digital Links
+/// directly, element strings and scan data through their Digital Link.
+fn key_of(code: &str) -> anyhow::Result<Key> {
+    let code = code.trim();
+    if code.starts_with("urn:") || code.starts_with("http://") || code.starts_with("https://") {
+        return Ok(Key::new(code));
+    }
+    let opts = serialhub_gs1::Options::default();
+    let (data, _) = serialhub_gs1::parse(code, &opts)
+        .map_err(|e| anyhow::anyhow!("{code:?} is not a GS1 code: {e}"))?;
+    let mut link = String::new();
+    serialhub_gs1::digital_link::format_digital_link(
+        &data,
+        serialhub_gs1::digital_link::DEFAULT_STEM,
+        &opts,
+        &mut link,
+    )
+    .map_err(|e| anyhow::anyhow!("{code:?} names no identifier: {e}"))?;
+    Ok(Key::new(&link))
+}
+
+/// `serialhub serial show`.
+#[derive(Debug, Args)]
+pub(crate) struct SerialShowArgs {
+    /// The identifier: an EPC URI, a GS1 Digital Link, an element string or scan data.
+    code: String,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+pub(crate) fn serial_show(args: SerialShowArgs) -> anyhow::Result<ExitCode> {
+    let key = key_of(&args.code)?;
+    let store = args.store.open()?;
+    let mut out = String::new();
+    let _ = writeln!(out, "identifier: {key}");
+    let Some(state) = store.state(&key)? else {
+        let _ = writeln!(out, "not in the ledger: no event has named it");
+        std::io::stdout().lock().write_all(out.as_bytes())?;
+        return Ok(ExitCode::from(1));
+    };
+    // Invariant: a key with a record has an effective state.
+    let effective = query::effective_state(store.as_ref(), &key)?;
+    let (status, via) = match &effective {
+        Some(e) if e.source != key => (e.status, format!(" (through container {})", e.source)),
+        Some(e) => (e.status, String::new()),
+        None => (state.status, String::new()),
+    };
+    let shown = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_owned());
+    let status_name = if state.status_time.is_none() && via.is_empty() {
+        "packed container (no lifecycle event of its own)".to_owned()
+    } else {
+        status.name()
+    };
+    let _ = writeln!(out, "status: {status_name}{via}");
+    let location = effective.as_ref().and_then(|e| e.location.clone()).or(state.location.clone());
+    let owner = effective.as_ref().and_then(|e| e.owner.clone()).or(state.owner.clone());
+    let _ = writeln!(out, "location: {}", shown(&location));
+    let _ = writeln!(out, "owner: {}", shown(&owner));
+    let _ = writeln!(out, "lot: {}", shown(&state.lot));
+    let _ = writeln!(out, "expiry: {}", shown(&state.expiry));
+    let _ = writeln!(
+        out,
+        "parent: {}",
+        state.parent.as_ref().map_or_else(|| "-".to_owned(), Key::to_string)
+    );
+    if !state.persistent_dispositions.is_empty() {
+        let list: Vec<&str> = state.persistent_dispositions.iter().map(String::as_str).collect();
+        let _ = writeln!(out, "persistent dispositions: {}", list.join(", "));
+    }
+    if matches!(status, Status::Decommissioned(_))
+        && let Some(undo) = &state.undo
+    {
+        let _ = writeln!(
+            out,
+            "undo: possible back to {} (decommissioned {})",
+            undo.status_before.name(),
+            undo.decommissioned_time.to_utc_millis_string()
+        );
+    }
+    let children = store.children(&key)?;
+    let all = query::contents(store.as_ref(), &key)?;
+    let _ = writeln!(out, "children: {} direct, {} in all", children.len(), all.len());
+    for child in &children {
+        let _ = writeln!(out, "  {child}");
+    }
+    let _ = writeln!(out, "history:");
+    for step in query::pedigree(store.as_ref(), &key)? {
+        let e = &step.event.record.event;
+        let kind = e.event_type.map_or("?", |t| t.name());
+        let action = e.action.map_or("", |a| a.as_str());
+        let via = match step.via.last() {
+            Some(container) => format!(" via {container}"),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "  {} {kind} {action} {} {}{via} [{}]",
+            e.event_time,
+            e.biz_step.as_deref().unwrap_or("-"),
+            e.disposition.as_deref().unwrap_or("-"),
+            e.event_id.as_deref().unwrap_or(&step.event.record.hash_id),
+        );
+    }
+    std::io::stdout().lock().write_all(out.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `serialhub exceptions list`.
+#[derive(Debug, Args)]
+pub(crate) struct ExceptionsListArgs {
+    /// One JSON object per line (`type`, `code`, `message`, `epcs` as EPC URIs, `event_ids`,
+    /// `event_hash_id`, `seq`).
+    #[arg(long)]
+    json: bool,
+    /// Only this type (F1 to F12).
+    #[arg(long = "type", value_name = "TYPE")]
+    exception_type: Option<String>,
+    /// Only exceptions naming this identifier (any form the `gs1` crate reads).
+    #[arg(long, value_name = "CODE")]
+    serial: Option<String>,
+    /// GS1 Company Prefix lengths, one `prefix,length` per line, to write identifiers given as
+    /// Digital Links as EPC URIs.
+    #[arg(long, value_name = "FILE")]
+    gcp_lengths: Option<PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+/// `id` as an EPC pure-identity URI when it is not one already and the company prefix length
+/// is known; as given otherwise.
+fn epc_uri(id: &str, gcp: &GcpLengthTable) -> String {
+    if id.starts_with("urn:epc:") {
+        return id.to_owned();
+    }
+    let Ok((data, _)) = serialhub_gs1::parse(id, &serialhub_gs1::Options::default()) else {
+        return id.to_owned();
+    };
+    let pairs: Vec<(&str, &str)> =
+        data.elements().iter().map(|e| (e.ai_str(), data.value(e))).collect();
+    match serialhub_gs1::epc::format_epc_uri_with_table(&pairs, gcp) {
+        Ok(Some(uri)) => uri,
+        _ => id.to_owned(),
+    }
+}
+
+pub(crate) fn exceptions_list(args: ExceptionsListArgs) -> anyhow::Result<ExitCode> {
+    let exception_type = match &args.exception_type {
+        None => None,
+        Some(code) => Some(
+            ExceptionType::from_code(&code.to_ascii_uppercase())
+                .ok_or_else(|| anyhow::anyhow!("--type {code}: expected F1 to F12"))?,
+        ),
+    };
+    let key = args.serial.as_deref().map(key_of).transpose()?;
+    let gcp = match &args.gcp_lengths {
+        Some(path) => crate::commands::gs1::read_gcp_table(path)?,
+        None => GcpLengthTable::new(),
+    };
+    let store = args.store.open()?;
+    let exceptions = store.exceptions(&ExceptionFilter { exception_type, key })?;
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut line = Vec::new();
+    for exception in exceptions {
+        let v = &exception.violation;
+        line.clear();
+        if args.json {
+            line.extend_from_slice(b"{\"type\":");
+            json::write_str(&mut line, v.exception_type.code());
+            line.extend_from_slice(b",\"code\":");
+            json::write_str(&mut line, v.kind.code());
+            line.extend_from_slice(b",\"message\":");
+            json::write_str(&mut line, &v.message);
+            line.extend_from_slice(b",\"epcs\":[");
+            for (i, epc) in v.epcs.iter().enumerate() {
+                if i > 0 {
+                    line.push(b',');
+                }
+                json::write_str(&mut line, &epc_uri(epc, &gcp));
+            }
+            line.extend_from_slice(b"],\"event_ids\":[");
+            for (i, id) in v.event_ids.iter().enumerate() {
+                if i > 0 {
+                    line.push(b',');
+                }
+                json::write_str(&mut line, id);
+            }
+            line.extend_from_slice(b"],\"event_hash_id\":");
+            json::write_str(&mut line, &exception.event_hash_id);
+            line.extend_from_slice(format!(",\"seq\":{}}}\n", exception.event_seq).as_bytes());
+        } else {
+            line.extend_from_slice(
+                format!("{} {}: {}\n", v.exception_type, v.kind, v.message).as_bytes(),
+            );
+        }
+        stdout.write_all(&line)?;
+    }
+    stdout.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
