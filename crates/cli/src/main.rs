@@ -1,5 +1,6 @@
 //! The `serialhub` binary: parses the command line and hands each subcommand to its module.
 
+mod clock;
 mod commands;
 mod json;
 mod stream;

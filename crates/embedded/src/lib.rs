@@ -16,7 +16,6 @@
 
 #![warn(missing_docs)]
 
-mod codec;
 mod journal;
 
 use std::collections::HashMap;
@@ -32,9 +31,9 @@ use serialhub_store::{
     StoredException, capture,
 };
 
-use crate::codec::{DecodeError, Decoder, Encoder};
 use crate::journal::Journal;
 pub use crate::journal::JournalError;
+use serialhub_store::codec::{DecodeError, Decoder, Encoder};
 
 /// The journal's file name inside the data directory.
 const JOURNAL_FILE: &str = "journal.shj";
@@ -183,20 +182,20 @@ impl Replay {
         if d.u8()? != TAG_JOB {
             return Err(DecodeError { at: 0, what: "a capture-job record" });
         }
-        let n = d.len()?;
+        let n = d.length()?;
         for _ in 0..n {
             let hash_id: Arc<str> = Arc::from(d.str()?);
-            let json_len = d.len()?;
+            let json_len = d.length()?;
             let offset = base + d.pos as u64;
             d.pos += json_len;
             let index = self.events.len() as u32;
             let seq = u64::from(index) + 1;
-            let keys = d.len()?;
+            let keys = d.length()?;
             for _ in 0..keys {
                 let key = Key::from_canonical(d.str()?.to_owned());
                 self.by_key.entry(key).or_default().push(index);
             }
-            let changes = d.len()?;
+            let changes = d.length()?;
             let mut outcome = Outcome::default();
             for _ in 0..changes {
                 let key = Key::from_canonical(d.str()?.to_owned());
@@ -206,7 +205,7 @@ impl Replay {
                 outcome.changes.push((key, change));
             }
             self.ledger.commit(&outcome);
-            let violations = d.len()?;
+            let violations = d.length()?;
             for _ in 0..violations {
                 self.exceptions.push(StoredException {
                     event_seq: seq,

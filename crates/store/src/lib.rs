@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod capture;
+pub mod codec;
 pub mod conformance;
 pub mod mem;
 pub mod query;

@@ -13,17 +13,17 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
 use serialhub_core::{ExceptionType, Key, Status};
 use serialhub_epcis::hash::EventHasher;
-use serialhub_epcis::time::Timestamp;
 use serialhub_epcis::{Collect, Limits};
 use serialhub_gs1::epc::GcpLengthTable;
 use serialhub_store::{EventRecord, ExceptionFilter, Store, query};
 
+use crate::clock::Stopwatch;
 use crate::json;
 
 /// Where the ledger is: the options every ledger command takes.
@@ -67,6 +67,14 @@ pub(crate) struct ImportArgs {
     /// recursively for `*.json`, `*.jsonld` and `*.xml`, imported in name order.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
+    /// Store nothing: print, for each document, how many of its events the store holds
+    /// (`PATH: N of M events stored`), and exit 0 only if it holds them all.
+    #[arg(long)]
+    check: bool,
+    /// Print `stored PATH: N events, D duplicates` on standard error as each document commits
+    /// (its acknowledgement: it is on disk).
+    #[arg(long, short)]
+    verbose: bool,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -156,11 +164,6 @@ fn epc_count(record: &EventRecord) -> u64 {
     (e.epc_list.len() + e.output_epc_list.len() + usize::from(e.parent_id.is_some())) as u64
 }
 
-fn now() -> Timestamp {
-    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
-    Timestamp { unix_millis: i64::try_from(millis).unwrap_or(i64::MAX), has_offset: true }
-}
-
 #[derive(Default)]
 struct Tally {
     documents: u64,
@@ -176,6 +179,9 @@ struct Tally {
 pub(crate) fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let files = expand(&args.paths)?;
     let store = args.store.open()?;
+    if args.check {
+        return check(&files, store.as_ref());
+    }
     let total_bytes: u64 = files.iter().map(|f| std::fs::metadata(f).map_or(0, |m| m.len())).sum();
     let progress = indicatif::ProgressBar::new(total_bytes);
     progress.set_style(
@@ -196,7 +202,8 @@ pub(crate) fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         }
     });
 
-    let started = Instant::now();
+    crate::clock::now()?; // a bad SERIALHUB_NOW fails before anything is read
+    let started = Stopwatch::start();
     let mut tally = Tally::default();
     let mut stderr = std::io::stderr();
     let mut store_error = None;
@@ -218,8 +225,19 @@ pub(crate) fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
             }
             Ok(records) => {
                 let epcs: u64 = records.iter().map(epc_count).sum();
-                match store.capture(records, now()) {
+                match store.capture(records, crate::clock::now()?) {
                     Ok(receipt) => {
+                        if args.verbose {
+                            progress.suspend(|| {
+                                let _ = writeln!(
+                                    stderr,
+                                    "stored {}: {} events, {} duplicates",
+                                    parsed.path.display(),
+                                    receipt.stored.len(),
+                                    receipt.duplicates.len()
+                                );
+                            });
+                        }
                         tally.documents += 1;
                         tally.events += receipt.stored.len() as u64;
                         tally.duplicates += receipt.duplicates.len() as u64;
@@ -236,7 +254,7 @@ pub(crate) fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        let secs = started.elapsed().as_secs_f64().max(1e-3);
+        let secs = started.secs().max(1e-3);
         progress.set_position(tally.bytes);
         progress.set_message(format!(
             "{} events/s, {} EPCs/s",
@@ -255,7 +273,7 @@ pub(crate) fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         // an operator reads here.
         *tally.exceptions.entry(exception.violation.exception_type).or_default() += 1;
     }
-    let secs = started.elapsed().as_secs_f64();
+    let secs = started.secs();
     let mut out = String::new();
     let _ = writeln!(out, "documents: {} stored, {} rejected", tally.documents, tally.rejected);
     let _ = writeln!(
@@ -280,6 +298,33 @@ pub(crate) fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     );
     std::io::stdout().lock().write_all(out.as_bytes())?;
     Ok(if tally.rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// `import --check`: how much of each document the store holds.
+fn check(files: &[PathBuf], store: &dyn Store) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut complete = true;
+    for path in files {
+        let parsed = parse(path);
+        match parsed.result {
+            Err(problems) => {
+                complete = false;
+                for problem in problems {
+                    writeln!(out, "{}:{problem}", path.display())?;
+                }
+            }
+            Ok(records) => {
+                let mut stored = 0;
+                for record in &records {
+                    stored += usize::from(store.has_event(&record.hash_id)?);
+                }
+                complete &= stored == records.len();
+                writeln!(out, "{}: {stored} of {} events stored", path.display(), records.len())?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(if complete { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// `12345.6` as `12,346`.

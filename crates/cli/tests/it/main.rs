@@ -1,15 +1,23 @@
 //! Black-box tests of the `serialhub` binary: one test binary, one module per command family.
 
+mod crash;
 mod epcis;
 mod gs1_parse;
+mod ledger;
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 /// Runs `serialhub` with `args`, feeding `stdin`, and returns its output.
 pub(crate) fn serialhub(args: &[&str], stdin: &[u8]) -> Output {
+    serialhub_env(args, stdin, &[])
+}
+
+/// `serialhub` with extra environment variables.
+pub(crate) fn serialhub_env(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_serialhub"))
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

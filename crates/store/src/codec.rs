@@ -1,6 +1,7 @@
-//! The journal's binary encoding of a committed capture job: varint lengths, UTF-8 strings,
-//! little-endian timestamps. Hand-written because the format is the durability contract: every
-//! byte is decided here, and a decoder meeting bytes it did not write says where.
+//! The binary encoding backends persist records in (the embedded journal, PostgreSQL's state
+//! column): varint lengths, UTF-8 strings, little-endian timestamps. Hand-written because the
+//! format is the durability contract: every byte is decided here, and a decoder meeting bytes
+//! it did not write says where.
 
 use serialhub_core::{
     DecommissionReason, Key, SerialState, Shipment, Status, UndoWindow, Violation, ViolationKind,
@@ -9,16 +10,19 @@ use serialhub_epcis::time::Timestamp;
 
 /// Appends values to a byte buffer.
 #[derive(Debug, Default)]
-pub(crate) struct Encoder {
-    pub(crate) buf: Vec<u8>,
+pub struct Encoder {
+    /// The bytes so far.
+    pub buf: Vec<u8>,
 }
 
 impl Encoder {
-    pub(crate) fn u8(&mut self, v: u8) {
+    /// Appends one byte.
+    pub fn u8(&mut self, v: u8) {
         self.buf.push(v);
     }
 
-    pub(crate) fn varint(&mut self, mut v: u64) {
+    /// Appends `v` in LEB128 (7 bits a byte, low first).
+    pub fn varint(&mut self, mut v: u64) {
         while v >= 0x80 {
             self.buf.push((v as u8) | 0x80);
             v >>= 7;
@@ -26,12 +30,14 @@ impl Encoder {
         self.buf.push(v as u8);
     }
 
-    pub(crate) fn bytes(&mut self, b: &[u8]) {
+    /// Appends a length, then the bytes.
+    pub fn bytes(&mut self, b: &[u8]) {
         self.varint(b.len() as u64);
         self.buf.extend_from_slice(b);
     }
 
-    pub(crate) fn str(&mut self, s: &str) {
+    /// Appends a length, then the UTF-8 bytes.
+    pub fn str(&mut self, s: &str) {
         self.bytes(s.as_bytes());
     }
 
@@ -82,7 +88,8 @@ impl Encoder {
         self.u8(reason);
     }
 
-    pub(crate) fn state(&mut self, s: &SerialState) {
+    /// Appends a ledger record, every field.
+    pub fn state(&mut self, s: &SerialState) {
         self.status(s.status);
         self.opt_str(s.parent.as_ref().map(Key::as_str));
         self.opt_str(s.location.as_deref());
@@ -117,7 +124,8 @@ impl Encoder {
         self.u8(u8::from(s.emptied));
     }
 
-    pub(crate) fn violation(&mut self, v: &Violation) {
+    /// Appends a violation (its kind by code).
+    pub fn violation(&mut self, v: &Violation) {
         self.str(v.kind.code());
         self.str(&v.message);
         self.strs(v.epcs.iter());
@@ -138,22 +146,28 @@ const REASONS: [DecommissionReason; 8] = [
 
 /// Why bytes did not decode: what was expected, at which offset of the record.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct DecodeError {
-    pub(crate) at: usize,
-    pub(crate) what: &'static str,
+pub struct DecodeError {
+    /// The offset in the decoded bytes.
+    pub at: usize,
+    /// What was expected there.
+    pub what: &'static str,
 }
 
-pub(crate) type Decoded<T> = Result<T, DecodeError>;
+/// A decoding result.
+pub type Decoded<T> = Result<T, DecodeError>;
 
 /// Reads values back from a record's bytes.
 #[derive(Debug)]
-pub(crate) struct Decoder<'a> {
-    pub(crate) buf: &'a [u8],
-    pub(crate) pos: usize,
+pub struct Decoder<'a> {
+    /// The bytes.
+    pub buf: &'a [u8],
+    /// The next byte to read.
+    pub pos: usize,
 }
 
 impl<'a> Decoder<'a> {
-    pub(crate) fn new(buf: &'a [u8]) -> Decoder<'a> {
+    /// A decoder at the start of `buf`.
+    pub fn new(buf: &'a [u8]) -> Decoder<'a> {
         Decoder { buf, pos: 0 }
     }
 
@@ -161,7 +175,8 @@ impl<'a> Decoder<'a> {
         Err(DecodeError { at: self.pos, what })
     }
 
-    pub(crate) fn u8(&mut self) -> Decoded<u8> {
+    /// Reads one byte.
+    pub fn u8(&mut self) -> Decoded<u8> {
         match self.buf.get(self.pos) {
             Some(&b) => {
                 self.pos += 1;
@@ -179,7 +194,8 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    pub(crate) fn varint(&mut self) -> Decoded<u64> {
+    /// Reads a LEB128 varint of at most 10 bytes.
+    pub fn varint(&mut self) -> Decoded<u64> {
         let mut v: u64 = 0;
         for shift in (0..64).step_by(7) {
             let b = self.u8()?;
@@ -191,8 +207,8 @@ impl<'a> Decoder<'a> {
         self.fail("a varint of at most 10 bytes")
     }
 
-    /// A length that must fit in what is left of the buffer.
-    pub(crate) fn len(&mut self) -> Decoded<usize> {
+    /// Reads a length that must fit in what is left of the buffer.
+    pub fn length(&mut self) -> Decoded<usize> {
         let n = self.varint()?;
         match usize::try_from(n) {
             Ok(n) if n <= self.buf.len() - self.pos => Ok(n),
@@ -200,14 +216,16 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    pub(crate) fn bytes(&mut self) -> Decoded<&'a [u8]> {
-        let n = self.len()?;
+    /// Reads a length, then that many bytes.
+    pub fn bytes(&mut self) -> Decoded<&'a [u8]> {
+        let n = self.length()?;
         let b = &self.buf[self.pos..self.pos + n];
         self.pos += n;
         Ok(b)
     }
 
-    pub(crate) fn str(&mut self) -> Decoded<&'a str> {
+    /// Reads a length, then that many bytes of UTF-8.
+    pub fn str(&mut self) -> Decoded<&'a str> {
         let at = self.pos;
         let b = self.bytes()?;
         std::str::from_utf8(b).map_err(|_| DecodeError { at, what: "UTF-8 text" })
@@ -236,7 +254,7 @@ impl<'a> Decoder<'a> {
     }
 
     fn strings(&mut self) -> Decoded<Vec<String>> {
-        let n = self.len()?;
+        let n = self.length()?;
         (0..n).map(|_| self.string()).collect()
     }
 
@@ -256,7 +274,8 @@ impl<'a> Decoder<'a> {
         })
     }
 
-    pub(crate) fn state(&mut self) -> Decoded<SerialState> {
+    /// Reads a ledger record written by `Encoder::state`.
+    pub fn state(&mut self) -> Decoded<SerialState> {
         let status = self.status()?;
         let parent = self.opt_string()?.map(|p| Key::new(&p));
         Ok(SerialState {
@@ -295,7 +314,8 @@ impl<'a> Decoder<'a> {
         })
     }
 
-    pub(crate) fn violation(&mut self) -> Decoded<Violation> {
+    /// Reads a violation written by `Encoder::violation`.
+    pub fn violation(&mut self) -> Decoded<Violation> {
         let at = self.pos;
         let code = self.str()?;
         let Some(kind) = ViolationKind::ALL.into_iter().find(|k| k.code() == code) else {

@@ -1,0 +1,162 @@
+//! `serialhub import`, `serial show` and `exceptions list` on the embedded store.
+
+use std::path::{Path, PathBuf};
+
+use crate::serialhub_env;
+
+const NOW: (&str, &str) = ("SERIALHUB_NOW", "2025-03-01T00:00:00Z");
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let path =
+            std::env::temp_dir().join(format!("serialhub-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("temp dir");
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn doc(events: &str) -> String {
+    format!(
+        r#"{{"@context":["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],
+"type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2025-02-01T00:00:00Z",
+"epcisBody":{{"eventList":[{events}]}}}}"#
+    )
+}
+
+const U1: &str = "urn:epc:id:sgtin:4012345.011111.1001";
+const U2: &str = "urn:epc:id:sgtin:4012345.011111.1002";
+const CASE: &str = "urn:epc:id:sscc:4012345.0000000017";
+
+fn packaging() -> String {
+    doc(&format!(
+        r#"{{"type":"ObjectEvent","eventID":"urn:uuid:00000000-0000-4000-8000-000000000001",
+"eventTime":"2025-01-06T08:00:00Z","eventTimeZoneOffset":"+01:00","epcList":["{U1}","{U2}"],
+"action":"ADD","bizStep":"commissioning","disposition":"active",
+"bizLocation":{{"id":"urn:epc:id:sgln:4012345.00001.0"}},
+"ilmd":{{"cbvmda:lotNumber":"L1","cbvmda:itemExpirationDate":"2027-01-31"}}}},
+{{"type":"AggregationEvent","eventID":"urn:uuid:00000000-0000-4000-8000-000000000002",
+"eventTime":"2025-01-06T09:00:00Z","eventTimeZoneOffset":"+01:00","parentID":"{CASE}",
+"childEPCs":["{U1}","{U2}"],"action":"ADD","bizStep":"packing"}},
+{{"type":"ObjectEvent","eventID":"urn:uuid:00000000-0000-4000-8000-000000000003",
+"eventTime":"2025-01-07T08:00:00Z","eventTimeZoneOffset":"+01:00","epcList":["{CASE}"],
+"action":"OBSERVE","bizStep":"shipping","disposition":"in_transit"}}"#
+    ))
+}
+
+fn pharmacy() -> String {
+    doc(&format!(
+        r#"{{"type":"ObjectEvent","eventID":"urn:uuid:00000000-0000-4000-8000-000000000004",
+"eventTime":"2025-01-09T08:00:00Z","eventTimeZoneOffset":"+01:00","epcList":["{CASE}"],
+"action":"OBSERVE","bizStep":"receiving","disposition":"in_progress"}},
+{{"type":"ObjectEvent","eventID":"urn:uuid:00000000-0000-4000-8000-000000000005",
+"eventTime":"2025-01-10T08:00:00Z","eventTimeZoneOffset":"+01:00","epcList":["{U1}"],
+"action":"OBSERVE","bizStep":"dispensing","disposition":"dispensed"}},
+{{"type":"ObjectEvent","eventID":"urn:uuid:00000000-0000-4000-8000-000000000006",
+"eventTime":"2025-01-11T08:00:00Z","eventTimeZoneOffset":"+01:00","epcList":["{U1}"],
+"action":"OBSERVE","bizStep":"dispensing","disposition":"dispensed"}}"#
+    ))
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write");
+    path.display().to_string()
+}
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("UTF-8")
+}
+
+#[test]
+fn import_show_and_list() {
+    let tmp = TempDir::new("import");
+    let docs = tmp.0.join("docs");
+    std::fs::create_dir_all(&docs).expect("docs dir");
+    write(&docs, "1-packaging.jsonld", &packaging());
+    write(&docs, "2-pharmacy.json", &pharmacy());
+    write(&docs, "3-broken.json", r#"{"type":"EPCISDocument","epcisBody":{"eventList":[{"#);
+    write(&docs, "notes.txt", "not EPCIS, and not imported");
+    let data = tmp.0.join("data").display().to_string();
+    let docs = docs.display().to_string();
+
+    let out = serialhub_env(&["import", "--data", &data, &docs], b"", &[NOW]);
+    let text = stdout(&out);
+    let errors = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "a rejected document: exit 1\n{text}{errors}");
+    assert!(text.contains("documents: 2 stored, 1 rejected"), "{text}");
+    assert!(text.contains("events: 6 stored, 0 duplicates, 0 late"), "{text}");
+    assert!(text.contains("EPCs: 9"), "{text}");
+    assert!(text.contains("exceptions in the store: 1 (F11 1)"), "{text}");
+    assert!(errors.contains("3-broken.json:"), "{errors}");
+    assert!(errors.contains("3-broken.json: rejected, nothing of it stored"), "{errors}");
+
+    // Importing again stores nothing new: every event is a duplicate.
+    let again = serialhub_env(&["import", "--data", &data, &docs], b"", &[NOW]);
+    let text = stdout(&again);
+    assert!(text.contains("events: 0 stored, 6 duplicates"), "{text}");
+    assert!(text.contains("exceptions in the store: 1 (F11 1)"), "{text}");
+
+    let list = serialhub_env(&["exceptions", "list", "--json", "--data", &data], b"", &[]);
+    assert_eq!(list.status.code(), Some(0));
+    let lines: Vec<serde_json::Value> = stdout(&list)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["type"], "F11");
+    assert_eq!(lines[0]["code"], "dispense_twice");
+    assert_eq!(lines[0]["epcs"], serde_json::json!([U1]));
+    let ids = lines[0]["event_ids"].as_array().expect("event_ids");
+    assert_eq!(
+        ids.last(),
+        Some(&serde_json::json!("urn:uuid:00000000-0000-4000-8000-000000000006"))
+    );
+    assert!(lines[0]["message"].as_str().expect("message").contains(U1));
+    let filtered =
+        serialhub_env(&["exceptions", "list", "--type", "F4", "--data", &data], b"", &[]);
+    assert_eq!(stdout(&filtered), "");
+
+    // U2 is in the received case: its state comes through the container; its pedigree
+    // holds the case's events after the packing.
+    let show =
+        serialhub_env(&["serial", "show", "(01)04012345111118(21)1002", "--data", &data], b"", &[]);
+    let text = stdout(&show);
+    assert_eq!(show.status.code(), Some(0), "{text}");
+    assert!(text.contains("identifier: https://id.gs1.org/01/04012345111118/21/1002"), "{text}");
+    assert!(
+        text.contains(
+            "status: received (through container https://id.gs1.org/00/040123450000000177)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("lot: L1"), "{text}");
+    assert!(text.contains("expiry: 2027-01-31"), "{text}");
+    assert!(text.contains("via https://id.gs1.org/00/"), "{text}");
+    let history: Vec<&str> = text.lines().skip_while(|l| *l != "history:").skip(1).collect();
+    assert_eq!(history.len(), 4, "commission, pack, ship and receive of the case\n{text}");
+    assert!(history[2].contains("shipping") && history[3].contains("receiving"), "{text}");
+
+    let case = serialhub_env(&["serial", "show", CASE, "--data", &data], b"", &[]);
+    let text = stdout(&case);
+    assert!(text.contains("children: 2 direct, 2 in all"), "{text}");
+
+    let missing = serialhub_env(
+        &["serial", "show", "urn:epc:id:sgtin:4012345.011111.9", "--data", &data],
+        b"",
+        &[],
+    );
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stdout(&missing).contains("not in the ledger"));
+    let bad = serialhub_env(&["serial", "show", "(01)04012345111119", "--data", &data], b"", &[]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a GS1 code"));
+}
