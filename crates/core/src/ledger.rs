@@ -345,6 +345,29 @@ fn digital_link_lot(epc: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&out).into_owned())
 }
 
+/// The expiry date a Digital Link identifier carries as its AI 17 query attribute
+/// (`?17=YYMMDD`), as `YYYY-MM-DD`, or `YYYY-MM` when the day is `00` (the end of the month,
+/// GS1 General Specifications 3.4.6). The century is 20 for YY up to 50 and 19 after (a pack's
+/// expiry is never half a century away).
+fn digital_link_expiry(epc: &str) -> Option<String> {
+    if !epc.starts_with("http") {
+        return None;
+    }
+    let query = epc.split('#').next()?.split_once('?')?.1;
+    let value = query.split('&').find_map(|pair| pair.strip_prefix("17="))?;
+    let digits = value.as_bytes();
+    if digits.len() != 6 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let century = if value[..2] <= *"50" { "20" } else { "19" };
+    let (yy, mm, dd) = (&value[..2], &value[2..4], &value[4..6]);
+    Some(if dd == "00" {
+        format!("{century}{yy}-{mm}")
+    } else {
+        format!("{century}{yy}-{mm}-{dd}")
+    })
+}
+
 /// Whether `key` is an SSCC (a logistic unit, whose code is reusable after a year).
 fn is_sscc(key: &Key) -> bool {
     key.as_str().strip_prefix(DL_STEM).is_some_and(|rest| rest.starts_with("00/"))
@@ -798,19 +821,23 @@ impl<V: StateView> Ctx<'_, V> {
         }
     }
 
-    /// Compares the lot and expiry this event gives for a unit (ILMD, or the lot of a Digital
-    /// Link) with what its commissioning recorded. Reported only: the event's lifecycle
-    /// meaning does not depend on the data it contradicts.
+    /// Compares the lot and expiry this event gives for a unit (ILMD, or the lot and expiry
+    /// of a Digital Link: its AI 10 segment and AI 17 attribute) with what its commissioning
+    /// recorded. Reported only: the event's lifecycle meaning does not depend on the data it
+    /// contradicts.
     fn check_lot_data(&mut self, epc: &str, own: &SerialState) {
         let (ilmd_lot, ilmd_expiry) = lot_and_expiry(self.event);
         let lot = ilmd_lot.or_else(|| digital_link_lot(epc));
+        let expiry = ilmd_expiry.or_else(|| digital_link_expiry(epc));
         let pairs = [
             (ViolationKind::LotMismatch, "lot", lot, &own.lot),
-            (ViolationKind::ExpiryMismatch, "expiry", ilmd_expiry, &own.expiry),
+            (ViolationKind::ExpiryMismatch, "expiry", expiry, &own.expiry),
         ];
         for (kind, what, given, recorded) in pairs {
             let (Some(given), Some(recorded)) = (given, recorded) else { continue };
-            if given == *recorded {
+            // A Digital Link's `YYMM00` names the month: it matches any day of it.
+            let same_month = given.len() == 7 && recorded.starts_with(&given);
+            if given == *recorded || same_month {
                 continue;
             }
             self.violate(

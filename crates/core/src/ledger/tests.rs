@@ -659,6 +659,28 @@ fn lot_or_expiry_contradicting_commissioning() {
             "epcList": ["https://id.gs1.org/01/04012345111118/10/{lot}/21/2"]}}"#
         )
     };
+    let expiry_scan = |expiry: &str| {
+        format!(
+            r#"{{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "inspecting",
+            "epcList": ["https://id.gs1.org/01/04012345111118/21/2?17={expiry}"]}}"#
+        )
+    };
+    check(
+        &with(&[
+            COMMISSION_L1,
+            &expiry_scan("270131"),
+            &expiry_scan("270100"),
+            &expiry_scan("270228"),
+            &expiry_scan("2701"),
+        ]),
+        expect![[r#"
+            e4: F3 expiry_mismatch: event e4 gives https://id.gs1.org/01/04012345111118/21/2?17=270228 expiry 2027-02-28 but commissioning event e1 recorded 2027-01-31 [e1, e4]
+            e5: F1 never_commissioned: https://id.gs1.org/01/04012345111118/21/2?17=2701 was never commissioned but event e5 names it [e5]
+            --
+            01/04012345111118/21/1 commissioned lot=L1 exp=2027-01-31
+            01/04012345111118/21/2 commissioned lot=L1 exp=2027-01-31
+        "#]],
+    );
     check(
         &with(&[COMMISSION_L1, relabel, &scan("L9")]),
         expect![[r#"
