@@ -29,6 +29,9 @@ enum Command {
     /// Exits 0 when every document was stored (exceptions are findings, not failures), 1 when
     /// any was rejected.
     Import(commands::ledger::ImportArgs),
+    /// Write a simulated supply chain (packaging lines to pharmacies) as EPCIS documents, with
+    /// injected faults and their ground truth in `faults.jsonl`.
+    Simulate(commands::simulate::SimulateArgs),
     /// Serialized units and containers in the ledger.
     #[command(subcommand)]
     Serial(SerialCommand),
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
         Command::Gs1(command) => commands::gs1::run(command),
         Command::Epcis(command) => commands::epcis::run(command),
         Command::Import(args) => commands::ledger::import(args),
+        Command::Simulate(args) => commands::simulate::simulate(args),
         Command::Serial(SerialCommand::Show(args)) => commands::ledger::serial_show(args),
         Command::Exceptions(ExceptionsCommand::List(args)) => {
             commands::ledger::exceptions_list(args)

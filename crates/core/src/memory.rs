@@ -1,7 +1,8 @@
-//! `MemoryLedger`: the states in a `BTreeMap`, the reference model every storage backend is
-//! tested against, and the simplest way to run the ledger in tests.
+//! `MemoryLedger`: the states in a hash map, the reference model every storage backend is
+//! tested against, the simplest way to run the ledger in tests, and the embedded store's live
+//! state.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 
 use crate::ledger::{Change, Outcome};
 use crate::state::{Key, SerialState, StateView};
@@ -9,43 +10,59 @@ use crate::state::{Key, SerialState, StateView};
 /// All records in memory, with the parent-to-children index `StateView::children` needs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MemoryLedger {
-    states: BTreeMap<Key, SerialState>,
-    children: BTreeMap<Key, BTreeSet<Key>>,
+    /// Hashed, not ordered: the ledger reads a record per identifier per event, and a hash
+    /// lookup beats a tree walk comparing long, common-prefixed keys (measured in `import`).
+    states: HashMap<Key, SerialState>,
+    /// Ordered per parent: `children` answers in key order.
+    children: HashMap<Key, BTreeSet<Key>>,
 }
 
 impl MemoryLedger {
     /// Writes the changes of `outcome` (its violations are the caller's to keep).
     pub fn commit(&mut self, outcome: &Outcome) {
         for (key, change) in &outcome.changes {
-            // Invariant: `apply` creates only what is absent and updates only what exists;
-            // anything else is a bug in the ledger, not bad input.
-            let previous = match change {
-                Change::Create(_) => {
-                    assert!(!self.states.contains_key(key), "create of an existing record {key}");
-                    None
-                }
-                Change::Update(_) => {
-                    let previous = self.states.get(key);
-                    assert!(previous.is_some(), "update of a missing record {key}");
-                    previous.and_then(|s| s.parent.clone())
-                }
-            };
-            let state = change.state();
-            if previous != state.parent {
-                if let Some(old_parent) = &previous
-                    && let Some(set) = self.children.get_mut(old_parent)
-                {
-                    set.remove(key);
-                    if set.is_empty() {
-                        self.children.remove(old_parent);
-                    }
-                }
-                if let Some(new_parent) = &state.parent {
-                    self.children.entry(new_parent.clone()).or_default().insert(key.clone());
+            self.put(key.clone(), change.clone());
+        }
+    }
+
+    /// Writes `changes`, taking them: the copy-free `commit` for a caller done with them.
+    pub fn commit_owned(&mut self, changes: Vec<(Key, Change)>) {
+        for (key, change) in changes {
+            self.put(key, change);
+        }
+    }
+
+    fn put(&mut self, key: Key, change: Change) {
+        // Invariant: `apply` creates only what is absent and updates only what exists;
+        // anything else is a bug in the ledger, not bad input.
+        let previous = match &change {
+            Change::Create(_) => {
+                assert!(!self.states.contains_key(&key), "create of an existing record {key}");
+                None
+            }
+            Change::Update(_) => {
+                let previous = self.states.get(&key);
+                assert!(previous.is_some(), "update of a missing record {key}");
+                previous.and_then(|s| s.parent.clone())
+            }
+        };
+        let state = match change {
+            Change::Create(state) | Change::Update(state) => state,
+        };
+        if previous != state.parent {
+            if let Some(old_parent) = &previous
+                && let Some(set) = self.children.get_mut(old_parent)
+            {
+                set.remove(&key);
+                if set.is_empty() {
+                    self.children.remove(old_parent);
                 }
             }
-            self.states.insert(key.clone(), state.clone());
+            if let Some(new_parent) = &state.parent {
+                self.children.entry(new_parent.clone()).or_default().insert(key.clone());
+            }
         }
+        self.states.insert(key, state);
     }
 
     /// Sets the record of `key` to `previous` (removing it for `None`), keeping the children
@@ -73,9 +90,11 @@ impl MemoryLedger {
         }
     }
 
-    /// Every record, in key order.
+    /// Every record, in key order (sorted on each call: for tests and exports).
     pub fn iter(&self) -> impl Iterator<Item = (&Key, &SerialState)> {
-        self.states.iter()
+        let mut all: Vec<(&Key, &SerialState)> = self.states.iter().collect();
+        all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        all.into_iter()
     }
 
     /// The number of records.

@@ -143,14 +143,15 @@ impl Journal {
                 ))
             },
         )?;
-        let mut record = Vec::with_capacity(payload.len() + HEADER_LEN as usize);
-        record.extend_from_slice(&len.to_le_bytes());
-        record.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
-        record.extend_from_slice(payload);
-        self.file.write_all_at(&record, self.len).map_err(io_error)?;
+        let mut header = [0u8; HEADER_LEN as usize];
+        header[..4].copy_from_slice(&len.to_le_bytes());
+        header[4..].copy_from_slice(&crc32fast::hash(payload).to_le_bytes());
+        // Two writes, not a copy of the payload: the checksum covers a torn pair either way.
+        self.file.write_all_at(&header, self.len).map_err(io_error)?;
+        self.file.write_all_at(payload, self.len + HEADER_LEN).map_err(io_error)?;
         self.file.sync_data().map_err(io_error)?;
         let at = self.len + HEADER_LEN;
-        self.len += record.len() as u64;
+        self.len = at + payload.len() as u64;
         Ok(at)
     }
 

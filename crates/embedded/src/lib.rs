@@ -23,7 +23,9 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use serialhub_core::{Change, Key, MemoryLedger, Outcome, SerialState, StateView};
+use serialhub_core::{
+    Change, Key, MemoryLedger, Outcome, SerialState, StateView, Violation, apply,
+};
 use serialhub_epcis::time::Timestamp;
 use serialhub_epcis::{Event, Header};
 use serialhub_store::{
@@ -101,6 +103,12 @@ struct Inner {
     by_hash: HashMap<Arc<str>, u32>,
     by_key: HashMap<Key, Vec<u32>>,
     exceptions: Vec<StoredException>,
+    /// The record buffer, kept between jobs so its pages stay mapped.
+    buf: Vec<u8>,
+    /// Set when a capture changed the live states and its record could not be written: memory
+    /// is then ahead of the disk, and the store refuses work until it is reopened (which
+    /// replays the journal).
+    failed: bool,
 }
 
 impl EmbeddedStore {
@@ -136,6 +144,8 @@ impl EmbeddedStore {
             by_hash: state.by_hash,
             by_key: state.by_key,
             exceptions: state.exceptions,
+            buf: Vec::new(),
+            failed: false,
         };
         Ok(EmbeddedStore { inner: Mutex::new(inner), dir: dir.to_owned(), report, _lock: lock })
     }
@@ -161,7 +171,14 @@ impl EmbeddedStore {
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Inner>, StoreError> {
-        self.inner.lock().map_err(|_| StoreError::Unavailable("lock poisoned".to_owned()))
+        let inner =
+            self.inner.lock().map_err(|_| StoreError::Unavailable("lock poisoned".to_owned()))?;
+        if inner.failed {
+            return Err(StoreError::Unavailable(
+                "a capture could not be written to the journal; reopen the store".to_owned(),
+            ));
+        }
+        Ok(inner)
     }
 }
 
@@ -182,7 +199,11 @@ impl Replay {
         if d.u8()? != TAG_JOB {
             return Err(DecodeError { at: 0, what: "a capture-job record" });
         }
-        let n = d.length()?;
+        let Some(count) = payload.get(1..5) else {
+            return Err(DecodeError { at: 1, what: "an event count" });
+        };
+        let n = u32::from_le_bytes([count[0], count[1], count[2], count[3]]);
+        d.pos = 5;
         for _ in 0..n {
             let hash_id: Arc<str> = Arc::from(d.str()?);
             let json_len = d.length()?;
@@ -192,19 +213,19 @@ impl Replay {
             let seq = u64::from(index) + 1;
             let keys = d.length()?;
             for _ in 0..keys {
-                let key = Key::from_canonical(d.str()?.to_owned());
+                let key = Key::from_canonical(d.istr()?.to_owned());
                 self.by_key.entry(key).or_default().push(index);
             }
             let changes = d.length()?;
             let mut outcome = Outcome::default();
             for _ in 0..changes {
-                let key = Key::from_canonical(d.str()?.to_owned());
+                let key = Key::from_canonical(d.istr()?.to_owned());
                 let create = d.u8()? == 0;
                 let state = d.state()?;
                 let change = if create { Change::Create(state) } else { Change::Update(state) };
                 outcome.changes.push((key, change));
             }
-            self.ledger.commit(&outcome);
+            self.ledger.commit_owned(outcome.changes);
             let violations = d.length()?;
             for _ in 0..violations {
                 self.exceptions.push(StoredException {
@@ -233,38 +254,66 @@ fn event_json(event: &Event) -> Vec<u8> {
     w.finish().expect("writing JSON to a Vec cannot fail")
 }
 
+/// Appends one stored event to a job record: its hash ID, JSON-LD, keys, changes and
+/// violations. Returns the position and length of the JSON within the record.
+fn encode_event(
+    e: &mut Encoder,
+    record: &EventRecord,
+    changes: &[(Key, Change)],
+    violations: &[Violation],
+) -> (usize, u32) {
+    e.str(&record.hash_id);
+    let json = event_json(&record.event);
+    e.varint(json.len() as u64);
+    let at = (e.buf.len(), json.len() as u32);
+    e.buf.extend_from_slice(&json);
+    e.varint(record.keys.len() as u64);
+    for key in &record.keys {
+        e.istr(key.as_str());
+    }
+    e.varint(changes.len() as u64);
+    for (key, change) in changes {
+        e.istr(key.as_str());
+        e.u8(match change {
+            Change::Create(_) => 0,
+            Change::Update(_) => 1,
+        });
+        e.state(change.state());
+    }
+    e.varint(violations.len() as u64);
+    for violation in violations {
+        e.violation(violation);
+    }
+    at
+}
+
+/// Starts a job record in `buf` (emptied, its capacity kept): the tag and a count to patch.
+fn begin_job(buf: Vec<u8>) -> Encoder {
+    let mut e = Encoder::with_buffer(buf);
+    e.u8(TAG_JOB);
+    e.buf.extend_from_slice(&0u32.to_le_bytes());
+    e
+}
+
+/// Writes the event count into a record `begin_job` started.
+fn finish_job(e: &mut Encoder, count: u32) {
+    e.buf[1..5].copy_from_slice(&count.to_le_bytes());
+}
+
 /// Encodes the fresh events of `job`; returns the payload and, per fresh event, the position
 /// of its JSON within it.
 fn encode_job(job: &CaptureJob, fresh: &[bool]) -> (Vec<u8>, Vec<(usize, u32)>) {
-    let mut e = Encoder::default();
-    e.u8(TAG_JOB);
-    e.varint(fresh.iter().filter(|f| **f).count() as u64);
+    let mut e = begin_job(Vec::new());
     let mut positions = Vec::new();
     for (captured, _) in job.events.iter().zip(fresh).filter(|(_, fresh)| **fresh) {
-        let record = &captured.record;
-        e.str(&record.hash_id);
-        let json = event_json(&record.event);
-        e.varint(json.len() as u64);
-        positions.push((e.buf.len(), json.len() as u32));
-        e.buf.extend_from_slice(&json);
-        e.varint(record.keys.len() as u64);
-        for key in &record.keys {
-            e.str(key.as_str());
-        }
-        e.varint(captured.changes.len() as u64);
-        for (key, change) in &captured.changes {
-            e.str(key.as_str());
-            e.u8(match change {
-                Change::Create(_) => 0,
-                Change::Update(_) => 1,
-            });
-            e.state(change.state());
-        }
-        e.varint(captured.violations.len() as u64);
-        for violation in &captured.violations {
-            e.violation(violation);
-        }
+        positions.push(encode_event(
+            &mut e,
+            &captured.record,
+            &captured.changes,
+            &captured.violations,
+        ));
     }
+    finish_job(&mut e, positions.len() as u32);
     (e.buf, positions)
 }
 
@@ -361,6 +410,10 @@ impl Store for EmbeddedStore {
         })
     }
 
+    /// The capture path is written for throughput: each event is decided against the live
+    /// states, encoded into the job record at once, and its changes moved into the states
+    /// without a copy; nothing is kept to undo them. If the record then cannot be written, the
+    /// store marks itself failed (memory ahead of disk) and refuses work until reopened.
     fn capture(
         &self,
         batch: Vec<EventRecord>,
@@ -368,19 +421,56 @@ impl Store for EmbeddedStore {
     ) -> Result<CommitReceipt, StoreError> {
         let mut guard = self.lock()?;
         let inner = &mut *guard;
-        let by_hash = &inner.by_hash;
-        let decided = capture::decide(&mut inner.ledger, &|h| by_hash.contains_key(h), batch, now);
-        let fresh = inner.fresh(&decided.job);
-        match inner.persist(&decided.job, &fresh) {
-            Ok(mut receipt) => {
-                receipt.late = decided.late;
-                Ok(receipt)
+        let mut e = begin_job(std::mem::take(&mut inner.buf));
+        let mut receipt = CommitReceipt::default();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut stored = Vec::new();
+        for record in batch {
+            if inner.by_hash.contains_key(record.hash_id.as_str())
+                || !seen.insert(record.hash_id.clone())
+            {
+                receipt.duplicates.push(record.hash_id);
+                continue;
             }
-            Err(error) => {
-                capture::rollback(&mut inner.ledger, decided.undo);
-                Err(error)
-            }
+            let outcome = apply(&inner.ledger, &record.event, capture::event_ref(&record), now);
+            let at = encode_event(&mut e, &record, &outcome.changes, &outcome.violations);
+            receipt.late += usize::from(!outcome.superseded.is_empty());
+            inner.ledger.commit_owned(outcome.changes);
+            stored.push((record, outcome.violations, at));
         }
+        if stored.is_empty() {
+            inner.buf = e.buf;
+            return Ok(receipt);
+        }
+        finish_job(&mut e, stored.len() as u32);
+        let base = match inner.journal.append(&e.buf) {
+            Ok(base) => base,
+            Err(error) => {
+                inner.failed = true;
+                return Err(StoreError::Unavailable(error.to_string()));
+            }
+        };
+        inner.buf = e.buf;
+        for (record, violations, (at, len)) in stored {
+            let index = inner.events.len() as u32;
+            let seq = u64::from(index) + 1;
+            let hash_id: Arc<str> = Arc::from(record.hash_id.as_str());
+            for key in record.keys {
+                inner.by_key.entry(key).or_default().push(index);
+            }
+            inner.by_hash.insert(hash_id.clone(), index);
+            inner.events.push(EventLoc { hash_id, offset: base + at as u64, len });
+            receipt.exceptions += violations.len();
+            for violation in violations {
+                inner.exceptions.push(StoredException {
+                    event_seq: seq,
+                    event_hash_id: record.hash_id.clone(),
+                    violation,
+                });
+            }
+            receipt.stored.push(record.hash_id);
+        }
+        Ok(receipt)
     }
 
     fn state(&self, key: &Key) -> Result<Option<SerialState>, StoreError> {

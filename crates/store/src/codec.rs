@@ -2,6 +2,13 @@
 //! column): varint lengths, UTF-8 strings, little-endian timestamps. Hand-written because the
 //! format is the durability contract: every byte is decided here, and a decoder meeting bytes
 //! it did not write says where.
+//!
+//! Strings inside records (`istr`) are interned per encoder: the first occurrence is written
+//! in full and numbered, later ones as their number. A ledger record repeats the same event
+//! IDs, locations and parents across every identifier an event touches, so this shrinks a job
+//! several times over; a decoder numbers strings in the same order, so no table is stored.
+
+use std::collections::HashMap;
 
 use serialhub_core::{
     DecommissionReason, Key, SerialState, Shipment, Status, UndoWindow, Violation, ViolationKind,
@@ -13,9 +20,30 @@ use serialhub_epcis::time::Timestamp;
 pub struct Encoder {
     /// The bytes so far.
     pub buf: Vec<u8>,
+    /// Strings written by `istr` so far, and their numbers.
+    interned: HashMap<Box<str>, u32>,
 }
 
 impl Encoder {
+    /// An encoder appending to `buf` (emptied; its capacity kept), with no strings interned.
+    pub fn with_buffer(mut buf: Vec<u8>) -> Encoder {
+        buf.clear();
+        Encoder { buf, interned: HashMap::new() }
+    }
+
+    /// Appends an interned string: `(number << 1) | 1` for one written before, or
+    /// `length << 1` and the bytes for a new one (which takes the next number).
+    pub fn istr(&mut self, s: &str) {
+        if let Some(&n) = self.interned.get(s) {
+            self.varint((u64::from(n) << 1) | 1);
+            return;
+        }
+        self.varint((s.len() as u64) << 1);
+        self.buf.extend_from_slice(s.as_bytes());
+        let n = self.interned.len() as u32;
+        self.interned.insert(s.into(), n);
+    }
+
     /// Appends one byte.
     pub fn u8(&mut self, v: u8) {
         self.buf.push(v);
@@ -66,6 +94,16 @@ impl Encoder {
         }
     }
 
+    fn opt_istr(&mut self, s: Option<&str>) {
+        match s {
+            None => self.u8(0),
+            Some(s) => {
+                self.u8(1);
+                self.istr(s);
+            }
+        }
+    }
+
     fn strs(&mut self, items: impl ExactSizeIterator<Item = impl AsRef<str>>) {
         self.varint(items.len() as u64);
         for item in items {
@@ -91,33 +129,36 @@ impl Encoder {
     /// Appends a ledger record, every field.
     pub fn state(&mut self, s: &SerialState) {
         self.status(s.status);
-        self.opt_str(s.parent.as_ref().map(Key::as_str));
-        self.opt_str(s.location.as_deref());
-        self.opt_str(s.owner.as_deref());
-        self.opt_str(s.lot.as_deref());
-        self.opt_str(s.expiry.as_deref());
-        self.str(&s.commissioned_event);
+        self.opt_istr(s.parent.as_ref().map(Key::as_str));
+        self.opt_istr(s.location.as_deref());
+        self.opt_istr(s.owner.as_deref());
+        self.opt_istr(s.lot.as_deref());
+        self.opt_istr(s.expiry.as_deref());
+        self.istr(&s.commissioned_event);
         self.opt_time(s.status_time);
         self.time(s.last_event_time);
-        self.str(&s.last_event);
-        self.strs(s.persistent_dispositions.iter());
+        self.istr(&s.last_event);
+        self.varint(s.persistent_dispositions.len() as u64);
+        for disposition in &s.persistent_dispositions {
+            self.istr(disposition);
+        }
         match &s.undo {
             None => self.u8(0),
             Some(undo) => {
                 self.u8(1);
                 self.time(undo.decommissioned_time);
-                self.opt_str(undo.location.as_deref());
+                self.opt_istr(undo.location.as_deref());
                 self.status(undo.status_before);
             }
         }
-        self.opt_str(s.packed_event.as_deref());
+        self.opt_istr(s.packed_event.as_deref());
         match &s.shipment {
             None => self.u8(0),
             Some(shipment) => {
                 self.u8(1);
-                self.str(&shipment.event);
-                self.opt_str(shipment.owner.as_deref());
-                self.opt_str(shipment.location.as_deref());
+                self.istr(&shipment.event);
+                self.opt_istr(shipment.owner.as_deref());
+                self.opt_istr(shipment.location.as_deref());
             }
         }
         self.time(s.life_started);
@@ -163,12 +204,14 @@ pub struct Decoder<'a> {
     pub buf: &'a [u8],
     /// The next byte to read.
     pub pos: usize,
+    /// The strings `istr` has read, by number.
+    defined: Vec<&'a str>,
 }
 
 impl<'a> Decoder<'a> {
     /// A decoder at the start of `buf`.
     pub fn new(buf: &'a [u8]) -> Decoder<'a> {
-        Decoder { buf, pos: 0 }
+        Decoder { buf, pos: 0, defined: Vec::new() }
     }
 
     fn fail<T>(&self, what: &'static str) -> Decoded<T> {
@@ -231,6 +274,35 @@ impl<'a> Decoder<'a> {
         std::str::from_utf8(b).map_err(|_| DecodeError { at, what: "UTF-8 text" })
     }
 
+    /// Reads a string written by `Encoder::istr`.
+    pub fn istr(&mut self) -> Decoded<&'a str> {
+        let at = self.pos;
+        let v = self.varint()?;
+        if v & 1 == 1 {
+            return match usize::try_from(v >> 1).ok().and_then(|n| self.defined.get(n)) {
+                Some(s) => Ok(s),
+                None => Err(DecodeError { at, what: "the number of a string read before" }),
+            };
+        }
+        let n = match usize::try_from(v >> 1) {
+            Ok(n) if n <= self.buf.len() - self.pos => n,
+            _ => return Err(DecodeError { at, what: "a length within the record" }),
+        };
+        let bytes = &self.buf[self.pos..self.pos + n];
+        let s = std::str::from_utf8(bytes).map_err(|_| DecodeError { at, what: "UTF-8 text" })?;
+        self.pos += n;
+        self.defined.push(s);
+        Ok(s)
+    }
+
+    fn istring(&mut self) -> Decoded<String> {
+        self.istr().map(str::to_owned)
+    }
+
+    fn opt_istring(&mut self) -> Decoded<Option<String>> {
+        if self.flag()? { self.istring().map(Some) } else { Ok(None) }
+    }
+
     fn string(&mut self) -> Decoded<String> {
         self.str().map(str::to_owned)
     }
@@ -277,34 +349,37 @@ impl<'a> Decoder<'a> {
     /// Reads a ledger record written by `Encoder::state`.
     pub fn state(&mut self) -> Decoded<SerialState> {
         let status = self.status()?;
-        let parent = self.opt_string()?.map(|p| Key::new(&p));
+        let parent = self.opt_istring()?.map(Key::from_canonical);
         Ok(SerialState {
             status,
             parent,
-            location: self.opt_string()?,
-            owner: self.opt_string()?,
-            lot: self.opt_string()?,
-            expiry: self.opt_string()?,
-            commissioned_event: self.string()?,
+            location: self.opt_istring()?,
+            owner: self.opt_istring()?,
+            lot: self.opt_istring()?,
+            expiry: self.opt_istring()?,
+            commissioned_event: self.istring()?,
             status_time: self.opt_time()?,
             last_event_time: self.time()?,
-            last_event: self.string()?,
-            persistent_dispositions: self.strings()?.into_iter().collect(),
+            last_event: self.istring()?,
+            persistent_dispositions: {
+                let n = self.length()?;
+                (0..n).map(|_| self.istring()).collect::<Decoded<_>>()?
+            },
             undo: if self.flag()? {
                 Some(UndoWindow {
                     decommissioned_time: self.time()?,
-                    location: self.opt_string()?,
+                    location: self.opt_istring()?,
                     status_before: self.status()?,
                 })
             } else {
                 None
             },
-            packed_event: self.opt_string()?,
+            packed_event: self.opt_istring()?,
             shipment: if self.flag()? {
                 Some(Shipment {
-                    event: self.string()?,
-                    owner: self.opt_string()?,
-                    location: self.opt_string()?,
+                    event: self.istring()?,
+                    owner: self.opt_istring()?,
+                    location: self.opt_istring()?,
                 })
             } else {
                 None
