@@ -69,16 +69,6 @@ impl Encoder {
         self.bytes(s.as_bytes());
     }
 
-    fn opt_str(&mut self, s: Option<&str>) {
-        match s {
-            None => self.u8(0),
-            Some(s) => {
-                self.u8(1);
-                self.str(s);
-            }
-        }
-    }
-
     fn time(&mut self, t: Timestamp) {
         self.buf.extend_from_slice(&t.unix_millis.to_le_bytes());
         self.u8(u8::from(t.has_offset));
@@ -307,10 +297,6 @@ impl<'a> Decoder<'a> {
         self.str().map(str::to_owned)
     }
 
-    fn opt_string(&mut self) -> Decoded<Option<String>> {
-        if self.flag()? { self.string().map(Some) } else { Ok(None) }
-    }
-
     fn time(&mut self) -> Decoded<Timestamp> {
         let Some(b) = self.buf.get(self.pos..self.pos + 8) else {
             return self.fail("a timestamp");
@@ -450,6 +436,24 @@ mod tests {
             let error = d.state().expect_err("a cut record does not decode");
             assert!(error.at <= cut, "error at {} past the cut {cut}", error.at);
         }
+    }
+
+    #[test]
+    fn repeated_strings_are_written_once() {
+        let mut e = Encoder::default();
+        e.state(&state());
+        let one = e.buf.len();
+        e.state(&state());
+        assert!(e.buf.len() - one < one / 2, "{} bytes for a repeat of {one}", e.buf.len() - one);
+        let mut d = Decoder::new(&e.buf);
+        assert_eq!(d.state(), Ok(state()));
+        assert_eq!(d.state(), Ok(state()));
+        // A reference to a string never defined is refused where it stands.
+        let mut d = Decoder::new(&[(5 << 1) | 1]);
+        assert_eq!(
+            d.istr(),
+            Err(DecodeError { at: 0, what: "the number of a string read before" })
+        );
     }
 
     #[test]

@@ -471,21 +471,32 @@ pub(crate) struct ExceptionsListArgs {
     store: StoreArgs,
 }
 
-/// `id` as an EPC pure-identity URI when it is not one already and the company prefix length
-/// is known; as given otherwise.
-fn epc_uri(id: &str, gcp: &GcpLengthTable) -> String {
+/// `id` as an EPC pure-identity URI when it is not one already: with the company prefix length
+/// from `gcp`, or else as a stored event wrote the same identifier (the commissioning event
+/// usually names it as an EPC URI); as given when neither knows.
+fn epc_uri(id: &str, gcp: &GcpLengthTable, store: &dyn Store) -> String {
     if id.starts_with("urn:epc:") {
         return id.to_owned();
     }
-    let Ok((data, _)) = serialhub_gs1::parse(id, &serialhub_gs1::Options::default()) else {
-        return id.to_owned();
-    };
-    let pairs: Vec<(&str, &str)> =
-        data.elements().iter().map(|e| (e.ai_str(), data.value(e))).collect();
-    match serialhub_gs1::epc::format_epc_uri_with_table(&pairs, gcp) {
-        Ok(Some(uri)) => uri,
-        _ => id.to_owned(),
+    if let Ok((data, _)) = serialhub_gs1::parse(id, &serialhub_gs1::Options::default()) {
+        let pairs: Vec<(&str, &str)> =
+            data.elements().iter().map(|e| (e.ai_str(), data.value(e))).collect();
+        if let Ok(Some(uri)) = serialhub_gs1::epc::format_epc_uri_with_table(&pairs, gcp) {
+            return uri;
+        }
     }
+    let key = Key::new(id);
+    let history = store.history(&key).unwrap_or_default();
+    let named = history.iter().flat_map(|stored| {
+        let e = &stored.record.event;
+        e.epc_list.iter().chain(&e.output_epc_list).chain(&e.parent_id)
+    });
+    for candidate in named {
+        if candidate.starts_with("urn:epc:id:") && Key::new(candidate) == key {
+            return candidate.clone();
+        }
+    }
+    id.to_owned()
 }
 
 pub(crate) fn exceptions_list(args: ExceptionsListArgs) -> anyhow::Result<ExitCode> {
@@ -520,7 +531,7 @@ pub(crate) fn exceptions_list(args: ExceptionsListArgs) -> anyhow::Result<ExitCo
                 if i > 0 {
                     line.push(b',');
                 }
-                json::write_str(&mut line, &epc_uri(epc, &gcp));
+                json::write_str(&mut line, &epc_uri(epc, &gcp, store.as_ref()));
             }
             line.extend_from_slice(b"],\"event_ids\":[");
             for (i, id) in v.event_ids.iter().enumerate() {
