@@ -489,10 +489,12 @@ fn epc_uri(id: &str, gcp: &GcpLengthTable, store: &dyn Store) -> String {
     let history = store.history(&key).unwrap_or_default();
     let named = history.iter().flat_map(|stored| {
         let e = &stored.record.event;
-        e.epc_list.iter().chain(&e.output_epc_list).chain(&e.parent_id)
+        let classes = e.quantity_list.iter().chain(&e.output_quantity_list).map(|q| &q.epc_class);
+        e.epc_list.iter().chain(&e.output_epc_list).chain(&e.parent_id).chain(classes)
     });
     for candidate in named {
-        if candidate.starts_with("urn:epc:id:") && Key::new(candidate) == key {
+        // `urn:epc:id:` for instances, `urn:epc:class:lgtin:` for lots.
+        if candidate.starts_with("urn:epc:") && Key::new(candidate) == key {
             return candidate.clone();
         }
     }
