@@ -919,22 +919,10 @@ impl<V: StateView> Ctx<'_, V> {
             Some(existing) => existing.clone(),
             None => self.new_record(),
         };
-        // The first packing into an SSCC whose unit was shipped, received or emptied labels
-        // a new logistic unit with it.
-        let parent_state = if is_sscc(&parent)
-            && parent_state.commissioned_event != self.event_id
-            && life_over(&parent_state)
-            && self.ledger.children(&parent).is_empty()
-        {
-            self.new_life(&parent, parent_epc, &parent_state);
-            self.new_record()
-        } else {
-            parent_state
-        };
-        let mut parent_state = self.touched(parent_state);
-        parent_state.emptied = false;
-        self.ledger.put(parent.clone(), parent_state);
+        // The children are judged first: a packing that refuses every child it names leaves
+        // the parent's record as it was (a violation changes nothing on what it names).
         let ancestors = self.ancestors(&parent);
+        let mut accepted: Vec<(Key, SerialState)> = Vec::new();
         for (child, epc) in identifiers(&self.event.epc_list) {
             if child == parent || ancestors.contains(&child) {
                 self.violate(
@@ -972,6 +960,27 @@ impl<V: StateView> Ctx<'_, V> {
             }
             state.parent = Some(parent.clone());
             state.packed_event = Some(self.event_id.to_owned());
+            accepted.push((child, state));
+        }
+        if accepted.is_empty() && !self.event.epc_list.is_empty() {
+            return;
+        }
+        // The first packing into an SSCC whose unit was shipped, received or emptied labels
+        // a new logistic unit with it.
+        let parent_state = if is_sscc(&parent)
+            && parent_state.commissioned_event != self.event_id
+            && life_over(&parent_state)
+            && self.ledger.children(&parent).is_empty()
+        {
+            self.new_life(&parent, parent_epc, &parent_state);
+            self.new_record()
+        } else {
+            parent_state
+        };
+        let mut parent_state = self.touched(parent_state);
+        parent_state.emptied = false;
+        self.ledger.put(parent, parent_state);
+        for (child, state) in accepted {
             let state = self.touched(state);
             self.ledger.put(child, state);
         }
@@ -994,6 +1003,7 @@ impl<V: StateView> Ctx<'_, V> {
     fn unpack(&mut self, parent_epc: &str) {
         let parent = Key::new(parent_epc);
         let listed = identifiers(&self.event.epc_list);
+        let listed_any = !listed.is_empty();
         let children: Vec<(Key, String)> = if listed.is_empty() {
             self.ledger
                 .children(&parent)
@@ -1006,6 +1016,7 @@ impl<V: StateView> Ctx<'_, V> {
         } else {
             listed.into_iter().map(|(key, epc)| (key, epc.to_owned())).collect()
         };
+        let mut detached = 0;
         for (child, epc) in children {
             let Some(state) = self.current(&child, &epc) else { continue };
             if state.parent.as_ref() != Some(&parent) {
@@ -1023,6 +1034,11 @@ impl<V: StateView> Ctx<'_, V> {
                 continue;
             }
             self.detach(child, state);
+            detached += 1;
+        }
+        // An unpacking that took nothing out (every child refused) leaves the parent as it was.
+        if detached == 0 && listed_any {
+            return;
         }
         if let Some(parent_state) = self.ledger.state(&parent).cloned()
             && self.time >= parent_state.last_event_time
