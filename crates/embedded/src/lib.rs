@@ -101,7 +101,10 @@ struct Inner {
     /// `events[i]` has seq `i + 1`.
     events: Vec<EventLoc>,
     by_hash: HashMap<Arc<str>, u32>,
-    by_key: HashMap<Key, Vec<u32>>,
+    /// History index: a fingerprint of each key to the events naming it. Fingerprints, not
+    /// keys, to keep one copy of each key in memory; `history` drops the events of a colliding
+    /// key by checking the keys the event names.
+    by_key: HashMap<u64, Vec<u32>>,
     exceptions: Vec<StoredException>,
     /// The record buffer, kept between jobs so its pages stay mapped.
     buf: Vec<u8>,
@@ -188,7 +191,10 @@ struct Replay {
     ledger: MemoryLedger,
     events: Vec<EventLoc>,
     by_hash: HashMap<Arc<str>, u32>,
-    by_key: HashMap<Key, Vec<u32>>,
+    /// History index: a fingerprint of each key to the events naming it. Fingerprints, not
+    /// keys, to keep one copy of each key in memory; `history` drops the events of a colliding
+    /// key by checking the keys the event names.
+    by_key: HashMap<u64, Vec<u32>>,
     exceptions: Vec<StoredException>,
 }
 
@@ -213,8 +219,8 @@ impl Replay {
             let seq = u64::from(index) + 1;
             let keys = d.length()?;
             for _ in 0..keys {
-                let key = Key::from_canonical(d.istr()?.to_owned());
-                self.by_key.entry(key).or_default().push(index);
+                let key = d.istr()?;
+                self.by_key.entry(fingerprint(key)).or_default().push(index);
             }
             let changes = d.length()?;
             let mut outcome = Outcome::default();
@@ -242,6 +248,12 @@ impl Replay {
         }
         Ok(())
     }
+}
+
+/// A 64-bit fingerprint of a key for the history index (FNV-1a: stable across runs and
+/// builds, unlike `std`'s randomly seeded hasher; collisions only cost a filtered read).
+fn fingerprint(key: &str) -> u64 {
+    key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
 }
 
 /// The JSON-LD of one event, as the journal keeps it: a one-event EPCISDocument, so the
@@ -353,7 +365,7 @@ impl Inner {
             let seq = u64::from(index) + 1;
             let hash_id: Arc<str> = Arc::from(record.hash_id.as_str());
             for key in &record.keys {
-                self.by_key.entry(key.clone()).or_default().push(index);
+                self.by_key.entry(fingerprint(key.as_str())).or_default().push(index);
             }
             self.by_hash.insert(hash_id.clone(), index);
             self.events.push(EventLoc { hash_id, offset: base + at as u64, len });
@@ -455,8 +467,8 @@ impl Store for EmbeddedStore {
             let index = inner.events.len() as u32;
             let seq = u64::from(index) + 1;
             let hash_id: Arc<str> = Arc::from(record.hash_id.as_str());
-            for key in record.keys {
-                inner.by_key.entry(key).or_default().push(index);
+            for key in &record.keys {
+                inner.by_key.entry(fingerprint(key.as_str())).or_default().push(index);
             }
             inner.by_hash.insert(hash_id.clone(), index);
             inner.events.push(EventLoc { hash_id, offset: base + at as u64, len });
@@ -483,8 +495,15 @@ impl Store for EmbeddedStore {
 
     fn history(&self, key: &Key) -> Result<Vec<StoredEvent>, StoreError> {
         let inner = self.lock()?;
-        let indexes = inner.by_key.get(key).map(Vec::as_slice).unwrap_or_default();
-        indexes.iter().map(|&i| inner.read_event(i)).collect()
+        let indexes = inner.by_key.get(&fingerprint(key.as_str())).map(Vec::as_slice);
+        let mut history = Vec::new();
+        for &i in indexes.unwrap_or_default() {
+            let event = inner.read_event(i)?;
+            if event.record.keys.contains(key) {
+                history.push(event);
+            }
+        }
+        Ok(history)
     }
 
     fn exceptions(&self, filter: &ExceptionFilter) -> Result<Vec<StoredException>, StoreError> {
