@@ -304,6 +304,13 @@ fn lot_key_of(unit: &Key, lot: &str) -> Option<Key> {
     if !rest.get(14..)?.starts_with("/21/") {
         return None;
     }
+    if !lot.is_empty() && lot.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        // The common case, and already canonical: skip the parse `Key::new` would do (it
+        // was a tenth of capture time, once per unit shipped or dispensed).
+        let key = Key::from_canonical(format!("{DL_STEM}01/{gtin}/10/{lot}"));
+        debug_assert_eq!(key, Key::new(key.as_str()));
+        return Some(key);
+    }
     let mut link = format!("{DL_STEM}01/{gtin}/10/");
     for byte in lot.bytes() {
         // Percent-encode all but URI unreserved characters; `Key::new` canonicalises the rest,

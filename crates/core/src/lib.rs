@@ -10,11 +10,13 @@
 #![warn(missing_docs)]
 
 pub mod exception;
+pub mod fxhash;
 pub mod ledger;
 pub mod memory;
 pub mod state;
 
 pub use exception::{ExceptionType, Violation, ViolationKind};
+pub use fxhash::{FxBuildHasher, FxHashMap};
 pub use ledger::{Change, Outcome, apply};
 pub use memory::MemoryLedger;
 pub use state::{

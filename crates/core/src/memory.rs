@@ -2,7 +2,9 @@
 //! tested against, the simplest way to run the ledger in tests, and the embedded store's live
 //! state.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use crate::fxhash::FxHashMap;
 
 use crate::ledger::{Change, Outcome};
 use crate::state::{Key, SerialState, StateView};
@@ -12,9 +14,9 @@ use crate::state::{Key, SerialState, StateView};
 pub struct MemoryLedger {
     /// Hashed, not ordered: the ledger reads a record per identifier per event, and a hash
     /// lookup beats a tree walk comparing long, common-prefixed keys (measured in `import`).
-    states: HashMap<Key, SerialState>,
+    states: FxHashMap<Key, SerialState>,
     /// Ordered per parent: `children` answers in key order.
-    children: HashMap<Key, BTreeSet<Key>>,
+    children: FxHashMap<Key, BTreeSet<Key>>,
 }
 
 impl MemoryLedger {

@@ -18,7 +18,6 @@
 
 mod journal;
 
-use std::collections::HashMap;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -100,11 +99,11 @@ struct Inner {
     journal: Journal,
     /// `events[i]` has seq `i + 1`.
     events: Vec<EventLoc>,
-    by_hash: HashMap<Arc<str>, u32>,
+    by_hash: serialhub_core::FxHashMap<Arc<str>, u32>,
     /// History index: a fingerprint of each key to the events naming it. Fingerprints, not
     /// keys, to keep one copy of each key in memory; `history` drops the events of a colliding
     /// key by checking the keys the event names.
-    by_key: HashMap<u64, Vec<u32>>,
+    by_key: serialhub_core::FxHashMap<u64, Vec<u32>>,
     exceptions: Vec<StoredException>,
     /// The record buffer, kept between jobs so its pages stay mapped.
     buf: Vec<u8>,
@@ -190,11 +189,11 @@ impl EmbeddedStore {
 struct Replay {
     ledger: MemoryLedger,
     events: Vec<EventLoc>,
-    by_hash: HashMap<Arc<str>, u32>,
+    by_hash: serialhub_core::FxHashMap<Arc<str>, u32>,
     /// History index: a fingerprint of each key to the events naming it. Fingerprints, not
     /// keys, to keep one copy of each key in memory; `history` drops the events of a colliding
     /// key by checking the keys the event names.
-    by_key: HashMap<u64, Vec<u32>>,
+    by_key: serialhub_core::FxHashMap<u64, Vec<u32>>,
     exceptions: Vec<StoredException>,
 }
 

@@ -8,8 +8,6 @@
 //! IDs, locations and parents across every identifier an event touches, so this shrinks a job
 //! several times over; a decoder numbers strings in the same order, so no table is stored.
 
-use std::collections::HashMap;
-
 use serialhub_core::{
     DecommissionReason, Key, SerialState, Shipment, Status, UndoWindow, Violation, ViolationKind,
 };
@@ -21,14 +19,14 @@ pub struct Encoder {
     /// The bytes so far.
     pub buf: Vec<u8>,
     /// Strings written by `istr` so far, and their numbers.
-    interned: HashMap<Box<str>, u32>,
+    interned: serialhub_core::FxHashMap<Box<str>, u32>,
 }
 
 impl Encoder {
     /// An encoder appending to `buf` (emptied; its capacity kept), with no strings interned.
     pub fn with_buffer(mut buf: Vec<u8>) -> Encoder {
         buf.clear();
-        Encoder { buf, interned: HashMap::new() }
+        Encoder { buf, interned: serialhub_core::FxHashMap::default() }
     }
 
     /// Appends an interned string: `(number << 1) | 1` for one written before, or
