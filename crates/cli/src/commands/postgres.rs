@@ -1,9 +1,11 @@
-//! `--postgres URL`: the PostgreSQL store.
+//! `--postgres URL`: the PostgreSQL store (`serialhub-postgres`); migrations run on connect.
 
 use serialhub_store::Store;
 
-/// Opens the PostgreSQL store at `url`.
+/// Opens the PostgreSQL store at `url` (a libpq-style `host=... user=... dbname=...` string or
+/// a `postgresql://` URL).
 pub(crate) fn open(url: &str) -> anyhow::Result<Box<dyn Store>> {
-    // FIXME(issue 4): the PostgreSQL backend is not built yet.
-    anyhow::bail!("--postgres {url}: the PostgreSQL store is not available in this build yet")
+    let store = serialhub_postgres::PgStore::connect(url)
+        .map_err(|e| anyhow::anyhow!("--postgres: {e}"))?;
+    Ok(Box::new(store))
 }

@@ -1,0 +1,716 @@
+//! The PostgreSQL backend of the serial ledger: `PgStore` keeps events, states and exceptions
+//! in tables and writes each capture job in one transaction with binary `COPY`.
+//!
+//! Schema (`migrations/0001_ledger.sql`, applied at connect by `migrate`):
+//!
+//! - `events(seq, hash_id, captured_at, event_time, body)`, partitioned by month of
+//!   `captured_at` (the store creates the month's partition before it first inserts into it;
+//!   a DEFAULT partition catches the rest). `body` is a one-event JSON-LD EPCISDocument, read
+//!   back with `serialhub_epcis::read_document`, as the embedded backend does.
+//! - `event_hashes(hash_id, seq)`: deduplication and `has_event`.
+//! - `event_keys(key, seq, captured_at)`: the history index.
+//! - `states(key, parent, state)`: the ledger's record per identifier, encoded with
+//!   `serialhub_store::codec`; indexed by `parent` for `children`.
+//! - `exceptions(id, event_seq, event_hash_id, type, code, message, epcs, event_ids, keys)`,
+//!   `keys` being the canonical key of each EPC, indexed with GIN for the key filter.
+//! - the sequence `event_seq`.
+//!
+//! The SQL file names the Citus distribution keys a scale-out deployment would use.
+//!
+//! Writes: one writer at a time per schema, enforced with a transaction-scoped advisory lock
+//! (`pg_advisory_xact_lock(WRITE_LOCK_CLASS, hash of the schema name)`), taken first in every
+//! write transaction. `capture` must decide against the states as committed, so two processes
+//! capturing into one schema take turns; other sessions read the last committed data
+//! meanwhile (MVCC), never a part of a job. A capture job costs a fixed number of statements
+//! whatever its size (10 to 12, counted by `PgStore::queries`): the duplicate check, one
+//! recursive query loading every record the ledger may read (`READS_FOR_BATCH`), the sequence
+//! block, one binary `COPY` per table (new records included) and one `UPDATE` of the records
+//! that existed.
+//!
+//! One connection, behind a mutex: reads wait while a job commits. A lost connection fails the
+//! call in progress with `StoreError::Unavailable` and is reopened by the next call.
+
+#![warn(missing_docs)]
+
+mod migrate;
+mod write;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use postgres::{Client, GenericClient, NoTls, Row, Statement, ToStatement, types::ToSql};
+use serialhub_core::{
+    ExceptionType, Key, MemoryLedger, NESTING_DEPTH_MAX, SerialState, Violation, ViolationKind,
+};
+use serialhub_epcis::time::Timestamp;
+use serialhub_store::codec::Decoder;
+use serialhub_store::{
+    CaptureJob, CommitReceipt, EventRecord, ExceptionFilter, Store, StoreError, StoredEvent,
+    StoredException, capture,
+};
+
+/// The advisory lock class of the single-writer lock; the object ID is the schema's hash, so
+/// stores in different schemas of one database do not wait for each other.
+const WRITE_LOCK_CLASS: i32 = 0x7368_0001;
+/// The advisory lock class taken while migrating.
+const MIGRATE_LOCK_CLASS: i32 = 0x7368_0002;
+
+/// Why a store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    /// The server could not be reached or refused the connection.
+    #[error("could not connect to PostgreSQL: {}", describe(.0))]
+    Connect(postgres::Error),
+    /// A schema name that is not a plain lowercase SQL identifier.
+    #[error("invalid schema name {0:?}: use lowercase ASCII letters, digits and underscores")]
+    SchemaName(String),
+    /// The session could not be set up (schema, search path, prepared statements).
+    #[error("could not set up the PostgreSQL session: {}", describe(.0))]
+    Session(postgres::Error),
+    /// The connection's search path names no existing schema.
+    #[error("the search path of the connection names no existing schema")]
+    NoSchema,
+    /// Reading or recording the migration state failed.
+    #[error("could not migrate the schema: {}", describe(.0))]
+    Migrate(postgres::Error),
+    /// A migration script failed; nothing of it was applied.
+    #[error("migration {version} failed: {}", describe(.source))]
+    Migration {
+        /// The migration's version.
+        version: i32,
+        /// The error.
+        source: postgres::Error,
+    },
+    /// The database was migrated by a newer build.
+    #[error("the database schema is at version {found}, newer than this build knows ({known})")]
+    NewerSchema {
+        /// The highest version recorded in the database.
+        found: i32,
+        /// The highest version this build has.
+        known: i32,
+    },
+}
+
+/// The PostgreSQL store. Open it with `PgStore::connect` or `PgStore::connect_schema`.
+pub struct PgStore {
+    inner: Mutex<Conn>,
+    url: String,
+    schema: Option<String>,
+    /// The migration versions this store's `connect` applied.
+    applied: Vec<i32>,
+    /// Statements sent to the server since connect (each query, `COPY` and transaction
+    /// command), for tests and benchmarks that count round trips.
+    queries: AtomicU64,
+}
+
+impl fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgStore")
+            .field("schema", &self.schema)
+            .field("applied", &self.applied)
+            .field("queries", &self.queries.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// One open connection with its prepared statements.
+struct Conn {
+    client: Client,
+    statements: Statements,
+    /// The advisory lock's object ID: the hash of the schema written to.
+    lock_id: i32,
+    /// The months (`year * 12 + month - 1`) whose `events` partition is known to exist.
+    partitions: HashSet<i32>,
+    /// Set when a call failed and the connection no longer answers: the next call reopens it.
+    /// (`Client::is_closed` only notices once the driver has read the end of the stream.)
+    broken: bool,
+}
+
+/// Every statement the store runs, prepared once per connection.
+pub(crate) struct Statements {
+    lock: Statement,
+    state: Statement,
+    children: Statement,
+    history: Statement,
+    has_event: Statement,
+    /// Indexed by `usize::from(by_type) | usize::from(by_key) << 1`.
+    exceptions: [Statement; 4],
+    stored_hashes: Statement,
+    states_of: Statement,
+    reads_for_batch: Statement,
+    pub(crate) allocate: Statement,
+    pub(crate) copy_events: Statement,
+    pub(crate) copy_hashes: Statement,
+    pub(crate) copy_keys: Statement,
+    pub(crate) copy_exceptions: Statement,
+    pub(crate) copy_states: Statement,
+    pub(crate) update_states: Statement,
+}
+
+const EXCEPTION_COLUMNS: &str =
+    "SELECT event_seq, event_hash_id, type, code, message, epcs, event_ids FROM exceptions";
+
+/// Everything the ledger may read while deciding a batch naming the keys `$1`: their records
+/// (`own`), their containers up the parent chain (`up`), everything inside them down the
+/// children index (`down`), both `$2` levels deep (the ledger's own bound), and the lot
+/// records of every GTIN among the units named or reached (`$3` holds the GTIN stems of the
+/// named units). Lot keys derive from a unit's GTIN and lot, and the lot is inside the encoded
+/// state; a GTIN has few lots, so loading them all is cheaper than a second round trip.
+///
+/// Only a key with a record can have children or a parent, so the recursion starts from the
+/// records found, and a batch of new identifiers (commissioning) costs one probe per key.
+/// Rows may repeat (a named key inside another named key); the caller keeps one of each.
+const READS_FOR_BATCH: &str = r#"
+WITH RECURSIVE
+own AS MATERIALIZED (
+    SELECT s.key, s.parent, s.state FROM states s WHERE s.key = ANY($1::text[])
+),
+up (key, parent, state, depth) AS (
+    SELECT s.key, s.parent, s.state, 1
+    FROM (SELECT parent FROM own WHERE parent IS NOT NULL GROUP BY parent) p
+    JOIN states s ON s.key = p.parent
+    UNION
+    SELECT s.key, s.parent, s.state, up.depth + 1
+    FROM up JOIN states s ON s.key = up.parent
+    WHERE up.depth < $2
+),
+down (key, state, depth) AS (
+    SELECT s.key, s.state, 1 FROM own JOIN states s ON s.parent = own.key
+    UNION ALL
+    SELECT s.key, s.state, down.depth + 1
+    FROM down JOIN states s ON s.parent = down.key
+    WHERE down.depth < $2
+),
+gtins AS (
+    SELECT unnest($3::text[]) COLLATE "C" AS stem
+    UNION
+    SELECT left(key, 36) FROM down WHERE key LIKE 'https://id.gs1.org/01/______________/21/%'
+)
+SELECT key, state FROM own
+UNION ALL SELECT key, state FROM up
+UNION ALL SELECT key, state FROM down
+UNION ALL
+SELECT s.key, s.state FROM gtins g JOIN states s
+    ON s.key >= g.stem || '/10/' AND s.key < g.stem || '/100'
+"#;
+
+/// The prefix every key of a serialized GS1 trade item starts with, up to its GTIN.
+const DL_GTIN: &str = "https://id.gs1.org/01/";
+
+/// The `https://id.gs1.org/01/<GTIN>` stem of a serialized unit's key (one with `/21/`), which
+/// its lot's key shares (`READS_FOR_BATCH`).
+fn gtin_stem(key: &str) -> Option<&str> {
+    let gtin = key.strip_prefix(DL_GTIN)?.get(..14)?;
+    let stem_len = DL_GTIN.len() + 14;
+    (gtin.bytes().all(|b| b.is_ascii_digit()) && key[stem_len..].starts_with("/21/"))
+        .then(|| &key[..stem_len])
+}
+
+impl Statements {
+    fn prepare(client: &mut Client) -> Result<Statements, postgres::Error> {
+        let exceptions = [
+            format!("{EXCEPTION_COLUMNS} ORDER BY event_seq, id"),
+            format!("{EXCEPTION_COLUMNS} WHERE type = $1 ORDER BY event_seq, id"),
+            format!("{EXCEPTION_COLUMNS} WHERE keys @> ARRAY[$1::text] ORDER BY event_seq, id"),
+            format!(
+                "{EXCEPTION_COLUMNS} WHERE type = $1 AND keys @> ARRAY[$2::text] \
+                 ORDER BY event_seq, id"
+            ),
+        ];
+        let [all, by_type, by_key, both] = exceptions.map(|sql| client.prepare(&sql));
+        Ok(Statements {
+            lock: client.prepare("SELECT pg_advisory_xact_lock($1, $2)")?,
+            state: client.prepare("SELECT state FROM states WHERE key = $1")?,
+            children: client
+                .prepare("SELECT key FROM states WHERE parent = $1 ORDER BY key COLLATE \"C\"")?,
+            history: client.prepare(
+                "SELECT e.seq, e.hash_id, e.body FROM event_keys k \
+                 JOIN events e ON e.seq = k.seq AND e.captured_at = k.captured_at \
+                 WHERE k.key = $1 ORDER BY k.seq",
+            )?,
+            has_event: client
+                .prepare("SELECT EXISTS (SELECT 1 FROM event_hashes WHERE hash_id = $1)")?,
+            exceptions: [all?, by_type?, by_key?, both?],
+            stored_hashes: client
+                .prepare("SELECT hash_id FROM event_hashes WHERE hash_id = ANY($1::text[])")?,
+            states_of: client
+                .prepare("SELECT key, state FROM states WHERE key = ANY($1::text[])")?,
+            reads_for_batch: client.prepare(READS_FOR_BATCH)?,
+            // Under the write lock nobody else draws from the sequence, so taking a block as
+            // `nextval` then `setval` is atomic enough; a rolled-back job leaves a gap, which
+            // `seq` allows (strictly increasing, never reused).
+            allocate: client.prepare(
+                "SELECT setval('event_seq', nextval('event_seq') + $1::bigint - 1), now()",
+            )?,
+            copy_events: client.prepare(
+                "COPY events (seq, hash_id, captured_at, event_time, body) \
+                 FROM STDIN (FORMAT binary)",
+            )?,
+            copy_hashes: client
+                .prepare("COPY event_hashes (hash_id, seq) FROM STDIN (FORMAT binary)")?,
+            copy_keys: client
+                .prepare("COPY event_keys (key, seq, captured_at) FROM STDIN (FORMAT binary)")?,
+            copy_exceptions: client.prepare(
+                "COPY exceptions (event_seq, event_hash_id, type, code, message, epcs, \
+                 event_ids, keys) FROM STDIN (FORMAT binary)",
+            )?,
+            copy_states: client
+                .prepare("COPY states (key, parent, state) FROM STDIN (FORMAT binary)")?,
+            update_states: client.prepare(
+                "UPDATE states SET parent = u.parent, state = u.state \
+                 FROM unnest($1::text[], $2::text[], $3::bytea[]) AS u (key, parent, state) \
+                 WHERE states.key = u.key",
+            )?,
+        })
+    }
+}
+
+/// A client (or transaction) that counts the statements it sends.
+pub(crate) struct Db<'a, C> {
+    pub(crate) client: &'a mut C,
+    queries: &'a AtomicU64,
+}
+
+impl<C: GenericClient> Db<'_, C> {
+    fn count(&self) {
+        self.queries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn query<T: ?Sized + ToStatement>(
+        &mut self,
+        statement: &T,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, postgres::Error> {
+        self.count();
+        self.client.query(statement, params)
+    }
+
+    pub(crate) fn execute<T: ?Sized + ToStatement>(
+        &mut self,
+        statement: &T,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, postgres::Error> {
+        self.count();
+        self.client.execute(statement, params)
+    }
+
+    pub(crate) fn batch_execute(&mut self, sql: &str) -> Result<(), postgres::Error> {
+        self.count();
+        self.client.batch_execute(sql)
+    }
+
+    pub(crate) fn copy_in<T: ?Sized + ToStatement>(
+        &mut self,
+        statement: &T,
+    ) -> Result<postgres::CopyInWriter<'_>, postgres::Error> {
+        self.count();
+        self.client.copy_in(statement)
+    }
+}
+
+/// The counted transaction a write runs in.
+pub(crate) type Tx<'a, 't> = Db<'a, postgres::Transaction<'t>>;
+
+/// A database error as the trait reports it: the job did not commit and may be retried.
+pub(crate) fn unavailable(error: postgres::Error) -> StoreError {
+    StoreError::Unavailable(describe(&error))
+}
+
+/// A driver error with what the server said, or with its causes (the driver's own message
+/// leaves them out: "error connecting to server").
+fn describe(error: &postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => {
+            let mut message = format!("{}: {} ({})", db.severity(), db.message(), db.code().code());
+            if let Some(detail) = db.detail() {
+                message.push_str(&format!("; {detail}"));
+            }
+            message
+        }
+        None => {
+            // The driver's message ("error communicating with the server") and its causes.
+            let mut message = error.to_string();
+            let mut source = std::error::Error::source(error);
+            while let Some(cause) = source {
+                message.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            message
+        }
+    }
+}
+
+/// A stored value that does not read back: the database holds what this build did not write.
+fn corrupt(what: &str, detail: impl fmt::Display) -> StoreError {
+    StoreError::Unavailable(format!("stored {what} does not read back: {detail}"))
+}
+
+/// FNV-1a: a stable 32-bit hash of the schema name for the advisory lock's object ID.
+fn lock_id(schema: &str) -> i32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in schema.bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    i32::from_ne_bytes(hash.to_ne_bytes())
+}
+
+/// Whether `name` can be used as a schema name without quoting surprises.
+fn is_plain_identifier(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && name.len() <= 63
+}
+
+/// Connects and sets the session up: the schema, created if absent, and the search path if
+/// one is given. Returns the client and the schema it writes to.
+fn session(url: &str, schema: Option<&str>) -> Result<(Client, String), PgError> {
+    let mut client = Client::connect(url, NoTls).map_err(PgError::Connect)?;
+    if let Some(schema) = schema {
+        // Invariant: `schema` is a plain identifier (checked by `connect_schema`), so quoting
+        // it is enough.
+        client
+            .batch_execute(&format!(
+                "CREATE SCHEMA IF NOT EXISTS \"{schema}\"; SET search_path TO \"{schema}\""
+            ))
+            .map_err(PgError::Session)?;
+    }
+    let row = client.query_one("SELECT current_schema()", &[]).map_err(PgError::Session)?;
+    let current: Option<String> = row.get(0);
+    Ok((client, current.ok_or(PgError::NoSchema)?))
+}
+
+impl Conn {
+    /// The store's connection over a migrated schema.
+    fn new(mut client: Client, schema: &str) -> Result<Conn, PgError> {
+        Ok(Conn {
+            statements: Statements::prepare(&mut client).map_err(PgError::Session)?,
+            client,
+            lock_id: lock_id(schema),
+            partitions: HashSet::new(),
+            broken: false,
+        })
+    }
+
+    /// Marks the connection broken if `result` is a failure and the server no longer answers.
+    fn check<T>(&mut self, result: &Result<T, StoreError>) {
+        if let Err(StoreError::Unavailable(_)) = result
+            && self.client.is_valid(Duration::from_secs(5)).is_err()
+        {
+            self.broken = true;
+        }
+    }
+}
+
+impl PgStore {
+    /// Connects to `url` (a libpq-style connection string or URL), migrates the schema the
+    /// connection's search path points at, and returns the store.
+    pub fn connect(url: &str) -> Result<PgStore, PgError> {
+        PgStore::open(url, None)
+    }
+
+    /// Like `connect`, in `schema` (created if absent; set as the connection's search path):
+    /// how tests and tenants get a store of their own in one database.
+    pub fn connect_schema(url: &str, schema: &str) -> Result<PgStore, PgError> {
+        if !is_plain_identifier(schema) {
+            return Err(PgError::SchemaName(schema.to_owned()));
+        }
+        PgStore::open(url, Some(schema))
+    }
+
+    fn open(url: &str, schema: Option<&str>) -> Result<PgStore, PgError> {
+        let (mut client, current) = session(url, schema)?;
+        let applied = migrate::migrate(&mut client, (MIGRATE_LOCK_CLASS, lock_id(&current)))?;
+        Ok(PgStore {
+            inner: Mutex::new(Conn::new(client, &current)?),
+            url: url.to_owned(),
+            schema: schema.map(str::to_owned),
+            applied,
+            queries: AtomicU64::new(0),
+        })
+    }
+
+    /// The migration versions `connect` applied (empty when the schema was up to date).
+    pub fn applied_migrations(&self) -> &[i32] {
+        &self.applied
+    }
+
+    /// The number of statements sent to the server since connect: queries, `COPY`s and
+    /// transaction commands. A capture job costs a fixed number of them whatever its size.
+    pub fn queries(&self) -> u64 {
+        self.queries.load(Ordering::Relaxed)
+    }
+
+    /// The connection, reopened first if the previous one was lost.
+    fn conn(&self) -> Result<MutexGuard<'_, Conn>, StoreError> {
+        // A poisoned lock means a call panicked while it held the connection; a transaction it
+        // had open was dropped (and so rolled back), but say so rather than guess.
+        let mut conn =
+            self.inner.lock().map_err(|_| StoreError::Unavailable("lock poisoned".to_owned()))?;
+        if conn.broken || conn.client.is_closed() {
+            let reopened = session(&self.url, self.schema.as_deref())
+                .and_then(|(client, schema)| Conn::new(client, &schema))
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            let partitions = std::mem::take(&mut conn.partitions);
+            *conn = Conn { partitions, ..reopened };
+        }
+        Ok(conn)
+    }
+
+    /// Runs `body` on the connection, outside any transaction.
+    fn read<T>(
+        &self,
+        body: impl FnOnce(&mut Db<'_, Client>, &Statements) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut guard = self.conn()?;
+        let Conn { client, statements, .. } = &mut *guard;
+        let result = body(&mut Db { client, queries: &self.queries }, statements);
+        guard.check(&result);
+        result
+    }
+
+    /// Runs `body` in one transaction holding the write lock; commits if it succeeds, rolls
+    /// back otherwise. `body` returns the month whose partition it created, if any, which is
+    /// remembered only once the transaction committed.
+    fn write<T>(
+        &self,
+        body: impl FnOnce(
+            &mut Tx<'_, '_>,
+            &Statements,
+            &HashSet<i32>,
+        ) -> Result<(T, Option<i32>), StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut guard = self.conn()?;
+        let result = self.transact(&mut guard, body);
+        guard.check(&result);
+        result
+    }
+
+    fn transact<T>(
+        &self,
+        conn: &mut Conn,
+        body: impl FnOnce(
+            &mut Tx<'_, '_>,
+            &Statements,
+            &HashSet<i32>,
+        ) -> Result<(T, Option<i32>), StoreError>,
+    ) -> Result<T, StoreError> {
+        let Conn { client, statements, lock_id, partitions, .. } = conn;
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        let mut tx = client.transaction().map_err(unavailable)?;
+        let mut db = Db { client: &mut tx, queries: &self.queries };
+        let result = db
+            .execute(&statements.lock, &[&WRITE_LOCK_CLASS, &*lock_id])
+            .map_err(unavailable)
+            .and_then(|_| body(&mut db, statements, partitions));
+        self.queries.fetch_add(1, Ordering::Relaxed);
+        match result {
+            Ok((value, month)) => {
+                tx.commit().map_err(unavailable)?;
+                partitions.extend(month);
+                Ok(value)
+            }
+            Err(error) => {
+                // The server rolls back anyway when the connection is gone; nothing to add.
+                let _ = tx.rollback();
+                Err(error)
+            }
+        }
+    }
+}
+
+/// Which events of `job` are fresh: not stored (`stored`), and not repeated earlier in the job.
+fn fresh(job: &CaptureJob, stored: &HashSet<String>) -> Vec<bool> {
+    let mut seen: HashSet<&str> = HashSet::new();
+    job.events
+        .iter()
+        .map(|c| {
+            let hash = c.record.hash_id.as_str();
+            !stored.contains(hash) && seen.insert(hash)
+        })
+        .collect()
+}
+
+/// The hash IDs among `hashes` already stored.
+fn stored_hashes(
+    db: &mut Tx<'_, '_>,
+    statements: &Statements,
+    hashes: &[&str],
+) -> Result<HashSet<String>, StoreError> {
+    let rows = db.query(&statements.stored_hashes, &[&hashes]).map_err(unavailable)?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
+}
+
+/// Decodes a `states.state` value.
+fn decode_state(key: &str, bytes: &[u8]) -> Result<SerialState, StoreError> {
+    let mut decoder = Decoder::new(bytes);
+    let state = decoder.state().map_err(|e| {
+        corrupt(&format!("state of {key}"), format_args!("expected {} at byte {}", e.what, e.at))
+    })?;
+    if decoder.pos != bytes.len() {
+        return Err(corrupt(&format!("state of {key}"), "bytes after the record"));
+    }
+    Ok(state)
+}
+
+/// A ledger holding the `(key, state)` rows given.
+fn ledger_of(rows: &[Row]) -> Result<MemoryLedger, StoreError> {
+    let mut ledger = MemoryLedger::default();
+    let mut seen: HashSet<&str> = HashSet::new();
+    for row in rows {
+        if !seen.insert(row.get(0)) {
+            continue;
+        }
+        let key: String = row.get(0);
+        let state = decode_state(&key, row.get(1))?;
+        ledger.restore(Key::from_canonical(key), Some(state));
+    }
+    Ok(ledger)
+}
+
+fn seq_of(value: i64) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| corrupt("seq", value))
+}
+
+impl Store for PgStore {
+    fn commit(&self, job: &CaptureJob) -> Result<CommitReceipt, StoreError> {
+        self.write(|db, statements, partitions| {
+            let hashes: Vec<&str> = job.events.iter().map(|c| c.record.hash_id.as_str()).collect();
+            let stored = stored_hashes(db, statements, &hashes)?;
+            let fresh = fresh(job, &stored);
+            // Validate against the records the job's changes name, with the shared rule, so
+            // that the errors are the ones every backend gives.
+            let mut changed: Vec<&str> = job
+                .events
+                .iter()
+                .zip(&fresh)
+                .filter(|(_, fresh)| **fresh)
+                .flat_map(|(c, _)| c.changes.iter().map(|(key, _)| key.as_str()))
+                .collect();
+            changed.sort_unstable();
+            changed.dedup();
+            if !changed.is_empty() {
+                let rows = db.query(&statements.states_of, &[&changed]).map_err(unavailable)?;
+                capture::validate(&ledger_of(&rows)?, job, &fresh)?;
+            }
+            write::job(db, statements, partitions, job, &fresh, None)
+        })
+    }
+
+    fn capture(
+        &self,
+        batch: Vec<EventRecord>,
+        now: Timestamp,
+    ) -> Result<CommitReceipt, StoreError> {
+        self.write(|db, statements, partitions| {
+            let hashes: Vec<&str> = batch.iter().map(|r| r.hash_id.as_str()).collect();
+            let stored = stored_hashes(db, statements, &hashes)?;
+            let mut named: Vec<&str> =
+                batch.iter().flat_map(|r| r.keys.iter().map(Key::as_str)).collect();
+            named.sort_unstable();
+            named.dedup();
+            let mut stems: Vec<&str> = named.iter().filter_map(|k| gtin_stem(k)).collect();
+            stems.dedup();
+            let depth = i32::try_from(NESTING_DEPTH_MAX).unwrap_or(i32::MAX);
+            let rows = db
+                .query(&statements.reads_for_batch, &[&named, &depth, &stems])
+                .map_err(unavailable)?;
+            let mut ledger = ledger_of(&rows)?;
+            drop(rows);
+            let decided = capture::decide(&mut ledger, &|hash| stored.contains(hash), batch, now);
+            let fresh = fresh(&decided.job, &stored);
+            let (mut receipt, month) =
+                write::job(db, statements, partitions, &decided.job, &fresh, Some(now))?;
+            receipt.late = decided.late;
+            Ok((receipt, month))
+        })
+    }
+
+    fn state(&self, key: &Key) -> Result<Option<SerialState>, StoreError> {
+        self.read(|db, statements| {
+            let rows = db.query(&statements.state, &[&key.as_str()]).map_err(unavailable)?;
+            rows.first().map(|row| decode_state(key.as_str(), row.get(0))).transpose()
+        })
+    }
+
+    fn children(&self, key: &Key) -> Result<Vec<Key>, StoreError> {
+        self.read(|db, statements| {
+            let rows = db.query(&statements.children, &[&key.as_str()]).map_err(unavailable)?;
+            Ok(rows.iter().map(|row| Key::from_canonical(row.get(0))).collect())
+        })
+    }
+
+    fn history(&self, key: &Key) -> Result<Vec<StoredEvent>, StoreError> {
+        self.read(|db, statements| {
+            let rows = db.query(&statements.history, &[&key.as_str()]).map_err(unavailable)?;
+            rows.iter()
+                .map(|row| {
+                    let hash_id: String = row.get(1);
+                    let body: &str = row.get(2);
+                    let event = read_event(&hash_id, body)?;
+                    Ok(StoredEvent {
+                        seq: seq_of(row.get(0))?,
+                        record: EventRecord::new(hash_id, event),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn exceptions(&self, filter: &ExceptionFilter) -> Result<Vec<StoredException>, StoreError> {
+        self.read(|db, statements| {
+            let type_code = filter.exception_type.map(ExceptionType::code);
+            let key = filter.key.as_ref().map(Key::as_str);
+            let variant = usize::from(type_code.is_some()) | usize::from(key.is_some()) << 1;
+            let params: Vec<&(dyn ToSql + Sync)> = match (&type_code, &key) {
+                (None, None) => vec![],
+                (Some(t), None) => vec![t],
+                (None, Some(k)) => vec![k],
+                (Some(t), Some(k)) => vec![t, k],
+            };
+            let rows = db.query(&statements.exceptions[variant], &params).map_err(unavailable)?;
+            rows.iter().map(read_exception).collect()
+        })
+    }
+
+    fn has_event(&self, hash_id: &str) -> Result<bool, StoreError> {
+        self.read(|db, statements| {
+            let rows = db.query(&statements.has_event, &[&hash_id]).map_err(unavailable)?;
+            Ok(rows.first().is_some_and(|row| row.get(0)))
+        })
+    }
+}
+
+/// The event of a stored one-event document.
+fn read_event(hash_id: &str, body: &str) -> Result<serialhub_epcis::Event, StoreError> {
+    let what = format!("event {hash_id}");
+    let mut document =
+        serialhub_epcis::read_document(body.as_bytes()).map_err(|e| corrupt(&what, e))?;
+    let event = document.document.events.pop();
+    match event {
+        Some(event) if document.document.events.is_empty() => Ok(event),
+        _ => Err(corrupt(&what, "the document does not hold exactly one event")),
+    }
+}
+
+/// An exception row (`EXCEPTION_COLUMNS`).
+fn read_exception(row: &Row) -> Result<StoredException, StoreError> {
+    let event_hash_id: String = row.get(1);
+    let type_code: &str = row.get(2);
+    let code: &str = row.get(3);
+    let what = || format!("exception of event {event_hash_id}");
+    let kind = ViolationKind::ALL
+        .into_iter()
+        .find(|k| k.code() == code)
+        .ok_or_else(|| corrupt(&what(), format_args!("unknown violation code {code:?}")))?;
+    // Invariant: the type column is the kind's type (it is stored only to filter on).
+    if kind.exception_type().code() != type_code {
+        return Err(corrupt(&what(), format_args!("type {type_code} for {code}")));
+    }
+    let violation = Violation::new(kind, row.get(4), row.get(5), row.get(6));
+    Ok(StoredException { event_seq: seq_of(row.get(0))?, event_hash_id, violation })
+}

@@ -1,0 +1,282 @@
+//! Writing a decided capture job: one block of sequence numbers, the month's partition if it
+//! is new, one binary `COPY` per table and one upsert of the states, so the number of
+//! statements does not grow with the job.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::types::{ToSql, Type};
+use serialhub_core::{Change, Key, SerialState};
+use serialhub_epcis::time::Timestamp;
+use serialhub_epcis::{Event, Header};
+use serialhub_store::codec::Encoder;
+use serialhub_store::{CaptureJob, CommitReceipt, StoreError};
+
+use crate::{Statements, Tx, unavailable};
+
+/// Writes the fresh events of `job` (`fresh[i]` for `job.events[i]`), with their keys,
+/// exceptions and the last state of every key their changes touch, captured at `captured_at`
+/// (the database's clock when `None`). The caller validated the job and holds the write lock.
+/// Returns the receipt and the month whose partition this created.
+pub(crate) fn job(
+    db: &mut Tx<'_, '_>,
+    statements: &Statements,
+    partitions: &HashSet<i32>,
+    job: &CaptureJob,
+    fresh: &[bool],
+    captured_at: Option<Timestamp>,
+) -> Result<(CommitReceipt, Option<i32>), StoreError> {
+    debug_assert_eq!(job.events.len(), fresh.len());
+    let mut receipt = CommitReceipt::default();
+    let n_fresh = fresh.iter().filter(|f| **f).count();
+    if n_fresh == 0 {
+        receipt.duplicates = job.events.iter().map(|c| c.record.hash_id.clone()).collect();
+        return Ok((receipt, None));
+    }
+    let count = i64::try_from(n_fresh).unwrap_or(i64::MAX);
+    let rows = db.query(&statements.allocate, &[&count]).map_err(unavailable)?;
+    let row =
+        rows.first().ok_or_else(|| StoreError::Unavailable("setval returned no row".into()))?;
+    let last: i64 = row.get(0);
+    let db_now: SystemTime = row.get(1);
+    let captured_at = match captured_at {
+        Some(t) => system_time(t.unix_millis),
+        None => db_now,
+    };
+    let month = month_of(millis(captured_at));
+    let created = match month {
+        Some(month) if !partitions.contains(&month) => {
+            db.batch_execute(&create_partition(month)).map_err(unavailable)?;
+            Some(month)
+        }
+        _ => None,
+    };
+
+    // Sequence numbers in capture order: the block `first..=last`.
+    let first = last - count + 1;
+    let fresh_events = || job.events.iter().zip(fresh).filter(|(_, f)| **f).map(|(c, _)| c);
+    let seqs = || (first..).zip(fresh_events());
+
+    let mut events = BinaryCopyInWriter::new(
+        db.copy_in(&statements.copy_events).map_err(unavailable)?,
+        &[Type::INT8, Type::TEXT, Type::TIMESTAMPTZ, Type::TIMESTAMPTZ, Type::TEXT],
+    );
+    for (seq, captured) in seqs() {
+        let record = &captured.record;
+        let event_time =
+            Timestamp::parse(record.event.event_time.trim()).map(|t| system_time(t.unix_millis));
+        let body = event_json(&record.event);
+        events
+            .write(&[&seq, &record.hash_id, &captured_at, &event_time, &body])
+            .map_err(unavailable)?;
+    }
+    events.finish().map_err(unavailable)?;
+
+    let mut hashes = BinaryCopyInWriter::new(
+        db.copy_in(&statements.copy_hashes).map_err(unavailable)?,
+        &[Type::TEXT, Type::INT8],
+    );
+    for (seq, captured) in seqs() {
+        hashes.write(&[&captured.record.hash_id, &seq]).map_err(unavailable)?;
+    }
+    hashes.finish().map_err(unavailable)?;
+
+    let mut keys = BinaryCopyInWriter::new(
+        db.copy_in(&statements.copy_keys).map_err(unavailable)?,
+        &[Type::TEXT, Type::INT8, Type::TIMESTAMPTZ],
+    );
+    for (seq, captured) in seqs() {
+        for key in &captured.record.keys {
+            keys.write(&[&key.as_str(), &seq, &captured_at]).map_err(unavailable)?;
+        }
+    }
+    keys.finish().map_err(unavailable)?;
+
+    let n_exceptions: usize = fresh_events().map(|c| c.violations.len()).sum();
+    if n_exceptions > 0 {
+        let mut exceptions = BinaryCopyInWriter::new(
+            db.copy_in(&statements.copy_exceptions).map_err(unavailable)?,
+            &[
+                Type::INT8,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT_ARRAY,
+                Type::TEXT_ARRAY,
+                Type::TEXT_ARRAY,
+            ],
+        );
+        for (seq, captured) in seqs() {
+            for violation in &captured.violations {
+                let keys: Vec<Key> = violation.epcs.iter().map(|e| Key::new(e)).collect();
+                let keys: Vec<&str> = keys.iter().map(Key::as_str).collect();
+                let row: [&(dyn ToSql + Sync); 8] = [
+                    &seq,
+                    &captured.record.hash_id,
+                    &violation.exception_type.code(),
+                    &violation.kind.code(),
+                    &violation.message,
+                    &violation.epcs,
+                    &violation.event_ids,
+                    &keys,
+                ];
+                exceptions.write(&row).map_err(unavailable)?;
+            }
+        }
+        exceptions.finish().map_err(unavailable)?;
+    }
+
+    // Only the last state of each key is written. A key whose first change in the job is a
+    // `Create` had no row (the job was validated, or decided, against the committed rows) and
+    // is copied in; the others are updated in one statement.
+    let mut last_state: Vec<(&Key, &SerialState, bool)> = Vec::new();
+    let mut position: HashMap<&Key, usize> = HashMap::new();
+    for captured in fresh_events() {
+        for (key, change) in &captured.changes {
+            match position.get(key) {
+                Some(&at) => last_state[at].1 = change.state(),
+                None => {
+                    position.insert(key, last_state.len());
+                    last_state.push((key, change.state(), matches!(change, Change::Create(_))));
+                }
+            }
+        }
+    }
+    let encode = |state: &SerialState| {
+        let mut encoder = Encoder::default();
+        encoder.state(state);
+        encoder.buf
+    };
+    if last_state.iter().any(|(_, _, created)| *created) {
+        let mut states = BinaryCopyInWriter::new(
+            db.copy_in(&statements.copy_states).map_err(unavailable)?,
+            &[Type::TEXT, Type::TEXT, Type::BYTEA],
+        );
+        for (key, state, _) in last_state.iter().filter(|(_, _, created)| *created) {
+            let parent = state.parent.as_ref().map(Key::as_str);
+            states.write(&[&key.as_str(), &parent, &encode(state)]).map_err(unavailable)?;
+        }
+        states.finish().map_err(unavailable)?;
+    }
+    let updated: Vec<_> = last_state.iter().filter(|(_, _, created)| !*created).collect();
+    if !updated.is_empty() {
+        let keys: Vec<&str> = updated.iter().map(|(key, _, _)| key.as_str()).collect();
+        let parents: Vec<Option<&str>> =
+            updated.iter().map(|(_, state, _)| state.parent.as_ref().map(Key::as_str)).collect();
+        let states: Vec<Vec<u8>> = updated.iter().map(|(_, state, _)| encode(state)).collect();
+        let n = db
+            .execute(&statements.update_states, &[&keys, &parents, &states])
+            .map_err(unavailable)?;
+        // Invariant: every updated key had a row; fewer means the job was decided against
+        // rows that are gone, and it must not commit.
+        if n != updated.len() as u64 {
+            return Err(StoreError::Unavailable(format!(
+                "{} of {} updated records were missing",
+                updated.len() as u64 - n,
+                updated.len()
+            )));
+        }
+    }
+
+    for (captured, &fresh) in job.events.iter().zip(fresh) {
+        let hash_id = captured.record.hash_id.clone();
+        if fresh {
+            receipt.exceptions += captured.violations.len();
+            receipt.stored.push(hash_id);
+        } else {
+            receipt.duplicates.push(hash_id);
+        }
+    }
+    Ok((receipt, created))
+}
+
+/// The JSON-LD of one event as a one-event EPCISDocument, which the standard reader reads back
+/// to an equal event (as the embedded journal keeps it).
+fn event_json(event: &Event) -> String {
+    let mut w = serialhub_epcis::json::write::JsonLdWriter::new(Vec::new());
+    // Invariant: a Vec never fails to take bytes, and the writer writes UTF-8.
+    w.begin(&Header::default()).expect("writing JSON to a Vec cannot fail");
+    w.event(event).expect("writing JSON to a Vec cannot fail");
+    let bytes = w.finish().expect("writing JSON to a Vec cannot fail");
+    String::from_utf8(bytes).expect("the JSON writer writes UTF-8")
+}
+
+fn system_time(unix_millis: i64) -> SystemTime {
+    let offset = Duration::from_millis(unix_millis.unsigned_abs());
+    if unix_millis >= 0 { UNIX_EPOCH + offset } else { UNIX_EPOCH - offset }
+}
+
+fn millis(time: SystemTime) -> i64 {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_millis()).unwrap_or(i64::MAX),
+        Err(before) => -i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX),
+    }
+}
+
+/// The month (`year * 12 + month - 1`) of a UTC time, for years 0001 to 9998, whose months
+/// and the one after them have four-digit years; other times go to the DEFAULT partition.
+pub(crate) fn month_of(unix_millis: i64) -> Option<i32> {
+    let text = Timestamp { unix_millis, has_offset: true }.to_utc_millis_string();
+    let year: i32 = text.get(..4)?.parse().ok()?;
+    let month: i32 = text.get(5..7)?.parse().ok()?;
+    (text.len() == 24 && (1..=9998).contains(&year)).then_some(year * 12 + month - 1)
+}
+
+/// The DDL creating the partition of `month` (from `month_of`) if it does not exist.
+pub(crate) fn create_partition(month: i32) -> String {
+    let (year, index) = (month / 12, month % 12 + 1);
+    let (next_year, next_index) = ((month + 1) / 12, (month + 1) % 12 + 1);
+    format!(
+        "CREATE TABLE IF NOT EXISTS events_y{year:04}m{index:02} PARTITION OF events \
+         FOR VALUES FROM ('{year:04}-{index:02}-01 00:00:00+00') \
+         TO ('{next_year:04}-{next_index:02}-01 00:00:00+00')"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(time: &str, expect: Option<&str>) {
+        let unix_millis = Timestamp::parse(time).expect("a timestamp").unix_millis;
+        let ddl = month_of(unix_millis).map(create_partition);
+        let prefix = "CREATE TABLE IF NOT EXISTS ";
+        assert_eq!(ddl.as_deref().and_then(|d| d.strip_prefix(prefix)), expect);
+    }
+
+    #[test]
+    fn partitions_cover_calendar_months() {
+        check(
+            "2025-06-01T00:00:00Z",
+            Some(
+                "events_y2025m06 PARTITION OF events FOR VALUES \
+                 FROM ('2025-06-01 00:00:00+00') TO ('2025-07-01 00:00:00+00')",
+            ),
+        );
+        check(
+            "2026-01-01T00:30:00+01:00",
+            Some(
+                "events_y2025m12 PARTITION OF events FOR VALUES \
+                 FROM ('2025-12-01 00:00:00+00') TO ('2026-01-01 00:00:00+00')",
+            ),
+        );
+        check(
+            "1969-12-31T23:59:59Z",
+            Some(
+                "events_y1969m12 PARTITION OF events FOR VALUES \
+                 FROM ('1969-12-01 00:00:00+00') TO ('1970-01-01 00:00:00+00')",
+            ),
+        );
+        check("9999-12-01T00:00:00Z", None);
+    }
+
+    #[test]
+    fn times_round_trip_through_system_time() {
+        for unix_millis in [0, 1, -1, 1_748_736_000_123, -62_135_596_800_000] {
+            assert_eq!(millis(system_time(unix_millis)), unix_millis);
+        }
+    }
+}

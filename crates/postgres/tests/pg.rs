@@ -1,0 +1,534 @@
+//! What the PostgreSQL store promises beyond the conformance suite: migrations that apply
+//! once, capture jobs that are all or nothing when the database fails in the middle, a
+//! connection that comes back, decisions identical to the reference store on random flows,
+//! and large batches in a fixed number of statements.
+
+mod support;
+
+use serde_json::{Value, json};
+use serialhub_core::Key;
+use serialhub_epcis::time::Timestamp;
+use serialhub_epcis::{Action, Event, EventType};
+use serialhub_postgres::{PgError, PgStore};
+use serialhub_store::{EventRecord, ExceptionFilter, MemStore, Store, StoreError};
+
+const NOW: &str = "2025-06-01T00:00:00Z";
+
+fn now() -> Timestamp {
+    Timestamp::parse(NOW).expect("NOW is a timestamp")
+}
+
+/// A client whose search path is the test's schema.
+fn client_in(schema: &str) -> postgres::Client {
+    let mut client = support::client();
+    client.batch_execute(&format!("SET search_path TO \"{schema}\"")).expect("search_path sets");
+    client
+}
+
+fn count(client: &mut postgres::Client, sql: &str) -> i64 {
+    client.query_one(sql, &[]).expect("a count query runs").get(0)
+}
+
+/// Reads JSON event objects as one EPCIS document, as the capture pipeline would.
+fn records(events: &[Value]) -> Vec<EventRecord> {
+    let document = json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2025-01-01T00:00:00Z",
+        "epcisBody": { "eventList": events },
+    });
+    let read = serialhub_epcis::read_document(document.to_string().as_bytes())
+        .expect("test documents read");
+    assert!(read.problems.is_empty(), "{:?}", read.problems);
+    read.document
+        .events
+        .into_iter()
+        .map(|e| EventRecord::new(serialhub_epcis::hash::event_hash(&e), e))
+        .collect()
+}
+
+fn sgtin(item: &str, serial: u32) -> String {
+    format!("urn:epc:id:sgtin:4012345.{item}.{serial}")
+}
+
+fn sscc(serial: u32) -> String {
+    format!("urn:epc:id:sscc:4012345.{serial:010}")
+}
+
+#[test]
+fn migrations_apply_once() {
+    let schemas = support::Schemas::default();
+    let name = schemas.name();
+    let first = schemas.open(&name);
+    assert_eq!(first.applied_migrations(), [1]);
+    let units = [sgtin("011111", 1)];
+    let batch = records(&[json!({"type": "ObjectEvent", "eventTime": "2025-01-01T00:00:00Z",
+        "eventTimeZoneOffset": "+00:00", "action": "ADD", "bizStep": "commissioning",
+        "epcList": units})]);
+    first.capture(batch, now()).expect("capture");
+
+    let second = schemas.open(&name);
+    assert_eq!(second.applied_migrations(), [] as [i32; 0]);
+    assert!(second.state(&Key::new(&units[0])).expect("state reads").is_some());
+    let mut client = client_in(&name);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM schema_migrations"), 1);
+
+    // A schema migrated by a newer build is refused rather than written with an older idea of
+    // its tables.
+    client.batch_execute("INSERT INTO schema_migrations (version) VALUES (999)").expect("insert");
+    let error = PgStore::connect_schema(&support::url(), &name).expect_err("a newer schema");
+    assert!(matches!(error, PgError::NewerSchema { found: 999, known: 1 }), "{error}");
+    let error = PgStore::connect_schema(&support::url(), "Bad-Name").expect_err("a bad name");
+    assert!(matches!(error, PgError::SchemaName(_)), "{error}");
+}
+
+#[test]
+fn unreachable_server_is_an_error() {
+    let error =
+        PgStore::connect("host=127.0.0.1 port=1 user=postgres dbname=test connect_timeout=2")
+            .expect_err("nothing listens on port 1");
+    assert!(matches!(error, PgError::Connect(_)), "{error}");
+}
+
+/// The database fails after the events, hashes and keys are copied (the exceptions table
+/// refuses every row): nothing of the job is visible, the month's partition it created is
+/// gone with it, and the store writes the same batch once the fault is cleared.
+#[test]
+fn a_capture_failing_midway_leaves_nothing() {
+    let schemas = support::Schemas::default();
+    let name = schemas.name();
+    let store = schemas.open(&name);
+    let mut client = client_in(&name);
+    client
+        .batch_execute("ALTER TABLE exceptions ADD CONSTRAINT refuse_all CHECK (false) NOT VALID")
+        .expect("the fault is injected");
+
+    let units: Vec<String> = (1..=3).map(|n| sgtin("011111", n)).collect();
+    let commission = json!({"type": "ObjectEvent", "eventTime": "2025-01-01T00:00:00Z",
+        "eventTimeZoneOffset": "+00:00", "action": "ADD", "bizStep": "commissioning",
+        "epcList": units});
+    let mut twice = commission.clone();
+    twice["eventTime"] = "2025-01-02T00:00:00Z".into();
+    let batch = records(&[commission, twice]);
+    // A capture month no other test uses, so that this job creates its partition.
+    let later = Timestamp::parse("2031-03-15T00:00:00Z").expect("a timestamp");
+
+    let error = store.capture(batch.clone(), later).expect_err("the exceptions copy fails");
+    assert!(matches!(&error, StoreError::Unavailable(m) if m.contains("refuse_all")), "{error}");
+    for record in &batch {
+        assert!(!store.has_event(&record.hash_id).expect("has_event reads"));
+    }
+    for unit in &units {
+        let key = Key::new(unit);
+        assert_eq!(store.state(&key).expect("state reads"), None);
+        assert!(store.history(&key).expect("history reads").is_empty());
+    }
+    for table in ["events", "event_hashes", "event_keys", "states", "exceptions"] {
+        assert_eq!(count(&mut client, &format!("SELECT count(*) FROM {table}")), 0, "{table}");
+    }
+    let partition = "SELECT count(*) FROM pg_tables \
+        WHERE schemaname = current_schema() AND tablename = 'events_y2031m03'";
+    assert_eq!(count(&mut client, partition), 0, "the partition was rolled back");
+
+    client.batch_execute("ALTER TABLE exceptions DROP CONSTRAINT refuse_all").expect("cleared");
+    let receipt = store.capture(batch.clone(), later).expect("the retry commits");
+    assert_eq!(receipt.stored.len(), 2);
+    assert_eq!(receipt.exceptions, 3, "commissioned twice, for each unit");
+    assert_eq!(count(&mut client, partition), 1, "the partition is created again");
+    assert_eq!(count(&mut client, "SELECT count(*) FROM events_y2031m03"), 2);
+    assert_eq!(store.history(&Key::new(&units[0])).expect("history reads").len(), 2);
+}
+
+/// A connection the server drops fails the call in flight, and the store reconnects.
+#[test]
+fn a_lost_connection_is_reopened() {
+    let schemas = support::Schemas::default();
+    let name = schemas.name();
+    // The application name tells the store's session apart from other tests' sessions.
+    let url = support::url();
+    let url = if url.contains("://") {
+        let separator = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{separator}application_name={name}")
+    } else {
+        format!("{url} application_name={name}")
+    };
+    let store = PgStore::connect_schema(&url, &name).expect("the store opens");
+    let unit = Key::new(&sgtin("011111", 1));
+    assert_eq!(store.state(&unit).expect("state reads"), None);
+    let mut client = client_in(&name);
+    let killed: i64 = client
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE application_name = $1",
+            &[&name],
+        )
+        .expect("sessions are listed")
+        .get(0);
+    assert_eq!(killed, 1, "the store's one session");
+    let mut errors = 0;
+    let mut read = None;
+    for _ in 0..3 {
+        match store.state(&unit) {
+            Ok(state) => {
+                read = Some(state);
+                break;
+            }
+            Err(StoreError::Unavailable(message)) => {
+                errors += 1;
+                assert!(errors <= 1, "a second failure: {message}");
+            }
+            Err(other) => panic!("unexpected error {other}"),
+        }
+    }
+    assert!(errors <= 1, "one call at most fails before the store reconnects");
+    assert_eq!(read, Some(None));
+}
+
+/// A deterministic random supply chain: commissioning with lots, packing into cases and
+/// pallets, unpacking, shipping, receiving, dispensing, decommissioning, lot recalls, late
+/// events and repeats. Events are JSON, read as the capture pipeline reads them.
+struct Flow {
+    rng: u64,
+    hour: i64,
+    sent: Vec<Value>,
+}
+
+impl Flow {
+    fn new(seed: u64) -> Flow {
+        Flow { rng: seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1, hour: 0, sent: Vec::new() }
+    }
+
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u32 {
+        u32::try_from(self.next() % n).expect("n fits")
+    }
+
+    fn unit(&mut self) -> String {
+        if self.below(4) == 0 {
+            sgtin("022222", 1 + self.below(8))
+        } else {
+            sgtin("011111", 1 + self.below(24))
+        }
+    }
+
+    fn case(&mut self) -> String {
+        sscc(1 + self.below(5))
+    }
+
+    fn pallet(&mut self) -> String {
+        sscc(100 + self.below(2))
+    }
+
+    fn some(&mut self, max: u64, pick: fn(&mut Flow) -> String) -> Vec<String> {
+        let n = 1 + self.below(max);
+        let mut out: Vec<String> = (0..n).map(|_| pick(self)).collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn anything(&mut self) -> String {
+        match self.below(3) {
+            0 => self.case(),
+            1 => self.pallet(),
+            _ => self.unit(),
+        }
+    }
+
+    fn event(&mut self) -> Value {
+        if !self.sent.is_empty() && self.below(12) == 0 {
+            let at = self.below(self.sent.len() as u64) as usize;
+            return self.sent[at].clone();
+        }
+        // Mostly forward in time; sometimes a late event from a few hours back.
+        self.hour += if self.below(10) == 0 { -5 } else { 1 };
+        let time =
+            Timestamp { unix_millis: 1_735_689_600_000 + self.hour * 3_600_000, has_offset: true };
+        let mut event = json!({"eventTime": time.to_utc_millis_string(),
+            "eventTimeZoneOffset": "+00:00"});
+        let object = |action: &str, step: &str, epcs: Vec<String>| json!({"type": "ObjectEvent", "action": action, "bizStep": step, "epcList": epcs});
+        let body = match self.below(11) {
+            0 | 1 => {
+                let lot = format!("L{}", 1 + self.below(3));
+                let mut e = object("ADD", "commissioning", self.some(5, Flow::unit));
+                e["ilmd"] = json!({"cbvmda:lotNumber": lot});
+                e
+            }
+            2 => json!({"type": "AggregationEvent", "action": "ADD", "bizStep": "packing",
+                "parentID": self.case(), "childEPCs": self.some(4, Flow::unit)}),
+            3 => json!({"type": "AggregationEvent", "action": "ADD", "bizStep": "packing",
+                "parentID": self.pallet(), "childEPCs": self.some(3, Flow::case)}),
+            4 => {
+                let children = if self.below(2) == 0 { Vec::new() } else { vec![self.unit()] };
+                let parent = if self.below(2) == 0 { self.case() } else { self.pallet() };
+                json!({"type": "AggregationEvent", "action": "DELETE", "bizStep": "unpacking",
+                    "parentID": parent, "childEPCs": children})
+            }
+            5 | 6 => object("OBSERVE", "shipping", self.some(2, Flow::anything)),
+            7 => object("OBSERVE", "receiving", self.some(2, Flow::anything)),
+            8 => object("OBSERVE", "dispensing", self.some(2, Flow::unit)),
+            9 => object("DELETE", "decommissioning", self.some(2, Flow::unit)),
+            _ => {
+                let lot = format!("urn:epc:class:lgtin:4012345.011111.L{}", 1 + self.below(3));
+                json!({"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "holding",
+                    "quantityList": [{"epcClass": lot, "quantity": 1}],
+                    "persistentDisposition": {"set": ["recalled"]}})
+            }
+        };
+        for (field, value) in body.as_object().expect("an object") {
+            event[field] = value.clone();
+        }
+        self.sent.push(event.clone());
+        event
+    }
+
+    fn batch(&mut self) -> Vec<Value> {
+        let n = 1 + self.below(12);
+        (0..n).map(|_| self.event()).collect()
+    }
+}
+
+/// Every key the flow can name, lots included.
+fn universe() -> Vec<Key> {
+    let mut keys: Vec<Key> = (1..=24).map(|n| Key::new(&sgtin("011111", n))).collect();
+    keys.extend((1..=8).map(|n| Key::new(&sgtin("022222", n))));
+    keys.extend((1..=5).chain(100..=101).map(|n| Key::new(&sscc(n))));
+    keys.extend((1..=3).map(|l| Key::new(&format!("urn:epc:class:lgtin:4012345.011111.L{l}"))));
+    keys
+}
+
+/// PostgreSQL decides every batch as the reference store does, and reads back the same.
+#[test]
+fn capture_matches_the_reference_store_on_random_flows() {
+    let schemas = support::Schemas::default();
+    for seed in 1..=4 {
+        let pg = schemas.store();
+        let mem = MemStore::new();
+        let mut flow = Flow::new(seed);
+        for batch_idx in 0..40 {
+            let batch = records(&flow.batch());
+            let expected = mem.capture(batch.clone(), now());
+            assert_eq!(pg.capture(batch, now()), expected, "seed {seed} batch {batch_idx}");
+        }
+        let all = ExceptionFilter::default();
+        let exceptions = mem.exceptions(&all).expect("exceptions read");
+        assert!(exceptions.len() > 20, "seed {seed}: the flow breaks rules ({})", exceptions.len());
+        assert_eq!(pg.exceptions(&all).expect("exceptions read"), exceptions, "seed {seed}");
+        let mut kinds: Vec<&str> = exceptions.iter().map(|e| e.violation.kind.code()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        assert!(kinds.len() >= 5, "seed {seed}: varied findings {kinds:?}");
+        for key in universe() {
+            let at = format!("seed {seed} key {key}");
+            assert_eq!(
+                pg.state(&key).expect("state reads"),
+                mem.state(&key).expect("reads"),
+                "{at}"
+            );
+            assert_eq!(
+                pg.children(&key).expect("reads"),
+                mem.children(&key).expect("reads"),
+                "{at}"
+            );
+            assert_eq!(pg.history(&key).expect("reads"), mem.history(&key).expect("reads"), "{at}");
+            let by_key = ExceptionFilter { key: Some(key.clone()), ..ExceptionFilter::default() };
+            assert_eq!(
+                pg.exceptions(&by_key).expect("reads"),
+                mem.exceptions(&by_key).expect("reads"),
+                "{at}"
+            );
+        }
+        for exception_type in serialhub_core::ExceptionType::ALL {
+            let filter = ExceptionFilter { exception_type: Some(exception_type), key: None };
+            assert_eq!(
+                pg.exceptions(&filter).expect("reads"),
+                mem.exceptions(&filter).expect("reads")
+            );
+        }
+    }
+}
+
+/// Captures `batches` into PostgreSQL and the reference store, comparing every receipt, then
+/// every record, child list, history and exception of `keys`.
+#[track_caller]
+fn assert_same_as_reference(pg: &PgStore, batches: &[Vec<Value>], keys: &[Key]) {
+    let mem = MemStore::new();
+    for (index, batch) in batches.iter().enumerate() {
+        let batch = records(batch);
+        let expected = mem.capture(batch.clone(), now());
+        assert_eq!(pg.capture(batch, now()), expected, "batch {index}");
+    }
+    for key in keys {
+        assert_eq!(pg.state(key).expect("reads"), mem.state(key).expect("reads"), "{key}");
+        assert_eq!(pg.children(key).expect("reads"), mem.children(key).expect("reads"), "{key}");
+        assert_eq!(pg.history(key).expect("reads"), mem.history(key).expect("reads"), "{key}");
+    }
+    let all = ExceptionFilter::default();
+    assert_eq!(pg.exceptions(&all).expect("reads"), mem.exceptions(&all).expect("reads"));
+}
+
+fn hour(h: u32) -> String {
+    format!("2025-01-{:02}T{:02}:00:00Z", 1 + h / 24, h % 24)
+}
+
+fn observe(h: u32, step: &str, epcs: &[&str]) -> Value {
+    json!({"type": "ObjectEvent", "eventTime": hour(h), "eventTimeZoneOffset": "+00:00",
+        "action": "OBSERVE", "bizStep": step, "epcList": epcs})
+}
+
+fn aggregate(h: u32, action: &str, parent: &str, children: &[&str]) -> Value {
+    json!({"type": "AggregationEvent", "eventTime": hour(h), "eventTimeZoneOffset": "+00:00",
+        "action": action, "bizStep": if action == "ADD" { "packing" } else { "unpacking" },
+        "parentID": parent, "childEPCs": children})
+}
+
+/// Each batch names only the outermost or innermost identifier; the store must load what the
+/// ledger reads through four levels of containers, lots across GTIN spellings, and the
+/// contents of a reused SSCC, from committed rows.
+#[test]
+fn capture_reads_whole_hierarchies_from_committed_rows() {
+    let schemas = support::Schemas::default();
+    let unit = sgtin("011111", 1);
+    let other = sgtin("011111", 2);
+    let (case, pallet, container) = (sscc(1), sscc(2), sscc(3));
+    let lot_link = "https://id.gs1.org/01/04012345111118/10/L1";
+    let commission = json!({"type": "ObjectEvent", "eventTime": hour(0),
+        "eventTimeZoneOffset": "+00:00", "action": "ADD", "bizStep": "commissioning",
+        "epcList": [unit, other], "ilmd": {"cbvmda:lotNumber": "L1"}});
+    let recall = json!({"type": "ObjectEvent", "eventTime": hour(5),
+        "eventTimeZoneOffset": "+00:00", "action": "OBSERVE", "bizStep": "holding",
+        "epcList": [lot_link], "persistentDisposition": {"set": ["recalled"]}});
+    let batches = vec![
+        vec![commission],
+        vec![aggregate(1, "ADD", &case, &[&unit, &other])],
+        vec![aggregate(2, "ADD", &pallet, &[&case])],
+        vec![aggregate(3, "ADD", &container, &[&pallet])],
+        // Shipping the outermost container reaches the units three levels down.
+        vec![observe(4, "shipping", &[&container])],
+        vec![recall],
+        // The recalled lot is found for units inside the shipped container.
+        vec![observe(6, "shipping", &[&container])],
+        vec![observe(7, "receiving", &[&container])],
+        // The unit reads its state through three containers; unpacking writes it down.
+        vec![aggregate(8, "DELETE", &case, &[&unit])],
+        vec![observe(9, "dispensing", &[&unit])],
+        // A late event on the unit, then unpacking everything left with no child list.
+        vec![observe(3, "receiving", &[&unit]), aggregate(10, "DELETE", &case, &[])],
+        // The emptied case's SSCC labels a new unit: its old life is over.
+        vec![aggregate(11, "ADD", &case, &[&unit])],
+        vec![observe(12, "shipping", &[&pallet])],
+    ];
+    let mut keys: Vec<Key> =
+        [&unit, &other, &case, &pallet, &container].iter().map(|k| Key::new(k)).collect();
+    keys.push(Key::new(lot_link));
+    let pg = schemas.store();
+    assert_same_as_reference(&pg, &batches, &keys);
+    let findings = pg.exceptions(&ExceptionFilter::default()).expect("reads");
+    let kinds: Vec<&str> = findings.iter().map(|e| e.violation.kind.code()).collect();
+    assert!(kinds.contains(&"recalled_lot"), "{kinds:?}");
+}
+
+fn event(event_type: EventType, hour: u32, epcs: Vec<String>) -> Event {
+    Event {
+        event_type: Some(event_type),
+        event_time: format!("2025-01-{:02}T{:02}:00:00Z", 1 + hour / 24, hour % 24),
+        event_time_zone_offset: "+00:00".to_owned(),
+        epc_list: epcs,
+        ..Event::default()
+    }
+}
+
+/// A synthetic hash ID: real ones cost a SHA-256 each, which says nothing about the store.
+fn record(n: usize, event: Event) -> EventRecord {
+    EventRecord::new(format!("ni:///sha-256;{n:064x}?ver=CBV2.0"), event)
+}
+
+/// 20,000 events of 10 EPCs each (commissioning, then packing every ten into a case), then
+/// 1,000 shipments of ten cases: each capture is a fixed handful of statements, and
+/// everything reads back.
+#[test]
+fn large_batches_take_a_fixed_number_of_statements() {
+    const EVENTS: usize = 10_000;
+    let schemas = support::Schemas::default();
+    let name = schemas.name();
+    let store = schemas.open(&name);
+    let unit = |n: usize| sgtin("011111", u32::try_from(n).expect("fits"));
+    let units = |e: usize| -> Vec<String> { (0..10).map(|i| unit(e * 10 + i + 1)).collect() };
+    let case = |e: usize| sscc(u32::try_from(e + 1).expect("fits"));
+
+    let commissioning: Vec<EventRecord> = (0..EVENTS)
+        .map(|e| {
+            let mut event = event(EventType::ObjectEvent, 0, units(e));
+            event.action = Some(Action::Add);
+            event.biz_step = Some("commissioning".to_owned());
+            record(e, event)
+        })
+        .collect();
+    let packing: Vec<EventRecord> = (0..EVENTS)
+        .map(|e| {
+            let mut event = event(EventType::AggregationEvent, 1, units(e));
+            event.action = Some(Action::Add);
+            event.biz_step = Some("packing".to_owned());
+            event.parent_id = Some(case(e));
+            record(EVENTS + e, event)
+        })
+        .collect();
+    let shipping: Vec<EventRecord> = (0..EVENTS / 10)
+        .map(|s| {
+            let cases = (0..10).map(|i| case(s * 10 + i)).collect();
+            let mut event = event(EventType::ObjectEvent, 2, cases);
+            event.action = Some(Action::Observe);
+            event.biz_step = Some("shipping".to_owned());
+            record(2 * EVENTS + s, event)
+        })
+        .collect();
+    let first_hash = commissioning[0].hash_id.clone();
+
+    for (what, batch, stored) in [
+        ("commissioning", commissioning, EVENTS),
+        ("packing", packing, EVENTS),
+        ("shipping", shipping, EVENTS / 10),
+    ] {
+        let before = store.queries();
+        let receipt = store.capture(batch, now()).expect(what);
+        let statements = store.queries() - before;
+        assert_eq!(receipt.stored.len(), stored, "{what}");
+        assert_eq!(receipt.exceptions, 0, "{what}");
+        assert!(statements <= 12, "{what} took {statements} statements");
+    }
+
+    let mut client = client_in(&name);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM states"), 110_000);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM event_keys"), 220_000);
+    assert!(store.has_event(&first_hash).expect("has_event reads"));
+    for e in [0, 4_321, EVENTS - 1] {
+        let unit_key = Key::new(&unit(e * 10 + 3));
+        let case_key = Key::new(&case(e));
+        let state = store.state(&unit_key).expect("state reads").expect("a record");
+        assert_eq!(state.parent.as_ref(), Some(&case_key));
+        let mut expected: Vec<Key> = units(e).iter().map(|u| Key::new(u)).collect();
+        expected.sort();
+        assert_eq!(store.children(&case_key).expect("children read"), expected);
+        let history = store.history(&unit_key).expect("history reads");
+        assert_eq!(history.len(), 2);
+        assert_eq!(history[0].record.hash_id, record(e, Event::default()).hash_id);
+        let shipped = store.history(&case_key).expect("history reads");
+        assert_eq!(shipped.len(), 2, "packed, then shipped");
+        let case_state = store.state(&case_key).expect("state reads").expect("a record");
+        assert_eq!(case_state.status, serialhub_core::Status::InTransit);
+    }
+    // A repeat of the whole commissioning batch is all duplicates and writes nothing.
+    let again: Vec<EventRecord> =
+        (0..EVENTS).map(|e| record(e, event(EventType::ObjectEvent, 0, units(e)))).collect();
+    let receipt = store.capture(again, now()).expect("repeat");
+    assert_eq!(receipt.duplicates.len(), EVENTS);
+    assert!(receipt.stored.is_empty());
+}
