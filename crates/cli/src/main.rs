@@ -35,6 +35,9 @@ enum Command {
     /// Serialized units and containers in the ledger.
     #[command(subcommand)]
     Serial(SerialCommand),
+    /// Lots: their units counted by state (what a recall reaches).
+    #[command(subcommand)]
+    Lot(LotCommand),
     /// The exceptions the ledger's rules raised (types F1 to F12).
     #[command(subcommand)]
     Exceptions(ExceptionsCommand),
@@ -44,6 +47,12 @@ enum Command {
 enum SerialCommand {
     /// State, location, parent, children and history (pedigree) of one identifier.
     Show(commands::ledger::SerialShowArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum LotCommand {
+    /// The units commissioned with a lot, counted by the state in force.
+    Show(commands::ledger::LotShowArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,6 +69,7 @@ fn main() -> ExitCode {
         Command::Import(args) => commands::ledger::import(args),
         Command::Simulate(args) => commands::simulate::simulate(args),
         Command::Serial(SerialCommand::Show(args)) => commands::ledger::serial_show(args),
+        Command::Lot(LotCommand::Show(args)) => commands::ledger::lot_show(args),
         Command::Exceptions(ExceptionsCommand::List(args)) => {
             commands::ledger::exceptions_list(args)
         }

@@ -297,8 +297,9 @@ fn is_lot(key: &Key) -> bool {
         .is_some_and(|lot| !lot.is_empty() && !lot.contains('/'))
 }
 
-/// The key of the lot `lot` of the serialized unit `unit`, if `unit` is an SGTIN.
-fn lot_key_of(unit: &Key, lot: &str) -> Option<Key> {
+/// The key of the lot `lot` of the serialized unit `unit`, if `unit` is an SGTIN: where the
+/// lot's own record (recalls) lives, and what lot queries group units by.
+pub fn lot_key_of(unit: &Key, lot: &str) -> Option<Key> {
     let rest = unit.as_str().strip_prefix(DL_STEM)?.strip_prefix("01/")?;
     let gtin = rest.get(..14)?;
     if !rest.get(14..)?.starts_with("/21/") {

@@ -17,7 +17,7 @@ pub mod state;
 
 pub use exception::{ExceptionType, Violation, ViolationKind};
 pub use fxhash::{FxBuildHasher, FxHashMap};
-pub use ledger::{Change, Outcome, apply};
+pub use ledger::{Change, Outcome, apply, lot_key_of};
 pub use memory::MemoryLedger;
 pub use state::{
     DecommissionReason, Effective, Key, NESTING_DEPTH_MAX, SerialState, Shipment, StateView,

@@ -109,6 +109,27 @@ impl MemoryLedger {
         self.states.is_empty()
     }
 
+    /// The serialized units commissioned with the lot `lot` (a lot key, see `lot_key_of`), in
+    /// key order. A scan of every record: fine for a query, never on the capture path.
+    pub fn units_of_lot(&self, lot: &Key) -> Vec<Key> {
+        let Some(gtin_prefix) = lot.as_str().split("/10/").next() else { return Vec::new() };
+        let mut units: Vec<Key> = self
+            .states
+            .iter()
+            .filter(|(key, state)| {
+                key.as_str().starts_with(gtin_prefix)
+                    && state
+                        .lot
+                        .as_deref()
+                        .and_then(|l| crate::ledger::lot_key_of(key, l))
+                        .is_some_and(|k| k == *lot)
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        units.sort_unstable();
+        units
+    }
+
     /// Everything inside `key`, recursively, depth first in key order (explode).
     pub fn contents(&self, key: &Key) -> Vec<Key> {
         let mut out = Vec::new();

@@ -13,7 +13,7 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 /// The first bytes of every journal: the format and its version.
-pub(crate) const MAGIC: &[u8; 16] = b"serialhub-jrnl1\n";
+pub(crate) const MAGIC: &[u8; 16] = b"serialhub-jrnl2\n";
 
 const HEADER_LEN: u64 = 8;
 

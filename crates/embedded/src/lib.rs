@@ -204,11 +204,15 @@ impl Replay {
         if d.u8()? != TAG_JOB {
             return Err(DecodeError { at: 0, what: "a capture-job record" });
         }
-        let Some(count) = payload.get(1..5) else {
-            return Err(DecodeError { at: 1, what: "an event count" });
+        let (Some(count), Some(time)) = (payload.get(1..5), payload.get(5..14)) else {
+            return Err(DecodeError { at: 1, what: "an event count and a capture time" });
         };
         let n = u32::from_le_bytes([count[0], count[1], count[2], count[3]]);
-        d.pos = 5;
+        let mut millis = [0u8; 8];
+        millis.copy_from_slice(&time[..8]);
+        let captured_at =
+            Timestamp { unix_millis: i64::from_le_bytes(millis), has_offset: time[8] == 1 };
+        d.pos = 14;
         for _ in 0..n {
             let hash_id: Arc<str> = Arc::from(d.str()?);
             let json_len = d.length()?;
@@ -236,6 +240,7 @@ impl Replay {
                 self.exceptions.push(StoredException {
                     event_seq: seq,
                     event_hash_id: hash_id.to_string(),
+                    captured_at,
                     violation: d.violation()?,
                 });
             }
@@ -298,11 +303,14 @@ fn encode_event(
     at
 }
 
-/// Starts a job record in `buf` (emptied, its capacity kept): the tag and a count to patch.
-fn begin_job(buf: Vec<u8>) -> Encoder {
+/// Starts a job record in `buf` (emptied, its capacity kept): the tag, a count to patch and
+/// the capture time.
+fn begin_job(buf: Vec<u8>, captured_at: Timestamp) -> Encoder {
     let mut e = Encoder::with_buffer(buf);
     e.u8(TAG_JOB);
     e.buf.extend_from_slice(&0u32.to_le_bytes());
+    e.buf.extend_from_slice(&captured_at.unix_millis.to_le_bytes());
+    e.u8(u8::from(captured_at.has_offset));
     e
 }
 
@@ -314,7 +322,7 @@ fn finish_job(e: &mut Encoder, count: u32) {
 /// Encodes the fresh events of `job`; returns the payload and, per fresh event, the position
 /// of its JSON within it.
 fn encode_job(job: &CaptureJob, fresh: &[bool]) -> (Vec<u8>, Vec<(usize, u32)>) {
-    let mut e = begin_job(Vec::new());
+    let mut e = begin_job(Vec::new(), job.captured_at.unwrap_or(serialhub_store::EPOCH));
     let mut positions = Vec::new();
     for (captured, _) in job.events.iter().zip(fresh).filter(|(_, fresh)| **fresh) {
         positions.push(encode_event(
@@ -372,6 +380,7 @@ impl Inner {
                 self.exceptions.push(StoredException {
                     event_seq: seq,
                     event_hash_id: record.hash_id.clone(),
+                    captured_at: job.captured_at.unwrap_or(serialhub_store::EPOCH),
                     violation: violation.clone(),
                 });
                 receipt.exceptions += 1;
@@ -432,7 +441,7 @@ impl Store for EmbeddedStore {
     ) -> Result<CommitReceipt, StoreError> {
         let mut guard = self.lock()?;
         let inner = &mut *guard;
-        let mut e = begin_job(std::mem::take(&mut inner.buf));
+        let mut e = begin_job(std::mem::take(&mut inner.buf), now);
         let mut receipt = CommitReceipt::default();
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut stored = Vec::new();
@@ -476,6 +485,7 @@ impl Store for EmbeddedStore {
                 inner.exceptions.push(StoredException {
                     event_seq: seq,
                     event_hash_id: record.hash_id.clone(),
+                    captured_at: now,
                     violation,
                 });
             }
@@ -508,6 +518,10 @@ impl Store for EmbeddedStore {
     fn exceptions(&self, filter: &ExceptionFilter) -> Result<Vec<StoredException>, StoreError> {
         let inner = self.lock()?;
         Ok(inner.exceptions.iter().filter(|e| filter.matches(e)).cloned().collect())
+    }
+
+    fn lot_units(&self, lot: &Key) -> Result<Vec<Key>, StoreError> {
+        Ok(self.lock()?.ledger.units_of_lot(lot))
     }
 
     fn has_event(&self, hash_id: &str) -> Result<bool, StoreError> {

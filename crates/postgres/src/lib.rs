@@ -39,7 +39,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use postgres::{Client, GenericClient, NoTls, Row, Statement, ToStatement, types::ToSql};
 use serialhub_core::{
@@ -148,10 +148,11 @@ pub(crate) struct Statements {
     pub(crate) copy_exceptions: Statement,
     pub(crate) copy_states: Statement,
     pub(crate) update_states: Statement,
+    lot_units: Statement,
 }
 
-const EXCEPTION_COLUMNS: &str =
-    "SELECT event_seq, event_hash_id, type, code, message, epcs, event_ids FROM exceptions";
+const EXCEPTION_COLUMNS: &str = "SELECT event_seq, event_hash_id, type, code, message, epcs, event_ids, captured_at \
+     FROM exceptions";
 
 /// Everything the ledger may read while deciding a batch naming the keys `$1`: their records
 /// (`own`), their containers up the parent chain (`up`), everything inside them down the
@@ -255,14 +256,16 @@ impl Statements {
                 .prepare("COPY event_keys (key, seq, captured_at) FROM STDIN (FORMAT binary)")?,
             copy_exceptions: client.prepare(
                 "COPY exceptions (event_seq, event_hash_id, type, code, message, epcs, \
-                 event_ids, keys) FROM STDIN (FORMAT binary)",
+                 event_ids, keys, captured_at) FROM STDIN (FORMAT binary)",
             )?,
             copy_states: client
-                .prepare("COPY states (key, parent, state) FROM STDIN (FORMAT binary)")?,
+                .prepare("COPY states (key, parent, state, lot_key) FROM STDIN (FORMAT binary)")?,
+            lot_units: client
+                .prepare("SELECT key FROM states WHERE lot_key = $1 ORDER BY key COLLATE \"C\"")?,
             update_states: client.prepare(
-                "UPDATE states SET parent = u.parent, state = u.state \
-                 FROM unnest($1::text[], $2::text[], $3::bytea[]) AS u (key, parent, state) \
-                 WHERE states.key = u.key",
+                "UPDATE states SET parent = u.parent, state = u.state, lot_key = u.lot_key \
+                 FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[]) \
+                 AS u (key, parent, state, lot_key) WHERE states.key = u.key",
             )?,
         })
     }
@@ -673,7 +676,22 @@ impl Store for PgStore {
                 (Some(t), Some(k)) => vec![t, k],
             };
             let rows = db.query(&statements.exceptions[variant], &params).map_err(unavailable)?;
-            rows.iter().map(read_exception).collect()
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let exception = read_exception(row)?;
+                // The time window is checked here: few exceptions pass the type and key filters.
+                if filter.matches(&exception) {
+                    out.push(exception);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn lot_units(&self, lot: &Key) -> Result<Vec<Key>, StoreError> {
+        self.read(|db, statements| {
+            let rows = db.query(&statements.lot_units, &[&lot.as_str()]).map_err(unavailable)?;
+            Ok(rows.iter().map(|row| Key::from_canonical(row.get(0))).collect())
         })
     }
 
@@ -697,6 +715,11 @@ fn read_event(hash_id: &str, body: &str) -> Result<serialhub_epcis::Event, Store
     }
 }
 
+/// A `timestamptz` read back as a `Timestamp`.
+fn timestamp_of(time: SystemTime) -> Timestamp {
+    Timestamp { unix_millis: write::millis(time), has_offset: true }
+}
+
 /// An exception row (`EXCEPTION_COLUMNS`).
 fn read_exception(row: &Row) -> Result<StoredException, StoreError> {
     let event_hash_id: String = row.get(1);
@@ -712,5 +735,7 @@ fn read_exception(row: &Row) -> Result<StoredException, StoreError> {
         return Err(corrupt(&what(), format_args!("type {type_code} for {code}")));
     }
     let violation = Violation::new(kind, row.get(4), row.get(5), row.get(6));
-    Ok(StoredException { event_seq: seq_of(row.get(0))?, event_hash_id, violation })
+    let captured_at: Option<SystemTime> = row.get(7);
+    let captured_at = captured_at.map_or(serialhub_store::EPOCH, timestamp_of);
+    Ok(StoredException { event_seq: seq_of(row.get(0))?, event_hash_id, captured_at, violation })
 }

@@ -8,7 +8,10 @@ use crate::PgError;
 
 /// Every migration, in order: `(version, SQL)`. Versions start at 1 and have no gaps; a
 /// migration, once released, is never edited (add the next one instead).
-pub(crate) const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../migrations/0001_ledger.sql"))];
+pub(crate) const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../migrations/0001_ledger.sql")),
+    (2, include_str!("../migrations/0002_lots_and_capture_times.sql")),
+];
 
 /// Applies the migrations the database lacks, under an advisory lock so that two processes
 /// connecting at once do not both apply them; returns the versions applied.

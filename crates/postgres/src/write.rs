@@ -106,13 +106,14 @@ pub(crate) fn job(
                 Type::TEXT_ARRAY,
                 Type::TEXT_ARRAY,
                 Type::TEXT_ARRAY,
+                Type::TIMESTAMPTZ,
             ],
         );
         for (seq, captured) in seqs() {
             for violation in &captured.violations {
                 let keys: Vec<Key> = violation.epcs.iter().map(|e| Key::new(e)).collect();
                 let keys: Vec<&str> = keys.iter().map(Key::as_str).collect();
-                let row: [&(dyn ToSql + Sync); 8] = [
+                let row: [&(dyn ToSql + Sync); 9] = [
                     &seq,
                     &captured.record.hash_id,
                     &violation.exception_type.code(),
@@ -121,6 +122,7 @@ pub(crate) fn job(
                     &violation.epcs,
                     &violation.event_ids,
                     &keys,
+                    &captured_at,
                 ];
                 exceptions.write(&row).map_err(unavailable)?;
             }
@@ -152,11 +154,13 @@ pub(crate) fn job(
     if last_state.iter().any(|(_, _, created)| *created) {
         let mut states = BinaryCopyInWriter::new(
             db.copy_in(&statements.copy_states).map_err(unavailable)?,
-            &[Type::TEXT, Type::TEXT, Type::BYTEA],
+            &[Type::TEXT, Type::TEXT, Type::BYTEA, Type::TEXT],
         );
         for (key, state, _) in last_state.iter().filter(|(_, _, created)| *created) {
             let parent = state.parent.as_ref().map(Key::as_str);
-            states.write(&[&key.as_str(), &parent, &encode(state)]).map_err(unavailable)?;
+            let lot = lot_key(key, state);
+            let lot = lot.as_ref().map(Key::as_str);
+            states.write(&[&key.as_str(), &parent, &encode(state), &lot]).map_err(unavailable)?;
         }
         states.finish().map_err(unavailable)?;
     }
@@ -166,8 +170,11 @@ pub(crate) fn job(
         let parents: Vec<Option<&str>> =
             updated.iter().map(|(_, state, _)| state.parent.as_ref().map(Key::as_str)).collect();
         let states: Vec<Vec<u8>> = updated.iter().map(|(_, state, _)| encode(state)).collect();
+        let lots: Vec<Option<Key>> =
+            updated.iter().map(|(key, state, _)| lot_key(key, state)).collect();
+        let lots: Vec<Option<&str>> = lots.iter().map(|l| l.as_ref().map(Key::as_str)).collect();
         let n = db
-            .execute(&statements.update_states, &[&keys, &parents, &states])
+            .execute(&statements.update_states, &[&keys, &parents, &states, &lots])
             .map_err(unavailable)?;
         // Invariant: every updated key had a row; fewer means the job was decided against
         // rows that are gone, and it must not commit.
@@ -208,7 +215,7 @@ fn system_time(unix_millis: i64) -> SystemTime {
     if unix_millis >= 0 { UNIX_EPOCH + offset } else { UNIX_EPOCH - offset }
 }
 
-fn millis(time: SystemTime) -> i64 {
+pub(crate) fn millis(time: SystemTime) -> i64 {
     match time.duration_since(UNIX_EPOCH) {
         Ok(after) => i64::try_from(after.as_millis()).unwrap_or(i64::MAX),
         Err(before) => -i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX),
@@ -233,6 +240,11 @@ pub(crate) fn create_partition(month: i32) -> String {
          FOR VALUES FROM ('{year:04}-{index:02}-01 00:00:00+00') \
          TO ('{next_year:04}-{next_index:02}-01 00:00:00+00')"
     )
+}
+
+/// The lot a unit record belongs to (`states.lot_key`): its GTIN and commissioning lot.
+fn lot_key(key: &Key, state: &SerialState) -> Option<Key> {
+    serialhub_core::lot_key_of(key, state.lot.as_deref()?)
 }
 
 #[cfg(test)]

@@ -61,7 +61,7 @@ fn migrations_apply_once() {
     let schemas = support::Schemas::default();
     let name = schemas.name();
     let first = schemas.open(&name);
-    assert_eq!(first.applied_migrations(), [1]);
+    assert_eq!(first.applied_migrations(), [1, 2]);
     let units = [sgtin("011111", 1)];
     let batch = records(&[json!({"type": "ObjectEvent", "eventTime": "2025-01-01T00:00:00Z",
         "eventTimeZoneOffset": "+00:00", "action": "ADD", "bizStep": "commissioning",
@@ -347,7 +347,10 @@ fn capture_matches_the_reference_store_on_random_flows() {
             );
         }
         for exception_type in serialhub_core::ExceptionType::ALL {
-            let filter = ExceptionFilter { exception_type: Some(exception_type), key: None };
+            let filter = ExceptionFilter {
+                exception_type: Some(exception_type),
+                ..ExceptionFilter::default()
+            };
             assert_eq!(
                 pg.exceptions(&filter).expect("reads"),
                 mem.exceptions(&filter).expect("reads")

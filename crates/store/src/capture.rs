@@ -42,6 +42,7 @@ pub fn decide(
     now: Timestamp,
 ) -> Decided {
     let mut decided = Decided::default();
+    decided.job.captured_at = Some(now);
     let mut seen: HashSet<String> = HashSet::new();
     for record in batch {
         let fresh = !is_stored(&record.hash_id) && seen.insert(record.hash_id.clone());

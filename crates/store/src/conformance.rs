@@ -7,7 +7,7 @@
 
 use serialhub_core::{ExceptionType, Key, MemoryLedger, StateView, apply};
 use serialhub_epcis::time::Timestamp;
-use serialhub_epcis::{Action, Event, EventType};
+use serialhub_epcis::{Action, Content, Element, Event, EventType, Name};
 
 use crate::{CaptureJob, CapturedEvent, EventRecord, ExceptionFilter, Store, StoreError};
 
@@ -20,6 +20,7 @@ pub fn run_all(make: &dyn Fn() -> Box<dyn Store>) {
     children_and_history_order(make().as_ref());
     exceptions_filter(make().as_ref());
     capture_decides_like_the_model(make().as_ref());
+    lots_and_capture_times(make().as_ref());
 }
 
 /// The capture time of every job: later than every event.
@@ -263,6 +264,7 @@ pub fn exceptions_filter(store: &dyn Store) {
     let none = ExceptionFilter {
         exception_type: Some(ExceptionType::ProductWithoutData),
         key: Some(Key::new(&units[0])),
+        ..ExceptionFilter::default()
     };
     assert!(list(none).is_empty());
 }
@@ -304,4 +306,51 @@ pub fn capture_decides_like_the_model(store: &dyn Store) {
     assert_eq!(violation.event_ids.last(), twice.event_id.as_ref());
     assert_eq!(exceptions[0].event_hash_id, hash(&twice));
     assert_eq!(store.history(&Key::new(&units[0])).expect("history reads").len(), 3);
+}
+
+/// `lot_units` lists the units commissioned with a lot, whatever form names the lot; exceptions
+/// carry their capture time and filter on it.
+pub fn lots_and_capture_times(store: &dyn Store) {
+    let with_lot = |day: u32, epcs: &[String], lot: &str| -> Event {
+        let lot_number = Element {
+            name: Name::new("urn:epcglobal:cbv:mda", "lotNumber", "cbvmda"),
+            content: Content::Text(lot.to_owned()),
+            ..Element::default()
+        };
+        Event { ilmd: Some(vec![lot_number]), ..commission(day, epcs) }
+    };
+    let first = Timestamp::parse("2025-03-01T00:00:00Z").expect("a timestamp");
+    let later = Timestamp::parse("2025-04-01T00:00:00Z").expect("a timestamp");
+    let l1 = [sgtin(3), sgtin(1)];
+    let batch = vec![with_lot(1, &l1, "L1"), with_lot(1, &[sgtin(2)], "L2")];
+    let records = |events: Vec<Event>| -> Vec<EventRecord> {
+        events.into_iter().map(|e| EventRecord::new(hash(&e), e)).collect()
+    };
+    store.capture(records(batch), first).expect("lots: commissioning");
+    store.capture(records(vec![commission(2, &l1[..1])]), later).expect("lots: a repeat");
+
+    let lot = Key::new("urn:epc:class:lgtin:4012345.011111.L1");
+    assert_eq!(serialhub_core::lot_key_of(&Key::new(&l1[0]), "L1"), Some(lot.clone()));
+    assert_eq!(
+        store.lot_units(&lot).expect("lot_units reads"),
+        vec![Key::new(&l1[1]), Key::new(&l1[0])]
+    );
+    let l2 = Key::new("https://id.gs1.org/01/04012345111118/10/L2");
+    assert_eq!(store.lot_units(&l2).expect("lot_units reads"), vec![Key::new(&sgtin(2))]);
+    let none = Key::new("urn:epc:class:lgtin:4012345.011111.L9");
+    assert!(store.lot_units(&none).expect("lot_units reads").is_empty());
+
+    let all = store.exceptions(&ExceptionFilter::default()).expect("exceptions read");
+    assert_eq!(all.len(), 1, "commissioned twice");
+    assert_eq!(all[0].captured_at, later);
+    let window = |since: Timestamp, until: Timestamp| -> usize {
+        let filter = ExceptionFilter {
+            since: Some(since),
+            until: Some(until),
+            ..ExceptionFilter::default()
+        };
+        store.exceptions(&filter).expect("exceptions read").len()
+    };
+    assert_eq!(window(first, later), 0, "until is exclusive");
+    assert_eq!(window(later, Timestamp { unix_millis: later.unix_millis + 1, ..later }), 1);
 }

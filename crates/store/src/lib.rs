@@ -77,6 +77,9 @@ pub struct CapturedEvent {
 pub struct CaptureJob {
     /// The events, in capture order.
     pub events: Vec<CapturedEvent>,
+    /// When the job was decided; `None` takes the backend's clock where it has one
+    /// (PostgreSQL's), and the Unix epoch in the in-process stores, which read no clock.
+    pub captured_at: Option<Timestamp>,
 }
 
 /// What a commit did.
@@ -110,6 +113,8 @@ pub struct StoredException {
     pub event_seq: u64,
     /// The hash ID of that event.
     pub event_hash_id: String,
+    /// When the capture job that stored it ran (`Store::capture`'s `now`).
+    pub captured_at: Timestamp,
     /// The violation, as the ledger found it.
     pub violation: Violation,
 }
@@ -121,6 +126,10 @@ pub struct ExceptionFilter {
     pub exception_type: Option<ExceptionType>,
     /// Only exceptions naming this identifier among their `epcs` (compared canonically).
     pub key: Option<Key>,
+    /// Only exceptions captured at or after this time.
+    pub since: Option<Timestamp>,
+    /// Only exceptions captured before this time.
+    pub until: Option<Timestamp>,
 }
 
 impl ExceptionFilter {
@@ -128,12 +137,18 @@ impl ExceptionFilter {
     pub fn matches(&self, exception: &StoredException) -> bool {
         let violation = &exception.violation;
         self.exception_type.is_none_or(|t| violation.exception_type == t)
+            && self.since.is_none_or(|t| exception.captured_at >= t)
+            && self.until.is_none_or(|t| exception.captured_at < t)
             && self
                 .key
                 .as_ref()
                 .is_none_or(|key| violation.epcs.iter().any(|e| Key::new(e) == *key))
     }
 }
+
+/// 1970-01-01T00:00:00Z: the capture time of a hand-built job that gives none, in stores
+/// that read no clock.
+pub const EPOCH: Timestamp = Timestamp { unix_millis: 0, has_offset: true };
 
 /// Why a store operation failed. Violations of ledger rules are not errors: they are stored as
 /// exceptions.
@@ -197,6 +212,10 @@ pub trait Store: Send + Sync {
     /// The stored exceptions passing `filter`, in capture order of the events that raised
     /// them, then in the order the ledger found them.
     fn exceptions(&self, filter: &ExceptionFilter) -> Result<Vec<StoredException>, StoreError>;
+
+    /// The serialized units commissioned with the lot `lot` (a lot key:
+    /// `serialhub_core::lot_key_of`, or the `Key` of an LGTIN), in key order.
+    fn lot_units(&self, lot: &Key) -> Result<Vec<Key>, StoreError>;
 
     /// Whether an event with this hash ID is stored.
     fn has_event(&self, hash_id: &str) -> Result<bool, StoreError>;

@@ -61,7 +61,7 @@ impl Inner {
 
     /// Stores the fresh events of `job` with their exceptions; their changes are already in
     /// `ledger`.
-    fn record(&mut self, job: &CaptureJob, fresh: &[bool]) -> CommitReceipt {
+    fn record(&mut self, job: &CaptureJob, fresh: &[bool], at: Timestamp) -> CommitReceipt {
         let mut receipt = CommitReceipt::default();
         for (captured, &fresh) in job.events.iter().zip(fresh) {
             let record = &captured.record;
@@ -80,6 +80,7 @@ impl Inner {
                 self.exceptions.push(StoredException {
                     event_seq: seq,
                     event_hash_id: record.hash_id.clone(),
+                    captured_at: at,
                     violation: violation.clone(),
                 });
                 receipt.exceptions += 1;
@@ -105,7 +106,7 @@ impl Store for MemStore {
             };
             inner.ledger.commit(&outcome);
         }
-        Ok(inner.record(job, &fresh))
+        Ok(inner.record(job, &fresh, job.captured_at.unwrap_or(crate::EPOCH)))
     }
 
     fn capture(
@@ -118,7 +119,7 @@ impl Store for MemStore {
         let by_hash = &inner.by_hash;
         let decided = capture::decide(&mut inner.ledger, &|h| by_hash.contains_key(h), batch, now);
         let fresh = inner.fresh(&decided.job);
-        let mut receipt = inner.record(&decided.job, &fresh);
+        let mut receipt = inner.record(&decided.job, &fresh, now);
         receipt.late = decided.late;
         Ok(receipt)
     }
@@ -140,6 +141,10 @@ impl Store for MemStore {
     fn exceptions(&self, filter: &ExceptionFilter) -> Result<Vec<StoredException>, StoreError> {
         let inner = self.lock()?;
         Ok(inner.exceptions.iter().filter(|e| filter.matches(e)).cloned().collect())
+    }
+
+    fn lot_units(&self, lot: &Key) -> Result<Vec<Key>, StoreError> {
+        Ok(self.lock()?.ledger.units_of_lot(lot))
     }
 
     fn has_event(&self, hash_id: &str) -> Result<bool, StoreError> {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serialhub_core::{Key, NESTING_DEPTH_MAX, StateView, effective};
 use serialhub_epcis::{Action, EventType};
 
-use crate::{Store, StoreError, StoredEvent};
+use crate::{ExceptionFilter, Store, StoreError, StoredEvent, StoredException};
 
 /// One step of a pedigree.
 #[derive(Clone, Debug, PartialEq)]
@@ -82,6 +82,26 @@ fn collect(
         via.pop();
     }
     Ok(())
+}
+
+/// The exceptions passing `filter` that name the lot `lot` itself or a unit commissioned with
+/// it, in the store's order.
+pub fn lot_exceptions(
+    store: &dyn Store,
+    lot: &Key,
+    filter: &ExceptionFilter,
+) -> Result<Vec<StoredException>, StoreError> {
+    let units: std::collections::HashSet<Key> = store.lot_units(lot)?.into_iter().collect();
+    let all = store.exceptions(filter)?;
+    Ok(all
+        .into_iter()
+        .filter(|e| {
+            e.violation.epcs.iter().any(|epc| {
+                let key = Key::new(epc);
+                key == *lot || units.contains(&key)
+            })
+        })
+        .collect())
 }
 
 /// Everything inside `key`, recursively, depth first in key order (explode); bounded by

@@ -19,6 +19,7 @@ use anyhow::Context;
 use clap::Args;
 use serialhub_core::{ExceptionType, Key, Status};
 use serialhub_epcis::hash::EventHasher;
+use serialhub_epcis::time::Timestamp;
 use serialhub_epcis::{Collect, Limits};
 use serialhub_gs1::epc::GcpLengthTable;
 use serialhub_store::{EventRecord, ExceptionFilter, Store, query};
@@ -463,6 +464,16 @@ pub(crate) struct ExceptionsListArgs {
     /// Only exceptions naming this identifier (any form the `gs1` crate reads).
     #[arg(long, value_name = "CODE")]
     serial: Option<String>,
+    /// Only exceptions naming this lot or a unit commissioned with it (an LGTIN EPC class, a
+    /// Digital Link with AI 10, or an element string with AIs 01 and 10).
+    #[arg(long, value_name = "CODE")]
+    lot: Option<String>,
+    /// Only exceptions captured at or after this time (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// Only exceptions captured before this time (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
     /// GS1 Company Prefix lengths, one `prefix,length` per line, to write identifiers given as
     /// Digital Links as EPC URIs.
     #[arg(long, value_name = "FILE")]
@@ -510,12 +521,26 @@ pub(crate) fn exceptions_list(args: ExceptionsListArgs) -> anyhow::Result<ExitCo
         ),
     };
     let key = args.serial.as_deref().map(key_of).transpose()?;
+    let time = |flag: &str, text: &Option<String>| -> anyhow::Result<Option<Timestamp>> {
+        text.as_deref()
+            .map(|t| {
+                Timestamp::parse(t.trim())
+                    .ok_or_else(|| anyhow::anyhow!("--{flag} {t:?}: expected an RFC 3339 time"))
+            })
+            .transpose()
+    };
+    let (since, until) = (time("since", &args.since)?, time("until", &args.until)?);
+    let lot = args.lot.as_deref().map(key_of).transpose()?;
     let gcp = match &args.gcp_lengths {
         Some(path) => crate::commands::gs1::read_gcp_table(path)?,
         None => GcpLengthTable::new(),
     };
     let store = args.store.open()?;
-    let exceptions = store.exceptions(&ExceptionFilter { exception_type, key })?;
+    let filter = ExceptionFilter { exception_type, key, since, until };
+    let exceptions = match &lot {
+        Some(lot) => query::lot_exceptions(store.as_ref(), lot, &filter)?,
+        None => store.exceptions(&filter)?,
+    };
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let mut line = Vec::new();
     for exception in exceptions {
@@ -554,4 +579,52 @@ pub(crate) fn exceptions_list(args: ExceptionsListArgs) -> anyhow::Result<ExitCo
     }
     stdout.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `serialhub lot show`.
+#[derive(Debug, Args)]
+pub(crate) struct LotShowArgs {
+    /// The lot: an LGTIN EPC class (`urn:epc:class:lgtin:...`), a Digital Link with AI 10, or
+    /// an element string with AIs 01 and 10.
+    code: String,
+    /// Also list every unit with its state.
+    #[arg(long)]
+    units: bool,
+    #[command(flatten)]
+    store: StoreArgs,
+}
+
+pub(crate) fn lot_show(args: LotShowArgs) -> anyhow::Result<ExitCode> {
+    let lot = key_of(&args.code)?;
+    let store = args.store.open()?;
+    let units = store.lot_units(&lot)?;
+    let mut by_state: BTreeMap<String, u64> = BTreeMap::new();
+    let mut listing = String::new();
+    for unit in &units {
+        let state = query::effective_state(store.as_ref(), unit)?;
+        let name = state.as_ref().map_or_else(|| "unknown".to_owned(), |s| s.status.name());
+        if args.units {
+            let _ = writeln!(listing, "  {unit} {name}");
+        }
+        *by_state.entry(name).or_default() += 1;
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "lot: {lot}");
+    if let Some(record) = store.state(&lot)?
+        && !record.persistent_dispositions.is_empty()
+    {
+        let list: Vec<&str> = record.persistent_dispositions.iter().map(String::as_str).collect();
+        let _ = writeln!(out, "persistent dispositions: {}", list.join(", "));
+    }
+    let _ = writeln!(out, "units: {}", units.len());
+    for (state, n) in &by_state {
+        let _ = writeln!(out, "  {state}: {n}");
+    }
+    if args.units {
+        let _ = writeln!(out, "by unit:");
+        out.push_str(&listing);
+    }
+    std::io::stdout().lock().write_all(out.as_bytes())?;
+    std::mem::forget(store);
+    Ok(if units.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

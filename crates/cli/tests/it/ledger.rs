@@ -125,6 +125,54 @@ fn import_show_and_list() {
         serialhub_env(&["exceptions", "list", "--type", "F4", "--data", &data], b"", &[]);
     assert_eq!(stdout(&filtered), "");
 
+    // The lot: what a recall of L1 reaches, and its exceptions.
+    let lot = "urn:epc:class:lgtin:4012345.011111.L1";
+    let shown = serialhub_env(&["lot", "show", lot, "--units", "--data", &data], b"", &[]);
+    let text = stdout(&shown);
+    assert_eq!(shown.status.code(), Some(0), "{text}");
+    assert!(text.contains("units: 2\n  dispensed: 1\n  received: 1\n"), "{text}");
+    assert!(text.contains("https://id.gs1.org/01/04012345111118/21/1001 dispensed"), "{text}");
+    let by_lot = serialhub_env(
+        &["exceptions", "list", "--lot", "(01)04012345111118(10)L1", "--data", &data],
+        b"",
+        &[],
+    );
+    assert!(stdout(&by_lot).starts_with("F11 dispense_twice"), "{}", stdout(&by_lot));
+    let other = serialhub_env(
+        &["exceptions", "list", "--lot", "(01)04012345111118(10)L2", "--data", &data],
+        b"",
+        &[],
+    );
+    assert_eq!(stdout(&other), "");
+    let later = serialhub_env(
+        &["exceptions", "list", "--since", "2025-03-01T00:00:01Z", "--data", &data],
+        b"",
+        &[],
+    );
+    assert_eq!(stdout(&later), "", "captured at SERIALHUB_NOW, before --since");
+    let window = serialhub_env(
+        &[
+            "exceptions",
+            "list",
+            "--since",
+            "2025-03-01T00:00:00Z",
+            "--until",
+            "2025-03-02T00:00:00Z",
+            "--data",
+            &data,
+        ],
+        b"",
+        &[],
+    );
+    assert_eq!(stdout(&window).lines().count(), 1);
+    let bad =
+        serialhub_env(&["exceptions", "list", "--since", "yesterday", "--data", &data], b"", &[]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr)
+            .contains("--since \"yesterday\": expected an RFC 3339 time")
+    );
+
     // U2 is in the received case: its state comes through the container; its pedigree
     // holds the case's events after the packing.
     let show =
