@@ -64,7 +64,7 @@ use serialhub_epcis::{Action, Content, Event, EventType};
 
 use crate::exception::{Violation, ViolationKind};
 use crate::state::{
-    DecommissionReason, Key, NESTING_DEPTH_MAX, SerialState, Shipment, StateView, Status,
+    DecommissionReason, EventRef, Key, NESTING_DEPTH_MAX, SerialState, Shipment, StateView, Status,
     UndoWindow, effective,
 };
 
@@ -119,6 +119,7 @@ pub fn apply(view: &impl StateView, event: &Event, event_id: &str, now: Timestam
         ledger: Overlay { base: view, index: BTreeMap::new(), changes: Vec::new() },
         event,
         event_id,
+        event_ref: EventRef::from(event_id),
         time: Timestamp { unix_millis: 0, has_offset: true },
         violations: Vec::new(),
         superseded: Vec::new(),
@@ -466,6 +467,8 @@ struct Ctx<'a, V> {
     ledger: Overlay<'a, V>,
     event: &'a Event,
     event_id: &'a str,
+    /// `event_id`, shared by every record the event touches.
+    event_ref: EventRef,
     time: Timestamp,
     violations: Vec<Violation>,
     superseded: Vec<Key>,
@@ -524,7 +527,7 @@ impl<V: StateView> Ctx<'_, V> {
     /// `state` with this event's common effects: time, location, persistent dispositions.
     fn touched(&self, mut state: SerialState) -> SerialState {
         state.last_event_time = self.time;
-        state.last_event = self.event_id.to_owned();
+        state.last_event = self.event_ref.clone();
         if let Some(location) = self.biz_location() {
             state.location = Some(location.to_owned());
         }
@@ -551,10 +554,10 @@ impl<V: StateView> Ctx<'_, V> {
             owner: None,
             lot: None,
             expiry: None,
-            commissioned_event: self.event_id.to_owned(),
+            commissioned_event: self.event_ref.clone(),
             status_time: None,
             last_event_time: self.time,
-            last_event: self.event_id.to_owned(),
+            last_event: self.event_ref.clone(),
             persistent_dispositions: BTreeSet::new(),
             undo: None,
             packed_event: None,
@@ -599,7 +602,7 @@ impl<V: StateView> Ctx<'_, V> {
                     previous.life_started.to_utc_millis_string()
                 ),
                 vec![epc.to_owned()],
-                vec![previous.commissioned_event.clone()],
+                vec![previous.commissioned_event.to_string()],
             );
         }
         for child in self.ledger.children(key) {
@@ -622,7 +625,7 @@ impl<V: StateView> Ctx<'_, V> {
                     self.event_id
                 ),
                 vec![epc.to_owned()],
-                vec![first],
+                vec![first.to_string()],
             );
             return;
         }
@@ -666,11 +669,11 @@ impl<V: StateView> Ctx<'_, V> {
             (Step::Ship, Status::Dispensed) => Some(illegal(ViolationKind::ShipDispensed, "ships")),
             (Step::Ship, _) => {
                 next.status = Status::InTransit;
-                next.shipment = Some(Shipment {
-                    event: self.event_id.to_owned(),
+                next.shipment = Some(Box::new(Shipment {
+                    event: self.event_ref.clone(),
                     owner: self.owning_party(),
                     location: self.destination("location"),
-                });
+                }));
                 None
             }
             (Step::Receive, Status::InTransit) => {
@@ -688,7 +691,7 @@ impl<V: StateView> Ctx<'_, V> {
             }
             (Step::Dispense, before) => {
                 next.status = Status::Dispensed;
-                next.undo = Some(self.undo_window(before));
+                next.undo = Some(Box::new(self.undo_window(before)));
                 None
             }
             (Step::Decommission(_), Status::Dispensed | Status::Decommissioned(_)) => {
@@ -698,12 +701,12 @@ impl<V: StateView> Ctx<'_, V> {
                 next.status = Status::Decommissioned(reason);
                 next.undo = match reason {
                     DecommissionReason::Stolen | DecommissionReason::Destroyed => None,
-                    _ => Some(self.undo_window(before)),
+                    _ => Some(Box::new(self.undo_window(before))),
                 };
                 None
             }
             (Step::Reactivate, Status::Dispensed | Status::Decommissioned(_)) => {
-                match self.undo_refused(&now.status, now.undo.as_ref()) {
+                match self.undo_refused(&now.status, now.undo.as_deref()) {
                     Some((kind, why)) => Some((
                         kind,
                         format!(
@@ -824,7 +827,7 @@ impl<V: StateView> Ctx<'_, V> {
                     self.event_id, shipment.event
                 ),
                 vec![epc.to_owned()],
-                vec![shipment.event.clone()],
+                vec![shipment.event.to_string()],
             );
         }
     }
@@ -856,7 +859,7 @@ impl<V: StateView> Ctx<'_, V> {
                     self.event_id, own.commissioned_event
                 ),
                 vec![epc.to_owned()],
-                vec![own.commissioned_event.clone()],
+                vec![own.commissioned_event.to_string()],
             );
         }
     }
@@ -868,7 +871,7 @@ impl<V: StateView> Ctx<'_, V> {
         let lot = self.ledger.state(&lot_key)?;
         lot.persistent_dispositions
             .contains("recalled")
-            .then(|| (lot_key.clone(), lot.last_event.clone()))
+            .then(|| (lot_key.clone(), lot.last_event.to_string()))
     }
 
     /// Shipping a container: every child, at any depth (bounded by `NESTING_DEPTH_MAX`), must
@@ -893,7 +896,7 @@ impl<V: StateView> Ctx<'_, V> {
                         state.status.name()
                     ),
                     child.clone(),
-                    state.last_event.clone(),
+                    state.last_event.to_string(),
                 ));
             } else if let Some((lot_key, lot_event)) = self.recalled_lot(&child, state) {
                 found.push((
@@ -914,7 +917,7 @@ impl<V: StateView> Ctx<'_, V> {
     }
 
     fn last_event_of(&self, key: &Key) -> String {
-        self.ledger.state(key).map(|s| s.last_event.clone()).unwrap_or_default()
+        self.ledger.state(key).map(|s| s.last_event.to_string()).unwrap_or_default()
     }
 
     fn pack(&mut self, parent_epc: &str) {
@@ -953,9 +956,8 @@ impl<V: StateView> Ctx<'_, V> {
                         "event {} packs {epc} into {parent_epc} but it is already in {current}",
                         self.event_id
                     );
-                    let evidence = vec![
-                        state.packed_event.clone().unwrap_or_else(|| state.last_event.clone()),
-                    ];
+                    let evidence =
+                        vec![state.packed_event.as_deref().unwrap_or(&state.last_event).to_owned()];
                     self.violate(
                         ViolationKind::ChildInTwoParents,
                         message,
@@ -967,7 +969,7 @@ impl<V: StateView> Ctx<'_, V> {
                 None => {}
             }
             state.parent = Some(parent.clone());
-            state.packed_event = Some(self.event_id.to_owned());
+            state.packed_event = Some(self.event_ref.clone());
             accepted.push((child, state));
         }
         if accepted.is_empty() && !self.event.epc_list.is_empty() {
@@ -976,7 +978,7 @@ impl<V: StateView> Ctx<'_, V> {
         // The first packing into an SSCC whose unit was shipped, received or emptied labels
         // a new logistic unit with it.
         let parent_state = if is_sscc(&parent)
-            && parent_state.commissioned_event != self.event_id
+            && *parent_state.commissioned_event != *self.event_id
             && life_over(&parent_state)
             && self.ledger.children(&parent).is_empty()
         {
@@ -1032,7 +1034,7 @@ impl<V: StateView> Ctx<'_, V> {
                     Some(other) => format!("it is in {other}"),
                     None => "it is not packed".to_owned(),
                 };
-                let evidence = vec![state.last_event.clone()];
+                let evidence = vec![state.last_event.to_string()];
                 self.violate(
                     ViolationKind::UnpackNotPacked,
                     format!("event {} unpacks {epc} from {parent_epc} but {where_}", self.event_id),

@@ -20,6 +20,6 @@ pub use fxhash::{FxBuildHasher, FxHashMap};
 pub use ledger::{Change, Outcome, apply, lot_key_of};
 pub use memory::MemoryLedger;
 pub use state::{
-    DecommissionReason, Effective, Key, NESTING_DEPTH_MAX, SerialState, Shipment, StateView,
-    Status, UndoWindow, effective,
+    DecommissionReason, Effective, EventRef, Key, NESTING_DEPTH_MAX, SerialState, Shipment,
+    StateView, Status, UndoWindow, effective,
 };

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::Arc;
 
 use serialhub_epcis::time::Timestamp;
 
@@ -131,12 +132,17 @@ pub struct UndoWindow {
     pub status_before: Status,
 }
 
+/// The ID of an event as records keep it: shared, because one event touches every record it
+/// names and each keeps its ID (a pallet's packing, thousands of times), and a clone is a
+/// reference count rather than an allocation.
+pub type EventRef = Arc<str>;
+
 /// What a shipping event named as its destination, kept on the shipped record until receipt so
 /// that the receipt can be compared with it (`receipt_by_other_party`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Shipment {
     /// The shipping event's ID (evidence for a mismatch).
-    pub event: String,
+    pub event: EventRef,
     /// The `owning_party` destination, if the shipment named one.
     pub owner: Option<String>,
     /// The `location` destination, if the shipment named one.
@@ -160,7 +166,7 @@ pub struct SerialState {
     pub expiry: Option<String>,
     /// The ID of the event that created this record (for a container first seen as a parent,
     /// the aggregation event).
-    pub commissioned_event: String,
+    pub commissioned_event: EventRef,
     /// The time of the event that set `status` and `location`; `None` for a container first
     /// seen as a parent, which has no lifecycle event of its own yet and so never overrides
     /// its contents (see `effective`).
@@ -168,16 +174,17 @@ pub struct SerialState {
     /// The time of the latest event applied to this record; late events compare against it.
     pub last_event_time: Timestamp,
     /// The ID of the latest event applied to this record (evidence for violations).
-    pub last_event: String,
+    pub last_event: EventRef,
     /// Persistent dispositions in force (`recalled`, `needs_replacement`, ...), as bare CBV
     /// names or extension URIs.
     pub persistent_dispositions: BTreeSet<String>,
-    /// Set while the status is an undoable decommissioning.
-    pub undo: Option<UndoWindow>,
+    /// Set while the status is an undoable decommissioning (boxed: rare, and records are many).
+    pub undo: Option<Box<UndoWindow>>,
     /// The event that packed this record into `parent` (evidence for `child_in_two_parents`).
-    pub packed_event: Option<String>,
-    /// The destination named by the shipment that put this record in transit, until receipt.
-    pub shipment: Option<Shipment>,
+    pub packed_event: Option<EventRef>,
+    /// The destination named by the shipment that put this record in transit, until receipt
+    /// (boxed: only records in transit have one).
+    pub shipment: Option<Box<Shipment>>,
     /// The time of the event that created this record, or started its current life (an SSCC
     /// label used again); `sscc_reused` measures from it.
     pub life_started: Timestamp,
@@ -199,9 +206,9 @@ pub struct Effective {
     /// When that status was set (`SerialState::status_time` of the source).
     pub status_time: Option<Timestamp>,
     /// The undo window of the source record.
-    pub undo: Option<UndoWindow>,
+    pub undo: Option<Box<UndoWindow>>,
     /// The pending shipment of the source record.
-    pub shipment: Option<Shipment>,
+    pub shipment: Option<Box<Shipment>>,
     /// The record the status comes from: the identifier itself or one of its containers.
     pub source: Key,
 }

@@ -9,7 +9,8 @@
 //! several times over; a decoder numbers strings in the same order, so no table is stored.
 
 use serialhub_core::{
-    DecommissionReason, Key, SerialState, Shipment, Status, UndoWindow, Violation, ViolationKind,
+    DecommissionReason, EventRef, Key, SerialState, Shipment, Status, UndoWindow, Violation,
+    ViolationKind,
 };
 use serialhub_epcis::time::Timestamp;
 
@@ -194,12 +195,15 @@ pub struct Decoder<'a> {
     pub pos: usize,
     /// The strings `istr` has read, by number.
     defined: Vec<&'a str>,
+    /// The shared copies `iref` made, by string number: records decoded from one buffer share
+    /// their event IDs, as they did when encoded.
+    shared: Vec<Option<EventRef>>,
 }
 
 impl<'a> Decoder<'a> {
     /// A decoder at the start of `buf`.
     pub fn new(buf: &'a [u8]) -> Decoder<'a> {
-        Decoder { buf, pos: 0, defined: Vec::new() }
+        Decoder { buf, pos: 0, defined: Vec::new(), shared: Vec::new() }
     }
 
     fn fail<T>(&self, what: &'static str) -> Decoded<T> {
@@ -264,11 +268,17 @@ impl<'a> Decoder<'a> {
 
     /// Reads a string written by `Encoder::istr`.
     pub fn istr(&mut self) -> Decoded<&'a str> {
+        self.istr_numbered().map(|(_, s)| s)
+    }
+
+    /// `istr`, with the string's number.
+    fn istr_numbered(&mut self) -> Decoded<(usize, &'a str)> {
         let at = self.pos;
         let v = self.varint()?;
         if v & 1 == 1 {
-            return match usize::try_from(v >> 1).ok().and_then(|n| self.defined.get(n)) {
-                Some(s) => Ok(s),
+            let n = usize::try_from(v >> 1).ok();
+            return match n.and_then(|n| Some((n, *self.defined.get(n)?))) {
+                Some(found) => Ok(found),
                 None => Err(DecodeError { at, what: "the number of a string read before" }),
             };
         }
@@ -280,7 +290,16 @@ impl<'a> Decoder<'a> {
         let s = std::str::from_utf8(bytes).map_err(|_| DecodeError { at, what: "UTF-8 text" })?;
         self.pos += n;
         self.defined.push(s);
-        Ok(s)
+        Ok((self.defined.len() - 1, s))
+    }
+
+    /// Reads an interned string as a shared `EventRef`, one allocation per distinct string.
+    pub fn iref(&mut self) -> Decoded<EventRef> {
+        let (n, s) = self.istr_numbered()?;
+        if self.shared.len() <= n {
+            self.shared.resize(n + 1, None);
+        }
+        Ok(self.shared[n].get_or_insert_with(|| EventRef::from(s)).clone())
     }
 
     fn istring(&mut self) -> Decoded<String> {
@@ -341,30 +360,30 @@ impl<'a> Decoder<'a> {
             owner: self.opt_istring()?,
             lot: self.opt_istring()?,
             expiry: self.opt_istring()?,
-            commissioned_event: self.istring()?,
+            commissioned_event: self.iref()?,
             status_time: self.opt_time()?,
             last_event_time: self.time()?,
-            last_event: self.istring()?,
+            last_event: self.iref()?,
             persistent_dispositions: {
                 let n = self.length()?;
                 (0..n).map(|_| self.istring()).collect::<Decoded<_>>()?
             },
             undo: if self.flag()? {
-                Some(UndoWindow {
+                Some(Box::new(UndoWindow {
                     decommissioned_time: self.time()?,
                     location: self.opt_istring()?,
                     status_before: self.status()?,
-                })
+                }))
             } else {
                 None
             },
-            packed_event: self.opt_istring()?,
+            packed_event: if self.flag()? { Some(self.iref()?) } else { None },
             shipment: if self.flag()? {
-                Some(Shipment {
-                    event: self.istring()?,
+                Some(Box::new(Shipment {
+                    event: self.iref()?,
                     owner: self.opt_istring()?,
                     location: self.opt_istring()?,
-                })
+                }))
             } else {
                 None
             },
@@ -397,18 +416,18 @@ mod tests {
             owner: None,
             lot: Some("L1".to_owned()),
             expiry: Some("2027-01-31".to_owned()),
-            commissioned_event: "urn:uuid:1".to_owned(),
+            commissioned_event: "urn:uuid:1".into(),
             status_time: Some(t),
             last_event_time: t,
-            last_event: "urn:uuid:2".to_owned(),
+            last_event: "urn:uuid:2".into(),
             persistent_dispositions: ["recalled".to_owned()].into_iter().collect(),
-            undo: Some(UndoWindow {
+            undo: Some(Box::new(UndoWindow {
                 decommissioned_time: t,
                 location: None,
                 status_before: Status::Received,
-            }),
-            packed_event: Some("urn:uuid:3".to_owned()),
-            shipment: Some(Shipment { event: "e".to_owned(), owner: None, location: None }),
+            })),
+            packed_event: Some("urn:uuid:3".into()),
+            shipment: Some(Box::new(Shipment { event: "e".into(), owner: None, location: None })),
             life_started: Timestamp { unix_millis: -5, has_offset: false },
             emptied: true,
         }
