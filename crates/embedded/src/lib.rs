@@ -227,10 +227,31 @@ impl Replay {
             }
             let changes = d.length()?;
             let mut outcome = Outcome::default();
+            let mut created = std::collections::HashSet::new();
             for _ in 0..changes {
+                let at = d.pos;
                 let key = Key::from_canonical(d.istr()?.to_owned());
-                let create = d.u8()? == 0;
+                let create = match d.u8()? {
+                    0 => true,
+                    1 => false,
+                    _ => return Err(DecodeError { at, what: "a create (0) or update (1) tag" }),
+                };
+                // What the ledger wrote creates only what is absent and updates only what
+                // exists; a record saying otherwise is damaged, and must not reach the
+                // ledger's assertions.
+                let exists = created.contains(&key) || self.ledger.state(&key).is_some();
+                if create == exists {
+                    let what = if create {
+                        "a create of a record that does not exist yet"
+                    } else {
+                        "an update of a record that exists"
+                    };
+                    return Err(DecodeError { at, what });
+                }
                 let state = d.state()?;
+                if create {
+                    created.insert(key.clone());
+                }
                 let change = if create { Change::Create(state) } else { Change::Update(state) };
                 outcome.changes.push((key, change));
             }
@@ -258,6 +279,13 @@ impl Replay {
 /// builds, unlike `std`'s randomly seeded hasher; collisions only cost a filtered read).
 fn fingerprint(key: &str) -> u64 {
     key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+}
+
+/// Replays one journal record's payload into an empty store, for fuzzing the decoder: any
+/// bytes must give `Ok` or a located error, never a panic.
+#[doc(hidden)]
+pub fn replay_for_fuzzing(payload: &[u8]) -> Result<(), String> {
+    Replay::default().job(0, payload).map_err(|e| format!("expected {} at byte {}", e.what, e.at))
 }
 
 /// The JSON-LD of one event, as the journal keeps it: a one-event EPCISDocument, so the
