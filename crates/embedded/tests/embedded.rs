@@ -178,3 +178,51 @@ fn one_process_at_a_time() {
         other => panic!("expected Locked, got {other:?}"),
     }
 }
+
+/// A record that passes its checksum but says something the ledger never writes (an update of
+/// a record that does not exist) is refused with its place, not applied or panicked on.
+#[test]
+fn a_record_contradicting_the_states_is_refused() {
+    let state = {
+        serialhub_core::SerialState {
+            status: serialhub_core::Status::Commissioned,
+            parent: None,
+            location: None,
+            owner: None,
+            lot: None,
+            expiry: None,
+            commissioned_event: "e1".into(),
+            status_time: None,
+            last_event_time: now(),
+            last_event: "e1".into(),
+            persistent_dispositions: Default::default(),
+            undo: None,
+            packed_event: None,
+            shipment: None,
+            life_started: now(),
+            emptied: false,
+        }
+    };
+    let payload = |tag: u8| {
+        let mut e = serialhub_store::codec::Encoder::with_buffer(Vec::new());
+        e.u8(1);
+        e.buf.extend_from_slice(&1u32.to_le_bytes());
+        e.buf.extend_from_slice(&0i64.to_le_bytes());
+        e.u8(1);
+        e.str("ni:///sha-256;00?ver=CBV2.0");
+        e.bytes(b"{}");
+        e.varint(0); // keys
+        e.varint(1); // one change
+        e.istr("https://id.gs1.org/01/04012345111118/21/1");
+        e.u8(tag);
+        e.state(&state);
+        e.varint(0); // violations
+        e.buf
+    };
+    assert_eq!(serialhub_embedded::replay_for_fuzzing(&payload(0)), Ok(()));
+    let error =
+        serialhub_embedded::replay_for_fuzzing(&payload(1)).expect_err("an update of nothing");
+    assert!(error.contains("expected an update of a record that exists"), "{error}");
+    let error = serialhub_embedded::replay_for_fuzzing(&payload(7)).expect_err("a bad tag");
+    assert!(error.contains("a create (0) or update (1) tag"), "{error}");
+}
