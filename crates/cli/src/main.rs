@@ -9,6 +9,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc rather than the system allocator: the ledger allocates and frees a record per
+/// identifier per event, and glibc's malloc was a quarter of `import`'s time (measured).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// serialhub: the open serialization data hub for medicines.
 #[derive(Debug, Parser)]
 #[command(name = "serialhub", version, about)]
