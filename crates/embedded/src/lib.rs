@@ -26,7 +26,6 @@ use serialhub_core::{
     Change, Key, MemoryLedger, Outcome, SerialState, StateView, Violation, apply,
 };
 use serialhub_epcis::time::Timestamp;
-use serialhub_epcis::{Event, Header};
 use serialhub_store::{
     CaptureJob, CommitReceipt, EventRecord, ExceptionFilter, Store, StoreError, StoredEvent,
     StoredException, capture,
@@ -288,16 +287,6 @@ pub fn replay_for_fuzzing(payload: &[u8]) -> Result<(), String> {
     Replay::default().job(0, payload).map_err(|e| format!("expected {} at byte {}", e.what, e.at))
 }
 
-/// The JSON-LD of one event, as the journal keeps it: a one-event EPCISDocument, so the
-/// standard reader reads it back.
-fn event_json(event: &Event) -> Vec<u8> {
-    let mut w = serialhub_epcis::json::write::JsonLdWriter::new(Vec::new());
-    // Invariant: a Vec never fails to take bytes.
-    w.begin(&Header::default()).expect("writing JSON to a Vec cannot fail");
-    w.event(event).expect("writing JSON to a Vec cannot fail");
-    w.finish().expect("writing JSON to a Vec cannot fail")
-}
-
 /// Appends one stored event to a job record: its hash ID, JSON-LD, keys, changes and
 /// violations. Returns the position and length of the JSON within the record.
 fn encode_event(
@@ -307,10 +296,17 @@ fn encode_event(
     violations: &[Violation],
 ) -> (usize, u32) {
     e.str(&record.hash_id);
-    let json = event_json(&record.event);
+    let made;
+    let json = match &record.body {
+        Some(body) => body.as_slice(),
+        None => {
+            made = serialhub_store::stored_json(&record.event);
+            made.as_slice()
+        }
+    };
     e.varint(json.len() as u64);
     let at = (e.buf.len(), json.len() as u32);
-    e.buf.extend_from_slice(&json);
+    e.buf.extend_from_slice(json);
     e.varint(record.keys.len() as u64);
     for key in &record.keys {
         e.istr(key.as_str());

@@ -23,7 +23,7 @@ pub use mem::MemStore;
 
 /// An event as stored: its hash ID (the deduplication key), the event, and the keys it names
 /// (what `Store::history` is indexed by).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct EventRecord {
     /// The CBV 2.0 event hash ID (`serialhub_epcis::hash::EventHasher`).
     pub hash_id: String,
@@ -32,6 +32,25 @@ pub struct EventRecord {
     pub event: Event,
     /// The identifiers the event names, canonical and without repeats, in first-mention order.
     pub keys: Vec<Key>,
+    /// The event's stored form (`stored_json`) when the caller made it already, so that a
+    /// backend need not make it on the capture path; not part of the record's identity.
+    pub body: Option<Vec<u8>>,
+}
+
+impl PartialEq for EventRecord {
+    fn eq(&self, other: &EventRecord) -> bool {
+        self.hash_id == other.hash_id && self.event == other.event && self.keys == other.keys
+    }
+}
+
+/// The form backends store an event in: a one-event JSON-LD EPCISDocument, which
+/// `serialhub_epcis::read_document` reads back to an equal `Event`.
+pub fn stored_json(event: &Event) -> Vec<u8> {
+    let mut w = serialhub_epcis::json::write::JsonLdWriter::new(Vec::new());
+    // Invariant: a Vec never fails to take bytes.
+    w.begin(&serialhub_epcis::Header::default()).expect("writing JSON to a Vec cannot fail");
+    w.event(event).expect("writing JSON to a Vec cannot fail");
+    w.finish().expect("writing JSON to a Vec cannot fail")
 }
 
 impl EventRecord {
@@ -55,7 +74,14 @@ impl EventRecord {
                 keys.push(key);
             }
         }
-        EventRecord { hash_id, event, keys }
+        EventRecord { hash_id, event, keys, body: None }
+    }
+
+    /// The record with its stored form made now (`stored_json`): for callers that prepare
+    /// records on another thread than the one that captures them.
+    pub fn with_body(mut self) -> EventRecord {
+        self.body = Some(stored_json(&self.event));
+        self
     }
 }
 

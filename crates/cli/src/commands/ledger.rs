@@ -154,8 +154,11 @@ fn parse(path: &Path) -> Parsed {
     }
     let document = collect.document;
     let mut hasher = EventHasher::new(&document.header);
-    let records =
-        document.events.into_iter().map(|e| EventRecord::new(hasher.hash(&e), e)).collect();
+    let records = document
+        .events
+        .into_iter()
+        .map(|e| EventRecord::new(hasher.hash(&e), e).with_body())
+        .collect();
     Parsed { path: path.to_owned(), bytes: size, result: Ok(records) }
 }
 
