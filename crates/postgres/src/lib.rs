@@ -1,7 +1,7 @@
 //! The PostgreSQL backend of the serial ledger: `PgStore` keeps events, states and exceptions
 //! in tables and writes each capture job in one transaction with binary `COPY`.
 //!
-//! Schema (`migrations/0001_ledger.sql`, applied at connect by `migrate`):
+//! Schema (`migrations/*.sql`, applied at connect by `migrate`):
 //!
 //! - `events(seq, hash_id, captured_at, event_time, body)`, partitioned by month of
 //!   `captured_at` (the store creates the month's partition before it first inserts into it;
@@ -9,23 +9,30 @@
 //!   back with `serialhub_epcis::read_document`, as the embedded backend does.
 //! - `event_hashes(hash_id, seq)`: deduplication and `has_event`.
 //! - `event_keys(key, seq, captured_at)`: the history index.
-//! - `states(key, parent, state)`: the ledger's record per identifier, encoded with
-//!   `serialhub_store::codec`; indexed by `parent` for `children`.
+//! - `states(key, parent, state, lot_key)`: the ledger's record per identifier, encoded with
+//!   `serialhub_store::codec`; indexed by `parent` for `children` and by `lot_key` (migration
+//!   2) for `lot_units`; fillfactor 70 (migration 3), so that a change of state alone is a HOT
+//!   update that touches no index.
 //! - `exceptions(id, event_seq, event_hash_id, type, code, message, epcs, event_ids, keys)`,
 //!   `keys` being the canonical key of each EPC, indexed with GIN for the key filter.
-//! - the sequence `event_seq`.
+//! - the sequence `event_seq`, and `ledger_generation` (one row, bumped by every write).
 //!
 //! The SQL file names the Citus distribution keys a scale-out deployment would use.
 //!
 //! Writes: one writer at a time per schema, enforced with a transaction-scoped advisory lock
 //! (`pg_advisory_xact_lock(WRITE_LOCK_CLASS, hash of the schema name)`), taken first in every
-//! write transaction. `capture` must decide against the states as committed, so two processes
-//! capturing into one schema take turns; other sessions read the last committed data
-//! meanwhile (MVCC), never a part of a job. A capture job costs a fixed number of statements
-//! whatever its size (10 to 12, counted by `PgStore::queries`): the duplicate check, one
-//! recursive query loading every record the ledger may read (`READS_FOR_BATCH`), the sequence
-//! block, one binary `COPY` per table (new records included) and one `UPDATE` of the records
-//! that existed.
+//! write transaction, together with a bump of `ledger_generation` (migration 3). `capture` must
+//! decide against the states as committed, so two processes capturing into one schema take
+//! turns; other sessions read the last committed data meanwhile (MVCC), never a part of a job.
+//!
+//! `capture` decides against a `mirror::Mirror`: the committed records this connection loaded
+//! or wrote, kept across jobs while the generation shows nobody else wrote. A job loads, with
+//! one recursive query (`READS_FOR_BATCH`), only what the ledger may read for the keys it names
+//! that no earlier job loaded. The server writes the job's events, hashes and history keys (one
+//! binary `COPY` each, built before deciding) while the ledger decides, then the new records
+//! (`COPY`) and the changed ones (one `UPDATE`). A capture job costs a fixed number of
+//! statements whatever its size (8 to 13, counted by `PgStore::queries`), and returns only once
+//! its transaction committed.
 //!
 //! One connection, behind a mutex: reads wait while a job commits. A lost connection fails the
 //! call in progress with `StoreError::Unavailable` and is reopened by the next call.
@@ -33,20 +40,26 @@
 #![warn(missing_docs)]
 
 mod migrate;
+mod mirror;
 mod write;
 
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
+use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
-use postgres::{Client, GenericClient, NoTls, Row, Statement, ToStatement, types::ToSql};
+use postgres::{
+    Client, GenericClient, NoTls, Row, SimpleQueryMessage, Statement, ToStatement, types::ToSql,
+};
 use serialhub_core::{
     ExceptionType, Key, MemoryLedger, NESTING_DEPTH_MAX, SerialState, Violation, ViolationKind,
 };
 use serialhub_epcis::time::Timestamp;
 use serialhub_store::codec::Decoder;
+
+use crate::mirror::Mirror;
 use serialhub_store::{
     CaptureJob, CommitReceipt, EventRecord, ExceptionFilter, Store, StoreError, StoredEvent,
     StoredException, capture,
@@ -104,6 +117,8 @@ pub struct PgStore {
     /// Statements sent to the server since connect (each query, `COPY` and transaction
     /// command), for tests and benchmarks that count round trips.
     queries: AtomicU64,
+    /// The thread freeing the last decided job (`discard`): at most one at a time.
+    discarding: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl fmt::Debug for PgStore {
@@ -127,11 +142,12 @@ struct Conn {
     /// Set when a call failed and the connection no longer answers: the next call reopens it.
     /// (`Client::is_closed` only notices once the driver has read the end of the stream.)
     broken: bool,
+    /// The committed records `capture` decides against, kept between jobs.
+    mirror: Mirror,
 }
 
 /// Every statement the store runs, prepared once per connection.
 pub(crate) struct Statements {
-    lock: Statement,
     state: Statement,
     children: Statement,
     history: Statement,
@@ -164,6 +180,8 @@ const EXCEPTION_COLUMNS: &str = "SELECT event_seq, event_hash_id, type, code, me
 /// Only a key with a record can have children or a parent, so the recursion starts from the
 /// records found, and a batch of new identifiers (commissioning) costs one probe per key.
 /// Rows may repeat (a named key inside another named key); the caller keeps one of each.
+/// The third column is true for the rows read as a named key or as contents, whose GTINs' lots
+/// the query loaded.
 const READS_FOR_BATCH: &str = r#"
 WITH RECURSIVE
 own AS MATERIALIZED (
@@ -190,11 +208,11 @@ gtins AS (
     UNION
     SELECT left(key, 36) FROM down WHERE key LIKE 'https://id.gs1.org/01/______________/21/%'
 )
-SELECT key, state FROM own
-UNION ALL SELECT key, state FROM up
-UNION ALL SELECT key, state FROM down
+SELECT key, state, true FROM own
+UNION ALL SELECT key, state, false FROM up
+UNION ALL SELECT key, state, true FROM down
 UNION ALL
-SELECT s.key, s.state FROM gtins g JOIN states s
+SELECT s.key, s.state, false FROM gtins g JOIN states s
     ON s.key >= g.stem || '/10/' AND s.key < g.stem || '/100'
 "#;
 
@@ -223,7 +241,6 @@ impl Statements {
         ];
         let [all, by_type, by_key, both] = exceptions.map(|sql| client.prepare(&sql));
         Ok(Statements {
-            lock: client.prepare("SELECT pg_advisory_xact_lock($1, $2)")?,
             state: client.prepare("SELECT state FROM states WHERE key = $1")?,
             children: client
                 .prepare("SELECT key FROM states WHERE parent = $1 ORDER BY key COLLATE \"C\"")?,
@@ -278,7 +295,7 @@ pub(crate) struct Db<'a, C> {
 }
 
 impl<C: GenericClient> Db<'_, C> {
-    fn count(&self) {
+    pub(crate) fn count(&self) {
         self.queries.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -373,6 +390,11 @@ fn is_plain_identifier(name: &str) -> bool {
 /// one is given. Returns the client and the schema it writes to.
 fn session(url: &str, schema: Option<&str>) -> Result<(Client, String), PgError> {
     let mut client = Client::connect(url, NoTls).map_err(PgError::Connect)?;
+    // JIT compiling `READS_FOR_BATCH` (its recursive estimates are huge) took 0.4 to 0.8 s a
+    // job, more than running it; no statement here runs long enough to repay compiling. The
+    // states update of a 10,000-event job spilled its rows and hash table to temporary files
+    // (46 MB a job) at the default 4 MB of `work_mem`; one session may take more.
+    client.batch_execute("SET jit = off; SET work_mem = '64MB'").map_err(PgError::Session)?;
     if let Some(schema) = schema {
         // Invariant: `schema` is a plain identifier (checked by `connect_schema`), so quoting
         // it is enough.
@@ -396,6 +418,7 @@ impl Conn {
             lock_id: lock_id(schema),
             partitions: HashSet::new(),
             broken: false,
+            mirror: Mirror::default(),
         })
     }
 
@@ -434,6 +457,7 @@ impl PgStore {
             schema: schema.map(str::to_owned),
             applied,
             queries: AtomicU64::new(0),
+            discarding: Mutex::new(None),
         })
     }
 
@@ -446,6 +470,23 @@ impl PgStore {
     /// transaction commands. A capture job costs a fixed number of them whatever its size.
     pub fn queries(&self) -> u64 {
         self.queries.load(Ordering::Relaxed)
+    }
+
+    /// Frees `decided` on a thread of its own: a job's events, changes and undo records are
+    /// hundreds of thousands of allocations, and freeing them took 6% of an import's time on
+    /// the capturing thread (measured with `perf`), while the server works on the next job.
+    /// Waits for the previous one first, so at most one job's memory is in flight.
+    fn discard(&self, decided: capture::Decided) {
+        let Ok(mut slot) = self.discarding.lock() else { return };
+        if let Some(previous) = slot.take() {
+            // A panic while freeing is not this call's to report.
+            let _ = previous.join();
+        }
+        // If no thread can be started, the closure (and `decided` with it) is dropped here.
+        *slot = std::thread::Builder::new()
+            .name("pg-discard".to_owned())
+            .spawn(move || drop(decided))
+            .ok();
     }
 
     /// The connection, reopened first if the previous one was lost.
@@ -485,6 +526,7 @@ impl PgStore {
             &mut Tx<'_, '_>,
             &Statements,
             &HashSet<i32>,
+            &mut Mirror,
         ) -> Result<(T, Option<i32>), StoreError>,
     ) -> Result<T, StoreError> {
         let mut guard = self.conn()?;
@@ -500,24 +542,32 @@ impl PgStore {
             &mut Tx<'_, '_>,
             &Statements,
             &HashSet<i32>,
+            &mut Mirror,
         ) -> Result<(T, Option<i32>), StoreError>,
     ) -> Result<T, StoreError> {
-        let Conn { client, statements, lock_id, partitions, .. } = conn;
+        let Conn { client, statements, lock_id, partitions, mirror, .. } = conn;
         self.queries.fetch_add(1, Ordering::Relaxed);
         let mut tx = client.transaction().map_err(unavailable)?;
         let mut db = Db { client: &mut tx, queries: &self.queries };
-        let result = db
-            .execute(&statements.lock, &[&WRITE_LOCK_CLASS, &*lock_id])
-            .map_err(unavailable)
-            .and_then(|_| body(&mut db, statements, partitions));
+        let result = begin_write(&mut db, *lock_id).and_then(|generation| {
+            mirror.begin(generation);
+            body(&mut db, statements, partitions, mirror).map(|done| (done, generation))
+        });
         self.queries.fetch_add(1, Ordering::Relaxed);
         match result {
-            Ok((value, month)) => {
-                tx.commit().map_err(unavailable)?;
+            Ok(((value, month), generation)) => {
+                if let Err(error) = tx.commit() {
+                    // The commit may or may not have happened: the mirror cannot tell.
+                    mirror.clear();
+                    return Err(unavailable(error));
+                }
+                mirror.committed(generation);
                 partitions.extend(month);
                 Ok(value)
             }
             Err(error) => {
+                // The job's changes may be in the mirror already.
+                mirror.clear();
                 // The server rolls back anyway when the connection is gone; nothing to add.
                 let _ = tx.rollback();
                 Err(error)
@@ -526,16 +576,36 @@ impl PgStore {
     }
 }
 
-/// Which events of `job` are fresh: not stored (`stored`), and not repeated earlier in the job.
-fn fresh(job: &CaptureJob, stored: &HashSet<String>) -> Vec<bool> {
+/// Takes the write lock and bumps the schema's generation (`mirror`), in one round trip: the
+/// simple protocol runs the two statements in order, each with a snapshot of its own, so the
+/// update sees every transaction that held the lock before. Returns the new generation.
+fn begin_write(db: &mut Tx<'_, '_>, lock_id: i32) -> Result<i64, StoreError> {
+    db.count();
+    let messages = db
+        .client
+        .simple_query(&format!(
+            "SELECT pg_advisory_xact_lock({WRITE_LOCK_CLASS}, {lock_id}); \
+             UPDATE ledger_generation SET generation = generation + 1 RETURNING generation"
+        ))
+        .map_err(unavailable)?;
+    let generation = messages.iter().find_map(|message| match message {
+        SimpleQueryMessage::Row(row)
+            if row.columns().first().is_some_and(|c| c.name() == "generation") =>
+        {
+            row.get(0)
+        }
+        _ => None,
+    });
+    generation
+        .and_then(|g| g.parse().ok())
+        .ok_or_else(|| corrupt("ledger_generation", "no generation row"))
+}
+
+/// Which of the events with the hash IDs `hashes` are fresh: not stored (`stored`), and not
+/// repeated earlier.
+fn fresh<'h>(hashes: impl Iterator<Item = &'h str>, stored: &HashSet<String>) -> Vec<bool> {
     let mut seen: HashSet<&str> = HashSet::new();
-    job.events
-        .iter()
-        .map(|c| {
-            let hash = c.record.hash_id.as_str();
-            !stored.contains(hash) && seen.insert(hash)
-        })
-        .collect()
+    hashes.map(|hash| !stored.contains(hash) && seen.insert(hash)).collect()
 }
 
 /// The hash IDs among `hashes` already stored.
@@ -581,10 +651,12 @@ fn seq_of(value: i64) -> Result<u64, StoreError> {
 
 impl Store for PgStore {
     fn commit(&self, job: &CaptureJob) -> Result<CommitReceipt, StoreError> {
-        self.write(|db, statements, partitions| {
+        self.write(|db, statements, partitions, mirror| {
+            // The job was decided elsewhere; the mirror would not see its changes.
+            mirror.clear();
             let hashes: Vec<&str> = job.events.iter().map(|c| c.record.hash_id.as_str()).collect();
             let stored = stored_hashes(db, statements, &hashes)?;
-            let fresh = fresh(job, &stored);
+            let fresh = fresh(job.events.iter().map(|c| c.record.hash_id.as_str()), &stored);
             // Validate against the records the job's changes name, with the shared rule, so
             // that the errors are the ones every backend gives.
             let mut changed: Vec<&str> = job
@@ -609,27 +681,52 @@ impl Store for PgStore {
         batch: Vec<EventRecord>,
         now: Timestamp,
     ) -> Result<CommitReceipt, StoreError> {
-        self.write(|db, statements, partitions| {
+        self.write(|db, statements, partitions, mirror| {
             let hashes: Vec<&str> = batch.iter().map(|r| r.hash_id.as_str()).collect();
             let stored = stored_hashes(db, statements, &hashes)?;
-            let mut named: Vec<&str> =
-                batch.iter().flat_map(|r| r.keys.iter().map(Key::as_str)).collect();
+            // `decide` keeps the batch's order, so this is also which events of its job are.
+            let fresh = fresh(hashes.iter().copied(), &stored);
+            drop(hashes);
+            let mut named: Vec<&str> = Vec::with_capacity(batch.iter().map(|r| r.keys.len()).sum());
+            named.extend(batch.iter().flat_map(|r| r.keys.iter().map(Key::as_str)));
             named.sort_unstable();
             named.dedup();
-            let mut stems: Vec<&str> = named.iter().filter_map(|k| gtin_stem(k)).collect();
-            stems.dedup();
-            let depth = i32::try_from(NESTING_DEPTH_MAX).unwrap_or(i32::MAX);
-            let rows = db
-                .query(&statements.reads_for_batch, &[&named, &depth, &stems])
-                .map_err(unavailable)?;
-            let mut ledger = ledger_of(&rows)?;
-            drop(rows);
-            let decided = capture::decide(&mut ledger, &|hash| stored.contains(hash), batch, now);
-            let fresh = fresh(&decided.job, &stored);
-            let (mut receipt, month) =
-                write::job(db, statements, partitions, &decided.job, &fresh, Some(now))?;
+            let missing = mirror.missing(&named);
+            if !missing.is_empty() {
+                let stems = mirror.missing_stems(&missing);
+                let depth = i32::try_from(NESTING_DEPTH_MAX).unwrap_or(i32::MAX);
+                let rows = db
+                    .query(&statements.reads_for_batch, &[&missing, &depth, &stems])
+                    .map_err(unavailable)?;
+                mirror.load(&rows, &missing, &stems)?;
+            }
+            let n_fresh = fresh.iter().filter(|f| **f).count();
+            let Some(block) = write::allocate(db, statements, partitions, n_fresh, Some(now))?
+            else {
+                return Ok(((write::duplicates(batch.iter()), None), None));
+            };
+            let records = batch.iter().zip(&fresh).filter(|(_, f)| **f).map(|(r, _)| r);
+            let journal = write::journal(records, &block);
+            // The server writes the journal while the ledger decides: neither needs the other,
+            // and each took about a third of a job's time.
+            let (sent, decided) = std::thread::scope(|scope| {
+                let sender = scope.spawn(|| write::send_journal(db, statements, &journal));
+                let is_stored = |hash: &str| stored.contains(hash);
+                let decided = capture::decide(&mut mirror.ledger, &is_stored, batch, now);
+                (sender.join(), decided)
+            });
+            sent.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            // Invariant: `decide` keeps one event per record, in order (`fresh` pairs with both).
+            assert_eq!(decided.job.events.len(), fresh.len(), "decide keeps every event");
+            let mut receipt = write::ledger(db, statements, &decided.job, &fresh, &block)?;
             receipt.late = decided.late;
-            Ok((receipt, month))
+            Ok(((receipt, Some(decided)), block.created))
+        })
+        .map(|(receipt, decided)| {
+            if let Some(decided) = decided {
+                self.discard(decided);
+            }
+            receipt
         })
     }
 

@@ -2,16 +2,17 @@
 //! is new, one binary `COPY` per table and one upsert of the states, so the number of
 //! statements does not grow with the job.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
-use serialhub_core::{Change, Key, SerialState};
+use serialhub_core::{Change, FxHashMap, Key, SerialState};
 use serialhub_epcis::time::Timestamp;
 use serialhub_epcis::{Event, Header};
 use serialhub_store::codec::Encoder;
-use serialhub_store::{CaptureJob, CommitReceipt, StoreError};
+use serialhub_store::{CaptureJob, CommitReceipt, EventRecord, StoreError};
 
 use crate::{Statements, Tx, unavailable};
 
@@ -28,11 +29,43 @@ pub(crate) fn job(
     captured_at: Option<Timestamp>,
 ) -> Result<(CommitReceipt, Option<i32>), StoreError> {
     debug_assert_eq!(job.events.len(), fresh.len());
-    let mut receipt = CommitReceipt::default();
     let n_fresh = fresh.iter().filter(|f| **f).count();
+    let Some(block) = allocate(db, statements, partitions, n_fresh, captured_at)? else {
+        return Ok((duplicates(job.events.iter().map(|c| &c.record)), None));
+    };
+    let records = job.events.iter().zip(fresh).filter(|(_, f)| **f).map(|(c, _)| &c.record);
+    send_journal(db, statements, &journal(records, &block))?;
+    Ok((ledger(db, statements, job, fresh, &block)?, block.created))
+}
+
+/// The receipt of a job whose events are all stored already.
+pub(crate) fn duplicates<'r>(records: impl Iterator<Item = &'r EventRecord>) -> CommitReceipt {
+    CommitReceipt {
+        duplicates: records.map(|r| r.hash_id.clone()).collect(),
+        ..CommitReceipt::default()
+    }
+}
+
+/// The sequence numbers and capture time of a job's fresh events.
+pub(crate) struct Block {
+    /// The first sequence number; the fresh events take `first..first + n_fresh` in order.
+    first: i64,
+    captured_at: SystemTime,
+    /// The month whose partition this job created.
+    pub(crate) created: Option<i32>,
+}
+
+/// Takes the sequence numbers of `n_fresh` events and creates the month's partition if it is
+/// new; `None` when there is nothing fresh to write.
+pub(crate) fn allocate(
+    db: &mut Tx<'_, '_>,
+    statements: &Statements,
+    partitions: &HashSet<i32>,
+    n_fresh: usize,
+    captured_at: Option<Timestamp>,
+) -> Result<Option<Block>, StoreError> {
     if n_fresh == 0 {
-        receipt.duplicates = job.events.iter().map(|c| c.record.hash_id.clone()).collect();
-        return Ok((receipt, None));
+        return Ok(None);
     }
     let count = i64::try_from(n_fresh).unwrap_or(i64::MAX);
     let rows = db.query(&statements.allocate, &[&count]).map_err(unavailable)?;
@@ -52,46 +85,91 @@ pub(crate) fn job(
         }
         _ => None,
     };
+    Ok(Some(Block { first: last - count + 1, captured_at, created }))
+}
 
-    // Sequence numbers in capture order: the block `first..=last`.
-    let first = last - count + 1;
+/// The binary `COPY` data of the rows that do not depend on deciding the job: `events`,
+/// `event_hashes` and `event_keys`. Built before deciding, so that the server can write them
+/// while the ledger decides (`send_journal` on another thread).
+#[derive(Debug)]
+pub(crate) struct Journal {
+    events: Vec<u8>,
+    hashes: Vec<u8>,
+    keys: Vec<u8>,
+}
+
+/// The journal rows of the fresh events `records`, in capture order.
+pub(crate) fn journal<'r>(
+    records: impl Iterator<Item = &'r EventRecord> + Clone,
+    block: &Block,
+) -> Journal {
+    let captured_at = millis(block.captured_at);
+    let seqs = || (block.first..).zip(records.clone());
+    let mut events = CopyData::default();
+    for (seq, record) in seqs() {
+        let event_time = Timestamp::parse(record.event.event_time.trim()).map(|t| t.unix_millis);
+        events.row(5);
+        events.int8(seq);
+        events.text(&record.hash_id);
+        events.timestamptz(Some(captured_at));
+        events.timestamptz(event_time);
+        events.json(&record.event);
+    }
+    let mut hashes = CopyData::default();
+    for (seq, record) in seqs() {
+        hashes.row(2);
+        hashes.text(&record.hash_id);
+        hashes.int8(seq);
+    }
+    // In key order, so that consecutive rows land on the same leaf of the primary key instead
+    // of one random leaf each.
+    let mut key_rows: Vec<(&str, i64)> = seqs()
+        .flat_map(|(seq, record)| record.keys.iter().map(move |key| (key.as_str(), seq)))
+        .collect();
+    key_rows.sort_unstable();
+    let mut keys = CopyData::default();
+    for (key, seq) in key_rows {
+        keys.row(3);
+        keys.text(key);
+        keys.int8(seq);
+        keys.timestamptz(Some(captured_at));
+    }
+    Journal { events: events.finish(), hashes: hashes.finish(), keys: keys.finish() }
+}
+
+/// Copies the journal in: three statements.
+pub(crate) fn send_journal(
+    db: &mut Tx<'_, '_>,
+    statements: &Statements,
+    journal: &Journal,
+) -> Result<(), StoreError> {
+    for (statement, data) in [
+        (&statements.copy_events, &journal.events),
+        (&statements.copy_hashes, &journal.hashes),
+        (&statements.copy_keys, &journal.keys),
+    ] {
+        let mut writer = db.copy_in(statement).map_err(unavailable)?;
+        writer.write_all(data).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        writer.finish().map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+/// Writes what deciding `job` produced for its fresh events (`fresh[i]` for `job.events[i]`,
+/// numbered by `block`): exceptions and the last state of every key their changes touch.
+/// Returns the receipt.
+pub(crate) fn ledger(
+    db: &mut Tx<'_, '_>,
+    statements: &Statements,
+    job: &CaptureJob,
+    fresh: &[bool],
+    block: &Block,
+) -> Result<CommitReceipt, StoreError> {
+    debug_assert_eq!(job.events.len(), fresh.len());
+    let mut receipt = CommitReceipt::default();
+    let (first, captured_at) = (block.first, block.captured_at);
     let fresh_events = || job.events.iter().zip(fresh).filter(|(_, f)| **f).map(|(c, _)| c);
     let seqs = || (first..).zip(fresh_events());
-
-    let mut events = BinaryCopyInWriter::new(
-        db.copy_in(&statements.copy_events).map_err(unavailable)?,
-        &[Type::INT8, Type::TEXT, Type::TIMESTAMPTZ, Type::TIMESTAMPTZ, Type::TEXT],
-    );
-    for (seq, captured) in seqs() {
-        let record = &captured.record;
-        let event_time =
-            Timestamp::parse(record.event.event_time.trim()).map(|t| system_time(t.unix_millis));
-        let body = event_json(&record.event);
-        events
-            .write(&[&seq, &record.hash_id, &captured_at, &event_time, &body])
-            .map_err(unavailable)?;
-    }
-    events.finish().map_err(unavailable)?;
-
-    let mut hashes = BinaryCopyInWriter::new(
-        db.copy_in(&statements.copy_hashes).map_err(unavailable)?,
-        &[Type::TEXT, Type::INT8],
-    );
-    for (seq, captured) in seqs() {
-        hashes.write(&[&captured.record.hash_id, &seq]).map_err(unavailable)?;
-    }
-    hashes.finish().map_err(unavailable)?;
-
-    let mut keys = BinaryCopyInWriter::new(
-        db.copy_in(&statements.copy_keys).map_err(unavailable)?,
-        &[Type::TEXT, Type::INT8, Type::TIMESTAMPTZ],
-    );
-    for (seq, captured) in seqs() {
-        for key in &captured.record.keys {
-            keys.write(&[&key.as_str(), &seq, &captured_at]).map_err(unavailable)?;
-        }
-    }
-    keys.finish().map_err(unavailable)?;
 
     let n_exceptions: usize = fresh_events().map(|c| c.violations.len()).sum();
     if n_exceptions > 0 {
@@ -134,7 +212,7 @@ pub(crate) fn job(
     // `Create` had no row (the job was validated, or decided, against the committed rows) and
     // is copied in; the others are updated in one statement.
     let mut last_state: Vec<(&Key, &SerialState, bool)> = Vec::new();
-    let mut position: HashMap<&Key, usize> = HashMap::new();
+    let mut position: FxHashMap<&Key, usize> = FxHashMap::default();
     for captured in fresh_events() {
         for (key, change) in &captured.changes {
             match position.get(key) {
@@ -146,11 +224,17 @@ pub(crate) fn job(
             }
         }
     }
+    drop(position);
+    // In key order, for the same reason as the history keys, and so that the update visits
+    // the heap in the order the rows were copied in.
+    last_state.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let encode = |state: &SerialState| {
         let mut encoder = Encoder::default();
         encoder.state(state);
         encoder.buf
     };
+    // Streamed: the server inserts rows while the next ones are encoded (building all of them
+    // first was slower, measured).
     if last_state.iter().any(|(_, _, created)| *created) {
         let mut states = BinaryCopyInWriter::new(
             db.copy_in(&statements.copy_states).map_err(unavailable)?,
@@ -196,18 +280,81 @@ pub(crate) fn job(
             receipt.duplicates.push(hash_id);
         }
     }
-    Ok((receipt, created))
+    Ok(receipt)
 }
 
-/// The JSON-LD of one event as a one-event EPCISDocument, which the standard reader reads back
-/// to an equal event (as the embedded journal keeps it).
-fn event_json(event: &Event) -> String {
-    let mut w = serialhub_epcis::json::write::JsonLdWriter::new(Vec::new());
-    // Invariant: a Vec never fails to take bytes, and the writer writes UTF-8.
-    w.begin(&Header::default()).expect("writing JSON to a Vec cannot fail");
-    w.event(event).expect("writing JSON to a Vec cannot fail");
-    let bytes = w.finish().expect("writing JSON to a Vec cannot fail");
-    String::from_utf8(bytes).expect("the JSON writer writes UTF-8")
+/// A binary `COPY` stream being built (PostgreSQL's `COPY ... (FORMAT binary)` layout): the
+/// signature and header, then per row the field count and each field as length and bytes.
+struct CopyData {
+    buf: Vec<u8>,
+}
+
+impl Default for CopyData {
+    fn default() -> CopyData {
+        let mut buf = Vec::with_capacity(1 << 16);
+        buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+        buf.extend_from_slice(&0i32.to_be_bytes()); // flags
+        buf.extend_from_slice(&0i32.to_be_bytes()); // header extension length
+        CopyData { buf }
+    }
+}
+
+impl CopyData {
+    fn row(&mut self, n_fields: i16) {
+        self.buf.extend_from_slice(&n_fields.to_be_bytes());
+    }
+
+    fn field(&mut self, bytes: &[u8]) {
+        // Invariant: a field is far below 2 GiB (a one-event document, an identifier).
+        let len = i32::try_from(bytes.len()).expect("a COPY field is under 2 GiB");
+        self.buf.extend_from_slice(&len.to_be_bytes());
+        self.buf.extend_from_slice(bytes);
+    }
+
+    fn int8(&mut self, value: i64) {
+        self.field(&value.to_be_bytes());
+    }
+
+    fn text(&mut self, value: &str) {
+        self.field(value.as_bytes());
+    }
+
+    fn null(&mut self) {
+        self.buf.extend_from_slice(&(-1i32).to_be_bytes());
+    }
+
+    /// A `timestamptz` from Unix milliseconds: microseconds since 2000-01-01 UTC.
+    fn timestamptz(&mut self, unix_millis: Option<i64>) {
+        const PG_EPOCH_UNIX_MILLIS: i64 = 946_684_800_000;
+        match unix_millis {
+            Some(millis) => {
+                let micros = millis.saturating_sub(PG_EPOCH_UNIX_MILLIS).saturating_mul(1000);
+                self.field(&micros.to_be_bytes());
+            }
+            None => self.null(),
+        }
+    }
+
+    /// `event` as a one-event JSON-LD EPCISDocument, which the standard reader reads back to an
+    /// equal event (as the embedded journal keeps it), written in place (the JSON writer writes
+    /// UTF-8, as a `text` field must be).
+    fn json(&mut self, event: &Event) {
+        let at = self.buf.len();
+        self.buf.extend_from_slice(&0i32.to_be_bytes());
+        let mut w = serialhub_epcis::json::write::JsonLdWriter::new(&mut self.buf);
+        // Invariant: a Vec never fails to take bytes.
+        w.begin(&Header::default()).expect("writing JSON to a Vec cannot fail");
+        w.event(event).expect("writing JSON to a Vec cannot fail");
+        w.finish().expect("writing JSON to a Vec cannot fail");
+        let len = self.buf.len() - at - 4;
+        let len = i32::try_from(len).expect("a COPY field is under 2 GiB");
+        self.buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        self.buf.extend_from_slice(&(-1i16).to_be_bytes());
+        self.buf
+    }
 }
 
 fn system_time(unix_millis: i64) -> SystemTime {

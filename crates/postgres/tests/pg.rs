@@ -61,7 +61,7 @@ fn migrations_apply_once() {
     let schemas = support::Schemas::default();
     let name = schemas.name();
     let first = schemas.open(&name);
-    assert_eq!(first.applied_migrations(), [1, 2]);
+    assert_eq!(first.applied_migrations(), [1, 2, 3]);
     let units = [sgtin("011111", 1)];
     let batch = records(&[json!({"type": "ObjectEvent", "eventTime": "2025-01-01T00:00:00Z",
         "eventTimeZoneOffset": "+00:00", "action": "ADD", "bizStep": "commissioning",
@@ -72,13 +72,13 @@ fn migrations_apply_once() {
     assert_eq!(second.applied_migrations(), [] as [i32; 0]);
     assert!(second.state(&Key::new(&units[0])).expect("state reads").is_some());
     let mut client = client_in(&name);
-    assert_eq!(count(&mut client, "SELECT count(*) FROM schema_migrations"), 2);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM schema_migrations"), 3);
 
     // A schema migrated by a newer build is refused rather than written with an older idea of
     // its tables.
     client.batch_execute("INSERT INTO schema_migrations (version) VALUES (999)").expect("insert");
     let error = PgStore::connect_schema(&support::url(), &name).expect_err("a newer schema");
-    assert!(matches!(error, PgError::NewerSchema { found: 999, known: 2 }), "{error}");
+    assert!(matches!(error, PgError::NewerSchema { found: 999, known: 3 }), "{error}");
     let error = PgStore::connect_schema(&support::url(), "Bad-Name").expect_err("a bad name");
     assert!(matches!(error, PgError::SchemaName(_)), "{error}");
 }
@@ -363,12 +363,23 @@ fn capture_matches_the_reference_store_on_random_flows() {
 /// every record, child list, history and exception of `keys`.
 #[track_caller]
 fn assert_same_as_reference(pg: &PgStore, batches: &[Vec<Value>], keys: &[Key]) {
+    assert_same_as_reference_by(&|_| pg, batches, keys);
+}
+
+/// `assert_same_as_reference`, capturing batch `i` with the store `pg(i)`.
+#[track_caller]
+fn assert_same_as_reference_by<'s>(
+    pg: &dyn Fn(usize) -> &'s PgStore,
+    batches: &[Vec<Value>],
+    keys: &[Key],
+) {
     let mem = MemStore::new();
     for (index, batch) in batches.iter().enumerate() {
         let batch = records(batch);
         let expected = mem.capture(batch.clone(), now());
-        assert_eq!(pg.capture(batch, now()), expected, "batch {index}");
+        assert_eq!(pg(index).capture(batch, now()), expected, "batch {index}");
     }
+    let pg = pg(0);
     for key in keys {
         assert_eq!(pg.state(key).expect("reads"), mem.state(key).expect("reads"), "{key}");
         assert_eq!(pg.children(key).expect("reads"), mem.children(key).expect("reads"), "{key}");
@@ -393,12 +404,9 @@ fn aggregate(h: u32, action: &str, parent: &str, children: &[&str]) -> Value {
         "parentID": parent, "childEPCs": children})
 }
 
-/// Each batch names only the outermost or innermost identifier; the store must load what the
-/// ledger reads through four levels of containers, lots across GTIN spellings, and the
-/// contents of a reused SSCC, from committed rows.
-#[test]
-fn capture_reads_whole_hierarchies_from_committed_rows() {
-    let schemas = support::Schemas::default();
+/// Batches naming only the outermost or innermost identifier of a four-level hierarchy, and the
+/// keys to compare.
+fn hierarchy() -> (Vec<Vec<Value>>, Vec<Key>) {
     let unit = sgtin("011111", 1);
     let other = sgtin("011111", 2);
     let (case, pallet, container) = (sscc(1), sscc(2), sscc(3));
@@ -432,11 +440,46 @@ fn capture_reads_whole_hierarchies_from_committed_rows() {
     let mut keys: Vec<Key> =
         [&unit, &other, &case, &pallet, &container].iter().map(|k| Key::new(k)).collect();
     keys.push(Key::new(lot_link));
+    (batches, keys)
+}
+
+/// Each batch names only the outermost or innermost identifier; the store must load what the
+/// ledger reads through four levels of containers, lots across GTIN spellings, and the
+/// contents of a reused SSCC, from committed rows.
+#[test]
+fn capture_reads_whole_hierarchies_from_committed_rows() {
+    let schemas = support::Schemas::default();
+    let (batches, keys) = hierarchy();
     let pg = schemas.store();
     assert_same_as_reference(&pg, &batches, &keys);
     let findings = pg.exceptions(&ExceptionFilter::default()).expect("reads");
     let kinds: Vec<&str> = findings.iter().map(|e| e.violation.kind.code()).collect();
     assert!(kinds.contains(&"recalled_lot"), "{kinds:?}");
+}
+
+/// The hierarchy again, each batch through a store opened for it: every job starts with
+/// nothing in memory (`mirror`) and reads what the ledger needs from committed rows.
+#[test]
+fn capture_reads_whole_hierarchies_with_nothing_in_memory() {
+    let schemas = support::Schemas::default();
+    let (batches, keys) = hierarchy();
+    let name = schemas.name();
+    let stores: Vec<PgStore> = batches.iter().map(|_| schemas.open(&name)).collect();
+    assert_same_as_reference_by(&|index| &stores[index], &batches, &keys);
+}
+
+/// Two stores writing one schema in turns: each must notice the other's jobs (the generation)
+/// and decide against the committed rows, not what it kept in memory.
+#[test]
+fn two_writers_taking_turns_decide_against_each_others_jobs() {
+    let schemas = support::Schemas::default();
+    let name = schemas.name();
+    let stores = [schemas.open(&name), schemas.open(&name)];
+    let mut flow = Flow::new(7);
+    let batches: Vec<Vec<Value>> = (0..40).map(|_| flow.batch()).collect();
+    // Runs of one to three batches per store, so that a store also follows itself.
+    let turn = |index: usize| &stores[(index / 2 + index / 3) % 2];
+    assert_same_as_reference_by(&turn, &batches, &universe());
 }
 
 fn event(event_type: EventType, hour: u32, epcs: Vec<String>) -> Event {
