@@ -2,9 +2,11 @@
 //! each outcome into a `MemoryLedger` so that later events of the batch see earlier ones, and
 //! keep what is needed to take it all back if persisting the job fails.
 //!
-//! Backends call `decide` under their write lock with the ledger they decide against (the
-//! embedded store's live states; a PostgreSQL store's cache of the rows the batch touches),
-//! persist the returned `CaptureJob`, and call `rollback` if that fails.
+//! Backends call `decide` under their write lock with the ledger they decide against (a
+//! `MemStore`'s states; a PostgreSQL store's copy of the rows the batch touches) and persist
+//! the returned `CaptureJob`; a backend whose persisting fails drops or reloads that ledger
+//! (nothing here keeps copies to undo it: they cost a clone of every record changed).
+//! `rollback` takes back changes a caller recorded itself (`Store::commit` of a hand-built job).
 
 use std::collections::HashSet;
 
@@ -13,14 +15,11 @@ use serialhub_epcis::time::Timestamp;
 
 use crate::{CaptureJob, CapturedEvent, EventRecord, StoreError};
 
-/// A decided batch: the job to persist, and the previous records of every key it changed.
+/// A decided batch: the job to persist.
 #[derive(Debug, Default)]
 pub struct Decided {
     /// The job; duplicates are in it with no changes and no violations.
     pub job: CaptureJob,
-    /// `(key, record before the batch)` for each change, in the order made; `rollback`
-    /// restores them in reverse.
-    pub undo: Vec<(Key, Option<SerialState>)>,
     /// How many events were late for at least one identifier they name (see
     /// `serialhub_core::ledger`, late events): stored, but not applied to those identifiers.
     pub late: usize,
@@ -55,9 +54,6 @@ pub fn decide(
             continue;
         }
         let outcome = apply(ledger, &record.event, event_ref(&record), now);
-        for (key, _) in &outcome.changes {
-            decided.undo.push((key.clone(), ledger.state(key).cloned()));
-        }
         ledger.commit(&outcome);
         if !outcome.superseded.is_empty() {
             decided.late += 1;
@@ -68,7 +64,8 @@ pub fn decide(
     decided
 }
 
-/// Takes a decided batch back out of `ledger` (its job could not be persisted).
+/// Restores `(key, previous record)` pairs in reverse: takes back changes a caller recorded
+/// before applying them.
 pub fn rollback(ledger: &mut MemoryLedger, undo: Vec<(Key, Option<SerialState>)>) {
     for (key, previous) in undo.into_iter().rev() {
         ledger.restore(key, previous);
