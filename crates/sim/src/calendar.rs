@@ -2,7 +2,7 @@
 //! `xsd:date` of an expiry. No clock is read: the simulation's time starts at `START` and only
 //! moves when the scheduler takes the next task.
 
-use serialhub_epcis::time::Timestamp;
+use serialhub_epcis::time::{Timestamp, civil_from_days, days_in_month};
 
 pub(crate) const SECOND: i64 = 1000;
 pub(crate) const MINUTE: i64 = 60 * SECOND;
@@ -28,30 +28,6 @@ pub(crate) fn month_end_after(unix_millis: i64, months: u32) -> String {
     let index = year * 12 + (month - 1) + i64::from(months);
     let (year, month) = (index.div_euclid(12), index.rem_euclid(12) + 1);
     format!("{year:04}-{month:02}-{:02}", days_in_month(year, month))
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    match month {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// The proleptic Gregorian date of a day number (days since 1970-01-01), after Howard
-/// Hinnant's `civil_from_days`.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if month <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, month, day)
 }
 
 #[cfg(test)]
