@@ -38,7 +38,8 @@
 //! shipping a container walks its contents (depth bounded by `NESTING_DEPTH_MAX`, a read per
 //! child) and names each dispensed or decommissioned child (`ship_unavailable_content`) and
 //! each unit of a recalled lot (`recalled_lot`); shipping or dispensing a unit of a recalled lot
-//! is `recalled_lot`.
+//! is `recalled_lot`, except a shipment with disposition `returned` or `recalled` (the return
+//! the recall asks for).
 //!
 //! A violation leaves that identifier's record unchanged: the ledger keeps the last legal state,
 //! and the event itself is still stored by the caller with its violations as evidence.
@@ -644,6 +645,7 @@ impl<V: StateView> Ctx<'_, V> {
         self.check_lot_data(epc, &own);
         if matches!(step, Step::Ship | Step::Dispense)
             && !now.status.is_terminal()
+            && !(step == Step::Ship && self.is_recall_return())
             && let Some((lot_key, lot_event)) = self.recalled_lot(&key, &own)
         {
             let what = if step == Step::Ship { "ships" } else { "dispenses" };
@@ -864,6 +866,14 @@ impl<V: StateView> Ctx<'_, V> {
         }
     }
 
+    /// Whether this event ships goods back because of a recall or as a return (disposition
+    /// `returned` or `recalled`): what a recall asks for, so no `recalled_lot` finding.
+    fn is_recall_return(&self) -> bool {
+        self.event.disposition.as_deref().is_some_and(|d| {
+            matches!(cbv::classify(Vocab::Disposition, d), Term::Standard("returned" | "recalled"))
+        })
+    }
+
     /// The recalled lot `key` (a unit with record `own`) belongs to, with the latest event on
     /// the lot's record, if the lot is recalled.
     fn recalled_lot(&self, key: &Key, own: &SerialState) -> Option<(Key, String)> {
@@ -898,7 +908,9 @@ impl<V: StateView> Ctx<'_, V> {
                     child.clone(),
                     state.last_event.to_string(),
                 ));
-            } else if let Some((lot_key, lot_event)) = self.recalled_lot(&child, state) {
+            } else if !self.is_recall_return()
+                && let Some((lot_key, lot_event)) = self.recalled_lot(&child, state)
+            {
                 found.push((
                     ViolationKind::RecalledLot,
                     format!(

@@ -857,6 +857,26 @@ fn shipping_or_dispensing_a_unit_of_a_recalled_lot() {
             01/04012345111118/21/3 in_transit lot=L2
         "#]],
     );
+    // Shipping recalled goods back (disposition `returned` or `recalled`) is what the recall
+    // asks for: no finding, for a unit or for a container holding units of the lot.
+    check(
+        &with(&[
+            COMMISSION_L1,
+            &aggregate("ADD", CASE_A, &[PACK_2]),
+            &recall("urn:epc:class:lgtin:4012345.011111.L1"),
+            &observe("shipping", "returned", ""),
+            r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+                "disposition": "urn:epcglobal:cbv:disp:recalled",
+                "epcList": ["urn:epc:id:sgtin:4012345.111111.A"]}"#,
+        ]),
+        expect![[r#"
+            --
+            01/04012345111118/10/L1 commissioned lot=L1 +recalled
+            01/04012345111118/21/1 in_transit lot=L1 exp=2027-01-31
+            01/04012345111118/21/2 in_transit (via 01/14012345111115/21/A) in=01/14012345111115/21/A lot=L1 exp=2027-01-31
+            01/14012345111115/21/A in_transit
+        "#]],
+    );
     // The lot named by a Digital Link in epcList, and a unit of it shipped in a case.
     check(
         &with(&[
