@@ -392,26 +392,39 @@ impl Inner {
             }
             // Invariant: one position per fresh event.
             let (at, len) = positions.next().expect("a JSON position per fresh event");
-            let index = self.events.len() as u32;
-            let seq = u64::from(index) + 1;
-            let hash_id: Arc<str> = Arc::from(record.hash_id.as_str());
-            for key in &record.keys {
-                self.by_key.entry(fingerprint(key.as_str())).or_default().push(index);
-            }
-            self.by_hash.insert(hash_id.clone(), index);
-            self.events.push(EventLoc { hash_id, offset: base + at as u64, len });
-            for violation in &captured.violations {
-                self.exceptions.push(StoredException {
-                    event_seq: seq,
-                    event_hash_id: record.hash_id.clone(),
-                    captured_at: job.captured_at.unwrap_or(serialhub_store::EPOCH),
-                    violation: violation.clone(),
-                });
-                receipt.exceptions += 1;
-            }
+            let captured_at = job.captured_at.unwrap_or(serialhub_store::EPOCH);
+            let loc = (base + at as u64, len);
+            receipt.exceptions +=
+                self.index(record, captured.violations.iter().cloned(), loc, captured_at);
             receipt.stored.push(record.hash_id.clone());
         }
         Ok(receipt)
+    }
+
+    /// Makes a stored event visible to readers: its place in the journal (`loc`: offset and
+    /// length of its JSON-LD), its keys and hash, and its exceptions; returns how many.
+    fn index(
+        &mut self,
+        record: &EventRecord,
+        violations: impl IntoIterator<Item = Violation>,
+        (offset, len): (u64, u32),
+        captured_at: Timestamp,
+    ) -> usize {
+        let index = self.events.len() as u32;
+        let hash_id: Arc<str> = Arc::from(record.hash_id.as_str());
+        for key in &record.keys {
+            self.by_key.entry(fingerprint(key.as_str())).or_default().push(index);
+        }
+        self.by_hash.insert(hash_id.clone(), index);
+        self.events.push(EventLoc { hash_id, offset, len });
+        let before = self.exceptions.len();
+        self.exceptions.extend(violations.into_iter().map(|violation| StoredException {
+            event_seq: u64::from(index) + 1,
+            event_hash_id: record.hash_id.clone(),
+            captured_at,
+            violation,
+        }));
+        self.exceptions.len() - before
     }
 
     fn read_event(&self, index: u32) -> Result<StoredEvent, StoreError> {
@@ -496,23 +509,7 @@ impl Store for EmbeddedStore {
         };
         inner.buf = e.buf;
         for (record, violations, (at, len)) in stored {
-            let index = inner.events.len() as u32;
-            let seq = u64::from(index) + 1;
-            let hash_id: Arc<str> = Arc::from(record.hash_id.as_str());
-            for key in &record.keys {
-                inner.by_key.entry(fingerprint(key.as_str())).or_default().push(index);
-            }
-            inner.by_hash.insert(hash_id.clone(), index);
-            inner.events.push(EventLoc { hash_id, offset: base + at as u64, len });
-            receipt.exceptions += violations.len();
-            for violation in violations {
-                inner.exceptions.push(StoredException {
-                    event_seq: seq,
-                    event_hash_id: record.hash_id.clone(),
-                    captured_at: now,
-                    violation,
-                });
-            }
+            receipt.exceptions += inner.index(&record, violations, (base + at as u64, len), now);
             receipt.stored.push(record.hash_id);
         }
         Ok(receipt)
