@@ -165,6 +165,11 @@ impl Journal {
         Ok(buf)
     }
 
+    /// The file offset the next record's payload will have.
+    pub(crate) fn next_payload_offset(&self) -> u64 {
+        self.len + HEADER_LEN
+    }
+
     /// The size of the good part of the journal, in bytes.
     pub(crate) fn len(&self) -> u64 {
         self.len

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Write;
+use std::io::{Read as _, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::mpsc;
@@ -123,24 +123,36 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
 }
 
 /// Reads, validates and hashes one document.
-fn parse(path: &Path) -> Parsed {
+/// Reads, validates and hashes the document at `path`; `bytes` is the reading buffer, kept by
+/// the caller between documents so that each does not fault in fresh pages.
+fn parse(path: &Path, bytes: &mut Vec<u8>) -> Parsed {
     let fail =
         |message: String| Parsed { path: path.to_owned(), bytes: 0, result: Err(vec![message]) };
-    let bytes = match std::fs::metadata(path) {
-        Ok(meta) if meta.len() > DOCUMENT_BYTES_MAX => {
+    bytes.clear();
+    match std::fs::File::open(path).and_then(|file| Ok((file.metadata()?, file))) {
+        Ok((meta, _)) if meta.len() > DOCUMENT_BYTES_MAX => {
             return fail(format!(
                 "0: the document is {} bytes, over the {DOCUMENT_BYTES_MAX}-byte limit of one capture job",
                 meta.len()
             ));
         }
-        Ok(_) => match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(e) => return fail(format!("0: {e}")),
-        },
+        Ok((_, mut file)) => {
+            // The limit again while reading: the file may have grown since its size was read.
+            let read = (&mut file).take(DOCUMENT_BYTES_MAX + 1).read_to_end(bytes);
+            match read {
+                Ok(n) if n as u64 > DOCUMENT_BYTES_MAX => {
+                    return fail(format!(
+                        "0: the document is over the {DOCUMENT_BYTES_MAX}-byte limit of one capture job"
+                    ));
+                }
+                Ok(_) => {}
+                Err(e) => return fail(format!("0: {e}")),
+            }
+        }
         Err(e) => return fail(format!("0: {e}")),
-    };
+    }
     let mut validator = serialhub_epcis::validate::Validator::new(Collect::default());
-    let read = serialhub_epcis::read_slice(&bytes, &Limits::default(), &mut validator);
+    let read = serialhub_epcis::read_slice(bytes, &Limits::default(), &mut validator);
     let collect = validator.into_inner();
     let mut errors: Vec<String> =
         collect.problems.iter().filter(|p| p.is_error()).map(|p| p.to_string()).collect();
@@ -148,7 +160,6 @@ fn parse(path: &Path) -> Parsed {
         errors.push(e.problem.to_string());
     }
     let size = bytes.len() as u64;
-    drop(bytes);
     if !errors.is_empty() {
         return Parsed { path: path.to_owned(), bytes: size, result: Err(errors) };
     }
@@ -199,8 +210,9 @@ pub(crate) fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
 
     let (tx, rx) = mpsc::sync_channel::<Parsed>(1);
     let reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
         for path in files {
-            if tx.send(parse(&path)).is_err() {
+            if tx.send(parse(&path, &mut bytes)).is_err() {
                 break;
             }
         }
@@ -311,8 +323,9 @@ pub(crate) fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
 fn check(files: &[PathBuf], store: &dyn Store) -> anyhow::Result<ExitCode> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut complete = true;
+    let mut bytes = Vec::new();
     for path in files {
-        let parsed = parse(path);
+        let parsed = parse(path, &mut bytes);
         match parsed.result {
             Err(problems) => {
                 complete = false;

@@ -87,8 +87,11 @@ fn sigkill_loses_nothing_acknowledged_and_shows_no_partial_job() {
     let clean = root.0.join("clean").display().to_string();
     let crashed = root.0.join("crashed").display().to_string();
 
-    // The reference: one uninterrupted import.
+    // The reference: one uninterrupted import. Its duration bounds the kill times, so that
+    // the kills land mid-way however fast this build and machine are.
+    let started = std::time::Instant::now();
     let out = serialhub_env(&["import", "--data", &clean, &docs], b"", &[NOW]);
+    let clean_ms = started.elapsed().as_millis() as u64;
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 
     let mut rng = Lcg(20261124);
@@ -102,7 +105,7 @@ fn sigkill_loses_nothing_acknowledged_and_shows_no_partial_job() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("serialhub starts");
-        std::thread::sleep(Duration::from_millis(rng.next(400)));
+        std::thread::sleep(Duration::from_millis(rng.next((clean_ms * 3 / 4).max(10))));
         // `Child::kill` sends SIGKILL on Unix: no destructor, no flush, no goodbye.
         let _ = child.kill();
         let output = child.wait_with_output().expect("the import ends");
