@@ -89,6 +89,7 @@ fn sigkill_loses_nothing_acknowledged_and_shows_no_partial_job() {
 
     // The reference: one uninterrupted import. Its duration bounds the kill times, so that
     // the kills land mid-way however fast this build and machine are.
+    #[allow(clippy::disallowed_methods, reason = "the real duration of a real process")]
     let started = std::time::Instant::now();
     let out = serialhub_env(&["import", "--data", &clean, &docs], b"", &[NOW]);
     let clean_ms = started.elapsed().as_millis() as u64;
