@@ -96,14 +96,7 @@ struct EventLoc {
 struct Inner {
     ledger: MemoryLedger,
     journal: Journal,
-    /// `events[i]` has seq `i + 1`.
-    events: Vec<EventLoc>,
-    by_hash: serialhub_core::FxHashMap<Arc<str>, u32>,
-    /// History index: a fingerprint of each key to the events naming it. Fingerprints, not
-    /// keys, to keep one copy of each key in memory; `history` drops the events of a colliding
-    /// key by checking the keys the event names.
-    by_key: serialhub_core::FxHashMap<u64, Vec<u32>>,
-    exceptions: Vec<StoredException>,
+    index: Index,
     /// The record buffer, kept between jobs so its pages stay mapped.
     buf: Vec<u8>,
     /// Set when a capture changed the live states and its record could not be written: memory
@@ -134,17 +127,14 @@ impl EmbeddedStore {
         })?;
         let report = OpenReport {
             jobs: recovery.records,
-            events: state.events.len() as u64,
+            events: state.index.events.len() as u64,
             torn_bytes: recovery.torn_bytes,
             journal_bytes: journal.len(),
         };
         let inner = Inner {
             ledger: state.ledger,
             journal,
-            events: state.events,
-            by_hash: state.by_hash,
-            by_key: state.by_key,
-            exceptions: state.exceptions,
+            index: state.index,
             buf: Vec::new(),
             failed: false,
         };
@@ -187,6 +177,13 @@ impl EmbeddedStore {
 #[derive(Default)]
 struct Replay {
     ledger: MemoryLedger,
+    index: Index,
+}
+
+/// The stored events: where each is in the journal, and the indexes over them.
+#[derive(Debug, Default)]
+struct Index {
+    /// `events[i]` has seq `i + 1`.
     events: Vec<EventLoc>,
     by_hash: serialhub_core::FxHashMap<Arc<str>, u32>,
     /// History index: a fingerprint of each key to the events naming it. Fingerprints, not
@@ -217,12 +214,12 @@ impl Replay {
             let json_len = d.length()?;
             let offset = base + d.pos as u64;
             d.pos += json_len;
-            let index = self.events.len() as u32;
+            let index = self.index.events.len() as u32;
             let seq = u64::from(index) + 1;
             let keys = d.length()?;
             for _ in 0..keys {
                 let key = d.istr()?;
-                self.by_key.entry(fingerprint(key)).or_default().push(index);
+                self.index.by_key.entry(fingerprint(key)).or_default().push(index);
             }
             let changes = d.length()?;
             let mut outcome = Outcome::default();
@@ -257,15 +254,15 @@ impl Replay {
             self.ledger.commit_owned(outcome.changes);
             let violations = d.length()?;
             for _ in 0..violations {
-                self.exceptions.push(StoredException {
+                self.index.exceptions.push(StoredException {
                     event_seq: seq,
                     event_hash_id: hash_id.to_string(),
                     captured_at,
                     violation: d.violation()?,
                 });
             }
-            self.by_hash.insert(hash_id.clone(), index);
-            self.events.push(EventLoc { hash_id, offset, len: json_len as u32 });
+            self.index.by_hash.insert(hash_id.clone(), index);
+            self.index.events.push(EventLoc { hash_id, offset, len: json_len as u32 });
         }
         if d.pos != payload.len() {
             return Err(DecodeError { at: d.pos, what: "the end of the record" });
@@ -339,8 +336,8 @@ fn begin_job(buf: Vec<u8>, captured_at: Timestamp) -> Encoder {
 }
 
 /// Writes the event count into a record `begin_job` started.
-fn finish_job(e: &mut Encoder, count: u32) {
-    e.buf[1..5].copy_from_slice(&count.to_le_bytes());
+fn set_count(payload: &mut [u8], count: u32) {
+    payload[1..5].copy_from_slice(&count.to_le_bytes());
 }
 
 /// Encodes the fresh events of `job`; returns the payload and, per fresh event, the position
@@ -356,7 +353,7 @@ fn encode_job(job: &CaptureJob, fresh: &[bool]) -> (Vec<u8>, Vec<(usize, u32)>) 
             &captured.violations,
         ));
     }
-    finish_job(&mut e, positions.len() as u32);
+    set_count(&mut e.buf, positions.len() as u32);
     (e.buf, positions)
 }
 
@@ -367,7 +364,7 @@ impl Inner {
             .iter()
             .map(|c| {
                 let hash = c.record.hash_id.as_str();
-                !self.by_hash.contains_key(hash) && seen.insert(hash)
+                !self.index.by_hash.contains_key(hash) && seen.insert(hash)
             })
             .collect()
     }
@@ -395,15 +392,38 @@ impl Inner {
             let captured_at = job.captured_at.unwrap_or(serialhub_store::EPOCH);
             let loc = (base + at as u64, len);
             receipt.exceptions +=
-                self.index(record, captured.violations.iter().cloned(), loc, captured_at);
+                self.index.add(record, captured.violations.iter().cloned(), loc, captured_at);
             receipt.stored.push(record.hash_id.clone());
         }
         Ok(receipt)
     }
 
+    fn read_event(&self, index: u32) -> Result<StoredEvent, StoreError> {
+        let loc = &self.index.events[index as usize];
+        let bytes = self
+            .journal
+            .read_at(loc.offset, loc.len as usize)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let mut document = serialhub_epcis::read_document(&bytes).map_err(|e| {
+            StoreError::Unavailable(format!("stored event {} does not read back: {e}", loc.hash_id))
+        })?;
+        let Some(event) = document.document.events.pop() else {
+            return Err(StoreError::Unavailable(format!(
+                "stored event {} is missing from the journal",
+                loc.hash_id
+            )));
+        };
+        Ok(StoredEvent {
+            seq: u64::from(index) + 1,
+            record: EventRecord::new(loc.hash_id.to_string(), event),
+        })
+    }
+}
+
+impl Index {
     /// Makes a stored event visible to readers: its place in the journal (`loc`: offset and
     /// length of its JSON-LD), its keys and hash, and its exceptions; returns how many.
-    fn index(
+    fn add(
         &mut self,
         record: &EventRecord,
         violations: impl IntoIterator<Item = Violation>,
@@ -425,27 +445,6 @@ impl Inner {
             violation,
         }));
         self.exceptions.len() - before
-    }
-
-    fn read_event(&self, index: u32) -> Result<StoredEvent, StoreError> {
-        let loc = &self.events[index as usize];
-        let bytes = self
-            .journal
-            .read_at(loc.offset, loc.len as usize)
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let mut document = serialhub_epcis::read_document(&bytes).map_err(|e| {
-            StoreError::Unavailable(format!("stored event {} does not read back: {e}", loc.hash_id))
-        })?;
-        let Some(event) = document.document.events.pop() else {
-            return Err(StoreError::Unavailable(format!(
-                "stored event {} is missing from the journal",
-                loc.hash_id
-            )));
-        };
-        Ok(StoredEvent {
-            seq: u64::from(index) + 1,
-            record: EventRecord::new(loc.hash_id.to_string(), event),
-        })
     }
 }
 
@@ -471,47 +470,82 @@ impl Store for EmbeddedStore {
     /// states, encoded into the job record, its changes moved into the states and the event
     /// indexed at once, without a copy, and dropped before the next (nothing of the batch
     /// outlives its turn: keeping the records to the end cost fresh pages for every document);
-    /// nothing is kept to undo them. Readers wait on the lock until the record is on disk; if
-    /// it cannot be written, the store marks itself failed (memory ahead of disk) and refuses
-    /// work until reopened.
+    /// nothing is kept to undo them. A large record goes to the file in pieces while it is
+    /// encoded (`Journal::stream`), its header last. Readers wait on the lock until the record
+    /// is on disk; if it cannot be written, the store marks itself failed (memory ahead of
+    /// disk) and refuses work until reopened.
     fn capture(
         &self,
         batch: Vec<EventRecord>,
         now: Timestamp,
     ) -> Result<CommitReceipt, StoreError> {
         let mut guard = self.lock()?;
-        let inner = &mut *guard;
-        let mut e = begin_job(std::mem::take(&mut inner.buf), now);
-        let base = inner.journal.next_payload_offset();
+        let Inner { ledger, journal, index, buf, failed } = &mut *guard;
+        let mut e = begin_job(std::mem::take(buf), now);
+        let base = journal.next_payload_offset();
         let mut receipt = CommitReceipt::default();
-        for record in batch {
-            // Earlier events of the batch are indexed already: a repeat is caught here too.
-            if inner.by_hash.contains_key(record.hash_id.as_str()) {
-                receipt.duplicates.push(record.hash_id);
-                continue;
+        let journal_ref = &*journal;
+        let encoded = std::thread::scope(|scope| {
+            let mut streamer = None;
+            // Bytes of the payload handed to the streamer so far.
+            let mut streamed = 0u64;
+            for record in batch {
+                // Earlier events of the batch are indexed already: a repeat is caught here too.
+                if index.by_hash.contains_key(record.hash_id.as_str()) {
+                    receipt.duplicates.push(record.hash_id);
+                    continue;
+                }
+                let outcome = apply(&*ledger, &record.event, capture::event_ref(&record), now);
+                let (at, len) =
+                    encode_event(&mut e, &record, &outcome.changes, &outcome.violations);
+                receipt.late += usize::from(!outcome.superseded.is_empty());
+                ledger.commit_owned(outcome.changes);
+                let offset = base + streamed + at as u64;
+                receipt.exceptions += index.add(&record, outcome.violations, (offset, len), now);
+                receipt.stored.push(record.hash_id);
+                if e.buf.len() >= journal::PIECE_LEN {
+                    streamed += e.buf.len() as u64;
+                    match &mut streamer {
+                        Some(streamer) => journal::Streamer::piece(streamer, &mut e.buf),
+                        None => {
+                            let room = Vec::with_capacity(2 * journal::PIECE_LEN);
+                            let first = std::mem::replace(&mut e.buf, room);
+                            streamer = Some(journal_ref.stream(scope, first));
+                        }
+                    }
+                }
             }
-            let outcome = apply(&inner.ledger, &record.event, capture::event_ref(&record), now);
-            let (at, len) = encode_event(&mut e, &record, &outcome.changes, &outcome.violations);
-            receipt.late += usize::from(!outcome.superseded.is_empty());
-            inner.ledger.commit_owned(outcome.changes);
-            receipt.exceptions +=
-                inner.index(&record, outcome.violations, (base + at as u64, len), now);
-            receipt.stored.push(record.hash_id);
-        }
-        if receipt.stored.is_empty() {
-            inner.buf = e.buf;
-            return Ok(receipt);
-        }
-        finish_job(&mut e, receipt.stored.len() as u32);
-        match inner.journal.append(&e.buf) {
-            Ok(at) => debug_assert_eq!(at, base, "the record went where its events were indexed"),
+            match streamer {
+                None => Ok((e.buf, None)),
+                Some(streamer) => {
+                    streamer.finish(&mut e.buf).map(|(first, tail)| (first, Some(tail)))
+                }
+            }
+        });
+        let count = receipt.stored.len() as u32;
+        let written = encoded.map_err(|error| error.to_string()).and_then(|(mut first, tail)| {
+            if count == 0 {
+                *buf = first;
+                return Ok(None);
+            }
+            set_count(&mut first, count);
+            let appended = match tail {
+                None => journal.append(&first),
+                Some(tail) => journal.append_streamed(&first, tail),
+            };
+            *buf = first;
+            appended.map(Some).map_err(|error| error.to_string())
+        });
+        match written {
+            Ok(at) => {
+                debug_assert!(at.is_none_or(|at| at == base), "the record went where indexed");
+                Ok(receipt)
+            }
             Err(error) => {
-                inner.failed = true;
-                return Err(StoreError::Unavailable(error.to_string()));
+                *failed = true;
+                Err(StoreError::Unavailable(error))
             }
         }
-        inner.buf = e.buf;
-        Ok(receipt)
     }
 
     fn state(&self, key: &Key) -> Result<Option<SerialState>, StoreError> {
@@ -524,7 +558,7 @@ impl Store for EmbeddedStore {
 
     fn history(&self, key: &Key) -> Result<Vec<StoredEvent>, StoreError> {
         let inner = self.lock()?;
-        let indexes = inner.by_key.get(&fingerprint(key.as_str())).map(Vec::as_slice);
+        let indexes = inner.index.by_key.get(&fingerprint(key.as_str())).map(Vec::as_slice);
         let mut history = Vec::new();
         for &i in indexes.unwrap_or_default() {
             let event = inner.read_event(i)?;
@@ -537,7 +571,7 @@ impl Store for EmbeddedStore {
 
     fn exceptions(&self, filter: &ExceptionFilter) -> Result<Vec<StoredException>, StoreError> {
         let inner = self.lock()?;
-        Ok(inner.exceptions.iter().filter(|e| filter.matches(e)).cloned().collect())
+        Ok(inner.index.exceptions.iter().filter(|e| filter.matches(e)).cloned().collect())
     }
 
     fn lot_units(&self, lot: &Key) -> Result<Vec<Key>, StoreError> {
@@ -545,6 +579,6 @@ impl Store for EmbeddedStore {
     }
 
     fn has_event(&self, hash_id: &str) -> Result<bool, StoreError> {
-        Ok(self.lock()?.by_hash.contains_key(hash_id))
+        Ok(self.lock()?.index.by_hash.contains_key(hash_id))
     }
 }
