@@ -22,9 +22,11 @@ use serialhub_store::StoreError;
 use crate::{decode_state, gtin_stem};
 
 /// The most records a mirror keeps; past it, the next job starts from an empty mirror and
-/// loads what it needs again. A record costs about 700 bytes with the indexes (the peak memory
-/// of the 100,000-pack import grew by 75 MB for its 107,000 records), so about 0.7 GiB.
-const RECORDS_MAX: usize = 1_000_000;
+/// loads what it needs again. A record costs about 500 bytes with the indexes (the peak memory
+/// of the embedded import of a million packs, whose ledger is the same `MemoryLedger`, is
+/// 1.0 GB for 1.1 million records plus the event indexes), so about 2 GiB: a writer that
+/// keeps a million-pack supply chain warm.
+const RECORDS_MAX: usize = 4_000_000;
 
 /// The committed records this connection loaded or wrote, with what is known complete.
 #[derive(Debug, Default)]
