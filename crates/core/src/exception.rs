@@ -28,6 +28,8 @@
 //! | `sscc_reused`             | F6   | see below |
 //! | `ship_unavailable_content` | F11 | a container ships a child whose own state (dispensed, decommissioned) forbids shipping |
 //! | `recalled_lot`            | F7   | "recall": the lot is unavailable for distribution |
+//! | `withdrawn_lot`           | F7   | the lot is withdrawn (EU FMD batch status): unavailable |
+//! | `expired`                 | F7   | "expired": past its expiry date, unavailable |
 //!
 //! `sscc_reused` is F6 rather than F4: DOMAIN.md lists "SSCC reused" among the F4 examples
 //! because a reused label confuses the hierarchy, but the fault is in the label itself: the
@@ -204,11 +206,16 @@ pub enum ViolationKind {
     ShipUnavailableContent,
     /// Shipping or dispensing a unit of a lot with the persistent disposition `recalled`.
     RecalledLot,
+    /// Shipping or dispensing a unit of a withdrawn lot (a persistent disposition `withdrawn`,
+    /// bare or as the last segment of an extension URI).
+    WithdrawnLot,
+    /// Shipping or dispensing a unit after its expiry date.
+    Expired,
 }
 
 impl ViolationKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ViolationKind; 21] = [
+    pub const ALL: [ViolationKind; 23] = [
         ViolationKind::NeverCommissioned,
         ViolationKind::ReceiveWithoutShip,
         ViolationKind::CommissionedTwice,
@@ -230,6 +237,8 @@ impl ViolationKind {
         ViolationKind::SsccReused,
         ViolationKind::ShipUnavailableContent,
         ViolationKind::RecalledLot,
+        ViolationKind::WithdrawnLot,
+        ViolationKind::Expired,
     ];
 
     /// The stable code (snake case); reports and the command line use it.
@@ -256,6 +265,8 @@ impl ViolationKind {
             ViolationKind::SsccReused => "sscc_reused",
             ViolationKind::ShipUnavailableContent => "ship_unavailable_content",
             ViolationKind::RecalledLot => "recalled_lot",
+            ViolationKind::WithdrawnLot => "withdrawn_lot",
+            ViolationKind::Expired => "expired",
         }
     }
 
@@ -283,7 +294,9 @@ impl ViolationKind {
             | ViolationKind::LotMismatch
             | ViolationKind::ExpiryMismatch => ExceptionType::DataProductMismatch,
             ViolationKind::SsccReused => ExceptionType::PackagingLabelling,
-            ViolationKind::RecalledLot => ExceptionType::UnavailableForDistribution,
+            ViolationKind::RecalledLot | ViolationKind::WithdrawnLot | ViolationKind::Expired => {
+                ExceptionType::UnavailableForDistribution
+            }
         }
     }
 }

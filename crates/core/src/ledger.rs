@@ -24,8 +24,10 @@
 //!   the contents through it, and unpacking writes the state in force into the child.
 //! - Lots: an LGTIN (`urn:epc:class:lgtin:`, or a Digital Link with AI 10 and no serial) in
 //!   `epcList` or as a `quantityList` class names a lot record, created on first mention and
-//!   never commissioned; it holds lot-level persistent dispositions (`recalled`). A unit's lot
-//!   is the `lotNumber` of its commissioning ILMD.
+//!   never commissioned; it holds lot-level persistent dispositions (`recalled`, and
+//!   `withdrawn`, the EU FMD batch status, bare or as an extension URI's last segment). A
+//!   unit's lot is the `lotNumber` of its commissioning ILMD, its expiry the
+//!   `itemExpirationDate`.
 //! - SSCCs: a logistic unit's life ends when it is shipped, received or unpacked to empty.
 //!   Commissioning its SSCC again, or packing into it again while it is empty, starts a new
 //!   life: the old contents are taken out (keeping their state) and the record restarts;
@@ -37,9 +39,12 @@
 //! lot of a Digital Link) is compared with commissioning (`lot_mismatch`, `expiry_mismatch`);
 //! shipping a container walks its contents (depth bounded by `NESTING_DEPTH_MAX`, a read per
 //! child) and names each dispensed or decommissioned child (`ship_unavailable_content`) and
-//! each unit of a recalled lot (`recalled_lot`); shipping or dispensing a unit of a recalled lot
-//! is `recalled_lot`, except a shipment with disposition `returned` or `recalled` (the return
-//! the recall asks for).
+//! each unit of a recalled or withdrawn lot and each expired unit; shipping or dispensing a unit
+//! of a recalled lot is `recalled_lot`, of a withdrawn lot `withdrawn_lot`, and after its
+//! expiry date (compared with the event's date in its own time zone) `expired`, except a
+//! shipment with disposition `returned`, `recalled` or `expired` (the return a recall or an
+//! expiry asks for). Batch-level recalled, withdrawn and expired are never undone: re-activating
+//! such a pack is `undo_forbidden` (EU FMD).
 //!
 //! A violation leaves that identifier's record unchanged: the ledger keeps the last legal state,
 //! and the event itself is still stored by the caller with its violations as evidence.
@@ -645,20 +650,38 @@ impl<V: StateView> Ctx<'_, V> {
         self.check_lot_data(epc, &own);
         if matches!(step, Step::Ship | Step::Dispense)
             && !now.status.is_terminal()
-            && !(step == Step::Ship && self.is_recall_return())
-            && let Some((lot_key, lot_event)) = self.recalled_lot(&key, &own)
+            && !(step == Step::Ship && self.is_return_shipment())
         {
             let what = if step == Step::Ship { "ships" } else { "dispenses" };
-            self.violate(
-                ViolationKind::RecalledLot,
-                format!(
-                    "{epc} belongs to lot {lot_key}, which is recalled, but event {} {what} it",
-                    self.event_id
-                ),
-                vec![epc.to_owned(), lot_key.to_string()],
-                vec![lot_event],
-            );
-            return;
+            if let Some(LotBlock { kind, lot_key, status, lot_event }) =
+                self.blocked_lot(&key, &own)
+            {
+                self.violate(
+                    kind,
+                    format!(
+                        "{epc} belongs to lot {lot_key}, which is {status}, but event {} {what} it",
+                        self.event_id
+                    ),
+                    vec![epc.to_owned(), lot_key.to_string()],
+                    vec![lot_event],
+                );
+                return;
+            }
+            if let Some(expiry) = self.expired(&own) {
+                self.violate(
+                    ViolationKind::Expired,
+                    format!(
+                        "{epc} expired on {expiry} (commissioned by event {}), but event {} \
+                         {what} it on {}",
+                        own.commissioned_event,
+                        self.event_id,
+                        self.event_date().unwrap_or_default()
+                    ),
+                    vec![epc.to_owned()],
+                    vec![own.commissioned_event.to_string()],
+                );
+                return;
+            }
         }
         let illegal = |kind: ViolationKind, what: &str| {
             (kind, format!("{epc} is {} but event {} {what} it", now.status.name(), self.event_id))
@@ -708,7 +731,8 @@ impl<V: StateView> Ctx<'_, V> {
                 None
             }
             (Step::Reactivate, Status::Dispensed | Status::Decommissioned(_)) => {
-                match self.undo_refused(&now.status, now.undo.as_deref()) {
+                let refused = self.undo_refused(&now.status, now.undo.as_deref());
+                match refused.or_else(|| self.undo_refused_for_lot(&key, &own)) {
                     Some((kind, why)) => Some((
                         kind,
                         format!(
@@ -866,22 +890,55 @@ impl<V: StateView> Ctx<'_, V> {
         }
     }
 
-    /// Whether this event ships goods back because of a recall or as a return (disposition
-    /// `returned` or `recalled`): what a recall asks for, so no `recalled_lot` finding.
-    fn is_recall_return(&self) -> bool {
+    /// Whether this event ships goods back (disposition `returned`, `recalled` or `expired`):
+    /// what a recall, a withdrawal or an expiry asks for, so no finding about the lot or the
+    /// expiry date.
+    fn is_return_shipment(&self) -> bool {
         self.event.disposition.as_deref().is_some_and(|d| {
-            matches!(cbv::classify(Vocab::Disposition, d), Term::Standard("returned" | "recalled"))
+            matches!(
+                cbv::classify(Vocab::Disposition, d),
+                Term::Standard("returned" | "recalled" | "expired")
+            )
         })
     }
 
-    /// The recalled lot `key` (a unit with record `own`) belongs to, with the latest event on
-    /// the lot's record, if the lot is recalled.
-    fn recalled_lot(&self, key: &Key, own: &SerialState) -> Option<(Key, String)> {
+    /// The lot `key` (a unit with record `own`) belongs to, if that lot is recalled or
+    /// withdrawn, with the latest event on the lot's record. Recalled wins over withdrawn.
+    fn blocked_lot(&self, key: &Key, own: &SerialState) -> Option<LotBlock> {
         let lot_key = lot_key_of(key, own.lot.as_deref()?)?;
         let lot = self.ledger.state(&lot_key)?;
-        lot.persistent_dispositions
-            .contains("recalled")
-            .then(|| (lot_key.clone(), lot.last_event.to_string()))
+        let (kind, status) = lot_status(lot)?;
+        Some(LotBlock { kind, lot_key, status, lot_event: lot.last_event.to_string() })
+    }
+
+    /// The event's date as written (`YYYY-MM-DD`, in the event's own time zone).
+    fn event_date(&self) -> Option<&str> {
+        let date = self.event.event_time.get(..10)?;
+        is_xsd_date(date).then_some(date)
+    }
+
+    /// The expiry date of a unit with record `own`, if this event is after it. An expiry is
+    /// the last day the product may be used, so the day after is the first day it is expired;
+    /// dates compare as text because both are `YYYY-MM-DD`. A date in another form (checked
+    /// at validation) never counts as expired.
+    fn expired<'s>(&self, own: &'s SerialState) -> Option<&'s str> {
+        let expiry = own.expiry.as_deref().filter(|e| is_xsd_date(e))?;
+        (self.event_date()? > expiry).then_some(expiry)
+    }
+
+    /// Why EU FMD refuses to re-activate `key` (record `own`) because of its lot or expiry:
+    /// batch-level recalled, withdrawn and expired are never undone.
+    fn undo_refused_for_lot(
+        &self,
+        key: &Key,
+        own: &SerialState,
+    ) -> Option<(ViolationKind, String)> {
+        if let Some(block) = self.blocked_lot(key, own) {
+            let why = format!("its lot {} is {}", block.lot_key, block.status);
+            return Some((ViolationKind::UndoForbidden, why));
+        }
+        let expiry = self.expired(own)?;
+        Some((ViolationKind::UndoForbidden, format!("it expired on {expiry}")))
     }
 
     /// Shipping a container: every child, at any depth (bounded by `NESTING_DEPTH_MAX`), must
@@ -908,18 +965,30 @@ impl<V: StateView> Ctx<'_, V> {
                     child.clone(),
                     state.last_event.to_string(),
                 ));
-            } else if !self.is_recall_return()
-                && let Some((lot_key, lot_event)) = self.recalled_lot(&child, state)
+            } else if self.is_return_shipment() {
+                continue;
+            } else if let Some(LotBlock { kind, lot_key, status, lot_event }) =
+                self.blocked_lot(&child, state)
             {
                 found.push((
-                    ViolationKind::RecalledLot,
+                    kind,
                     format!(
                         "event {} ships {epc}, which holds {child} of lot {lot_key}, which is \
-                         recalled",
+                         {status}",
                         self.event_id
                     ),
                     child.clone(),
                     lot_event,
+                ));
+            } else if let Some(expiry) = self.expired(state) {
+                found.push((
+                    ViolationKind::Expired,
+                    format!(
+                        "event {} ships {epc}, which holds {child}, which expired on {expiry}",
+                        self.event_id
+                    ),
+                    child.clone(),
+                    state.commissioned_event.to_string(),
                 ));
             }
         }
@@ -1088,6 +1157,40 @@ impl<V: StateView> Ctx<'_, V> {
         let next = self.touched(next);
         self.ledger.put(child, next);
     }
+}
+
+/// A lot that blocks distribution of its units, as `Ctx::blocked_lot` finds it.
+struct LotBlock {
+    kind: ViolationKind,
+    lot_key: Key,
+    /// `recalled` or `withdrawn`, for messages.
+    status: &'static str,
+    /// The latest event on the lot's record (evidence).
+    lot_event: String,
+}
+
+/// Whether a lot record blocks distribution: the persistent disposition `recalled`, or
+/// `withdrawn` (not a CBV 2.0 term: the EU FMD batch status, written bare or as the last
+/// segment of an extension URI such as `https://example.org/disp/withdrawn`).
+pub fn lot_status(lot: &SerialState) -> Option<(ViolationKind, &'static str)> {
+    let dispositions = &lot.persistent_dispositions;
+    if dispositions.contains("recalled") {
+        return Some((ViolationKind::RecalledLot, "recalled"));
+    }
+    dispositions
+        .iter()
+        .any(|d| d.rsplit(['/', ':', '#']).next() == Some("withdrawn"))
+        .then_some((ViolationKind::WithdrawnLot, "withdrawn"))
+}
+
+/// Whether `text` is a date `YYYY-MM-DD` (digits and dashes in place: enough to compare two
+/// of them as text).
+fn is_xsd_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 10
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() })
 }
 
 #[cfg(test)]

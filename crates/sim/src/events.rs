@@ -247,5 +247,29 @@ pub(crate) fn recall(stamp: Stamp, lgtin: String, quantity: u64, site: &str) -> 
     }
 }
 
+/// The manufacturer withdraws lot `lgtin` (`quantity` units; EU FMD batch status
+/// `withdrawn`, not a CBV 2.0 term, so an extension URI whose last segment the ledger reads):
+/// the lot gets it as a persistent disposition.
+pub(crate) fn withdrawal(stamp: Stamp, lgtin: String, quantity: u64, site: &str) -> Event {
+    Event {
+        quantity_list: vec![QuantityElement {
+            epc_class: lgtin,
+            quantity: Some(quantity.to_string()),
+            uom: None,
+        }],
+        disposition: Some("non_sellable_other".to_owned()),
+        persistent_disposition: Some(PersistentDisposition {
+            set: vec![WITHDRAWN.to_owned()],
+            unset: Vec::new(),
+        }),
+        read_point: location(site),
+        biz_location: location(site),
+        ..event(stamp, EventType::ObjectEvent, Action::Observe, "holding")
+    }
+}
+
+/// The persistent disposition of a withdrawn lot.
+pub(crate) const WITHDRAWN: &str = "https://example.org/fmd/disp/withdrawn";
+
 #[cfg(test)]
 mod tests;

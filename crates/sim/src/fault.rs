@@ -53,7 +53,7 @@ impl Fault {
 
 /// Every rule the simulation injects (all but `event_time_unreadable`), in the order the
 /// forced first injections are tried.
-pub(crate) const INJECTED: [ViolationKind; 20] = [
+pub(crate) const INJECTED: [ViolationKind; 22] = [
     ViolationKind::NeverCommissioned,
     ViolationKind::CommissionedTwice,
     ViolationKind::ChildInTwoParents,
@@ -74,6 +74,8 @@ pub(crate) const INJECTED: [ViolationKind; 20] = [
     ViolationKind::SsccReused,
     ViolationKind::ShipUnavailableContent,
     ViolationKind::RecalledLot,
+    ViolationKind::WithdrawnLot,
+    ViolationKind::Expired,
 ];
 
 /// Decides, at each place where faults of some kinds could go (an opportunity), whether one

@@ -23,8 +23,9 @@
 //! packs (shipped back, received and destroyed by the wholesaler), destroy damaged ones or
 //! report thefts (`stolen`). A tote is now and then stolen on the road. The second lot finished
 //! and 2% of the others are recalled some days later (the lot's LGTIN gets the persistent
-//! disposition `recalled`); from then on, containers and packs of the lot are destroyed where
-//! they are instead of being shipped or dispensed.
+//! disposition `recalled`), the third and 1% of the others withdrawn (EU FMD batch status: the
+//! persistent disposition `https://example.org/fmd/disp/withdrawn`); from then on, containers
+//! and packs of the lot are destroyed where they are instead of being shipped or dispensed.
 //!
 //! # The faults
 //!
@@ -57,6 +58,8 @@
 //! | `sscc_reused` | a wholesaler labels a tote with the SSCC of a pallet it unpacked lately |
 //! | `ship_unavailable_content` | a wholesaler destroys a damaged pack but leaves it in its case, and ships the tote |
 //! | `recalled_lot` | a pharmacy dispenses a pack of a recalled lot |
+//! | `withdrawn_lot` | a pharmacy dispenses a pack of a withdrawn lot |
+//! | `expired` | a line labels a spare pack from an old template (expiry a year past) and ships it alone as a sample |
 //!
 //! `event_in_future` dates its event ten years after the simulated time: it is in the future for
 //! any capture time before 2035 (the simulated period ends before 2026-11-01).

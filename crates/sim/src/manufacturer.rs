@@ -83,6 +83,10 @@ const LINE_MS_PER_PACK: i64 = SECOND;
 /// recalled so that every run of more than one lot exercises the recall path.
 const RECALL_RATE: f64 = 0.02;
 
+/// The share of lots withdrawn (EU FMD batch status), besides the third lot finished, which is
+/// always withdrawn for the same reason.
+const WITHDRAW_RATE: f64 = 0.01;
+
 impl Simulation {
     pub(crate) fn line_step(&mut self, idx: usize) {
         let now = self.clock;
@@ -143,17 +147,19 @@ impl Simulation {
     fn finish_run(&mut self, idx: usize, run: Run) {
         let now = self.clock;
         self.lots_completed += 1;
-        let recall_in = if self.lots_completed == 2 {
+        let recall_in = if self.lots_completed == 2 || self.lots_completed == 3 {
             // Late enough that some of the lot is on pharmacy shelves.
-            Some(self.rng.millis(5 * DAY, 9 * DAY))
+            Some((self.rng.millis(5 * DAY, 9 * DAY), self.lots_completed == 3))
         } else if self.rng.chance(RECALL_RATE) {
             // Anywhere from a release test failing at the plant to a complaint from the field.
-            Some(self.rng.millis(6 * HOUR, 9 * DAY))
+            Some((self.rng.millis(6 * HOUR, 9 * DAY), false))
+        } else if self.rng.chance(WITHDRAW_RATE) {
+            Some((self.rng.millis(6 * HOUR, 9 * DAY), true))
         } else {
             None
         };
-        if let Some(delay) = recall_in {
-            self.schedule(now + delay, Task::Recall(Box::new((run.lot, run.packs))));
+        if let Some((delay, withdraw)) = recall_in {
+            self.schedule(now + delay, Task::Recall(Box::new((run.lot, run.packs, withdraw))));
         }
         if self.packs_left > 0 {
             // The pause keeps the line at its average pace; its jitter averages out.
@@ -213,7 +219,11 @@ impl Simulation {
             &lot_number,
             &expiry,
         ));
-        let kinds = [ViolationKind::CommissionedTwice, ViolationKind::EventInFuture];
+        let kinds = [
+            ViolationKind::CommissionedTwice,
+            ViolationKind::EventInFuture,
+            ViolationKind::Expired,
+        ];
         match self.injector.choose(&mut self.rng, &kinds) {
             Some(ViolationKind::CommissionedTwice) => {
                 let pack = packs[self.rng.index(packs.len())];
@@ -265,6 +275,39 @@ impl Simulation {
                     &lot_number,
                     &expiry,
                 );
+                self.emit_at(when, event, Some(fault));
+            }
+            Some(ViolationKind::Expired) => {
+                // A spare pack labelled from an old template, its expiry a year past, is sent
+                // on its own to a wholesaler as a sample, and takes no further part.
+                let pack = self.pack_counters[lot.product];
+                self.pack_counters[lot.product] += 1;
+                let epc = self.pack_epc(lot, pack);
+                self.stats.epcs += 1;
+                let stale = month_end_after(self.clock - 400 * DAY, 0);
+                let when = self.clock + self.rng.millis(10 * SECOND, 2 * MINUTE);
+                let stamp = self.stamp(when, manufacturer.offset);
+                let event = events::commissioning(
+                    stamp,
+                    vec![epc.clone()],
+                    &read_point,
+                    &manufacturer.site,
+                    &lot_number,
+                    &stale,
+                );
+                self.emit_at(when, event, None);
+                let wholesaler = &net.wholesalers[self.rng.index(net.wholesalers.len())];
+                let from = Site { party: &manufacturer.party, location: &manufacturer.site };
+                let to = Site { party: &wholesaler.party, location: &wholesaler.site };
+                let when = when + self.rng.millis(MINUTE, 10 * MINUTE);
+                let stamp = self.stamp(when, manufacturer.offset);
+                let fault = Fault::new(
+                    ViolationKind::Expired,
+                    vec![epc.clone()],
+                    &stamp.id,
+                    format!("{} shipped {epc}, labelled to expire on {stale}", manufacturer.site),
+                );
+                let event = events::shipping(stamp, vec![epc], from, to, &[]);
                 self.emit_at(when, event, Some(fault));
             }
             _ => {}
@@ -377,14 +420,23 @@ impl Simulation {
         self.schedule(when, Task::ReceivePallet(Box::new(pallet)));
     }
 
-    pub(crate) fn recall(&mut self, lot: Lot, quantity: u64) {
+    /// Recalls `lot` (`quantity` units), or withdraws it when `withdraw` is set.
+    pub(crate) fn recall(&mut self, lot: Lot, quantity: u64, withdraw: bool) {
         let net = Arc::clone(&self.net);
         let product = &net.products[lot.product];
         let manufacturer = &net.manufacturers[product.manufacturer];
         let lgtin = product.pack.lgtin(&self.lot_number(lot));
         let stamp = self.stamp(self.clock, manufacturer.offset);
-        self.emit(events::recall(stamp, lgtin, quantity, &manufacturer.site));
+        let event = if withdraw {
+            events::withdrawal(stamp, lgtin, quantity, &manufacturer.site)
+        } else {
+            events::recall(stamp, lgtin, quantity, &manufacturer.site)
+        };
+        self.emit(event);
         self.recalled.insert((lot.product, lot.seq));
+        if withdraw {
+            self.withdrawn.insert((lot.product, lot.seq));
+        }
     }
 }
 

@@ -174,16 +174,21 @@ impl Simulation {
         let site = &pharmacy.site;
         let now = self.clock;
         if self.is_recalled(lot) {
-            if self.injector.choose(&mut self.rng, &[ViolationKind::RecalledLot]).is_some() {
+            let (kind, status) = if self.is_withdrawn(lot) {
+                (ViolationKind::WithdrawnLot, "withdrawn")
+            } else {
+                (ViolationKind::RecalledLot, "recalled")
+            };
+            if self.injector.choose(&mut self.rng, &[kind]).is_some() {
                 let pack = packs.pop().expect("a shelf group holds packs");
                 let epc = self.pack_epc(lot, pack);
                 let lgtin = net.products[lot.product].pack.lgtin(&self.lot_number(lot));
                 let stamp = self.stamp(now, pharmacy.offset);
                 let fault = Fault::new(
-                    ViolationKind::RecalledLot,
+                    kind,
                     vec![epc.clone(), lgtin.clone()],
                     &stamp.id,
-                    format!("{site} dispensed {epc} of recalled lot {lgtin}"),
+                    format!("{site} dispensed {epc} of {status} lot {lgtin}"),
                 );
                 self.emit_at(now, events::dispensing(stamp, vec![epc], site), Some(fault));
             }

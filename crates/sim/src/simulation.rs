@@ -56,8 +56,8 @@ pub(crate) enum Task {
     UnpackCase(Box<(Shelf, Case)>),
     /// Packs on a pharmacy shelf meet their fate.
     Shelf(Box<Shelf>),
-    /// The manufacturer recalls a lot of so many units.
-    Recall(Box<(Lot, u64)>),
+    /// The manufacturer recalls (or, when the flag is set, withdraws) a lot of so many units.
+    Recall(Box<(Lot, u64, bool)>),
     /// An event decided earlier, with its fault if it is one.
     Emit(Box<(Event, Option<Fault>)>),
 }
@@ -121,8 +121,11 @@ pub struct Simulation {
     /// The next order (purchase order, despatch advice, return authorisation) number.
     pub(crate) orders: u64,
     pub(crate) lots_completed: u64,
-    /// Recalled lots, as (product, lot sequence).
+    /// Recalled or withdrawn lots, as (product, lot sequence): their goods are destroyed
+    /// instead of shipped or dispensed.
     pub(crate) recalled: BTreeSet<(usize, u32)>,
+    /// The withdrawn ones among `recalled`.
+    pub(crate) withdrawn: BTreeSet<(usize, u32)>,
     /// Per wholesaler: the SSCCs of pallets it unpacked lately, most recent last.
     pub(crate) emptied_pallets: Vec<VecDeque<EmptiedPallet>>,
     /// Events emitted and not yet put into a document.
@@ -180,6 +183,7 @@ impl Simulation {
             orders: 0,
             lots_completed: 0,
             recalled: BTreeSet::new(),
+            withdrawn: BTreeSet::new(),
             pending: VecDeque::new(),
             faults: Vec::new(),
             stats: Stats::default(),
@@ -257,7 +261,7 @@ impl Simulation {
                 self.unpack_case(shelf, case);
             }
             Task::Shelf(shelf) => self.shelf(*shelf),
-            Task::Recall(recall) => self.recall(recall.0, recall.1),
+            Task::Recall(recall) => self.recall(recall.0, recall.1, recall.2),
             Task::Emit(event_fault) => self.pending.push_back(*event_fault),
         }
     }
@@ -297,6 +301,11 @@ impl Simulation {
 
     pub(crate) fn is_recalled(&self, lot: Lot) -> bool {
         self.recalled.contains(&(lot.product, lot.seq))
+    }
+
+    /// Whether `lot` was withdrawn (rather than recalled).
+    pub(crate) fn is_withdrawn(&self, lot: Lot) -> bool {
+        self.withdrawn.contains(&(lot.product, lot.seq))
     }
 
     /// The SGTIN EPC URI of pack `counter` of `lot`'s product.

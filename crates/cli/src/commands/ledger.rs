@@ -626,7 +626,11 @@ pub(crate) fn lot_show(args: LotShowArgs) -> anyhow::Result<ExitCode> {
     }
     let mut out = String::new();
     let _ = writeln!(out, "lot: {lot}");
-    if let Some(record) = store.state(&lot)?
+    let record = store.state(&lot)?;
+    // A lot no event named has no record, and nothing blocks it.
+    let status = record.as_ref().and_then(serialhub_core::lot_status).map_or("released", |s| s.1);
+    let _ = writeln!(out, "status: {status}");
+    if let Some(record) = record
         && !record.persistent_dispositions.is_empty()
     {
         let list: Vec<&str> = record.persistent_dispositions.iter().map(String::as_str).collect();

@@ -131,6 +131,7 @@ fn import_show_and_list() {
     let text = stdout(&shown);
     assert_eq!(shown.status.code(), Some(0), "{text}");
     assert!(text.contains("units: 2\n  dispensed: 1\n  received: 1\n"), "{text}");
+    assert!(text.contains("status: released\n"), "no recall or withdrawal: {text}");
     assert!(text.contains("https://id.gs1.org/01/04012345111118/21/1001 dispensed"), "{text}");
     let by_lot = serialhub_env(
         &["exceptions", "list", "--lot", "(01)04012345111118(10)L1", "--data", &data],

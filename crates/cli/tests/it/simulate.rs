@@ -104,6 +104,18 @@ fn run(
         let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
         finding(&v["code"], &v["epcs"], &v["event_id"])
     }));
+    // The lots the recall and withdrawal faults name show their status.
+    for (code, status) in [("recalled_lot", "recalled"), ("withdrawn_lot", "withdrawn")] {
+        let Some(lot) = truth_text.lines().find_map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+            (v["code"] == code).then(|| v["epcs"][1].as_str().expect("the lot").to_owned())
+        }) else {
+            continue;
+        };
+        let shown = serialhub_env(&["lot", "show", &lot, "--data", &data], b"", &[]);
+        let text = String::from_utf8_lossy(&shown.stdout).into_owned();
+        assert!(text.contains(&format!("status: {status}\n")), "{lot}: {text}");
+    }
     (found, injected, summary)
 }
 
@@ -111,7 +123,7 @@ fn run(
 fn the_ledger_finds_exactly_the_injected_faults() {
     let (found, injected, summary) = run("11", "3000", "0.02");
     let kinds: std::collections::BTreeSet<&str> = injected.keys().map(|f| f.0.as_str()).collect();
-    assert_eq!(kinds.len(), 20, "every kind of fault is injected: {kinds:?}");
+    assert_eq!(kinds.len(), 22, "every kind of fault is injected: {kinds:?}");
     let missed: Vec<_> = injected.iter().filter(|(f, n)| found.get(*f) != Some(n)).collect();
     let extra: Vec<_> = found.iter().filter(|(f, n)| injected.get(*f) != Some(n)).collect();
     assert!(

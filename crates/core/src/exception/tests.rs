@@ -54,6 +54,8 @@ fn violation_kinds_and_their_types() {
         expiry_mismatch F3
         sscc_reused F6
         ship_unavailable_content F11
-        recalled_lot F7"#]]
+        recalled_lot F7
+        withdrawn_lot F7
+        expired F7"#]]
     .assert_eq(&table.join("\n"));
 }

@@ -918,3 +918,130 @@ fn child_in_two_parents_cites_the_packing_event() {
         "#]],
     );
 }
+
+#[test]
+fn shipping_or_dispensing_a_unit_of_a_withdrawn_lot() {
+    // `withdrawn` is no CBV term: the EU FMD batch status, bare or as an extension URI's last
+    // segment. A recall of the same lot wins (one finding, the stronger one).
+    let hold = |set: &str| {
+        format!(
+            r#"{{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "holding",
+            "quantityList": [{{"epcClass": "urn:epc:class:lgtin:4012345.011111.L1"}}],
+            "persistentDisposition": {{"set": [{set}]}}}}"#
+        )
+    };
+    check(
+        &with(&[
+            COMMISSION_L1,
+            &aggregate("ADD", CASE_A, &[PACK_2]),
+            &hold(r#""https://example.org/disp/withdrawn""#),
+            &observe("dispensing", "dispensed", ""),
+            r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+                "epcList": ["urn:epc:id:sgtin:4012345.111111.A"]}"#,
+        ]),
+        expect![[r#"
+            e4: F7 withdrawn_lot: urn:epc:id:sgtin:4012345.011111.1 belongs to lot https://id.gs1.org/01/04012345111118/10/L1, which is withdrawn, but event e4 dispenses it [e3, e4]
+            e5: F7 withdrawn_lot: event e5 ships urn:epc:id:sgtin:4012345.111111.A, which holds https://id.gs1.org/01/04012345111118/21/2 of lot https://id.gs1.org/01/04012345111118/10/L1, which is withdrawn [e3, e5]
+            --
+            01/04012345111118/10/L1 commissioned lot=L1 +https://example.org/disp/withdrawn
+            01/04012345111118/21/1 commissioned lot=L1 exp=2027-01-31
+            01/04012345111118/21/2 in_transit (via 01/14012345111115/21/A) in=01/14012345111115/21/A lot=L1 exp=2027-01-31
+            01/14012345111115/21/A in_transit
+        "#]],
+    );
+    check(
+        &with(&[
+            COMMISSION_L1,
+            &hold(r#""withdrawn", "recalled""#),
+            &observe("shipping", "in_transit", ""),
+        ]),
+        expect![[r#"
+            e3: F7 recalled_lot: urn:epc:id:sgtin:4012345.011111.1 belongs to lot https://id.gs1.org/01/04012345111118/10/L1, which is recalled, but event e3 ships it [e2, e3]
+            --
+            01/04012345111118/10/L1 commissioned lot=L1 +recalled +withdrawn
+            01/04012345111118/21/1 commissioned lot=L1 exp=2027-01-31
+            01/04012345111118/21/2 commissioned lot=L1 exp=2027-01-31
+        "#]],
+    );
+}
+
+#[test]
+fn shipping_or_dispensing_after_the_expiry_date() {
+    // Commissioned to expire on 2025-01-31: that day is still good, the next is not (in the
+    // event's own time zone). Shipping it back as expired (disposition `expired`) is what
+    // should happen to it.
+    let commission = COMMISSION_L1.replace("2027-01-31", "2025-01-31");
+    let at = |time: &str, step: &str, disposition: &str| {
+        format!(
+            r#"{{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "{step}",
+            "disposition": "{disposition}", "eventTime": "{time}",
+            "epcList": ["urn:epc:id:sgtin:4012345.011111.1"]}}"#
+        )
+    };
+    check(
+        &with(&[
+            &commission,
+            &aggregate("ADD", CASE_A, &[PACK_2]),
+            &at("2025-01-31T23:00:00Z", "shipping", "in_transit"),
+            &at("2025-02-01T08:00:00+01:00", "receiving", "in_progress"),
+            &at("2025-02-01T09:00:00+01:00", "dispensing", "dispensed"),
+            &at("2025-02-02T09:00:00Z", "shipping", "expired"),
+            r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+                "eventTime": "2025-02-02T10:00:00Z",
+                "epcList": ["urn:epc:id:sgtin:4012345.111111.A"]}"#,
+        ]),
+        expect![[r#"
+            e5: F7 expired: urn:epc:id:sgtin:4012345.011111.1 expired on 2025-01-31 (commissioned by event e1), but event e5 dispenses it on 2025-02-01 [e1, e5]
+            e7: F7 expired: event e7 ships urn:epc:id:sgtin:4012345.111111.A, which holds https://id.gs1.org/01/04012345111118/21/2, which expired on 2025-01-31 [e1, e7]
+            --
+            01/04012345111118/21/1 in_transit lot=L1 exp=2025-01-31
+            01/04012345111118/21/2 in_transit (via 01/14012345111115/21/A) in=01/14012345111115/21/A lot=L1 exp=2025-01-31
+            01/14012345111115/21/A in_transit
+        "#]],
+    );
+}
+
+#[test]
+fn batch_level_recalled_withdrawn_and_expired_are_never_undone() {
+    let withdraw = r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "holding",
+        "quantityList": [{"epcClass": "urn:epc:class:lgtin:4012345.011111.L1"}],
+        "persistentDisposition": {"set": ["withdrawn"]}}"#;
+    let undo = |time: &str| {
+        format!(
+            r#"{{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "inspecting",
+            "disposition": "active", "eventTime": "{time}",
+            "epcList": ["urn:epc:id:sgtin:4012345.011111.1"]}}"#
+        )
+    };
+    check(
+        &with(&[
+            COMMISSION_L1,
+            &observe("dispensing", "dispensed", ""),
+            withdraw,
+            &undo("2025-01-04T00:00:00Z"),
+        ]),
+        expect![[r#"
+            e4: F11 undo_forbidden: urn:epc:id:sgtin:4012345.011111.1 is dispensed and event e4 cannot re-activate it: its lot https://id.gs1.org/01/04012345111118/10/L1 is withdrawn [e2, e4]
+            --
+            01/04012345111118/10/L1 commissioned lot=L1 +withdrawn
+            01/04012345111118/21/1 dispensed lot=L1 exp=2027-01-31
+            01/04012345111118/21/2 commissioned lot=L1 exp=2027-01-31
+        "#]],
+    );
+    // Expired after it was dispensed, within the 10 days of the undo window.
+    check(
+        &with(&[
+            &COMMISSION_L1.replace("2027-01-31", "2025-01-31"),
+            r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "dispensing",
+                "disposition": "dispensed", "eventTime": "2025-01-30T00:00:00Z",
+                "epcList": ["urn:epc:id:sgtin:4012345.011111.1"]}"#,
+            &undo("2025-02-03T00:00:00Z"),
+        ]),
+        expect![[r#"
+            e3: F11 undo_forbidden: urn:epc:id:sgtin:4012345.011111.1 is dispensed and event e3 cannot re-activate it: it expired on 2025-01-31 [e2, e3]
+            --
+            01/04012345111118/21/1 dispensed lot=L1 exp=2025-01-31
+            01/04012345111118/21/2 commissioned lot=L1 exp=2025-01-31
+        "#]],
+    );
+}

@@ -62,37 +62,44 @@ fn a_small_run() {
     check_run(
         Config { seed: 1, packs: 30, fault_rate: 0.0, events_per_document: 7 },
         expect![[r#"
-        2025-01-06T08:00:00.000Z +01:00 Object ADD commissioning active 20 @urn:epc:id:sgln:4012345.00001.0
-        2025-01-06T08:00:29.015Z +01:00 Aggregation ADD packing in_progress urn:epc:id:sscc:4012345.0000000000 < 20 @urn:epc:id:sgln:4012345.00001.0
-        2025-01-06T08:00:35.221Z +01:00 Object ADD commissioning active 10 @urn:epc:id:sgln:4012345.00001.0
-        2025-01-06T08:00:50.643Z +01:00 Aggregation ADD packing in_progress urn:epc:id:sscc:4012345.0000000001 < 10 @urn:epc:id:sgln:4012345.00001.0
-        2025-01-06T08:00:56.330Z +01:00 Aggregation ADD packing in_progress urn:epc:id:sscc:4012345.3000000002 < 2 @urn:epc:id:sgln:4012345.00001.0
-        2025-01-06T14:06:40.246Z +01:00 Object OBSERVE shipping in_transit 1
-        2025-01-08T17:52:20.536Z +01:00 Object OBSERVE receiving in_progress 1 @urn:epc:id:sgln:4098765.00001.0
-        2025-01-08T19:35:47.593Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4012345.3000000002 < 2 @urn:epc:id:sgln:4098765.00001.0
-        2025-01-10T18:42:30.406Z +01:00 Aggregation ADD packing in_progress urn:epc:id:sscc:4098765.9000000000 < 2 @urn:epc:id:sgln:4098765.00001.0
-        2025-01-10T20:02:19.018Z +01:00 Object OBSERVE shipping in_transit 1
-        2025-01-12T01:34:37.226Z +01:00 Object OBSERVE receiving in_progress 1 @urn:epc:id:sgln:4300011.00004.0
-        2025-01-12T01:45:10.171Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4098765.9000000000 < 2 @urn:epc:id:sgln:4300011.00004.0
-        2025-01-12T01:54:18.044Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4012345.0000000001 < 10 @urn:epc:id:sgln:4300011.00004.0
-        2025-01-12T02:02:54.792Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4012345.0000000000 < 20 @urn:epc:id:sgln:4300011.00004.0
-        2025-01-14T15:08:27.732Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:4300011.00004.0
-        2025-01-19T04:27:53.515Z +01:00 Object OBSERVE dispensing dispensed 2 @urn:epc:id:sgln:4300011.00004.0
-        2025-01-19T10:43:23.131Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:4300011.00004.0
-        2025-01-20T09:05:22.482Z +01:00 Object OBSERVE dispensing dispensed 1 @urn:epc:id:sgln:4300011.00004.0
-        2025-01-21T09:03:38.782Z +01:00 Object OBSERVE dispensing dispensed 1 @urn:epc:id:sgln:4300011.00004.0
-        2025-01-24T01:23:00.346Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:4300011.00004.0
-        2025-01-24T13:18:14.483Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:4300011.00004.0
-        2025-01-24T16:43:25.897Z +01:00 Object OBSERVE shipping in_transit 3
-        2025-01-27T08:08:43.017Z +01:00 Object OBSERVE receiving in_progress 3 @urn:epc:id:sgln:4098765.00001.0
-        2025-01-27T11:21:34.039Z +01:00 Object OBSERVE dispensing dispensed 2 @urn:epc:id:sgln:4300011.00004.0
-        2025-01-27T14:00:32.931Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:4300011.00004.0
-        2025-01-29T11:19:11.697Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:4300011.00004.0
-        2025-01-30T16:53:01.969Z +01:00 Object OBSERVE dispensing dispensed 1 @urn:epc:id:sgln:4300011.00004.0
-        2025-01-31T03:12:54.573Z +01:00 Object OBSERVE dispensing dispensed 2 @urn:epc:id:sgln:4300011.00004.0
-        2025-01-31T04:15:09.474Z +01:00 Object OBSERVE destroying destroyed 3 @urn:epc:id:sgln:4098765.00001.0
-        Stats { packs: 30, events: 29, epcs: 34, documents: 5, faults: 0 }
-    "#]],
+            2025-01-06T08:00:00.000Z +01:00 Object ADD commissioning active 20 @urn:epc:id:sgln:4012345.00001.0
+            2025-01-06T08:00:29.015Z +01:00 Aggregation ADD packing in_progress urn:epc:id:sscc:4012345.0000000000 < 20 @urn:epc:id:sgln:4012345.00001.0
+            2025-01-06T08:00:35.221Z +01:00 Object ADD commissioning active 10 @urn:epc:id:sgln:4012345.00001.0
+            2025-01-06T08:00:50.643Z +01:00 Aggregation ADD packing in_progress urn:epc:id:sscc:4012345.0000000001 < 10 @urn:epc:id:sgln:4012345.00001.0
+            2025-01-06T08:00:56.330Z +01:00 Aggregation ADD packing in_progress urn:epc:id:sscc:4012345.3000000002 < 2 @urn:epc:id:sgln:4012345.00001.0
+            2025-01-06T14:06:40.246Z +01:00 Object OBSERVE shipping in_transit 1
+            2025-01-08T04:17:56.520Z +01:00 Object OBSERVE receiving in_progress 1 @urn:epc:id:sgln:4098765.00001.0
+            2025-01-08T06:12:52.475Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4012345.3000000002 < 2 @urn:epc:id:sgln:4098765.00001.0
+            2025-01-08T08:31:17.141Z +01:00 Aggregation ADD packing in_progress urn:epc:id:sscc:4098765.9000000000 < 1 @urn:epc:id:sgln:4098765.00001.0
+            2025-01-08T09:52:58.377Z +01:00 Object OBSERVE shipping in_transit 1
+            2025-01-09T00:09:04.295Z +01:00 Object OBSERVE receiving in_progress 1 @urn:epc:id:sgln:8051155.00001.0
+            2025-01-09T00:51:31.725Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4098765.9000000000 < 1 @urn:epc:id:sgln:8051155.00001.0
+            2025-01-09T00:57:00.568Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4012345.0000000001 < 10 @urn:epc:id:sgln:8051155.00001.0
+            2025-01-12T12:53:30.827Z +01:00 Aggregation ADD packing in_progress urn:epc:id:sscc:4098765.9000000001 < 1 @urn:epc:id:sgln:4098765.00001.0
+            2025-01-12T13:56:55.150Z +01:00 Object OBSERVE shipping in_transit 1
+            2025-01-13T03:51:12.464Z +01:00 Object OBSERVE receiving in_progress 1 @urn:epc:id:sgln:4300011.00006.0
+            2025-01-13T04:49:22.791Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4098765.9000000001 < 1 @urn:epc:id:sgln:4300011.00006.0
+            2025-01-13T05:01:22.804Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4012345.0000000000 < 20 @urn:epc:id:sgln:4300011.00006.0
+            2025-01-15T12:21:13.371Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:8051155.00001.0
+            2025-01-16T09:37:28.907Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:8051155.00001.0
+            2025-01-20T14:05:16.706Z +01:00 Object OBSERVE dispensing dispensed 1 @urn:epc:id:sgln:8051155.00001.0
+            2025-01-21T12:03:50.494Z +01:00 Object OBSERVE dispensing dispensed 1 @urn:epc:id:sgln:4300011.00006.0
+            2025-01-23T21:25:33.890Z +01:00 Object OBSERVE shipping in_transit 1
+            2025-01-24T05:06:24.120Z +01:00 Object OBSERVE dispensing dispensed 1 @urn:epc:id:sgln:8051155.00001.0
+            2025-01-24T20:55:39.215Z +01:00 Object OBSERVE dispensing dispensed 1 @urn:epc:id:sgln:8051155.00001.0
+            2025-01-25T04:21:28.358Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:4300011.00006.0
+            2025-01-25T16:16:42.495Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:4300011.00006.0
+            2025-01-25T19:41:53.909Z +01:00 Object OBSERVE shipping in_transit 3
+            2025-01-26T03:18:54.692Z +01:00 Object OBSERVE receiving in_progress 1 @urn:epc:id:sgln:4098765.00001.0
+            2025-01-27T22:41:45.213Z +01:00 Object OBSERVE receiving in_progress 3 @urn:epc:id:sgln:4098765.00001.0
+            2025-01-28T02:41:09.971Z +01:00 Object OBSERVE dispensing dispensed 2 @urn:epc:id:sgln:4300011.00006.0
+            2025-01-28T03:40:52.958Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:4300011.00006.0
+            2025-01-28T16:59:00.943Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:4300011.00006.0
+            2025-01-30T11:20:51.729Z +01:00 Object OBSERVE destroying destroyed 3 @urn:epc:id:sgln:4098765.00001.0
+            2025-01-30T22:03:09.233Z +01:00 Object OBSERVE dispensing dispensed 2 @urn:epc:id:sgln:4300011.00006.0
+            2025-02-02T10:46:19.036Z +01:00 Object OBSERVE destroying destroyed 1 @urn:epc:id:sgln:4098765.00001.0
+            Stats { packs: 30, events: 36, epcs: 35, documents: 6, faults: 0 }
+        "#]],
     );
 }
 
@@ -118,16 +125,16 @@ fn the_life_of_a_pack() {
     expect![[r#"
         2025-01-06T08:00:00.000Z +01:00 Object ADD commissioning active 20 @urn:epc:id:sgln:4012345.00001.0
         2025-01-06T08:00:21.944Z +01:00 Aggregation ADD packing in_progress urn:epc:id:sscc:4012345.0000000000 < 20 @urn:epc:id:sgln:4012345.00001.0
-        2025-01-06T08:09:40.311Z +01:00 Aggregation ADD packing in_progress urn:epc:id:sscc:4012345.3000000021 < 16 @urn:epc:id:sgln:4012345.00001.0
-        2025-01-06T12:10:51.415Z +01:00 Object OBSERVE shipping in_transit urn:epc:id:sscc:4012345.3000000021
-        2025-01-08T14:15:03.253Z +01:00 Object OBSERVE receiving in_progress urn:epc:id:sscc:4012345.3000000021 @urn:epc:id:sgln:4098765.00001.0
-        2025-01-08T15:18:40.490Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4012345.3000000021 < 16 @urn:epc:id:sgln:4098765.00001.0
-        2025-01-10T20:14:11.197Z +01:00 Aggregation ADD packing in_progress urn:epc:id:sscc:4098765.9000000002 < urn:epc:id:sscc:4012345.0000000000 urn:epc:id:sscc:4012345.0000000001 @urn:epc:id:sgln:4098765.00001.0
-        2025-01-10T20:40:36.666Z +01:00 Object OBSERVE shipping in_transit urn:epc:id:sscc:4098765.9000000002
-        2025-01-11T14:25:08.444Z +01:00 Object OBSERVE receiving in_progress urn:epc:id:sscc:4098765.9000000002 @urn:epc:id:sgln:4300022.00001.0
-        2025-01-11T14:47:37.926Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4098765.9000000002 < urn:epc:id:sscc:4012345.0000000000 urn:epc:id:sscc:4012345.0000000001 @urn:epc:id:sgln:4300022.00001.0
-        2025-01-11T15:01:38.526Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4012345.0000000000 < 20 @urn:epc:id:sgln:4300022.00001.0
-        2025-01-17T16:49:51.986Z +01:00 Object OBSERVE destroying destroyed urn:epc:id:sgtin:4012345.011111.85eZlQ8g urn:epc:id:sgtin:4012345.011111.8xHDHNK0 urn:epc:id:sgtin:4012345.011111.3cJDhwo4 @urn:epc:id:sgln:4300022.00001.0
+        2025-01-06T08:09:33.339Z +01:00 Aggregation ADD packing in_progress urn:epc:id:sscc:4012345.3000000021 < 16 @urn:epc:id:sgln:4012345.00001.0
+        2025-01-06T19:37:22.311Z +01:00 Object OBSERVE shipping in_transit urn:epc:id:sscc:4012345.3000000021
+        2025-01-09T05:05:22.317Z +01:00 Object OBSERVE receiving in_progress urn:epc:id:sscc:4012345.3000000021 @urn:epc:id:sgln:4098765.00001.0
+        2025-01-09T05:48:27.752Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4012345.3000000021 < 16 @urn:epc:id:sgln:4098765.00001.0
+        2025-01-11T00:34:46.361Z +01:00 Aggregation ADD packing in_progress urn:epc:id:sscc:4098765.9000000001 < urn:epc:id:sscc:4012345.0000000000 urn:epc:id:sscc:4012345.0000000001 @urn:epc:id:sgln:4098765.00001.0
+        2025-01-11T00:56:34.578Z +01:00 Object OBSERVE shipping in_transit urn:epc:id:sscc:4098765.9000000001
+        2025-01-12T03:11:04.126Z +01:00 Object OBSERVE receiving in_progress urn:epc:id:sscc:4098765.9000000001 @urn:epc:id:sgln:4300011.00003.0
+        2025-01-12T04:05:47.967Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4098765.9000000001 < urn:epc:id:sscc:4012345.0000000000 urn:epc:id:sscc:4012345.0000000001 @urn:epc:id:sgln:4300011.00003.0
+        2025-01-12T04:23:32.207Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4012345.0000000000 < 20 @urn:epc:id:sgln:4300011.00003.0
+        2025-01-20T14:37:45.287Z +01:00 Object OBSERVE destroying destroyed urn:epc:id:sgtin:4012345.011111.85eZlQ8g urn:epc:id:sgtin:4012345.011111.8xHDHNK0 urn:epc:id:sgtin:4012345.011111.3cJDhwo4 @urn:epc:id:sgln:4300011.00003.0
     "#]]
     .assert_eq(&out);
 }
@@ -167,40 +174,44 @@ fn the_fault_catalogue() {
           ledger: F4 child_in_two_parents: event urn:uuid:8aab9910-e96d-47ed-944c-676ed934cede packs urn:epc:id:sgtin:4012345.011111.ctIY09Su into urn:epc:id:sscc:4012345.0000000001 but it is already in https://id.gs1.org/00/040123450000000009
         F3 event_in_future: packaging line urn:epc:id:sgln:4012345.00001.1 commissioned 1 pack(s) with eventTime 2035-01-07T08:01:37.505Z, its clock set ten years ahead
           ledger: F3 event_in_future: event urn:uuid:5b3e05c2-ed32-4d25-b606-c85acc17f338 has eventTime 2035-01-07T08:01:37.505Z after the capture time 2026-11-24T00:00:00.000Z
-        F4 aggregation_cycle: pallet urn:epc:id:sscc:0377333.3000000000 was recorded as packed into urn:epc:id:sgtin:0377333.510130.01599299829593, one of its own cases
-          ledger: F4 aggregation_cycle: event urn:uuid:28bda5f7-9921-4fbb-8c89-61d070003d62 packs urn:epc:id:sscc:0377333.3000000000 into urn:epc:id:sgtin:0377333.510130.01599299829593, which is inside it
-        F4 unpack_not_packed: urn:epc:id:sgln:4098765.00001.0 unpacked urn:epc:id:sgtin:4012345.011111.Kpao4qLP from pallet urn:epc:id:sscc:4012345.3000000087 but it is inside case urn:epc:id:sscc:4012345.0000000030
-          ledger: F4 unpack_not_packed: event urn:uuid:0b880f52-f247-4f35-ae6f-9ccd78d36f38 unpacks urn:epc:id:sgtin:4012345.011111.Kpao4qLP from urn:epc:id:sscc:4012345.3000000087 but it is in https://id.gs1.org/00/040123450000000306
-        F6 sscc_reused: urn:epc:id:sgln:4098765.00001.0 labelled a tote with SSCC urn:epc:id:sscc:4012345.3000000087, the label of a pallet packed at 2025-01-06T08:28:49.480Z and unpacked there
-          ledger: F6 sscc_reused: event urn:uuid:eb898018-35f2-422b-8bad-0dd58d621e27 uses urn:epc:id:sscc:4012345.3000000087 for a new logistic unit but its previous life started with event urn:uuid:fdfc2b1e-20df-4773-941d-84c944fd80f2 at 2025-01-06T08:28:49.480Z, less than 365 days before
-        F11 ship_unavailable_content: urn:epc:id:sgln:4098765.00001.0 shipped tote urn:epc:id:sscc:4098765.9000000000 with urn:epc:id:sgtin:4012345.011111.PiOi8BNS inside, destroyed before shipping
-          ledger: F11 ship_unavailable_content: event urn:uuid:96639283-71b8-4288-8075-8301ee0cf072 ships urn:epc:id:sscc:4098765.9000000000, which holds https://id.gs1.org/01/04012345111118/21/PiOi8BNS, and https://id.gs1.org/01/04012345111118/21/PiOi8BNS is decommissioned:destroyed
-        F3 lot_mismatch: a verification scan at urn:epc:id:sgln:0860012.00001.0 read lot H00002 on urn:epc:id:sgtin:0377333.010130.01729039835815, commissioned with lot H00001
-          ledger: F3 lot_mismatch: event urn:uuid:f6eaae26-3380-48dd-b568-bba74e4a50a3 gives https://id.gs1.org/01/00377333101309/10/H00002/21/01729039835815 lot H00002 but commissioning event urn:uuid:e57efe8e-c082-45d7-a863-ee2cedb672ae recorded H00001
-        F3 expiry_mismatch: a verification scan at urn:epc:id:sgln:0860012.00001.0 read expiry 2029-01-31 on urn:epc:id:sgtin:0377333.010130.31352209546816, commissioned with 2028-01-31
-          ledger: F3 expiry_mismatch: event urn:uuid:e11788c5-cc64-4b94-b653-238e197c23cf gives https://id.gs1.org/01/00377333101309/10/H00002/21/31352209546816?17=290131 expiry 2029-01-31 but commissioning event urn:uuid:0fd8aef6-8e0d-4b0c-8741-e1f579235a4d recorded 2028-01-31
-        F1 receive_without_ship: urn:epc:id:sgln:4300011.00006.0 received tote urn:epc:id:sscc:4098765.9000000000 a second time
-          ledger: F1 receive_without_ship: urn:epc:id:sscc:4098765.9000000000 is received but event urn:uuid:b2f7c2ab-bcae-4006-8e30-9ef902c46569 receives it
-        F3 receipt_by_other_party: tote urn:epc:id:sscc:4098765.9000000001 shipped to urn:epc:id:sgln:4300022.00002.0 was received at urn:epc:id:sgln:4300022.00003.0
-          ledger: F3 receipt_by_other_party: event urn:uuid:7b50395c-0017-4b67-b6c5-077bfdcb7733 receives urn:epc:id:sscc:4098765.9000000001 with location urn:epc:id:sgln:4300022.00003.0 but shipping event urn:uuid:cfcd61f9-4421-4f63-9657-707badfb8d6c named urn:epc:id:sgln:4300022.00002.0
-        F1 never_commissioned: urn:epc:id:sgln:4300011.00006.0 dispensed urn:epc:id:sgtin:4012345.011111.28a3UlU3, a serial its manufacturer never commissioned (a counterfeit)
-          ledger: F1 never_commissioned: urn:epc:id:sgtin:4012345.011111.28a3UlU3 was never commissioned but event urn:uuid:74787549-1062-46c5-b54c-704a3f729ab3 names it
-        F11 ship_decommissioned: urn:epc:id:sgln:4300011.00006.0 destroyed urn:epc:id:sgtin:4012345.011111.6SNIQRI7, then shipped it to urn:epc:id:sgln:4098765.00001.0 as a return
-          ledger: F11 ship_decommissioned: urn:epc:id:sgtin:4012345.011111.6SNIQRI7 is decommissioned:destroyed but event urn:uuid:7d431893-4990-48d0-96b3-7418065f516f ships it
-        F11 dispense_twice: urn:epc:id:sgtin:4012345.011111.IhiqfU7C, dispensed at urn:epc:id:sgln:4300022.00001.0, was dispensed again at urn:epc:id:sgln:4300022.00001.0
-          ledger: F11 dispense_twice: urn:epc:id:sgtin:4012345.011111.IhiqfU7C is dispensed but event urn:uuid:dc88e071-f1d8-4e1b-a331-311d29be4930 dispenses it
-        F11 undo_forbidden: urn:epc:id:sgln:8051133.00002.0 put urn:epc:id:sgtin:4012345.011111.a1VW8OwF back on sale after reporting it stolen
-          ledger: F11 undo_forbidden: urn:epc:id:sgtin:4012345.011111.a1VW8OwF is decommissioned:stolen and event urn:uuid:c5707fd8-f65e-4409-aa64-0cc1b44b8eec cannot re-activate it: stolen and destroyed are final
-        F11 undo_outside_window: urn:epc:id:sgln:4300011.00005.0 undid the dispensing of urn:epc:id:sgtin:4012345.011111.SC5AcHji, which urn:epc:id:sgln:4300022.00001.0 had dispensed
-          ledger: F11 undo_outside_window: urn:epc:id:sgtin:4012345.011111.SC5AcHji is dispensed and event urn:uuid:75a867b1-708f-407b-97ae-11d688eff6cd cannot re-activate it: it was decommissioned at urn:epc:id:sgln:4300022.00001.0 and an undo must happen at the same location
-        F11 ship_dispensed: urn:epc:id:sgln:4300044.00001.0 dispensed urn:epc:id:sgtin:80012345.00202.ZMc6oTMm, then shipped it to urn:epc:id:sgln:4098765.00001.0 as a return
-          ledger: F11 ship_dispensed: urn:epc:id:sgtin:80012345.00202.ZMc6oTMm is dispensed but event urn:uuid:72750a69-f794-4e39-9ef3-3166ab0a1a47 ships it
-        F7 recalled_lot: urn:epc:id:sgln:4300044.00001.0 dispensed urn:epc:id:sgtin:4012345.011111.TGUSXeB4 of recalled lot urn:epc:class:lgtin:4012345.011111.RP00001
-          ledger: F7 recalled_lot: urn:epc:id:sgtin:4012345.011111.TGUSXeB4 belongs to lot https://id.gs1.org/01/04012345111118/10/RP00001, which is recalled, but event urn:uuid:f55d34c0-c88e-4b8e-b4cf-ecc8af5fccc6 dispenses it
-        F11 decommission_twice: urn:epc:id:sgln:8051155.00001.0 reported urn:epc:id:sgtin:4012345.011111.8My9lxjJ destroyed twice
-          ledger: F11 decommission_twice: urn:epc:id:sgtin:4012345.011111.8My9lxjJ is decommissioned:destroyed but event urn:uuid:31dee848-91e2-4b04-bfaf-341908cf5b73 decommissions it
-        F11 dispense_decommissioned: urn:epc:id:sgtin:4012345.011111.Pd2BCSGF, reported stolen at urn:epc:id:sgln:4300022.00003.0, was dispensed at urn:epc:id:sgln:8051133.00001.0
-          ledger: F11 dispense_decommissioned: urn:epc:id:sgtin:4012345.011111.Pd2BCSGF is decommissioned:stolen but event urn:uuid:fa01c928-8347-4296-86b6-aa054d7aa1e7 dispenses it
+        F7 expired: urn:epc:id:sgln:4012345.00001.0 shipped urn:epc:id:sgtin:4012345.011111.GM3rCQtc, labelled to expire on 2023-12-31
+          ledger: F7 expired: urn:epc:id:sgtin:4012345.011111.GM3rCQtc expired on 2023-12-31 (commissioned by event urn:uuid:337eae96-9a38-4e25-a936-fc22c1c74787), but event urn:uuid:e08a40b6-c434-442c-b66b-9d08c1817b4d ships it on 2025-01-06
+        F4 aggregation_cycle: pallet urn:epc:id:sscc:80012345.300000000 was recorded as packed into urn:epc:id:sgtin:80012345.10202.XM3PN3ZA, one of its own cases
+          ledger: F4 aggregation_cycle: event urn:uuid:8bb96237-adeb-484b-b765-5abc1f66b345 packs urn:epc:id:sscc:80012345.300000000 into urn:epc:id:sgtin:80012345.10202.XM3PN3ZA, which is inside it
+        F4 unpack_not_packed: urn:epc:id:sgln:0614141.00001.0 unpacked urn:epc:id:sgtin:0377333.010130.64960063331540 from pallet urn:epc:id:sscc:0377333.3000000000 but it is inside case urn:epc:id:sgtin:0377333.510130.47085992223758
+          ledger: F4 unpack_not_packed: event urn:uuid:1594bd08-9181-400b-a84e-c8f26a04b64a unpacks urn:epc:id:sgtin:0377333.010130.64960063331540 from urn:epc:id:sscc:0377333.3000000000 but it is in https://id.gs1.org/01/50377333101304/21/47085992223758
+        F3 lot_mismatch: a verification scan at urn:epc:id:sgln:8034567.00001.0 read lot RP00003 on urn:epc:id:sgtin:4012345.011111.NBW6V0HI, commissioned with lot RP00002
+          ledger: F3 lot_mismatch: event urn:uuid:dd85bf6c-7544-4314-8284-3ade956b036b gives https://id.gs1.org/01/04012345111118/10/RP00003/21/NBW6V0HI lot RP00003 but commissioning event urn:uuid:0a2e810f-85fb-4b2c-b80d-42a012d099a3 recorded RP00002
+        F6 sscc_reused: urn:epc:id:sgln:8034567.00001.0 labelled a tote with SSCC urn:epc:id:sscc:4012345.3000000091, the label of a pallet packed at 2025-01-06T08:28:48.262Z and unpacked there
+          ledger: F6 sscc_reused: event urn:uuid:0baa0d82-95d4-40cd-b27d-87bec0a7d3be uses urn:epc:id:sscc:4012345.3000000091 for a new logistic unit but its previous life started with event urn:uuid:2bfedf5d-f748-4d03-90c1-e241dd4108f2 at 2025-01-06T08:28:48.262Z, less than 365 days before
+        F11 ship_unavailable_content: urn:epc:id:sgln:8034567.00001.0 shipped tote urn:epc:id:sscc:8034567.9000000000 with urn:epc:id:sgtin:4012345.011111.cYqFLqL5 inside, destroyed before shipping
+          ledger: F11 ship_unavailable_content: event urn:uuid:32b3df40-1a4d-47a0-b9a3-049519e577f0 ships urn:epc:id:sscc:8034567.9000000000, which holds https://id.gs1.org/01/04012345111118/21/cYqFLqL5, and https://id.gs1.org/01/04012345111118/21/cYqFLqL5 is decommissioned:destroyed
+        F1 receive_without_ship: urn:epc:id:sgln:4300011.00006.0 received tote urn:epc:id:sscc:4012345.3000000091 a second time
+          ledger: F1 receive_without_ship: urn:epc:id:sscc:4012345.3000000091 is received but event urn:uuid:f3214321-0bcf-407f-a78a-4faa11139089 receives it
+        F3 expiry_mismatch: a verification scan at urn:epc:id:sgln:4098765.00001.0 read expiry 2029-01-31 on urn:epc:id:sgtin:4012345.011111.dWxH9s5q, commissioned with 2028-01-31
+          ledger: F3 expiry_mismatch: event urn:uuid:7b50395c-0017-4b67-b6c5-077bfdcb7733 gives https://id.gs1.org/01/04012345111118/10/RP00001/21/dWxH9s5q?17=290131 expiry 2029-01-31 but commissioning event urn:uuid:aa0c20c5-86ef-42fd-89b8-31cf73c3a322 recorded 2028-01-31
+        F1 never_commissioned: urn:epc:id:sgln:4300011.00006.0 dispensed urn:epc:id:sgtin:4012345.011111.VvOxN1R4, a serial its manufacturer never commissioned (a counterfeit)
+          ledger: F1 never_commissioned: urn:epc:id:sgtin:4012345.011111.VvOxN1R4 was never commissioned but event urn:uuid:1df97711-72f6-4f2a-b029-84a091f113ab names it
+        F3 receipt_by_other_party: tote urn:epc:id:sscc:8034567.9000000000 shipped to urn:epc:id:sgln:4300011.00005.0 was received at urn:epc:id:sgln:4300011.00006.0
+          ledger: F3 receipt_by_other_party: event urn:uuid:155189b8-06dd-43a3-bdc9-80993a65aff9 receives urn:epc:id:sscc:8034567.9000000000 with location urn:epc:id:sgln:4300011.00006.0 but shipping event urn:uuid:32b3df40-1a4d-47a0-b9a3-049519e577f0 named urn:epc:id:sgln:4300011.00005.0
+        F11 dispense_twice: urn:epc:id:sgtin:4012345.011111.cz0xgMQ2, dispensed at urn:epc:id:sgln:4300011.00003.0, was dispensed again at urn:epc:id:sgln:4300022.00001.0
+          ledger: F11 dispense_twice: urn:epc:id:sgtin:4012345.011111.cz0xgMQ2 is dispensed but event urn:uuid:f67e3af3-c3e0-4e5c-9643-308687bc24aa dispenses it
+        F11 ship_dispensed: urn:epc:id:sgln:8051155.00001.0 dispensed urn:epc:id:sgtin:4012345.011111.HmX6ORlI, then shipped it to urn:epc:id:sgln:4098765.00001.0 as a return
+          ledger: F11 ship_dispensed: urn:epc:id:sgtin:4012345.011111.HmX6ORlI is dispensed but event urn:uuid:36c056f4-8802-4bb0-be54-edddd2d462ca ships it
+        F11 undo_outside_window: urn:epc:id:sgln:4300022.00002.0 undid the dispensing of urn:epc:id:sgtin:4012345.011111.4DJwyf8p, which urn:epc:id:sgln:8051155.00001.0 had dispensed
+          ledger: F11 undo_outside_window: urn:epc:id:sgtin:4012345.011111.4DJwyf8p is dispensed and event urn:uuid:18467c52-0610-4927-a2cd-9883c8d0592d cannot re-activate it: it was decommissioned at urn:epc:id:sgln:8051155.00001.0 and an undo must happen at the same location
+        F11 decommission_twice: urn:epc:id:sgln:4300022.00004.0 reported urn:epc:id:sgtin:4012345.011111.TOif06YV destroyed twice
+          ledger: F11 decommission_twice: urn:epc:id:sgtin:4012345.011111.TOif06YV is decommissioned:destroyed but event urn:uuid:e90dbd2c-0754-4442-af6c-014d30a98cc7 decommissions it
+        F7 withdrawn_lot: urn:epc:id:sgln:4300022.00003.0 dispensed urn:epc:id:sgtin:4012345.011111.804peTuQ of withdrawn lot urn:epc:class:lgtin:4012345.011111.RP00001
+          ledger: F7 withdrawn_lot: urn:epc:id:sgtin:4012345.011111.804peTuQ belongs to lot https://id.gs1.org/01/04012345111118/10/RP00001, which is withdrawn, but event urn:uuid:49a36eb4-c248-450a-a197-ca4cc0f7bec7 dispenses it
+        F11 ship_decommissioned: urn:epc:id:sgln:4300022.00001.0 destroyed urn:epc:id:sgtin:4012345.011111.bxIx75U4, then shipped it to urn:epc:id:sgln:8034567.00001.0 as a return
+          ledger: F11 ship_decommissioned: urn:epc:id:sgtin:4012345.011111.bxIx75U4 is decommissioned:destroyed but event urn:uuid:3fa1b5fb-c27a-4324-8718-0bd13d0253b3 ships it
+        F11 dispense_decommissioned: urn:epc:id:sgtin:80012345.00202.4WCehFLc, reported stolen at urn:epc:id:sgln:8051155.00001.0, was dispensed at urn:epc:id:sgln:4300011.00006.0
+          ledger: F11 dispense_decommissioned: urn:epc:id:sgtin:80012345.00202.4WCehFLc is decommissioned:stolen but event urn:uuid:cc0be4fe-2923-46fb-bbf2-3423bcaef2ad dispenses it
+        F7 recalled_lot: urn:epc:id:sgln:4300011.00002.0 dispensed urn:epc:id:sgtin:4012345.011111.4dJPbwCL of recalled lot urn:epc:class:lgtin:4012345.011111.RP00002
+          ledger: F7 recalled_lot: urn:epc:id:sgtin:4012345.011111.4dJPbwCL belongs to lot https://id.gs1.org/01/04012345111118/10/RP00002, which is recalled, but event urn:uuid:ab3e7f50-fe68-4ffc-a47f-ab5adfde4ee5 dispenses it
+        F11 undo_forbidden: urn:epc:id:sgln:4300022.00004.0 put urn:epc:id:sgtin:80012345.00202.Jmh2hJqo back on sale after reporting it stolen
+          ledger: F11 undo_forbidden: urn:epc:id:sgtin:80012345.00202.Jmh2hJqo is decommissioned:stolen and event urn:uuid:d7d21dd1-bc64-425e-bcf5-960c926e42af cannot re-activate it: stolen and destroyed are final
     "#]]
     .assert_eq(&out);
 }
