@@ -62,7 +62,7 @@
 //! history query orders by `eventTime`). Equal times apply in capture order. The result depends
 //! only on the capture order and the events, never on the wall clock.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serialhub_epcis::cbv::{self, Term, Vocab};
 use serialhub_epcis::time::Timestamp;
@@ -122,7 +122,7 @@ pub struct Outcome {
 /// through `view`, at capture time `now`.
 pub fn apply(view: &impl StateView, event: &Event, event_id: &str, now: Timestamp) -> Outcome {
     let mut ctx = Ctx {
-        ledger: Overlay { base: view, index: BTreeMap::new(), changes: Vec::new() },
+        ledger: Overlay { base: view, index: crate::FxHashMap::default(), changes: Vec::new() },
         event,
         event_id,
         event_ref: EventRef::from(event_id),
@@ -421,7 +421,9 @@ fn lot_and_expiry(event: &Event) -> (Option<String>, Option<String>) {
 /// The states as they will be after the changes decided so far for this event.
 struct Overlay<'a, V> {
     base: &'a V,
-    index: BTreeMap<Key, usize>,
+    /// Hashed, not ordered: an event on a case of fifty packs looks its overlay up for each,
+    /// and ordered lookups compared long keys (`perf`).
+    index: crate::FxHashMap<Key, usize>,
     changes: Vec<(Key, Change)>,
 }
 
@@ -509,7 +511,11 @@ impl<V: StateView> Ctx<'_, V> {
     /// The record of `key` if the event may change it: reports an unknown identifier, and
     /// lists a late one as superseded.
     fn current(&mut self, key: &Key, epc: &str) -> Option<SerialState> {
-        let state = self.known(key, epc)?.clone();
+        // One lookup, not `known`'s two: the copy ends the borrow.
+        let Some(state) = self.ledger.state(key).cloned() else {
+            self.never_commissioned(epc);
+            return None;
+        };
         if self.time < state.last_event_time {
             self.superseded.push(key.clone());
             return None;
@@ -519,15 +525,19 @@ impl<V: StateView> Ctx<'_, V> {
 
     fn known(&mut self, key: &Key, epc: &str) -> Option<&SerialState> {
         if self.ledger.state(key).is_none() {
-            self.violate(
-                ViolationKind::NeverCommissioned,
-                format!("{epc} was never commissioned but event {} names it", self.event_id),
-                vec![epc.to_owned()],
-                Vec::new(),
-            );
+            self.never_commissioned(epc);
             return None;
         }
         self.ledger.state(key)
+    }
+
+    fn never_commissioned(&mut self, epc: &str) {
+        self.violate(
+            ViolationKind::NeverCommissioned,
+            format!("{epc} was never commissioned but event {} names it", self.event_id),
+            vec![epc.to_owned()],
+            Vec::new(),
+        );
     }
 
     /// `state` with this event's common effects: time, location, persistent dispositions.
@@ -686,7 +696,10 @@ impl<V: StateView> Ctx<'_, V> {
         let illegal = |kind: ViolationKind, what: &str| {
             (kind, format!("{epc} is {} but event {} {what} it", now.status.name(), self.event_id))
         };
-        let mut next = own.clone();
+        let own_status = own.status;
+        // `own` itself becomes the next record: each arm below changes it only after its
+        // checks have read it.
+        let mut next = own;
         let refused = match (step, now.status) {
             (Step::Ship, Status::Decommissioned(_)) => {
                 Some(illegal(ViolationKind::ShipDecommissioned, "ships"))
@@ -732,7 +745,7 @@ impl<V: StateView> Ctx<'_, V> {
             }
             (Step::Reactivate, Status::Dispensed | Status::Decommissioned(_)) => {
                 let refused = self.undo_refused(&now.status, now.undo.as_deref());
-                match refused.or_else(|| self.undo_refused_for_lot(&key, &own)) {
+                match refused.or_else(|| self.undo_refused_for_lot(&key, &next)) {
                     Some((kind, why)) => Some((
                         kind,
                         format!(
@@ -761,7 +774,7 @@ impl<V: StateView> Ctx<'_, V> {
             (Step::Ship, _) => self.check_contents(&key, epc),
             _ => {}
         }
-        if next.status != own.status {
+        if next.status != own_status {
             next.status_time = Some(self.time);
             if !matches!(next.status, Status::Dispensed | Status::Decommissioned(_)) {
                 next.undo = None;
