@@ -159,6 +159,7 @@ impl Simulation {
             None
         };
         if let Some((delay, withdraw)) = recall_in {
+            self.recall_at.insert((run.lot.product, run.lot.seq), now + delay);
             self.schedule(now + delay, Task::Recall(Box::new((run.lot, run.packs, withdraw))));
         }
         if self.packs_left > 0 {

@@ -219,6 +219,11 @@ impl Simulation {
             Fate::Undo => {
                 self.emit(events::dispensing(stamp, epcs.clone(), site));
                 let when = now + self.rng.millis(2 * MINUTE, 90 * MINUTE);
+                if self.is_recalled_by(lot, when) {
+                    // A recall before the undo makes the pack final (EU FMD): it stays
+                    // dispensed.
+                    return;
+                }
                 let stamp = self.stamp(when, pharmacy.offset);
                 self.emit_at(when, events::restocking(stamp, epcs, site), None);
                 let again = when + self.rng.millis(HOUR, 7 * DAY);

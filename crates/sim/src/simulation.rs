@@ -14,7 +14,7 @@
 //! `Task::Emit`. A fault is recorded when its event is put into a document.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, BinaryHeap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use std::sync::Arc;
 
 use serialhub_epcis::model::{Document, Event, Header};
@@ -126,6 +126,9 @@ pub struct Simulation {
     pub(crate) recalled: BTreeSet<(usize, u32)>,
     /// The withdrawn ones among `recalled`.
     pub(crate) withdrawn: BTreeSet<(usize, u32)>,
+    /// When each recall or withdrawal already decided will happen, for steps that must not
+    /// straddle it (an undo of a dispensing cannot be legal after a recall).
+    pub(crate) recall_at: BTreeMap<(usize, u32), i64>,
     /// Per wholesaler: the SSCCs of pallets it unpacked lately, most recent last.
     pub(crate) emptied_pallets: Vec<VecDeque<EmptiedPallet>>,
     /// Events emitted and not yet put into a document.
@@ -184,6 +187,7 @@ impl Simulation {
             lots_completed: 0,
             recalled: BTreeSet::new(),
             withdrawn: BTreeSet::new(),
+            recall_at: BTreeMap::new(),
             pending: VecDeque::new(),
             faults: Vec::new(),
             stats: Stats::default(),
@@ -301,6 +305,11 @@ impl Simulation {
 
     pub(crate) fn is_recalled(&self, lot: Lot) -> bool {
         self.recalled.contains(&(lot.product, lot.seq))
+    }
+
+    /// Whether `lot` is recalled or withdrawn at `time` or before (as far as decided now).
+    pub(crate) fn is_recalled_by(&self, lot: Lot, time: i64) -> bool {
+        self.recall_at.get(&(lot.product, lot.seq)).is_some_and(|&at| at <= time)
     }
 
     /// Whether `lot` was withdrawn (rather than recalled).
