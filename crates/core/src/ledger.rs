@@ -544,7 +544,10 @@ impl<V: StateView> Ctx<'_, V> {
     fn touched(&self, mut state: SerialState) -> SerialState {
         state.last_event_time = self.time;
         state.last_event = self.event_ref.clone();
-        if let Some(location) = self.biz_location() {
+        // Most events leave a record where it was: no new string then.
+        if let Some(location) = self.biz_location()
+            && state.location.as_deref() != Some(location)
+        {
             state.location = Some(location.to_owned());
         }
         if let Some(persistent) = &self.event.persistent_disposition {
