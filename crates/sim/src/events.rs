@@ -230,36 +230,37 @@ pub(crate) fn inspecting(
 /// The manufacturer recalls lot `lgtin` (`quantity` units): the lot gets the persistent
 /// disposition `recalled`, which the ledger keeps on the lot's record.
 pub(crate) fn recall(stamp: Stamp, lgtin: String, quantity: u64, site: &str) -> Event {
-    Event {
-        quantity_list: vec![QuantityElement {
-            epc_class: lgtin,
-            quantity: Some(quantity.to_string()),
-            uom: None,
-        }],
-        disposition: Some("recalled".to_owned()),
-        persistent_disposition: Some(PersistentDisposition {
-            set: vec!["recalled".to_owned()],
-            unset: Vec::new(),
-        }),
-        read_point: location(site),
-        biz_location: location(site),
-        ..event(stamp, EventType::ObjectEvent, Action::Observe, "holding")
-    }
+    hold_lot(stamp, lgtin, quantity, site, "recalled", "recalled")
 }
 
 /// The manufacturer withdraws lot `lgtin` (`quantity` units; EU FMD batch status
 /// `withdrawn`, not a CBV 2.0 term, so an extension URI whose last segment the ledger reads):
 /// the lot gets it as a persistent disposition.
 pub(crate) fn withdrawal(stamp: Stamp, lgtin: String, quantity: u64, site: &str) -> Event {
+    hold_lot(stamp, lgtin, quantity, site, "non_sellable_other", WITHDRAWN)
+}
+
+/// The persistent disposition of a withdrawn lot.
+pub(crate) const WITHDRAWN: &str = "https://example.org/fmd/disp/withdrawn";
+
+/// A `holding` event on lot `lgtin` that sets the persistent disposition `persistent`.
+fn hold_lot(
+    stamp: Stamp,
+    lgtin: String,
+    quantity: u64,
+    site: &str,
+    disposition: &str,
+    persistent: &str,
+) -> Event {
     Event {
         quantity_list: vec![QuantityElement {
             epc_class: lgtin,
             quantity: Some(quantity.to_string()),
             uom: None,
         }],
-        disposition: Some("non_sellable_other".to_owned()),
+        disposition: Some(disposition.to_owned()),
         persistent_disposition: Some(PersistentDisposition {
-            set: vec![WITHDRAWN.to_owned()],
+            set: vec![persistent.to_owned()],
             unset: Vec::new(),
         }),
         read_point: location(site),
@@ -267,9 +268,6 @@ pub(crate) fn withdrawal(stamp: Stamp, lgtin: String, quantity: u64, site: &str)
         ..event(stamp, EventType::ObjectEvent, Action::Observe, "holding")
     }
 }
-
-/// The persistent disposition of a withdrawn lot.
-pub(crate) const WITHDRAWN: &str = "https://example.org/fmd/disp/withdrawn";
 
 #[cfg(test)]
 mod tests;
