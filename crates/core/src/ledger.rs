@@ -71,7 +71,7 @@ use serialhub_epcis::{Action, Content, Event, EventType};
 use crate::exception::{Violation, ViolationKind};
 use crate::state::{
     DecommissionReason, EventRef, Key, NESTING_DEPTH_MAX, SerialState, Shipment, StateView, Status,
-    UndoWindow, effective,
+    Text, UndoWindow, effective,
 };
 
 /// How far an event time may be ahead of the capture time before it counts as in the future:
@@ -126,6 +126,11 @@ pub fn apply(view: &impl StateView, event: &Event, event_id: &str, now: Timestam
         event,
         event_id,
         event_ref: EventRef::from(event_id),
+        location: event.biz_location.as_ref().map(|l| Text::from(l.id.as_str())),
+        ilmd: {
+            let (lot, expiry) = lot_and_expiry(event);
+            (lot.map(Text::from), expiry.map(Text::from))
+        },
         time: Timestamp { unix_millis: 0, has_offset: true },
         violations: Vec::new(),
         superseded: Vec::new(),
@@ -477,6 +482,10 @@ struct Ctx<'a, V> {
     event_id: &'a str,
     /// `event_id`, shared by every record the event touches.
     event_ref: EventRef,
+    /// The event's `bizLocation`, shared likewise.
+    location: Option<Text>,
+    /// The lot number and expiry date of the event's ILMD, shared likewise.
+    ilmd: (Option<Text>, Option<Text>),
     time: Timestamp,
     violations: Vec<Violation>,
     superseded: Vec<Key>,
@@ -544,11 +553,8 @@ impl<V: StateView> Ctx<'_, V> {
     fn touched(&self, mut state: SerialState) -> SerialState {
         state.last_event_time = self.time;
         state.last_event = self.event_ref.clone();
-        // Most events leave a record where it was: no new string then.
-        if let Some(location) = self.biz_location()
-            && state.location.as_deref() != Some(location)
-        {
-            state.location = Some(location.to_owned());
+        if let Some(location) = &self.location {
+            state.location = Some(location.clone());
         }
         if let Some(persistent) = &self.event.persistent_disposition {
             for value in &persistent.unset {
@@ -597,7 +603,7 @@ impl<V: StateView> Ctx<'_, V> {
             Some(existing) => existing.clone(),
             None => {
                 let mut state = self.new_record();
-                state.lot = digital_link_lot(key.as_str());
+                state.lot = digital_link_lot(key.as_str()).map(Text::from);
                 state
             }
         };
@@ -648,10 +654,9 @@ impl<V: StateView> Ctx<'_, V> {
             );
             return;
         }
-        let (lot, expiry) = lot_and_expiry(self.event);
         let mut state = self.new_record();
-        state.lot = lot;
-        state.expiry = expiry;
+        state.lot = self.ilmd.0.clone();
+        state.expiry = self.ilmd.1.clone();
         state.status_time = Some(self.time);
         let state = self.touched(state);
         self.ledger.put(key, state);
@@ -719,7 +724,7 @@ impl<V: StateView> Ctx<'_, V> {
             }
             (Step::Receive, Status::InTransit) => {
                 next.status = Status::Received;
-                next.owner = self.owning_party().or(now.owner.clone());
+                next.owner = self.owning_party().map(Text::from).or(now.owner.clone());
                 next.shipment = None;
                 None
             }
@@ -890,7 +895,7 @@ impl<V: StateView> Ctx<'_, V> {
             let (Some(given), Some(recorded)) = (given, recorded) else { continue };
             // A Digital Link's `YYMM00` names the month: it matches any day of it.
             let same_month = given.len() == 7 && recorded.starts_with(&given);
-            if given == *recorded || same_month {
+            if given.as_str() == &**recorded || same_month {
                 continue;
             }
             self.violate(

@@ -249,7 +249,7 @@ mod tests {
             parent: parent.cloned(),
             location: None,
             owner: None,
-            lot: Some(lot.to_owned()),
+            lot: Some(lot.into()),
             expiry: None,
             commissioned_event: event.clone(),
             status_time: Some(time),
@@ -278,7 +278,10 @@ mod tests {
         assert_eq!(ledger.len(), count);
         assert_eq!(ledger.records.chunks.len(), 2);
         for i in [0, CHUNK_LEN - 1, CHUNK_LEN, count - 1] {
-            assert_eq!(ledger.state(&key(i)).and_then(|s| s.lot.clone()), Some(i.to_string()));
+            assert_eq!(
+                ledger.state(&key(i)).and_then(|s| s.lot.as_deref().map(str::to_owned)),
+                Some(i.to_string())
+            );
         }
 
         ledger.restore(key(5), None);

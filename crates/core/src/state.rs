@@ -137,6 +137,11 @@ pub struct UndoWindow {
 /// reference count rather than an allocation.
 pub type EventRef = Arc<str>;
 
+/// Text a record shares with others (a location, a party, a lot number, an expiry date): an
+/// event sets the same value on every record it touches, and copying a record (which the
+/// ledger does per change) then costs reference counts rather than allocations.
+pub type Text = Arc<str>;
+
 /// What a shipping event named as its destination, kept on the shipped record until receipt so
 /// that the receipt can be compared with it (`receipt_by_other_party`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -157,13 +162,13 @@ pub struct SerialState {
     /// The container this identifier is packed in, if any.
     pub parent: Option<Key>,
     /// The last `bizLocation` an event gave.
-    pub location: Option<String>,
+    pub location: Option<Text>,
     /// The owning party, from the `owning_party` destination of the last receipt.
-    pub owner: Option<String>,
+    pub owner: Option<Text>,
     /// `lotNumber` from the commissioning event's ILMD.
-    pub lot: Option<String>,
+    pub lot: Option<Text>,
     /// `itemExpirationDate` from the commissioning event's ILMD, as written.
-    pub expiry: Option<String>,
+    pub expiry: Option<Text>,
     /// The ID of the event that created this record (for a container first seen as a parent,
     /// the aggregation event).
     pub commissioned_event: EventRef,
@@ -200,9 +205,9 @@ pub struct Effective {
     /// The status in force.
     pub status: Status,
     /// The location in force.
-    pub location: Option<String>,
+    pub location: Option<Text>,
     /// The owner in force.
-    pub owner: Option<String>,
+    pub owner: Option<Text>,
     /// When that status was set (`SerialState::status_time` of the source).
     pub status_time: Option<Timestamp>,
     /// The undo window of the source record.

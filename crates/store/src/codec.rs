@@ -334,6 +334,12 @@ impl<'a> Decoder<'a> {
         if self.flag()? { self.istring().map(Some) } else { Ok(None) }
     }
 
+    /// An optional interned string, shared (`iref`) with the other records of the job that
+    /// name it.
+    fn opt_iref(&mut self) -> Decoded<Option<EventRef>> {
+        if self.flag()? { self.iref().map(Some) } else { Ok(None) }
+    }
+
     fn string(&mut self) -> Decoded<String> {
         self.str().map(str::to_owned)
     }
@@ -380,10 +386,10 @@ impl<'a> Decoder<'a> {
         Ok(SerialState {
             status,
             parent,
-            location: self.opt_istring()?,
-            owner: self.opt_istring()?,
-            lot: self.opt_istring()?,
-            expiry: self.opt_istring()?,
+            location: self.opt_iref()?,
+            owner: self.opt_iref()?,
+            lot: self.opt_iref()?,
+            expiry: self.opt_iref()?,
             commissioned_event: self.iref()?,
             status_time: self.opt_time()?,
             last_event_time: self.time()?,
@@ -436,10 +442,10 @@ mod tests {
         SerialState {
             status: Status::Decommissioned(DecommissionReason::Locked),
             parent: Some(Key::new("urn:epc:id:sscc:4012345.0000000001")),
-            location: Some("urn:epc:id:sgln:4012345.00001.0".to_owned()),
+            location: Some("urn:epc:id:sgln:4012345.00001.0".into()),
             owner: None,
-            lot: Some("L1".to_owned()),
-            expiry: Some("2027-01-31".to_owned()),
+            lot: Some("L1".into()),
+            expiry: Some("2027-01-31".into()),
             commissioned_event: "urn:uuid:1".into(),
             status_time: Some(t),
             last_event_time: t,

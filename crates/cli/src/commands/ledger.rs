@@ -407,7 +407,7 @@ pub(crate) fn serial_show(args: SerialShowArgs) -> anyhow::Result<ExitCode> {
         Some(e) => (e.status, String::new()),
         None => (state.status, String::new()),
     };
-    let shown = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_owned());
+    let shown = |s: &Option<serialhub_core::Text>| s.as_deref().unwrap_or("-").to_owned();
     let status_name = if state.status_time.is_none() && via.is_empty() {
         "packed container (no lifecycle event of its own)".to_owned()
     } else {
