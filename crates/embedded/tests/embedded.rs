@@ -81,8 +81,13 @@ fn fill(store: &EmbeddedStore) {
 
 /// Everything a reader can see, for comparing a store before and after reopening.
 fn snapshot(store: &EmbeddedStore) -> String {
+    snapshot_of(store, &[UNIT, OTHER])
+}
+
+/// The state and history of each of `ids`, and every exception.
+fn snapshot_of(store: &EmbeddedStore, ids: &[&str]) -> String {
     let mut out = String::new();
-    for id in [UNIT, OTHER] {
+    for id in ids {
         let key = Key::new(id);
         out += &format!("{:?}\n", store.state(&key).expect("state"));
         out += &format!("{:?}\n", store.history(&key).expect("history"));
@@ -155,14 +160,11 @@ fn large_job() -> Vec<EventRecord> {
 /// The state and history of identifiers from the first, middle and last events of
 /// `large_job`, and the job's exceptions.
 fn large_snapshot(store: &EmbeddedStore) -> String {
-    let mut out = String::new();
-    for serial in [0, 1, 19_999, 20_000, 39_999] {
-        let key = Key::new(&format!("urn:epc:id:sgtin:4012345.022222.{serial}"));
-        out += &format!("{:?}\n", store.state(&key).expect("state"));
-        out += &format!("{:?}\n", store.history(&key).expect("history"));
-    }
-    out += &format!("{:?}", store.exceptions(&ExceptionFilter::default()).expect("exceptions"));
-    out
+    let ids: Vec<String> = [0, 1, 19_999, 20_000, 39_999]
+        .iter()
+        .map(|serial| format!("urn:epc:id:sgtin:4012345.022222.{serial}"))
+        .collect();
+    snapshot_of(store, &ids.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 #[test]
