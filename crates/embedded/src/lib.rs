@@ -39,8 +39,12 @@ use serialhub_store::codec::{DecodeError, Decoder, Encoder};
 const JOURNAL_FILE: &str = "journal.shj";
 /// The lock file's name inside the data directory.
 const LOCK_FILE: &str = "LOCK";
-/// The tag of a capture-job record (the only kind so far).
-const TAG_JOB: u8 = 1;
+/// The tag of a capture-job record written before events carried their EPCIS eventID in the
+/// record (replay reads the ID out of the event's JSON-LD instead).
+const TAG_JOB_V1: u8 = 1;
+/// The tag of a capture-job record: each event's hash ID is followed by its eventID (empty
+/// when it has none: an eventID is a URI, never empty).
+const TAG_JOB: u8 = 2;
 
 /// Why the store could not open.
 #[derive(Debug, thiserror::Error)]
@@ -190,6 +194,11 @@ struct Index {
     /// keys, to keep one copy of each key in memory; `history` drops the events of a colliding
     /// key by checking the keys the event names.
     by_key: serialhub_core::FxHashMap<u64, Vec<u32>>,
+    /// EPCIS eventID index: a fingerprint of the ID to the first event carrying it, and in
+    /// `more_event_ids` any later ones (an ID repeated, or a fingerprint collision: readers
+    /// check the ID of each event they read). One map entry per event, no copy of the ID.
+    by_event_id: serialhub_core::FxHashMap<u64, u32>,
+    more_event_ids: serialhub_core::FxHashMap<u64, Vec<u32>>,
     exceptions: Vec<StoredException>,
 }
 
@@ -197,7 +206,8 @@ impl Replay {
     /// Applies one journal record whose payload starts at file offset `base`.
     fn job(&mut self, base: u64, payload: &[u8]) -> Result<(), DecodeError> {
         let mut d = Decoder::new(payload);
-        if d.u8()? != TAG_JOB {
+        let tag = d.u8()?;
+        if tag != TAG_JOB && tag != TAG_JOB_V1 {
             return Err(DecodeError { at: 0, what: "a capture-job record" });
         }
         let (Some(count), Some(time)) = (payload.get(1..5), payload.get(5..14)) else {
@@ -211,10 +221,28 @@ impl Replay {
         d.pos = 14;
         for _ in 0..n {
             let hash_id: Arc<str> = Arc::from(d.str()?);
+            let event_id = if tag == TAG_JOB { Some(d.str()?) } else { None };
             let json_len = d.length()?;
             let offset = base + d.pos as u64;
+            let json_at = d.pos;
             d.pos += json_len;
             let index = self.index.events.len() as u32;
+            match event_id {
+                Some("") => {}
+                Some(id) => self.index.add_event_id(id, index),
+                None => {
+                    let json = payload.get(json_at..d.pos).ok_or(DecodeError {
+                        at: json_at,
+                        what: "an event's JSON-LD within the record",
+                    })?;
+                    let id = serialhub_epcis::read_document(json)
+                        .ok()
+                        .and_then(|c| c.document.events.into_iter().next()?.event_id);
+                    if let Some(id) = id {
+                        self.index.add_event_id(&id, index);
+                    }
+                }
+            }
             let seq = u64::from(index) + 1;
             let keys = d.length()?;
             for _ in 0..keys {
@@ -295,6 +323,7 @@ fn encode_event(
     violations: &[Violation],
 ) -> (usize, u32) {
     e.str(&record.hash_id);
+    e.str(record.event.event_id.as_deref().unwrap_or(""));
     let made;
     let json = match &record.body {
         Some(body) => body.as_slice(),
@@ -423,6 +452,26 @@ impl Inner {
 }
 
 impl Index {
+    fn add_event_id(&mut self, id: &str, index: u32) {
+        let print = fingerprint(id);
+        if let Some(&first) = self.by_event_id.get(&print) {
+            if first != index {
+                self.more_event_ids.entry(print).or_default().push(index);
+            }
+        } else {
+            self.by_event_id.insert(print, index);
+        }
+    }
+
+    /// The events that may carry the eventID `id`, ascending (fingerprint matches: the caller
+    /// checks each).
+    fn event_id_candidates(&self, id: &str) -> Vec<u32> {
+        let print = fingerprint(id);
+        let mut out: Vec<u32> = self.by_event_id.get(&print).copied().into_iter().collect();
+        out.extend(self.more_event_ids.get(&print).into_iter().flatten());
+        out
+    }
+
     /// Makes a stored event visible to readers: its place in the journal (`loc`: offset and
     /// length of its JSON-LD), its keys and hash, and its exceptions; returns how many.
     fn add(
@@ -438,6 +487,9 @@ impl Index {
             self.by_key.entry(fingerprint(key.as_str())).or_default().push(index);
         }
         self.by_hash.insert(hash_id.clone(), index);
+        if let Some(id) = &record.event.event_id {
+            self.add_event_id(id, index);
+        }
         self.events.push(EventLoc { hash_id, offset, len });
         let before = self.exceptions.len();
         self.exceptions.extend(violations.into_iter().map(|violation| StoredException {
@@ -582,5 +634,32 @@ impl Store for EmbeddedStore {
 
     fn has_event(&self, hash_id: &str) -> Result<bool, StoreError> {
         Ok(self.lock()?.index.by_hash.contains_key(hash_id))
+    }
+
+    fn events(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
+        let inner = self.lock()?;
+        let start = from.max(1) - 1;
+        let end = (start.saturating_add(limit as u64)).min(inner.index.events.len() as u64);
+        (start..end).map(|i| inner.read_event(i as u32)).collect()
+    }
+
+    fn events_by_id(&self, id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        let inner = self.lock()?;
+        let mut indexes = inner.index.event_id_candidates(id);
+        indexes.extend(inner.index.by_hash.get(id));
+        indexes.sort_unstable();
+        indexes.dedup();
+        let mut out = Vec::new();
+        for i in indexes {
+            let event = inner.read_event(i)?;
+            if event.record.event.event_id.as_deref() == Some(id) || event.record.hash_id == id {
+                out.push(event);
+            }
+        }
+        Ok(out)
+    }
+
+    fn last_seq(&self) -> Result<u64, StoreError> {
+        Ok(self.lock()?.index.events.len() as u64)
     }
 }

@@ -152,6 +152,9 @@ pub(crate) struct Statements {
     children: Statement,
     history: Statement,
     has_event: Statement,
+    events_from: Statement,
+    events_by_id: Statement,
+    last_seq: Statement,
     /// Indexed by `usize::from(by_type) | usize::from(by_key) << 1`.
     exceptions: [Statement; 4],
     stored_hashes: Statement,
@@ -228,6 +231,14 @@ fn gtin_stem(key: &str) -> Option<&str> {
         .then(|| &key[..stem_len])
 }
 
+/// A `(seq, hash_id, body)` row as a stored event.
+fn stored_event(row: &postgres::Row) -> Result<StoredEvent, StoreError> {
+    let hash_id: String = row.get(1);
+    let body: &str = row.get(2);
+    let event = read_event(&hash_id, body)?;
+    Ok(StoredEvent { seq: seq_of(row.get(0))?, record: EventRecord::new(hash_id, event) })
+}
+
 impl Statements {
     fn prepare(client: &mut Client) -> Result<Statements, postgres::Error> {
         let exceptions = [
@@ -251,6 +262,15 @@ impl Statements {
             )?,
             has_event: client
                 .prepare("SELECT EXISTS (SELECT 1 FROM event_hashes WHERE hash_id = $1)")?,
+            events_from: client.prepare(
+                "SELECT seq, hash_id, body FROM events WHERE seq >= $1 ORDER BY seq LIMIT $2",
+            )?,
+            events_by_id: client.prepare(
+                "SELECT seq, hash_id, body FROM events WHERE event_id = $1 \
+                 UNION SELECT e.seq, e.hash_id, e.body FROM event_hashes h \
+                 JOIN events e ON e.seq = h.seq WHERE h.hash_id = $1 ORDER BY 1",
+            )?,
+            last_seq: client.prepare("SELECT coalesce(max(seq), 0) FROM events")?,
             exceptions: [all?, by_type?, by_key?, both?],
             stored_hashes: client
                 .prepare("SELECT hash_id FROM event_hashes WHERE hash_id = ANY($1::text[])")?,
@@ -264,7 +284,7 @@ impl Statements {
                 "SELECT setval('event_seq', nextval('event_seq') + $1::bigint - 1), now()",
             )?,
             copy_events: client.prepare(
-                "COPY events (seq, hash_id, captured_at, event_time, body) \
+                "COPY events (seq, hash_id, captured_at, event_time, body, event_id) \
                  FROM STDIN (FORMAT binary)",
             )?,
             copy_hashes: client
@@ -747,17 +767,30 @@ impl Store for PgStore {
     fn history(&self, key: &Key) -> Result<Vec<StoredEvent>, StoreError> {
         self.read(|db, statements| {
             let rows = db.query(&statements.history, &[&key.as_str()]).map_err(unavailable)?;
-            rows.iter()
-                .map(|row| {
-                    let hash_id: String = row.get(1);
-                    let body: &str = row.get(2);
-                    let event = read_event(&hash_id, body)?;
-                    Ok(StoredEvent {
-                        seq: seq_of(row.get(0))?,
-                        record: EventRecord::new(hash_id, event),
-                    })
-                })
-                .collect()
+            rows.iter().map(stored_event).collect()
+        })
+    }
+
+    fn events(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
+        let from = i64::try_from(from).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read(|db, statements| {
+            let rows = db.query(&statements.events_from, &[&from, &limit]).map_err(unavailable)?;
+            rows.iter().map(stored_event).collect()
+        })
+    }
+
+    fn events_by_id(&self, id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        self.read(|db, statements| {
+            let rows = db.query(&statements.events_by_id, &[&id]).map_err(unavailable)?;
+            rows.iter().map(stored_event).collect()
+        })
+    }
+
+    fn last_seq(&self) -> Result<u64, StoreError> {
+        self.read(|db, statements| {
+            let rows = db.query(&statements.last_seq, &[]).map_err(unavailable)?;
+            rows.first().map_or(Ok(0), |row| seq_of(row.get(0)))
         })
     }
 

@@ -108,12 +108,13 @@ pub(crate) fn journal<'r>(
     let mut events = CopyData::default();
     for (seq, record) in seqs() {
         let event_time = Timestamp::parse(record.event.event_time.trim()).map(|t| t.unix_millis);
-        events.row(5);
+        events.row(6);
         events.int8(seq);
         events.text(&record.hash_id);
         events.timestamptz(Some(captured_at));
         events.timestamptz(event_time);
         events.json(&record.event);
+        events.opt_text(record.event.event_id.as_deref());
     }
     let mut hashes = CopyData::default();
     for (seq, record) in seqs() {
@@ -317,6 +318,13 @@ impl CopyData {
 
     fn text(&mut self, value: &str) {
         self.field(value.as_bytes());
+    }
+
+    fn opt_text(&mut self, value: Option<&str>) {
+        match value {
+            Some(value) => self.text(value),
+            None => self.null(),
+        }
     }
 
     fn null(&mut self) {

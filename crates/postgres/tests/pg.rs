@@ -61,7 +61,7 @@ fn migrations_apply_once() {
     let schemas = support::Schemas::default();
     let name = schemas.name();
     let first = schemas.open(&name);
-    assert_eq!(first.applied_migrations(), [1, 2, 3]);
+    assert_eq!(first.applied_migrations(), [1, 2, 3, 4]);
     let units = [sgtin("011111", 1)];
     let batch = records(&[json!({"type": "ObjectEvent", "eventTime": "2025-01-01T00:00:00Z",
         "eventTimeZoneOffset": "+00:00", "action": "ADD", "bizStep": "commissioning",

@@ -21,6 +21,7 @@ pub fn run_all(make: &dyn Fn() -> Box<dyn Store>) {
     exceptions_filter(make().as_ref());
     capture_decides_like_the_model(make().as_ref());
     lots_and_capture_times(make().as_ref());
+    scan_and_lookup_by_event_id(make().as_ref());
 }
 
 /// The capture time of every job: later than every event.
@@ -353,4 +354,48 @@ pub fn lots_and_capture_times(store: &dyn Store) {
     };
     assert_eq!(window(first, later), 0, "until is exclusive");
     assert_eq!(window(later, Timestamp { unix_millis: later.unix_millis + 1, ..later }), 1);
+}
+
+/// `events` pages through capture order from any `seq`; `events_by_id` finds events by their
+/// EPCIS eventID (all of them: an error declaration repeats its event's ID) or by hash ID;
+/// `last_seq` is the newest `seq`.
+pub fn scan_and_lookup_by_event_id(store: &dyn Store) {
+    assert_eq!(store.last_seq().expect("last_seq reads"), 0, "an empty store");
+    assert!(store.events(1, 10).expect("events read").is_empty());
+    let mut capture = Capture::default();
+    let units: Vec<String> = (1..=5).map(sgtin).collect();
+    let mut events: Vec<Event> = units.iter().map(|u| commission(1, std::slice::from_ref(u))).collect();
+    events[1].event_id = Some("urn:uuid:2f1c7a4e-0000-4000-8000-000000000001".to_owned());
+    // The same eventID on a later, different event. (An error declaration also repeats its
+    // event's ID, but its hash is the original's, as CBV 2.0 leaves errorDeclaration out of it.)
+    let mut declared = events[1].clone();
+    declared.event_time = "2025-01-03T00:00:00Z".to_owned();
+    declared.action = Some(Action::Observe);
+    declared.biz_step = Some("inspecting".to_owned());
+    let job = capture.job(&events);
+    store.commit(&job).expect("the first job commits");
+    store.commit(&capture.job(std::slice::from_ref(&declared))).expect("the declaration commits");
+    assert_eq!(store.last_seq().expect("last_seq reads"), 6);
+
+    let seqs = |from: u64, limit: usize| -> Vec<u64> {
+        store.events(from, limit).expect("events read").iter().map(|e| e.seq).collect()
+    };
+    assert_eq!(seqs(1, 100), [1, 2, 3, 4, 5, 6], "every event, in capture order");
+    assert_eq!(seqs(0, 2), [1, 2], "from 0 starts at the first");
+    assert_eq!(seqs(3, 2), [3, 4], "a page from the middle");
+    assert_eq!(seqs(6, 10), [6]);
+    assert!(seqs(7, 10).is_empty(), "past the end");
+    assert!(seqs(1, 0).is_empty(), "a zero limit");
+    let third = store.events(3, 1).expect("events read");
+    assert_eq!(third[0].record, job.events[2].record, "a scanned event reads back whole");
+
+    let by_id = store
+        .events_by_id("urn:uuid:2f1c7a4e-0000-4000-8000-000000000001")
+        .expect("events_by_id reads");
+    assert_eq!(by_id.iter().map(|e| e.seq).collect::<Vec<_>>(), [2, 6], "both carriers of the ID");
+    assert_eq!(by_id[1].record.event, declared);
+    let hash_id = &job.events[3].record.hash_id;
+    let by_hash = store.events_by_id(hash_id).expect("events_by_id reads");
+    assert_eq!(by_hash.iter().map(|e| e.seq).collect::<Vec<_>>(), [4], "by hash ID");
+    assert!(store.events_by_id("urn:uuid:nothing").expect("events_by_id reads").is_empty());
 }

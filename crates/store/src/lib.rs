@@ -245,4 +245,16 @@ pub trait Store: Send + Sync {
 
     /// Whether an event with this hash ID is stored.
     fn has_event(&self, hash_id: &str) -> Result<bool, StoreError>;
+
+    /// The stored events with `seq >= from`, in capture order, at most `limit` of them: the
+    /// scan the query service pages through.
+    fn events(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// The stored events whose EPCIS `eventID` is `id`, or whose hash ID is `id`, in capture
+    /// order. More than one event can carry an eventID: an error declaration repeats the
+    /// eventID of the event it declares in error.
+    fn events_by_id(&self, id: &str) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// The `seq` of the last stored event, 0 when none is stored.
+    fn last_seq(&self) -> Result<u64, StoreError>;
 }

@@ -150,4 +150,27 @@ impl Store for MemStore {
     fn has_event(&self, hash_id: &str) -> Result<bool, StoreError> {
         Ok(self.lock()?.by_hash.contains_key(hash_id))
     }
+
+    fn events(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
+        let inner = self.lock()?;
+        let start = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
+        Ok(inner.events.iter().skip(start).take(limit).cloned().collect())
+    }
+
+    fn events_by_id(&self, id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        // The reference model scans: it is the contract, not the fast path.
+        let inner = self.lock()?;
+        Ok(inner
+            .events
+            .iter()
+            .filter(|e| {
+                e.record.hash_id == id || e.record.event.event_id.as_deref() == Some(id)
+            })
+            .cloned()
+            .collect())
+    }
+
+    fn last_seq(&self) -> Result<u64, StoreError> {
+        Ok(self.lock()?.events.len() as u64)
+    }
 }
