@@ -46,6 +46,17 @@ enum Command {
     /// The exceptions the ledger's rules raised (types F1 to F12).
     #[command(subcommand)]
     Exceptions(ExceptionsCommand),
+    /// Serve the EPCIS 2.0 REST binding (capture, queries) over the ledger.
+    Serve(commands::serve::ServeArgs),
+    /// Manage the API keys of `serve`.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create an API key; it is printed on the last line, once, and stored only as a hash.
+    Create(commands::serve::KeysCreateArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,6 +89,8 @@ fn main() -> ExitCode {
         Command::Exceptions(ExceptionsCommand::List(args)) => {
             commands::ledger::exceptions_list(args)
         }
+        Command::Serve(args) => commands::serve::serve(args),
+        Command::Keys(KeysCommand::Create(args)) => commands::serve::keys_create(args),
     };
     match result {
         Ok(code) => code,

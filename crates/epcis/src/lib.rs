@@ -11,6 +11,7 @@ pub mod json;
 pub mod model;
 mod out;
 pub mod problem;
+pub mod query;
 pub mod read;
 pub mod time;
 pub mod validate;

@@ -364,7 +364,8 @@ pub fn scan_and_lookup_by_event_id(store: &dyn Store) {
     assert!(store.events(1, 10).expect("events read").is_empty());
     let mut capture = Capture::default();
     let units: Vec<String> = (1..=5).map(sgtin).collect();
-    let mut events: Vec<Event> = units.iter().map(|u| commission(1, std::slice::from_ref(u))).collect();
+    let mut events: Vec<Event> =
+        units.iter().map(|u| commission(1, std::slice::from_ref(u))).collect();
     events[1].event_id = Some("urn:uuid:2f1c7a4e-0000-4000-8000-000000000001".to_owned());
     // The same eventID on a later, different event. (An error declaration also repeats its
     // event's ID, but its hash is the original's, as CBV 2.0 leaves errorDeclaration out of it.)

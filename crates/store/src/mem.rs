@@ -163,9 +163,7 @@ impl Store for MemStore {
         Ok(inner
             .events
             .iter()
-            .filter(|e| {
-                e.record.hash_id == id || e.record.event.event_id.as_deref() == Some(id)
-            })
+            .filter(|e| e.record.hash_id == id || e.record.event.event_id.as_deref() == Some(id))
             .cloned()
             .collect())
     }

@@ -165,10 +165,16 @@ fn parse(path: &Path, bytes: &mut Vec<u8>) -> Parsed {
     }
     let document = collect.document;
     let mut hasher = EventHasher::new(&document.header);
+    // The repository sets recordTime (EPCIS 2.0 section 7.3.1); it is outside the event hash.
+    let recorded = crate::clock::now().ok().map(|t| t.to_utc_millis_string());
     let records = document
         .events
         .into_iter()
-        .map(|e| EventRecord::new(hasher.hash(&e), e).with_body())
+        .map(|mut e| {
+            let hash_id = hasher.hash(&e);
+            e.record_time.clone_from(&recorded);
+            EventRecord::new(hash_id, e).with_body()
+        })
         .collect();
     Parsed { path: path.to_owned(), bytes: size, result: Ok(records) }
 }

@@ -4,6 +4,7 @@ mod crash;
 mod epcis;
 mod gs1_parse;
 mod ledger;
+mod serve;
 mod simulate;
 
 use std::io::Write;

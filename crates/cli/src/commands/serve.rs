@@ -1,0 +1,285 @@
+//! `serialhub serve` (the EPCIS 2.0 REST service) and `serialhub keys create` (its API keys),
+//! with their configuration: defaults < `serialhub.toml` (or `--config FILE`) <
+//! `SERIALHUB_*` environment variables (`__` for nesting: `SERIALHUB_LIMITS__PAGE_LEN_MAX`) <
+//! flags.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+use serde::Deserialize;
+use serialhub_http::auth::{KeyRing, Role, create_key};
+use serialhub_http::log::Audit;
+use serialhub_http::{AppState, Limits};
+
+/// The configuration file read from the working directory when `--config` is not given.
+const CONFIG_FILE: &str = "serialhub.toml";
+
+/// The file's shape: every field optional, unknown ones refused (a typo must not be ignored).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data: Option<PathBuf>,
+    postgres: Option<String>,
+    keys: Option<PathBuf>,
+    audit: Option<PathBuf>,
+    #[serde(default)]
+    limits: FileLimits,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLimits {
+    capture_events_max: Option<usize>,
+    capture_bytes_max: Option<usize>,
+    page_len_max: Option<usize>,
+    query_scan_max: Option<usize>,
+}
+
+/// The resolved configuration.
+#[derive(Debug, PartialEq)]
+struct Config {
+    listen: String,
+    data: PathBuf,
+    postgres: Option<String>,
+    keys: PathBuf,
+    audit: PathBuf,
+    limits: Limits,
+}
+
+/// Options shared by `serve` and `keys create`.
+#[derive(Debug, Args)]
+pub(crate) struct ConfigArgs {
+    /// The configuration file (default: `serialhub.toml` in the working directory, if present).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The embedded store's data directory; also where the key file and audit trail live by
+    /// default.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Use the PostgreSQL store at this URL instead of the embedded one.
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
+}
+
+/// `serialhub serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// The address to listen on (port 0 picks a free port; the log says which).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+/// `serialhub keys create`.
+#[derive(Debug, Args)]
+pub(crate) struct KeysCreateArgs {
+    /// A name for the key's holder (a partner, a line, a person).
+    #[arg(long)]
+    name: String,
+    /// admin, capture, query or verify.
+    #[arg(long)]
+    role: String,
+    /// The GLN of the trading partner the key acts for: it then sees only that partner's
+    /// events.
+    #[arg(long, value_name = "GLN")]
+    party: Option<String>,
+    #[command(flatten)]
+    config: ConfigArgs,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(format!("SERIALHUB_{name}")).ok().filter(|v| !v.is_empty())
+}
+
+fn env_number(name: &str) -> anyhow::Result<Option<usize>> {
+    env(name)
+        .map(|v| {
+            v.parse::<usize>().with_context(|| format!("SERIALHUB_{name}={v:?} is not a number"))
+        })
+        .transpose()
+}
+
+impl Config {
+    fn load(args: &ConfigArgs, listen: Option<&str>) -> anyhow::Result<Config> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None if Path::new(CONFIG_FILE).exists() => read_file(Path::new(CONFIG_FILE))?,
+            None => FileConfig::default(),
+        };
+        let data = args
+            .data
+            .clone()
+            .or_else(|| env("DATA").map(PathBuf::from))
+            .or(file.data)
+            .unwrap_or_else(|| PathBuf::from("./serialhub-data"));
+        let defaults = Limits::default();
+        let limit =
+            |name: &str, from_file: Option<usize>, default: usize| -> anyhow::Result<usize> {
+                let value = env_number(&format!("LIMITS__{}", name.to_ascii_uppercase()))?
+                    .or(from_file)
+                    .unwrap_or(default);
+                anyhow::ensure!(value > 0, "limits.{name} must be positive");
+                Ok(value)
+            };
+        let limits = Limits {
+            capture_events_max: limit(
+                "capture_events_max",
+                file.limits.capture_events_max,
+                defaults.capture_events_max,
+            )?,
+            capture_bytes_max: limit(
+                "capture_bytes_max",
+                file.limits.capture_bytes_max,
+                defaults.capture_bytes_max,
+            )?,
+            page_len_max: limit("page_len_max", file.limits.page_len_max, defaults.page_len_max)?,
+            query_scan_max: limit(
+                "query_scan_max",
+                file.limits.query_scan_max,
+                defaults.query_scan_max,
+            )?,
+        };
+        Ok(Config {
+            listen: listen
+                .map(str::to_owned)
+                .or_else(|| env("LISTEN"))
+                .or(file.listen)
+                .unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
+            postgres: args.postgres.clone().or_else(|| env("POSTGRES")).or(file.postgres),
+            keys: env("KEYS")
+                .map(PathBuf::from)
+                .or(file.keys)
+                .unwrap_or_else(|| data.join("api-keys.jsonl")),
+            audit: env("AUDIT")
+                .map(PathBuf::from)
+                .or(file.audit)
+                .unwrap_or_else(|| data.join("audit.jsonl")),
+            data,
+            limits,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("could not read the configuration {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("configuration {}", path.display()))
+}
+
+pub(crate) fn keys_create(args: KeysCreateArgs) -> anyhow::Result<ExitCode> {
+    let config = Config::load(&args.config, None)?;
+    let role = Role::parse(&args.role).with_context(|| {
+        format!("--role {:?} is not admin, capture, query or verify", args.role)
+    })?;
+    let created = crate::clock::now()?.to_utc_millis_string();
+    let key = create_key(&config.keys, &args.name, role, args.party.as_deref(), &created)?;
+    let mut out = std::io::stdout().lock();
+    use std::io::Write as _;
+    writeln!(out, "created {} key {:?} in {}", role.name(), args.name, config.keys.display())?;
+    writeln!(out, "{key}")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = Config::load(&args.config, args.listen.as_deref())?;
+    // A bad SERIALHUB_NOW fails here, before anything starts, rather than per capture.
+    crate::clock::now()?;
+    let store: Arc<dyn serialhub_store::Store> = match &config.postgres {
+        Some(url) => Arc::from(crate::commands::postgres::open(url)?),
+        None => Arc::new(serialhub_embedded::EmbeddedStore::open(&config.data)?),
+    };
+    let keys = KeyRing::load(&config.keys)?;
+    let audit = Audit::open(&config.audit)
+        .with_context(|| format!("could not open the audit trail {}", config.audit.display()))?;
+    let clock: serialhub_http::jobs::Clock =
+        Arc::new(|| crate::clock::now().unwrap_or(serialhub_store::EPOCH));
+    let state = AppState::new(store, keys, config.limits.clone(), clock, audit);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("could not listen on {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        serialhub_http::log::info(
+            "listening",
+            &[
+                ("addr", addr.to_string().into()),
+                ("store", if config.postgres.is_some() { "postgres" } else { "embedded" }.into()),
+                ("data", config.data.display().to_string().into()),
+                ("keys", config.keys.display().to_string().into()),
+            ],
+        );
+        serialhub_http::serve(listener, state, shutdown_signal()).await?;
+        serialhub_http::log::info("stopped", &[]);
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    serialhub_http::log::info("shutting down: finishing requests and accepted capture jobs", &[]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_gives_way_to_flags() {
+        let dir = std::env::temp_dir().join(format!("serialhub-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("serialhub.toml");
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:9000\"\ndata = \"/srv/data\"\n[limits]\npage_len_max = 50\n",
+        )
+        .expect("write");
+        let args = ConfigArgs { config: Some(path.clone()), data: None, postgres: None };
+        let config = Config::load(&args, None).expect("loads");
+        assert_eq!(config.listen, "0.0.0.0:9000");
+        assert_eq!(config.data, PathBuf::from("/srv/data"));
+        assert_eq!(config.keys, PathBuf::from("/srv/data/api-keys.jsonl"));
+        assert_eq!(config.limits.page_len_max, 50);
+        assert_eq!(config.limits.capture_events_max, Limits::default().capture_events_max);
+        let args = ConfigArgs {
+            config: Some(path.clone()),
+            data: Some(PathBuf::from("/tmp/x")),
+            postgres: None,
+        };
+        let config = Config::load(&args, Some("127.0.0.1:0")).expect("loads");
+        assert_eq!((config.listen.as_str(), config.data), ("127.0.0.1:0", PathBuf::from("/tmp/x")));
+        std::fs::write(&path, "listne = \"x\"\n").expect("write");
+        let error =
+            Config::load(&ConfigArgs { config: Some(path), data: None, postgres: None }, None)
+                .expect_err("a typo is refused");
+        assert!(format!("{error:#}").contains("listne"), "{error:#}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,627 @@
+//! Black-box tests of `serialhub serve`: the real binary on a free port, driven over HTTP.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::{serialhub, serialhub_env};
+
+const NOW: (&str, &str) = ("SERIALHUB_NOW", "2025-06-01T00:00:00Z");
+const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/ref");
+
+/// Party A's and party B's GLNs (valid check digits).
+const PARTY_A: &str = "4012345000009";
+const PARTY_B: &str = "4098765000003";
+
+/// A running server; killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    data: PathBuf,
+    log: Arc<Mutex<Vec<String>>>,
+    agent: ureq::Agent,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    #[track_caller]
+    fn problem(&self, status: u16, type_: &str) -> Value {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(self.header("content-type"), Some("application/problem+json"));
+        let body = self.json();
+        assert_eq!(body["type"], type_, "{body}");
+        assert_eq!(body["status"], status);
+        body
+    }
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("serialhub-serve-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// `serialhub keys create` in `data`; the key is the last line.
+fn create_key(data: &Path, name: &str, role: &str, party: Option<&str>) -> String {
+    let data = data.to_str().expect("utf-8 path");
+    let mut args = vec!["keys", "create", "--data", data, "--name", name, "--role", role];
+    if let Some(party) = party {
+        args.extend(["--party", party]);
+    }
+    let out = serialhub_env(&args, b"", &[NOW]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    let key = stdout.lines().last().expect("a key line").to_owned();
+    assert!(key.starts_with("shk_"), "{stdout}");
+    key
+}
+
+impl Server {
+    fn start(data: &Path, env: &[(&str, &str)]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_serialhub"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .envs([NOW].into_iter().chain(env.iter().copied()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("serialhub serve starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    if let Ok(value) = serde_json::from_str::<Value>(&line)
+                        && value["msg"] == "listening"
+                    {
+                        let _ = addr_tx.send(value["addr"].as_str().unwrap_or_default().to_owned());
+                    }
+                    log.lock().expect("log lock").push(line);
+                }
+            });
+        }
+        let addr = addr_rx.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
+            panic!("the server did not say where it listens: {:?}", log.lock().expect("log"))
+        });
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        Server { child, base: format!("http://{addr}"), data: data.to_owned(), log, agent }
+    }
+
+    fn reply(mut response: ureq::http::Response<ureq::Body>) -> Reply {
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+            .collect();
+        let body = response.body_mut().read_to_string().expect("a UTF-8 body");
+        Reply { status, headers, body }
+    }
+
+    fn get(&self, path: &str, key: Option<&str>) -> Reply {
+        let mut request = self.agent.get(format!("{}{path}", self.base));
+        if let Some(key) = key {
+            request = request.header("Authorization", format!("Bearer {key}"));
+        }
+        Server::reply(request.call().expect("GET answers"))
+    }
+
+    fn get_with(&self, path: &str, key: &str, header: (&str, &str)) -> Reply {
+        let request = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {key}"))
+            .header(header.0, header.1);
+        Server::reply(request.call().expect("GET answers"))
+    }
+
+    fn post(
+        &self,
+        path: &str,
+        key: Option<&str>,
+        content_type: &str,
+        body: &[u8],
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request =
+            self.agent.post(format!("{}{path}", self.base)).header("Content-Type", content_type);
+        if let Some(key) = key {
+            request = request.header("Authorization", format!("Bearer {key}"));
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Server::reply(request.send(body).expect("POST answers"))
+    }
+
+    fn options(&self, path: &str) -> Reply {
+        Server::reply(
+            self.agent.options(format!("{}{path}", self.base)).call().expect("OPTIONS answers"),
+        )
+    }
+
+    /// Captures `body` and waits for its job to finish; returns the finished job.
+    fn capture(&self, key: &str, body: &[u8], behaviour: &str) -> Value {
+        let content_type = if body.trim_ascii_start().starts_with(b"<") {
+            "application/xml"
+        } else {
+            "application/ld+json"
+        };
+        let reply = self.post(
+            "/epcis/capture",
+            Some(key),
+            content_type,
+            body,
+            &[("GS1-Capture-Error-Behaviour", behaviour)],
+        );
+        assert_eq!(reply.status, 202, "{}", reply.body);
+        let location = reply.header("location").expect("a Location").to_owned();
+        self.wait(&location, key)
+    }
+
+    fn wait(&self, location: &str, key: &str) -> Value {
+        #[allow(clippy::disallowed_methods)]
+        let started = Instant::now();
+        loop {
+            let job = self.get(location, Some(key));
+            assert_eq!(job.status, 200, "{}", job.body);
+            let job = job.json();
+            if job["running"] == false {
+                return job;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "job still running: {job}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn log_lines(&self) -> Vec<String> {
+        self.log.lock().expect("log lock").clone()
+    }
+}
+
+fn document(events: &[Value]) -> Vec<u8> {
+    serde_json::json!({
+        "@context": "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2025-01-01T00:00:00Z",
+        "epcisBody": {"eventList": events},
+    })
+    .to_string()
+    .into_bytes()
+}
+
+fn sgtin(serial: u32) -> String {
+    format!("urn:epc:id:sgtin:4012345.011111.{serial}")
+}
+
+/// Commissioning at party A's site (its SGLN as bizLocation).
+fn commission(serials: &[u32], day: u32) -> Value {
+    serde_json::json!({
+        "type": "ObjectEvent",
+        "eventTime": format!("2025-01-{day:02}T08:00:00Z"),
+        "eventTimeZoneOffset": "+00:00",
+        "epcList": serials.iter().map(|s| sgtin(*s)).collect::<Vec<_>>(),
+        "action": "ADD",
+        "bizStep": "commissioning",
+        "disposition": "active",
+        "readPoint": {"id": "urn:epc:id:sgln:4012345.00000.1"},
+        "bizLocation": {"id": "urn:epc:id:sgln:4012345.00000.0"},
+    })
+}
+
+/// Party A ships to party B.
+fn ship_to_b(serials: &[u32], day: u32) -> Value {
+    serde_json::json!({
+        "type": "ObjectEvent",
+        "eventTime": format!("2025-01-{day:02}T09:00:00Z"),
+        "eventTimeZoneOffset": "+00:00",
+        "epcList": serials.iter().map(|s| sgtin(*s)).collect::<Vec<_>>(),
+        "action": "OBSERVE",
+        "bizStep": "shipping",
+        "disposition": "in_transit",
+        "bizLocation": {"id": "urn:epc:id:sgln:4012345.00000.0"},
+        "sourceList": [{"type": "owning_party", "source": "urn:epc:id:pgln:4012345.00000"}],
+        "destinationList": [{"type": "owning_party", "destination": "urn:epc:id:pgln:4098765.00000"}],
+    })
+}
+
+/// Party B receives.
+fn receive_at_b(serials: &[u32], day: u32) -> Value {
+    serde_json::json!({
+        "type": "ObjectEvent",
+        "eventTime": format!("2025-01-{day:02}T10:00:00Z"),
+        "eventTimeZoneOffset": "+00:00",
+        "epcList": serials.iter().map(|s| sgtin(*s)).collect::<Vec<_>>(),
+        "action": "OBSERVE",
+        "bizStep": "receiving",
+        "disposition": "in_progress",
+        "bizLocation": {"id": "urn:epc:id:sgln:4098765.00000.0"},
+    })
+}
+
+fn event_list(reply: &Reply) -> Vec<Value> {
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let body = reply.json();
+    assert_eq!(body["type"], "EPCISQueryDocument", "{body}");
+    body["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no eventList: {body}"))
+        .clone()
+}
+
+fn biz_steps(events: &[Value]) -> Vec<String> {
+    events.iter().map(|e| e["bizStep"].as_str().unwrap_or_default().to_owned()).collect()
+}
+
+#[test]
+fn capture_query_security_and_shutdown() {
+    let dir = temp_dir("main");
+    let data = dir.join("data");
+    let admin = create_key(&data, "ops", "admin", None);
+    let line = create_key(&data, "line 1", "capture", Some(PARTY_A));
+    let reader_a = create_key(&data, "brand owner", "query", Some(PARTY_A));
+    let reader_b = create_key(&data, "wholesaler", "query", Some(PARTY_B));
+    let server = Server::start(&data, &[]);
+
+    // Health needs no key; everything else does.
+    let health = server.get("/health", None);
+    assert_eq!((health.status, health.json()["status"].clone()), (200, "ok".into()));
+    assert_eq!(health.header("gs1-epcis-version"), Some("2.0.0"));
+    assert!(health.header("x-request-id").is_some());
+    let doc =
+        document(&[commission(&[1, 2, 3], 1), ship_to_b(&[1, 2], 2), receive_at_b(&[1, 2], 3)]);
+    server
+        .post("/epcis/capture", None, "application/ld+json", &doc, &[])
+        .problem(401, "epcisException:SecurityException");
+    server
+        .post(
+            "/epcis/capture",
+            Some("shk_0000000000000000_00000000000000000000000000000000"),
+            "application/ld+json",
+            &doc,
+            &[],
+        )
+        .problem(401, "epcisException:SecurityException");
+    server
+        .post("/epcis/capture", Some(&reader_a), "application/ld+json", &doc, &[])
+        .problem(403, "epcisException:SecurityException");
+    server.get("/epcis/events", Some(&line)).problem(403, "epcisException:SecurityException");
+    server
+        .post("/epcis/capture", Some(&line), "text/plain", &doc, &[])
+        .problem(415, "epcisException:ImplementationException");
+
+    // Capture: 202, a job to poll, and the events stored with recordTime and an eventID.
+    let job = server.capture(&line, &doc, "rollback");
+    assert_eq!(
+        (job["success"].clone(), job["stored"].clone(), job["events"].clone()),
+        (true.into(), 3.into(), 3.into()),
+        "{job}"
+    );
+    let all = event_list(&server.get("/epcis/events", Some(&admin)));
+    assert_eq!(biz_steps(&all), ["commissioning", "shipping", "receiving"]);
+    for event in &all {
+        assert_eq!(event["recordTime"], "2025-06-01T00:00:00.000Z", "{event}");
+        let id = event["eventID"].as_str().expect("an eventID");
+        assert!(id.starts_with("ni:///sha-256;"), "{id}: the hash ID became the eventID");
+    }
+    // The same document again: every event a duplicate, nothing changes.
+    let again = server.capture(&line, &doc, "rollback");
+    assert_eq!(
+        (again["stored"].clone(), again["duplicates"].clone()),
+        (0.into(), 3.into()),
+        "{again}"
+    );
+    assert_eq!(event_list(&server.get("/epcis/events", Some(&admin))).len(), 3);
+
+    // Queries: by identifier (any spelling), by bizStep, paging with Link.
+    let dl = "https://id.gs1.org/01/04012345111118/21/3";
+    let by_dl =
+        event_list(&server.get(&format!("/epcis/events?MATCH_epc={}", percent(dl)), Some(&admin)));
+    assert_eq!(biz_steps(&by_dl), ["commissioning"], "unit 3 was only commissioned");
+    let shipping =
+        event_list(&server.get("/epcis/events?EQ_bizStep=shipping|receiving", Some(&admin)));
+    assert_eq!(biz_steps(&shipping), ["shipping", "receiving"]);
+    let mut path = "/epcis/events?perPage=1".to_owned();
+    let mut paged = Vec::new();
+    for _ in 0..10 {
+        let reply = server.get(&path, Some(&admin));
+        paged.extend(event_list(&reply));
+        let Some(link) = reply.header("link") else { break };
+        assert!(link.ends_with("; rel=\"next\""), "{link}");
+        path = link.trim_start_matches('<').split('>').next().expect("a link target").to_owned();
+    }
+    assert_eq!(paged, all, "three pages of one make the whole result");
+    server
+        .get("/epcis/events?EQ_bizStap=shipping", Some(&admin))
+        .problem(400, "epcisException:QueryParameterException");
+    server
+        .get("/epcis/events?perPage=1&nextPageToken=s1.0.0000000000000000", Some(&admin))
+        .problem(400, "epcisException:QueryParameterException");
+    let xml =
+        server.get_with("/epcis/events?EQ_bizStep=shipping", &admin, ("Accept", "application/xml"));
+    assert_eq!((xml.status, xml.header("content-type")), (200, Some("application/xml")));
+    assert!(
+        xml.body.contains("<bizStep>urn:epcglobal:cbv:bizstep:shipping</bizStep>"),
+        "{}",
+        xml.body
+    );
+    server
+        .get_with("/epcis/events", &admin, ("Accept", "text/csv"))
+        .problem(406, "epcisException:ImplementationException");
+
+    // Per-partner visibility: B sees the shipment to it and its receipt, never A's
+    // commissioning, through every route.
+    let seen_by_b = event_list(&server.get("/epcis/events", Some(&reader_b)));
+    assert_eq!(biz_steps(&seen_by_b), ["shipping", "receiving"]);
+    let seen_by_a = event_list(&server.get("/epcis/events", Some(&reader_a)));
+    assert_eq!(biz_steps(&seen_by_a), ["commissioning", "shipping"], "A's site and A as source");
+    let commissioning_id = all[0]["eventID"].as_str().expect("an id");
+    let by_id = format!("/epcis/events/{}", percent(commissioning_id));
+    assert_eq!(event_list(&server.get(&by_id, Some(&admin))).len(), 1);
+    assert_eq!(event_list(&server.get(&by_id, Some(&reader_a))).len(), 1);
+    server.get(&by_id, Some(&reader_b)).problem(404, "epcisException:NoSuchResourceException");
+    let unit_1 = format!("/epcis/epcs/{}/events", percent(&sgtin(1)));
+    assert_eq!(
+        biz_steps(&event_list(&server.get(&unit_1, Some(&reader_b)))),
+        ["shipping", "receiving"]
+    );
+    assert!(
+        event_list(&server.get("/epcis/bizSteps/commissioning/events", Some(&reader_b))).is_empty()
+    );
+    assert!(
+        event_list(&server.get(
+            &format!("/epcis/events?EQ_eventID={}", percent(commissioning_id)),
+            Some(&reader_b)
+        ))
+        .is_empty()
+    );
+
+    // One event: 201 with its Location, then 409.
+    let single = serde_json::to_vec(&commission(&[9], 4)).expect("json");
+    let created = server.post("/epcis/events", Some(&line), "application/json", &single, &[]);
+    assert_eq!(created.status, 201, "{}", created.body);
+    let location = created.header("location").expect("a Location").to_owned();
+    assert_eq!(biz_steps(&event_list(&server.get(&location, Some(&admin)))), ["commissioning"]);
+    server
+        .post("/epcis/events", Some(&line), "application/json", &single, &[])
+        .problem(409, "epcisException:ValidationException");
+
+    // An invalid event: rollback refuses the document, proceed stores the rest.
+    let mut bad = commission(&[20], 5);
+    bad["action"] = "SIDEWAYS".into();
+    let mixed = document(&[commission(&[21], 5), bad]);
+    let refused = server
+        .post("/epcis/capture", Some(&line), "application/ld+json", &mixed, &[])
+        .problem(400, "epcisException:ValidationException");
+    assert!(
+        refused["errors"][0].as_str().is_some_and(|e| e.starts_with("/epcisBody/eventList/1")),
+        "{refused}"
+    );
+    let proceeded = server.capture(&line, &mixed, "proceed");
+    assert_eq!(
+        (proceeded["success"].clone(), proceeded["stored"].clone()),
+        (false.into(), 1.into()),
+        "{proceeded}"
+    );
+    assert!(
+        proceeded["errors"][0].as_str().is_some_and(|e| e.contains("eventList/1")),
+        "{proceeded}"
+    );
+    server
+        .post("/epcis/capture", Some(&line), "application/json", b"{\"type\": ", &[])
+        .problem(400, "epcisException:ValidationException");
+
+    // The job list: the capture key sees its own jobs, paged.
+    let jobs = server.get("/epcis/capture?perPage=2", Some(&line));
+    assert_eq!(jobs.status, 200);
+    assert_eq!(jobs.json().as_array().map(Vec::len), Some(2));
+    assert!(jobs.header("link").is_some_and(|l| l.contains("nextPageToken=")));
+
+    // Discovery, metrics, unknown routes.
+    let discovery = server.options("/epcis/capture");
+    assert_eq!(discovery.status, 204);
+    assert_eq!(discovery.header("gs1-capture-error-behaviour"), Some("all"));
+    assert_eq!(discovery.header("gs1-epcis-capture-limit"), Some("100000"));
+    let metrics = server.get("/metrics", Some(&admin));
+    assert_eq!(metrics.status, 200);
+    assert!(metrics.body.contains("serialhub_events_captured_total 5"), "{}", metrics.body);
+    assert!(metrics.body.contains("route=\"/epcis/events\",status=\"200\""), "{}", metrics.body);
+    server.get("/metrics", Some(&reader_a)).problem(403, "epcisException:SecurityException");
+    server.get("/nowhere", Some(&admin)).problem(404, "epcisException:NoSuchResourceException");
+    let openapi = server.get("/epcis/openapi.json", None);
+    assert_eq!(openapi.status, 200);
+    assert!(openapi.json()["paths"]["/epcis/capture"].is_object());
+
+    // Logs are JSON lines with request IDs; the audit trail has the writes and the denials.
+    let logs = server.log_lines();
+    assert!(logs.iter().any(|l| l.contains("\"msg\":\"request\"") && l.contains("\"request_id\"")));
+    let audit = std::fs::read_to_string(data.join("audit.jsonl")).expect("an audit trail");
+    assert!(audit.lines().any(|l| l.contains("\"action\":\"capture\"") && l.contains("\"outcome\":\"accepted\"")));
+    assert!(audit.lines().any(|l| l.contains("\"outcome\":\"denied\"")));
+    assert!(!audit.contains(&line[21..]), "no secret in the audit trail");
+
+    // Graceful shutdown: a job accepted just before SIGTERM is still captured.
+    let late = document(&[commission(&[30, 31], 6)]);
+    let accepted = server.post("/epcis/capture", Some(&line), "application/ld+json", &late, &[]);
+    assert_eq!(accepted.status, 202, "{}", accepted.body);
+    let pid = server.child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+    assert!(killed.success());
+    let mut server = server;
+    let status = server.child.wait().expect("the server exits");
+    assert!(status.success(), "{status:?}");
+    let data_arg = server.data.to_str().expect("utf-8").to_owned();
+    drop(server);
+    let shown = serialhub_env(&["serial", "show", "--data", &data_arg, &sgtin(31)], b"", &[NOW]);
+    assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
+    assert!(
+        String::from_utf8_lossy(&shown.stdout).contains("commissioned"),
+        "{}",
+        String::from_utf8_lossy(&shown.stdout)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn limits_are_advertised_and_enforced() {
+    let dir = temp_dir("limits");
+    let data = dir.join("data");
+    let line = create_key(&data, "line", "capture", None);
+    let server = Server::start(
+        &data,
+        &[
+            ("SERIALHUB_LIMITS__CAPTURE_BYTES_MAX", "2000"),
+            ("SERIALHUB_LIMITS__CAPTURE_EVENTS_MAX", "2"),
+        ],
+    );
+    let three = document(&[commission(&[1], 1), commission(&[2], 1), commission(&[3], 1)]);
+    let over_count = server.post("/epcis/capture", Some(&line), "application/ld+json", &three, &[]);
+    over_count.problem(413, "epcisException:CaptureLimitExceededException");
+    assert_eq!(over_count.header("gs1-epcis-capture-limit"), Some("2"));
+    let big = document(&[commission(&(1..200).collect::<Vec<_>>(), 1)]);
+    let over_size = server.post("/epcis/capture", Some(&line), "application/ld+json", &big, &[]);
+    over_size.problem(413, "epcisException:CaptureLimitExceededException");
+    assert_eq!(over_size.header("gs1-epcis-capture-file-size-limit"), Some("2000"));
+    let two = document(&[commission(&[1], 1), commission(&[2], 1)]);
+    assert_eq!(server.capture(&line, &two, "rollback")["stored"], 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every EPCIS 2.0 JSON-LD and XML example in `../shared/ref` is captured over HTTP, and each
+/// stored event reads back with the same event hash.
+#[test]
+fn every_reference_example_reads_back_with_equal_hashes() {
+    let dir = temp_dir("examples");
+    let data = dir.join("data");
+    let admin = create_key(&data, "ops", "admin", None);
+    let server = Server::start(&data, &[]);
+    let mut files = Vec::new();
+    for folder in [
+        "gs1-epcis/JSON",
+        "gs1-epcis/XML",
+        "openepcis-test-resources/core/src/main/resources/2.0/EPCIS",
+        "epcis-event-hash-generator/tests/examples",
+    ] {
+        walk(&Path::new(SHARED).join(folder), &mut files);
+    }
+    files.sort();
+    let (mut documents, mut events_read_back) = (0, 0);
+    for file in &files {
+        let bytes = std::fs::read(file).expect("readable");
+        // `ignoreFields` is the hash generator's document-level instruction to leave fields out
+        // of the hash: an event read back outside its document hashes in full, as it should.
+        if String::from_utf8_lossy(&bytes).contains("ignoreFields") {
+            continue;
+        }
+        let hashes = serialhub(&["epcis", "hash", file.to_str().expect("utf-8")], b"");
+        if !hashes.status.success() {
+            continue; // not an event document (a query definition, a bare event)
+        }
+        let hashes: Vec<String> =
+            String::from_utf8(hashes.stdout).expect("utf-8").lines().map(str::to_owned).collect();
+        let content_type = if bytes.trim_ascii_start().starts_with(b"<") {
+            "application/xml"
+        } else {
+            "application/ld+json"
+        };
+        let reply = server.post(
+            "/epcis/capture",
+            Some(&admin),
+            content_type,
+            &bytes,
+            &[("GS1-Capture-Error-Behaviour", "proceed")],
+        );
+        if reply.status == 400 {
+            continue; // the document as a whole is not valid EPCIS 2.0 (our validator says why)
+        }
+        assert_eq!(reply.status, 202, "{}: {}", file.display(), reply.body);
+        let job = server.wait(reply.header("location").expect("a Location"), &admin);
+        let valid = job["stored"].as_u64().unwrap_or(0) + job["duplicates"].as_u64().unwrap_or(0);
+        documents += 1;
+        let mut found = 0;
+        for hash in &hashes {
+            let reply = server.get(&format!("/epcis/events/{}", percent(hash)), Some(&admin));
+            if reply.status == 404 {
+                continue;
+            }
+            let rehashed = serialhub(&["epcis", "hash", "-"], reply.body.as_bytes());
+            assert!(rehashed.status.success(), "{}: {}", file.display(), reply.body);
+            let rehashed = String::from_utf8(rehashed.stdout).expect("utf-8");
+            assert!(
+                rehashed.lines().any(|h| h == hash),
+                "{}: {hash} read back as {rehashed}",
+                file.display()
+            );
+            found += 1;
+        }
+        // At least every valid event; an invalid one may share its hash with an event another
+        // example stored (the same event in another serialisation).
+        assert!(
+            found as u64 >= valid,
+            "{}: {found} of {valid} valid events read back ({job})",
+            file.display()
+        );
+        events_read_back += found;
+    }
+    assert!(documents >= 100, "only {documents} documents captured");
+    assert!(events_read_back >= 300, "only {events_read_back} events read back");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n != "Invalid" && n != "CaptureJob") {
+                walk(&path, out);
+            }
+        } else if path.extension().is_some_and(|e| e == "json" || e == "jsonld" || e == "xml") {
+            out.push(path);
+        }
+    }
+}
+
+fn percent(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

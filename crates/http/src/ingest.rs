@@ -1,0 +1,179 @@
+//! From a request body to capture records: read, validate and hash a document, telling which
+//! events are invalid (for `GS1-Capture-Error-Behaviour: proceed`) from problems that spoil
+//! the whole document.
+
+use serialhub_epcis::hash::EventHasher;
+use serialhub_epcis::read::{Handler, Stopped};
+use serialhub_epcis::time::Timestamp;
+use serialhub_epcis::validate::Validator;
+use serialhub_epcis::{Event, Header, Limits, Problem, Where};
+use serialhub_store::EventRecord;
+
+/// A document read and validated: its good events as records, and each invalid event's errors.
+#[derive(Debug, Default)]
+pub struct Ingested {
+    /// The valid events, hashed, with `recordTime` set and an `eventID` where they had none.
+    pub records: Vec<EventRecord>,
+    /// `LOCATION: message` for every error of an invalid event (those events are not in
+    /// `records`).
+    pub event_errors: Vec<String>,
+    /// How many events the document held.
+    pub events_total: usize,
+}
+
+/// Why a document was refused whole.
+#[derive(Debug)]
+pub enum IngestError {
+    /// It does not read, or its header or outer structure is invalid: `LOCATION: message`.
+    Invalid(Vec<String>),
+    /// It holds more events than one capture may.
+    TooManyEvents(String),
+}
+
+/// Collects each event with the errors reported before it (readers and the validator report an
+/// event's problems before handing it over), and the header's errors separately.
+#[derive(Default)]
+struct Attribute {
+    header: Option<Header>,
+    pending: Vec<Problem>,
+    document_errors: Vec<Problem>,
+    events: Vec<(Event, Vec<Problem>)>,
+}
+
+impl Handler for Attribute {
+    fn header(&mut self, header: &Header) -> Result<(), Stopped> {
+        self.header = Some(header.clone());
+        self.document_errors.append(&mut self.pending);
+        Ok(())
+    }
+
+    fn event(&mut self, event: Event) -> Result<(), Stopped> {
+        self.event_at(event, Where::Document)
+    }
+
+    fn event_at(&mut self, event: Event, _at: Where) -> Result<(), Stopped> {
+        let problems = std::mem::take(&mut self.pending);
+        self.events.push((event, problems));
+        Ok(())
+    }
+
+    fn problem(&mut self, problem: Problem) -> Result<(), Stopped> {
+        if !problem.is_error() {
+            return Ok(());
+        }
+        // An XML event of an unknown type is skipped by the reader: its problem belongs to no
+        // event that follows.
+        if problem.code == "event_type" {
+            self.document_errors.push(problem);
+        } else {
+            self.pending.push(problem);
+        }
+        Ok(())
+    }
+}
+
+/// Reads `bytes` (JSON-LD or XML, 2.0 or 1.2), validates every event, and makes the records
+/// of the valid ones, captured at `record_time`.
+pub fn ingest(
+    bytes: &[u8],
+    events_max: usize,
+    record_time: Timestamp,
+) -> Result<Ingested, IngestError> {
+    let limits = Limits { events_max, ..Limits::default() };
+    let mut validator = Validator::new(Attribute::default());
+    let read = serialhub_epcis::read_slice(bytes, &limits, &mut validator);
+    let mut attributed = validator.into_inner();
+    if let Err(error) = read {
+        if error.problem.code == "too_many_events" {
+            return Err(IngestError::TooManyEvents(error.problem.to_string()));
+        }
+        let mut errors: Vec<String> =
+            attributed.document_errors.iter().map(Problem::to_string).collect();
+        errors.push(error.problem.to_string());
+        return Err(IngestError::Invalid(errors));
+    }
+    // Problems after the last event concern the document's end.
+    attributed.document_errors.append(&mut attributed.pending);
+    if !attributed.document_errors.is_empty() {
+        return Err(IngestError::Invalid(
+            attributed.document_errors.iter().map(Problem::to_string).collect(),
+        ));
+    }
+    let header = attributed.header.unwrap_or_default();
+    let mut hasher = EventHasher::new(&header);
+    let recorded = record_time.to_utc_millis_string();
+    let mut ingested = Ingested { events_total: attributed.events.len(), ..Ingested::default() };
+    for (mut event, problems) in attributed.events {
+        if !problems.is_empty() {
+            ingested.event_errors.extend(problems.iter().map(Problem::to_string));
+            continue;
+        }
+        // recordTime and eventID are outside the event hash, so setting them changes no hash.
+        let hash_id = hasher.hash(&event);
+        event.record_time = Some(recorded.clone());
+        if event.event_id.is_none() {
+            event.event_id = Some(hash_id.clone());
+        }
+        ingested.records.push(EventRecord::new(hash_id, event).with_body());
+    }
+    Ok(ingested)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> Timestamp {
+        Timestamp::parse("2025-06-01T00:00:00Z").expect("a timestamp")
+    }
+
+    const GOOD: &str = r#"{"type": "ObjectEvent", "eventTime": "2025-01-01T00:00:00Z",
+        "eventTimeZoneOffset": "+00:00", "action": "ADD", "bizStep": "commissioning",
+        "epcList": ["urn:epc:id:sgtin:4012345.011111.1"]}"#;
+    const BAD: &str = r#"{"type": "ObjectEvent", "eventTime": "2025-01-01T00:00:00Z",
+        "eventTimeZoneOffset": "+00:00", "action": "SIDEWAYS",
+        "epcList": ["urn:epc:id:sgtin:4012345.011111.2"]}"#;
+
+    fn document(events: &[&str]) -> Vec<u8> {
+        format!(
+            r#"{{"@context": "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+            "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2025-01-01T00:00:00Z",
+            "epcisBody": {{"eventList": [{}]}}}}"#,
+            events.join(",")
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn invalid_events_are_set_apart_and_valid_ones_get_record_time_and_event_id() {
+        let ingested = ingest(&document(&[GOOD, BAD, GOOD]), 10, now()).expect("reads");
+        assert_eq!(ingested.events_total, 3);
+        assert_eq!(ingested.records.len(), 2, "the two valid events");
+        assert!(ingested.event_errors.iter().all(|e| e.starts_with("/epcisBody/eventList/1")));
+        assert!(!ingested.event_errors.is_empty());
+        let record = &ingested.records[0];
+        assert_eq!(record.event.record_time.as_deref(), Some("2025-06-01T00:00:00.000Z"));
+        assert_eq!(record.event.event_id.as_deref(), Some(record.hash_id.as_str()));
+        assert_eq!(
+            record.hash_id,
+            serialhub_epcis::hash::event_hash(&record.event),
+            "eventID and recordTime leave the hash alone"
+        );
+    }
+
+    #[test]
+    fn unreadable_and_oversized_documents_are_refused_whole() {
+        match ingest(b"{\"type\": \"EPCISDocument\", ", 10, now()) {
+            Err(IngestError::Invalid(errors)) => assert!(!errors.is_empty()),
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+        match ingest(b"hello", 10, now()) {
+            Err(IngestError::Invalid(errors)) => assert!(!errors.is_empty()),
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+        match ingest(&document(&[GOOD, GOOD, GOOD]), 2, now()) {
+            Err(IngestError::TooManyEvents(message)) => assert!(message.contains('2'), "{message}"),
+            other => panic!("expected TooManyEvents, got {other:?}"),
+        }
+    }
+}

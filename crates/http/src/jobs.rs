@@ -1,0 +1,345 @@
+//! Capture jobs: the queue of accepted documents, the one writer thread that captures them in
+//! order, and the table of job states that `GET /epcis/capture` reports.
+//!
+//! Why one writer thread: the store decides every event against the states the previous ones
+//! left (`Store::capture` holds its write lock anyway), so parallel writers would only queue
+//! on it; reading, validating and hashing happen before, on the request's blocking thread.
+//! The queue is bounded (`QUEUE_LEN_MAX`): a full queue answers 503 rather than holding
+//! unbounded documents in memory.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use serialhub_epcis::time::Timestamp;
+use serialhub_store::{CommitReceipt, EventRecord, Store, StoreError};
+
+use crate::metrics::Metrics;
+
+/// The capture time source (the binary owns the wall clock).
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// Documents accepted and not yet captured, at most.
+pub const QUEUE_LEN_MAX: usize = 64;
+/// Finished jobs remembered, at most; the oldest finished are forgotten first.
+pub const JOBS_KEPT_MAX: usize = 10_000;
+
+/// `GS1-Capture-Error-Behaviour`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorBehaviour {
+    /// All or nothing (the default).
+    Rollback,
+    /// Capture every valid event; list the invalid ones.
+    Proceed,
+}
+
+impl ErrorBehaviour {
+    /// The header value.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorBehaviour::Rollback => "rollback",
+            ErrorBehaviour::Proceed => "proceed",
+        }
+    }
+}
+
+/// One capture job as `GET /epcis/capture/{id}` shows it.
+#[derive(Clone, Debug)]
+pub struct JobState {
+    /// The job's id.
+    pub id: String,
+    /// The key that submitted it (jobs are visible to it and to admins).
+    pub owner_key: String,
+    /// When it was accepted.
+    pub created_at: Timestamp,
+    /// When it finished.
+    pub finished_at: Option<Timestamp>,
+    /// Still queued or capturing.
+    pub running: bool,
+    /// No error so far.
+    pub success: bool,
+    /// How errors were to be handled.
+    pub behaviour: ErrorBehaviour,
+    /// Every error, `LOCATION: message`.
+    pub errors: Vec<String>,
+    /// Events in the document.
+    pub events: usize,
+    /// Events stored, duplicates skipped, exceptions raised (when finished).
+    pub receipt: Option<(usize, usize, usize)>,
+}
+
+impl JobState {
+    /// The job document of the REST binding, with serialhub's counts.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut job = serde_json::json!({
+            "captureID": self.id,
+            "createdAt": self.created_at.to_utc_millis_string(),
+            "running": self.running,
+            "success": self.success,
+            "captureErrorBehaviour": self.behaviour.name(),
+            "errors": self.errors,
+            "events": self.events,
+        });
+        if let Some(t) = self.finished_at {
+            job["finishedAt"] = t.to_utc_millis_string().into();
+        }
+        if let Some((stored, duplicates, exceptions)) = self.receipt {
+            job["stored"] = stored.into();
+            job["duplicates"] = duplicates.into();
+            job["exceptions"] = exceptions.into();
+        }
+        job
+    }
+}
+
+/// What the writer thread is handed.
+struct Work {
+    id: String,
+    records: Vec<EventRecord>,
+    /// For `POST /epcis/events`, which answers when the event is stored.
+    reply: Option<tokio::sync::oneshot::Sender<Result<CommitReceipt, StoreError>>>,
+}
+
+/// The capture queue, its writer thread and the job table.
+pub struct Jobs {
+    table: Arc<Mutex<Table>>,
+    sender: Mutex<Option<SyncSender<Work>>>,
+    worker: Mutex<Option<JoinHandle<()>>>,
+    clock: Clock,
+    prefix: String,
+}
+
+impl std::fmt::Debug for Jobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jobs").field("prefix", &self.prefix).finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct Table {
+    next: u64,
+    jobs: BTreeMap<u64, JobState>,
+}
+
+impl Table {
+    fn forget_oldest_finished(&mut self) {
+        while self.jobs.len() > JOBS_KEPT_MAX {
+            let Some(oldest) = self.jobs.iter().find(|(_, j)| !j.running).map(|(n, _)| *n) else {
+                return;
+            };
+            self.jobs.remove(&oldest);
+        }
+    }
+
+    fn number_of(&self, prefix: &str, id: &str) -> Option<u64> {
+        id.strip_prefix(prefix)?.parse().ok()
+    }
+}
+
+/// Why a job was not accepted.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SubmitError {
+    /// The queue is full: try again later.
+    QueueFull,
+    /// The server is shutting down.
+    ShuttingDown,
+}
+
+impl Jobs {
+    /// Starts the writer thread over `store`.
+    pub fn start(store: Arc<dyn Store>, clock: Clock, metrics: Arc<Metrics>) -> Jobs {
+        let (sender, receiver) = sync_channel::<Work>(QUEUE_LEN_MAX);
+        let table = Arc::new(Mutex::new(Table::default()));
+        let worker = {
+            let table = table.clone();
+            let clock = clock.clone();
+            std::thread::Builder::new()
+                .name("capture".to_owned())
+                .spawn(move || write_loop(receiver, store, table, clock, metrics))
+                .expect("spawning the capture thread")
+        };
+        let mut random = [0u8; 4];
+        // A restarted server must not hand out the ids of the previous one's jobs.
+        let prefix = match getrandom::fill(&mut random) {
+            Ok(()) => format!("{:08x}-", u32::from_le_bytes(random)),
+            Err(_) => format!("{:x}-", clock().unix_millis),
+        };
+        Jobs {
+            table,
+            sender: Mutex::new(Some(sender)),
+            worker: Mutex::new(Some(worker)),
+            clock,
+            prefix,
+        }
+    }
+
+    /// Queues `records` as a new job; returns its id. `errors` are the invalid events set
+    /// apart already (`proceed`); they make the job unsuccessful whatever the capture does.
+    pub fn submit(
+        &self,
+        owner_key: &str,
+        behaviour: ErrorBehaviour,
+        records: Vec<EventRecord>,
+        events: usize,
+        errors: Vec<String>,
+    ) -> Result<String, SubmitError> {
+        self.enqueue(owner_key, behaviour, records, events, errors, None)
+    }
+
+    /// Queues one event and returns a receiver of its outcome (`POST /epcis/events`).
+    pub fn submit_and_wait(
+        &self,
+        owner_key: &str,
+        record: EventRecord,
+    ) -> Result<tokio::sync::oneshot::Receiver<Result<CommitReceipt, StoreError>>, SubmitError>
+    {
+        let (reply, receiver) = tokio::sync::oneshot::channel();
+        self.enqueue(
+            owner_key,
+            ErrorBehaviour::Rollback,
+            vec![record],
+            1,
+            Vec::new(),
+            Some(reply),
+        )?;
+        Ok(receiver)
+    }
+
+    fn enqueue(
+        &self,
+        owner_key: &str,
+        behaviour: ErrorBehaviour,
+        records: Vec<EventRecord>,
+        events: usize,
+        errors: Vec<String>,
+        reply: Option<tokio::sync::oneshot::Sender<Result<CommitReceipt, StoreError>>>,
+    ) -> Result<String, SubmitError> {
+        let sender = self.sender.lock().map_err(|_| SubmitError::ShuttingDown)?.clone();
+        let Some(sender) = sender else {
+            return Err(SubmitError::ShuttingDown);
+        };
+        let mut table = self.table.lock().map_err(|_| SubmitError::ShuttingDown)?;
+        let number = table.next;
+        let id = format!("{}{number}", self.prefix);
+        let work = Work { id: id.clone(), records, reply };
+        // Under the table lock, so that the writer cannot finish a job not yet in the table.
+        match sender.try_send(work) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(SubmitError::QueueFull),
+            Err(TrySendError::Disconnected(_)) => return Err(SubmitError::ShuttingDown),
+        }
+        table.next += 1;
+        let success = errors.is_empty();
+        table.jobs.insert(
+            number,
+            JobState {
+                id: id.clone(),
+                owner_key: owner_key.to_owned(),
+                created_at: (self.clock)(),
+                finished_at: None,
+                running: true,
+                success,
+                behaviour,
+                errors,
+                events,
+                receipt: None,
+            },
+        );
+        table.forget_oldest_finished();
+        Ok(id)
+    }
+
+    /// The job `id`, if it is known.
+    pub fn get(&self, id: &str) -> Option<JobState> {
+        let table = self.table.lock().ok()?;
+        let number = table.number_of(&self.prefix, id)?;
+        table.jobs.get(&number).cloned()
+    }
+
+    /// Jobs after the job numbered `after` (exclusive; `None` from the start), oldest first,
+    /// at most `limit`, visible to `owner_key` (`None`: all). Returns them and whether more
+    /// follow.
+    pub fn list(
+        &self,
+        owner_key: Option<&str>,
+        after: Option<u64>,
+        limit: usize,
+    ) -> (Vec<(u64, JobState)>, bool) {
+        let Ok(table) = self.table.lock() else {
+            return (Vec::new(), false);
+        };
+        let start = after.map_or(0, |a| a.saturating_add(1));
+        let mut visible = table
+            .jobs
+            .range(start..)
+            .filter(|(_, j)| owner_key.is_none_or(|k| j.owner_key == k))
+            .map(|(n, j)| (*n, j.clone()));
+        let page: Vec<_> = visible.by_ref().take(limit).collect();
+        let more = visible.next().is_some();
+        (page, more)
+    }
+
+    /// Stops accepting jobs and waits until every accepted one is captured.
+    pub fn shut_down(&self) {
+        if let Ok(mut sender) = self.sender.lock() {
+            sender.take();
+        }
+        let worker = self.worker.lock().ok().and_then(|mut w| w.take());
+        if let Some(worker) = worker {
+            let _ = worker.join();
+        }
+    }
+}
+
+fn write_loop(
+    receiver: Receiver<Work>,
+    store: Arc<dyn Store>,
+    table: Arc<Mutex<Table>>,
+    clock: Clock,
+    metrics: Arc<Metrics>,
+) {
+    // Ends when every sender is gone (shutdown) and the queue is drained.
+    for work in receiver {
+        let events = work.records.len();
+        let result = store.capture(work.records, clock());
+        let finished_at = clock();
+        match &result {
+            Ok(receipt) => metrics.captured(receipt.stored.len(), receipt.exceptions, true),
+            Err(_) => metrics.captured(0, 0, false),
+        }
+        if let Ok(mut table) = table.lock() {
+            let number = work.id.rsplit('-').next().and_then(|n| n.parse::<u64>().ok());
+            if let Some(job) = number.and_then(|n| table.jobs.get_mut(&n)) {
+                job.running = false;
+                job.finished_at = Some(finished_at);
+                match &result {
+                    Ok(receipt) => {
+                        job.receipt = Some((
+                            receipt.stored.len(),
+                            receipt.duplicates.len(),
+                            receipt.exceptions,
+                        ));
+                    }
+                    Err(error) => {
+                        job.success = false;
+                        job.errors.push(format!(
+                            "the store refused the job, nothing of it was captured: {error}"
+                        ));
+                    }
+                }
+            }
+        }
+        crate::log::info(
+            "capture job finished",
+            &[
+                ("capture_id", work.id.as_str().into()),
+                ("events", events.into()),
+                ("ok", result.is_ok().into()),
+            ],
+        );
+        if let Some(reply) = work.reply {
+            let _ = reply.send(result);
+        }
+    }
+}

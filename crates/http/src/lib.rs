@@ -1,0 +1,211 @@
+//! The EPCIS 2.0 REST binding of serialhub (`serialhub serve`): capture jobs, event queries,
+//! API-key authentication with per-partner visibility, RFC 7807 errors, health, metrics and
+//! structured logs, over any `Store`.
+//!
+//! The store is synchronous (the embedded journal syncs to disk; PostgreSQL's client blocks),
+//! so handlers run store calls and document parsing on tokio's blocking pool, and captures go
+//! through one writer thread (`jobs`). This crate knows the HTTP wire shapes and nothing
+//! below it does.
+
+#![warn(missing_docs)]
+
+pub mod auth;
+pub mod ingest;
+pub mod jobs;
+pub mod log;
+pub mod metrics;
+pub mod problem;
+mod routes;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use serialhub_store::Store;
+
+use crate::auth::{Caller, KeyRing, Role};
+use crate::jobs::{Clock, Jobs};
+use crate::log::Audit;
+use crate::metrics::Metrics;
+use crate::problem::{ExceptionKind, Problem};
+
+/// The bounds the server enforces; each is advertised where the binding has a header for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Events per capture request (`GS1-EPCIS-Capture-Limit`).
+    pub capture_events_max: usize,
+    /// Bytes per capture request (`GS1-EPCIS-Capture-File-Size-Limit`).
+    pub capture_bytes_max: usize,
+    /// Events per query page (`perPage` above it is lowered to it).
+    pub page_len_max: usize,
+    /// Stored events one query request may examine when no index serves it.
+    pub query_scan_max: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            capture_events_max: 100_000,
+            capture_bytes_max: 256 << 20,
+            page_len_max: 1_000,
+            query_scan_max: 200_000,
+        }
+    }
+}
+
+/// Everything a handler needs.
+pub struct AppState {
+    /// The ledger.
+    pub store: Arc<dyn Store>,
+    /// The accepted API keys.
+    pub keys: KeyRing,
+    /// The capture queue and job table.
+    pub jobs: Jobs,
+    /// The limits.
+    pub limits: Limits,
+    /// The capture time source.
+    pub clock: Clock,
+    /// Request and capture counters.
+    pub metrics: Arc<Metrics>,
+    /// The audit trail.
+    pub audit: Audit,
+    request_ids: AtomicU64,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("limits", &self.limits).finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// The state over `store`, starting the capture writer thread.
+    pub fn new(
+        store: Arc<dyn Store>,
+        keys: KeyRing,
+        limits: Limits,
+        clock: Clock,
+        audit: Audit,
+    ) -> Arc<AppState> {
+        let metrics = Arc::new(Metrics::default());
+        let jobs = Jobs::start(store.clone(), clock.clone(), metrics.clone());
+        Arc::new(AppState {
+            store,
+            keys,
+            jobs,
+            limits,
+            clock,
+            metrics,
+            audit,
+            request_ids: AtomicU64::new(0),
+        })
+    }
+
+    /// The caller of a request holding one of `roles` (admin always passes), or the problem
+    /// to answer; denials go to the audit trail.
+    pub(crate) fn authorize(&self, headers: &HeaderMap, roles: &[Role]) -> Result<Caller, Problem> {
+        let now = (self.clock)().to_utc_millis_string();
+        let token = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let Some(token) = token else {
+            return Err(unauthorized("send an API key as `Authorization: Bearer KEY`"));
+        };
+        let Some(caller) = self.keys.check(token) else {
+            self.audit.record(&now, "authenticate", "denied", &[("reason", "unknown key".into())]);
+            return Err(unauthorized("the API key is not valid"));
+        };
+        if caller.role != Role::Admin && !roles.contains(&caller.role) {
+            self.audit.record(
+                &now,
+                "authorize",
+                "denied",
+                &[("key_id", caller.key_id.as_str().into()), ("role", caller.role.name().into())],
+            );
+            let wanted: Vec<&str> = roles.iter().map(|r| r.name()).collect();
+            return Err(Problem::new(
+                ExceptionKind::Security,
+                format!(
+                    "the key's role {} may not do this (needs {} or admin)",
+                    caller.role.name(),
+                    wanted.join(" or ")
+                ),
+            ));
+        }
+        Ok(caller)
+    }
+}
+
+fn unauthorized(detail: &str) -> Problem {
+    Problem::new(ExceptionKind::Unauthorized, detail)
+        .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
+}
+
+/// The application: every route with its middleware.
+pub fn router(state: Arc<AppState>) -> Router {
+    routes::router().layer(middleware::from_fn_with_state(state.clone(), observe)).with_state(state)
+}
+
+/// Request IDs, the GS1 version headers, the access log and the request metrics.
+async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    #[allow(clippy::disallowed_methods)]
+    let started = std::time::Instant::now();
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("r{}", state.request_ids.fetch_add(1, Ordering::Relaxed)));
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let method = request.method().to_string();
+    let path = request.uri().path().to_owned();
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        headers.insert("x-request-id", value);
+    }
+    headers.insert("gs1-epcis-version", HeaderValue::from_static("2.0.0"));
+    headers.insert("gs1-cbv-version", HeaderValue::from_static("2.0.0"));
+    headers.insert("gs1-vendor-version", HeaderValue::from_static(env!("CARGO_PKG_VERSION")));
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    state.metrics.request(&route, status, elapsed);
+    log::info(
+        "request",
+        &[
+            ("request_id", request_id.into()),
+            ("method", method.into()),
+            ("path", path.into()),
+            ("route", route.into()),
+            ("status", status.into()),
+            ("micros", (elapsed.as_micros() as u64).into()),
+        ],
+    );
+    response
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then finishes the requests in flight
+/// and every accepted capture job.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state.clone());
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    let drained = tokio::task::spawn_blocking(move || state.jobs.shut_down()).await;
+    if drained.is_err() {
+        log::warn("the capture thread ended abnormally", &[]);
+    }
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! The routes, one module per resource, and the small helpers they share.
+
+mod capture;
+mod events;
+mod ops;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, options};
+
+use crate::AppState;
+use crate::problem::{ExceptionKind, Problem};
+
+/// Every route.
+pub(crate) fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/health", get(ops::health))
+        .route("/metrics", get(ops::metrics))
+        .route("/epcis", get(ops::root).options(ops::discover))
+        .route("/epcis/", get(ops::root).options(ops::discover))
+        .route("/epcis/openapi.json", get(ops::openapi))
+        .route(
+            "/epcis/capture",
+            get(capture::list).post(capture::post).options(ops::discover_capture),
+        )
+        .route("/epcis/capture/{id}", get(capture::get).options(ops::discover))
+        .route("/epcis/events", get(events::query).post(capture::post_event).options(ops::discover))
+        .route("/epcis/events/{id}", get(events::by_id).options(ops::discover))
+        .route("/epcis/eventTypes", get(events::event_types).options(ops::discover))
+        .route(
+            "/epcis/eventTypes/{value}/events",
+            get(events::by_event_type).options(ops::discover),
+        )
+        .route("/epcis/epcs/{value}/events", get(events::by_epc).options(ops::discover))
+        .route("/epcis/bizSteps/{value}/events", get(events::by_biz_step).options(ops::discover))
+        .route(
+            "/epcis/bizLocations/{value}/events",
+            get(events::by_biz_location).options(ops::discover),
+        )
+        .route(
+            "/epcis/readPoints/{value}/events",
+            get(events::by_read_point).options(ops::discover),
+        )
+        .route(
+            "/epcis/dispositions/{value}/events",
+            get(events::by_disposition).options(ops::discover),
+        )
+        .route("/{*rest}", options(ops::discover).fallback(ops::not_found))
+        .fallback(ops::not_found)
+}
+
+/// A JSON body with its status.
+pub(crate) fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986), for ids in paths.
+pub(crate) fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The largest query string read; a bound on parsing work (the binding's 414).
+const QUERY_LEN_MAX: usize = 16 * 1024;
+
+/// A request's paging parameters and the rest: `perPage`, `nextPageToken`, the others.
+pub(crate) type Paging = (usize, Option<String>, Vec<(String, String)>);
+
+/// Splits a query string into `perPage` (default 30, at most `page_len_max`), `nextPageToken`,
+/// and the other parameters in order.
+pub(crate) fn page_params(query: Option<&str>, page_len_max: usize) -> Result<Paging, Problem> {
+    let query = query.unwrap_or_default();
+    if query.len() > QUERY_LEN_MAX {
+        return Err(Problem::new(
+            ExceptionKind::QueryTooComplex,
+            format!("the query string is {} bytes, over the limit of {QUERY_LEN_MAX}", query.len()),
+        ));
+    }
+    let mut per_page = 30;
+    let mut token = None;
+    let mut rest = Vec::new();
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        match name.as_ref() {
+            "perPage" => {
+                per_page = value.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                    Problem::new(
+                        ExceptionKind::QueryParameter,
+                        format!("perPage: {value:?} is not a positive integer"),
+                    )
+                })?;
+            }
+            "nextPageToken" => token = Some(value.into_owned()),
+            _ => rest.push((name.into_owned(), value.into_owned())),
+        }
+    }
+    Ok((per_page.min(page_len_max), token, rest))
+}

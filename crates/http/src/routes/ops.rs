@@ -1,0 +1,114 @@
+//! Operations and discovery: `/health`, `/metrics`, the served OpenAPI document, `OPTIONS`
+//! discovery with the GS1 headers, and the 404 for everything else.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::AppState;
+use crate::auth::Role;
+use crate::problem::{ExceptionKind, Problem};
+use crate::routes::json_response;
+
+/// The OpenAPI 3 description of every route this server answers, serialhub's extensions
+/// included.
+const OPENAPI: &str = include_str!("../openapi.json");
+
+/// `GET /health`: up, and whether the store answers.
+pub(crate) async fn health(State(state): State<Arc<AppState>>) -> Response {
+    let store = state.store.clone();
+    let events = tokio::task::spawn_blocking(move || store.last_seq()).await;
+    match events {
+        Ok(Ok(events)) => {
+            json_response(StatusCode::OK, &serde_json::json!({"status": "ok", "events": events}))
+        }
+        Ok(Err(error)) => json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &serde_json::json!({"status": "unavailable", "error": error.to_string()}),
+        ),
+        Err(_) => json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &serde_json::json!({"status": "unavailable"}),
+        ),
+    }
+}
+
+/// `GET /metrics` (admin): the Prometheus exposition.
+pub(crate) async fn metrics(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    state.authorize(&headers, &[Role::Admin])?;
+    let mut response = state.metrics.render().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    Ok(response)
+}
+
+/// `GET /epcis/openapi.json`.
+pub(crate) async fn openapi() -> Response {
+    let mut response = OPENAPI.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// `GET /epcis`: where things are.
+pub(crate) async fn root() -> Response {
+    json_response(
+        StatusCode::OK,
+        &serde_json::json!({
+            "capture": "/epcis/capture",
+            "events": "/epcis/events",
+            "eventTypes": "/epcis/eventTypes",
+            "openapi": "/epcis/openapi.json",
+        }),
+    )
+}
+
+fn discovery(state: &AppState, capture: bool) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let headers = response.headers_mut();
+    let allow = if capture { "GET, POST, OPTIONS" } else { "GET, OPTIONS" };
+    headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+    for (name, value) in [
+        ("gs1-epcis-min", "2.0.0"),
+        ("gs1-epcis-max", "2.0.0"),
+        ("gs1-cbv-min", "2.0.0"),
+        ("gs1-cbv-max", "2.0.0"),
+        ("gs1-epc-format", "Never_Translates"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    if capture {
+        headers.insert("gs1-capture-error-behaviour", HeaderValue::from_static("all"));
+        headers
+            .insert("gs1-epcis-capture-limit", HeaderValue::from(state.limits.capture_events_max));
+        headers.insert(
+            "gs1-epcis-capture-file-size-limit",
+            HeaderValue::from(state.limits.capture_bytes_max),
+        );
+    }
+    response
+}
+
+/// `OPTIONS` on any EPCIS resource.
+pub(crate) async fn discover(State(state): State<Arc<AppState>>) -> Response {
+    discovery(&state, false)
+}
+
+/// `OPTIONS /epcis/capture` and `/epcis/events` (both take POST): also the capture limits
+/// and error behaviours.
+pub(crate) async fn discover_capture(State(state): State<Arc<AppState>>) -> Response {
+    discovery(&state, true)
+}
+
+/// Everything else.
+pub(crate) async fn not_found(uri: axum::http::Uri) -> Problem {
+    Problem::new(ExceptionKind::NoSuchResource, format!("no resource at {}", uri.path()))
+}
