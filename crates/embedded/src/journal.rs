@@ -54,6 +54,23 @@ pub enum JournalError {
 /// What `Journal::open` hands each good record to: its payload's file offset and bytes.
 pub(crate) type Replayer<'a> = dyn FnMut(u64, &[u8]) -> Result<(), JournalError> + 'a;
 
+/// Reads acknowledged records without the store's lock (`Journal::reader`).
+#[derive(Debug)]
+pub(crate) struct Reader {
+    file: File,
+    path: String,
+}
+
+impl Reader {
+    pub(crate) fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, JournalError> {
+        let mut buf = vec![0u8; len];
+        self.file
+            .read_exact_at(&mut buf, offset)
+            .map_err(|source| JournalError::Io { path: self.path.clone(), source })?;
+        Ok(buf)
+    }
+}
+
 /// An open journal, positioned for appends.
 #[derive(Debug)]
 pub(crate) struct Journal {
@@ -164,12 +181,14 @@ impl Journal {
 
     /// Reads `len` bytes at `offset` (a payload offset `append` or `open` gave, plus a
     /// position inside it).
-    pub(crate) fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, JournalError> {
-        let mut buf = vec![0u8; len];
-        self.file
-            .read_exact_at(&mut buf, offset)
+    /// A second handle on the file for readers that do not hold the store's lock: bytes of
+    /// acknowledged records never change, so reading them needs no lock.
+    pub(crate) fn reader(&self) -> Result<Reader, JournalError> {
+        let file = self
+            .file
+            .try_clone()
             .map_err(|source| JournalError::Io { path: self.path.clone(), source })?;
-        Ok(buf)
+        Ok(Reader { file, path: self.path.clone() })
     }
 
     /// Appends a record whose payload is `first` followed by the `tail` a `Streamer` wrote,

@@ -82,6 +82,9 @@ pub struct OpenReport {
 #[derive(Debug)]
 pub struct EmbeddedStore {
     inner: Mutex<Inner>,
+    /// Event reads go through this handle after the lock is released, so that queries read
+    /// and decode the journal in parallel with each other and with captures.
+    reader: journal::Reader,
     dir: PathBuf,
     report: OpenReport,
     /// Held for the store's lifetime: the OS lock that keeps a second process out.
@@ -135,6 +138,7 @@ impl EmbeddedStore {
             torn_bytes: recovery.torn_bytes,
             journal_bytes: journal.len(),
         };
+        let reader = journal.reader()?;
         let inner = Inner {
             ledger: state.ledger,
             journal,
@@ -142,7 +146,13 @@ impl EmbeddedStore {
             buf: Vec::new(),
             failed: false,
         };
-        Ok(EmbeddedStore { inner: Mutex::new(inner), dir: dir.to_owned(), report, _lock: lock })
+        Ok(EmbeddedStore {
+            inner: Mutex::new(inner),
+            reader,
+            dir: dir.to_owned(),
+            report,
+            _lock: lock,
+        })
     }
 
     /// What opening found.
@@ -429,10 +439,21 @@ impl Inner {
         Ok(receipt)
     }
 
-    fn read_event(&self, index: u32) -> Result<StoredEvent, StoreError> {
-        let loc = &self.index.events[index as usize];
+}
+
+/// Where one stored event is: what a read needs once the lock is released.
+struct Located {
+    index: u32,
+    hash_id: Arc<str>,
+    offset: u64,
+    len: u32,
+}
+
+impl EmbeddedStore {
+    /// Reads and decodes one stored event from the journal (without the store's lock).
+    fn read_event(&self, loc: Located) -> Result<StoredEvent, StoreError> {
         let bytes = self
-            .journal
+            .reader
             .read_at(loc.offset, loc.len as usize)
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let mut document = serialhub_epcis::read_document(&bytes).map_err(|e| {
@@ -445,13 +466,24 @@ impl Inner {
             )));
         };
         Ok(StoredEvent {
-            seq: u64::from(index) + 1,
+            seq: u64::from(loc.index) + 1,
             record: EventRecord::new(loc.hash_id.to_string(), event),
         })
     }
 }
 
 impl Index {
+    /// The journal places of the events numbered `indexes`.
+    fn locate(&self, indexes: impl IntoIterator<Item = u32>) -> Vec<Located> {
+        indexes
+            .into_iter()
+            .map(|index| {
+                let loc = &self.events[index as usize];
+                Located { index, hash_id: loc.hash_id.clone(), offset: loc.offset, len: loc.len }
+            })
+            .collect()
+    }
+
     fn add_event_id(&mut self, id: &str, index: u32) {
         let print = fingerprint(id);
         if let Some(&first) = self.by_event_id.get(&print) {
@@ -611,11 +643,14 @@ impl Store for EmbeddedStore {
     }
 
     fn history(&self, key: &Key) -> Result<Vec<StoredEvent>, StoreError> {
-        let inner = self.lock()?;
-        let indexes = inner.index.by_key.get(&fingerprint(key.as_str())).map(Vec::as_slice);
+        let located = {
+            let inner = self.lock()?;
+            let indexes = inner.index.by_key.get(&fingerprint(key.as_str())).map(Vec::as_slice);
+            inner.index.locate(indexes.unwrap_or_default().iter().copied())
+        };
         let mut history = Vec::new();
-        for &i in indexes.unwrap_or_default() {
-            let event = inner.read_event(i)?;
+        for loc in located {
+            let event = self.read_event(loc)?;
             if event.record.keys.contains(key) {
                 history.push(event);
             }
@@ -637,21 +672,27 @@ impl Store for EmbeddedStore {
     }
 
     fn events(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
-        let inner = self.lock()?;
-        let start = from.max(1) - 1;
-        let end = (start.saturating_add(limit as u64)).min(inner.index.events.len() as u64);
-        (start..end).map(|i| inner.read_event(i as u32)).collect()
+        let located = {
+            let inner = self.lock()?;
+            let start = from.max(1) - 1;
+            let end = (start.saturating_add(limit as u64)).min(inner.index.events.len() as u64);
+            inner.index.locate((start..end).map(|i| i as u32))
+        };
+        located.into_iter().map(|loc| self.read_event(loc)).collect()
     }
 
     fn events_by_id(&self, id: &str) -> Result<Vec<StoredEvent>, StoreError> {
-        let inner = self.lock()?;
-        let mut indexes = inner.index.event_id_candidates(id);
-        indexes.extend(inner.index.by_hash.get(id));
-        indexes.sort_unstable();
-        indexes.dedup();
+        let located = {
+            let inner = self.lock()?;
+            let mut indexes = inner.index.event_id_candidates(id);
+            indexes.extend(inner.index.by_hash.get(id));
+            indexes.sort_unstable();
+            indexes.dedup();
+            inner.index.locate(indexes)
+        };
         let mut out = Vec::new();
-        for i in indexes {
-            let event = inner.read_event(i)?;
+        for loc in located {
+            let event = self.read_event(loc)?;
             if event.record.event.event_id.as_deref() == Some(id) || event.record.hash_id == id {
                 out.push(event);
             }
