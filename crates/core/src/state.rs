@@ -32,6 +32,28 @@ impl Key {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The key of a code in any form the `gs1` crate reads, as a person or a scanner gives it:
+    /// EPC URIs and Digital Links directly, element strings (`(01)...(21)...`) and scan data
+    /// (`]d2...`) through their Digital Link. The error says why the code names no identifier.
+    pub fn from_code(code: &str) -> Result<Key, String> {
+        let code = code.trim();
+        if code.starts_with("urn:") || code.starts_with("http://") || code.starts_with("https://") {
+            return Ok(Key::new(code));
+        }
+        let opts = serialhub_gs1::Options::default();
+        let (data, _) = serialhub_gs1::parse(code, &opts)
+            .map_err(|e| format!("{code:?} is not a GS1 code: {e}"))?;
+        let mut link = String::new();
+        serialhub_gs1::digital_link::format_digital_link(
+            &data,
+            serialhub_gs1::digital_link::DEFAULT_STEM,
+            &opts,
+            &mut link,
+        )
+        .map_err(|e| format!("{code:?} names no identifier: {e}"))?;
+        Ok(Key::new(&link))
+    }
 }
 
 impl fmt::Display for Key {

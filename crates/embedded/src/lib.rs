@@ -438,7 +438,6 @@ impl Inner {
         }
         Ok(receipt)
     }
-
 }
 
 /// Where one stored event is: what a read needs once the lock is released.

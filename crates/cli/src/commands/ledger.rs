@@ -366,25 +366,9 @@ fn grouped(value: f64) -> String {
     out
 }
 
-/// The ledger key of a code in any form the `gs1` crate reads: EPC URIs and Digital Links
-/// directly, element strings and scan data through their Digital Link.
+/// The ledger key of a code in any form the `gs1` crate reads (`Key::from_code`).
 fn key_of(code: &str) -> anyhow::Result<Key> {
-    let code = code.trim();
-    if code.starts_with("urn:") || code.starts_with("http://") || code.starts_with("https://") {
-        return Ok(Key::new(code));
-    }
-    let opts = serialhub_gs1::Options::default();
-    let (data, _) = serialhub_gs1::parse(code, &opts)
-        .map_err(|e| anyhow::anyhow!("{code:?} is not a GS1 code: {e}"))?;
-    let mut link = String::new();
-    serialhub_gs1::digital_link::format_digital_link(
-        &data,
-        serialhub_gs1::digital_link::DEFAULT_STEM,
-        &opts,
-        &mut link,
-    )
-    .map_err(|e| anyhow::anyhow!("{code:?} names no identifier: {e}"))?;
-    Ok(Key::new(&link))
+    Key::from_code(code).map_err(|e| anyhow::anyhow!(e))
 }
 
 /// `serialhub serial show`.

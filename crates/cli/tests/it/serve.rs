@@ -409,6 +409,63 @@ fn capture_query_security_and_shutdown() {
         .is_empty()
     );
 
+    // The ledger extensions: state in force, pedigree, contents, exceptions; partners see only
+    // what names them.
+    let unit_1_ledger = format!("/ledger/identifiers/{}", percent(&sgtin(1)));
+    let state = server.get(&unit_1_ledger, Some(&admin));
+    assert_eq!(state.status, 200, "{}", state.body);
+    let state = state.json();
+    assert_eq!(state["status"], "received", "{state}");
+    assert_eq!(state["lot"], Value::Null);
+    let by_element_string = server
+        .get(&format!("/ledger/identifiers/{}", percent("(01)04012345111118(21)1")), Some(&admin));
+    assert_eq!(by_element_string.json()["identifier"], state["identifier"], "any code form");
+    let pedigree = server.get(&format!("{unit_1_ledger}/pedigree"), Some(&admin)).json();
+    let steps: Vec<&str> = pedigree["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|s| s["bizStep"].as_str())
+        .collect();
+    assert_eq!(steps, ["commissioning", "shipping", "receiving"]);
+    let pedigree_b = server.get(&format!("{unit_1_ledger}/pedigree"), Some(&reader_b)).json();
+    assert_eq!(pedigree_b["steps"].as_array().map(Vec::len), Some(2), "B sees its two events");
+    let unit_3_ledger = format!("/ledger/identifiers/{}", percent(&sgtin(3)));
+    server
+        .get(&unit_3_ledger, Some(&reader_b))
+        .problem(404, "epcisException:NoSuchResourceException");
+    assert_eq!(server.get(&unit_3_ledger, Some(&reader_a)).status, 200);
+    assert_eq!(server.get(&format!("{unit_1_ledger}/contents"), Some(&admin)).json()["count"], 0);
+    server
+        .get("/ledger/identifiers/not%20a%20code", Some(&admin))
+        .problem(400, "epcisException:QueryParameterException");
+    // Receiving unit 3, never shipped, at B: an F1 exception, visible to B (its receipt).
+    let orphan = server.capture(&line, &document(&[receive_at_b(&[3], 4)]), "rollback");
+    assert_eq!(orphan["exceptions"], 1, "{orphan}");
+    let listed = server.get("/ledger/exceptions?type=F1", Some(&admin));
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let listed = listed.json();
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(listed[0]["code"], "receive_without_ship");
+    let detail = server.get(
+        &format!("/ledger/exceptions/{}", listed[0]["id"].as_str().expect("an id")),
+        Some(&reader_b),
+    );
+    assert_eq!(detail.status, 200, "{}", detail.body);
+    assert_eq!(detail.json()["event"]["bizStep"], "receiving");
+    assert_eq!(
+        server.get("/ledger/exceptions", Some(&reader_a)).json(),
+        serde_json::json!([]),
+        "not A's event"
+    );
+    assert!(
+        server.get("/ledger/exceptions?identifier=(01)04012345111118(21)3", Some(&admin)).json()[0]
+            .is_object()
+    );
+    server
+        .get("/ledger/exceptions?type=F13", Some(&admin))
+        .problem(400, "epcisException:QueryParameterException");
+
     // One event: 201 with its Location, then 409.
     let single = serde_json::to_vec(&commission(&[9], 4)).expect("json");
     let created = server.post("/epcis/events", Some(&line), "application/json", &single, &[]);
@@ -457,7 +514,7 @@ fn capture_query_security_and_shutdown() {
     assert_eq!(discovery.header("gs1-epcis-capture-limit"), Some("100000"));
     let metrics = server.get("/metrics", Some(&admin));
     assert_eq!(metrics.status, 200);
-    assert!(metrics.body.contains("serialhub_events_captured_total 5"), "{}", metrics.body);
+    assert!(metrics.body.contains("serialhub_events_captured_total 6"), "{}", metrics.body);
     assert!(metrics.body.contains("route=\"/epcis/events\",status=\"200\""), "{}", metrics.body);
     server.get("/metrics", Some(&reader_a)).problem(403, "epcisException:SecurityException");
     server.get("/nowhere", Some(&admin)).problem(404, "epcisException:NoSuchResourceException");

@@ -2,6 +2,7 @@
 
 mod capture;
 mod events;
+mod ledger;
 mod ops;
 
 use std::sync::Arc;
@@ -48,6 +49,11 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
             "/epcis/dispositions/{value}/events",
             get(events::by_disposition).options(ops::discover),
         )
+        .route("/ledger/identifiers/{code}", get(ledger::identifier))
+        .route("/ledger/identifiers/{code}/pedigree", get(ledger::identifier_pedigree))
+        .route("/ledger/identifiers/{code}/contents", get(ledger::identifier_contents))
+        .route("/ledger/exceptions", get(ledger::exceptions))
+        .route("/ledger/exceptions/{id}", get(ledger::exception))
         .route("/{*rest}", options(ops::discover).fallback(ops::not_found))
         .fallback(ops::not_found)
 }
