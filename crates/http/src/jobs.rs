@@ -15,6 +15,7 @@ use std::thread::JoinHandle;
 use serialhub_epcis::time::Timestamp;
 use serialhub_store::{CommitReceipt, EventRecord, Store, StoreError};
 
+use crate::deliver::Wake;
 use crate::metrics::Metrics;
 
 /// The capture time source (the binary owns the wall clock).
@@ -148,7 +149,12 @@ pub enum SubmitError {
 
 impl Jobs {
     /// Starts the writer thread over `store`.
-    pub fn start(store: Arc<dyn Store>, clock: Clock, metrics: Arc<Metrics>) -> Jobs {
+    pub fn start(
+        store: Arc<dyn Store>,
+        clock: Clock,
+        metrics: Arc<Metrics>,
+        wake: Arc<Wake>,
+    ) -> Jobs {
         let (sender, receiver) = sync_channel::<Work>(QUEUE_LEN_MAX);
         let table = Arc::new(Mutex::new(Table::default()));
         let worker = {
@@ -156,7 +162,7 @@ impl Jobs {
             let clock = clock.clone();
             std::thread::Builder::new()
                 .name("capture".to_owned())
-                .spawn(move || write_loop(receiver, store, table, clock, metrics))
+                .spawn(move || write_loop(receiver, store, table, clock, metrics, wake))
                 .expect("spawning the capture thread")
         };
         let mut random = [0u8; 4];
@@ -298,6 +304,7 @@ fn write_loop(
     table: Arc<Mutex<Table>>,
     clock: Clock,
     metrics: Arc<Metrics>,
+    wake: Arc<Wake>,
 ) {
     // Ends when every sender is gone (shutdown) and the queue is drained.
     for work in receiver {
@@ -305,7 +312,12 @@ fn write_loop(
         let result = store.capture(work.records, clock());
         let finished_at = clock();
         match &result {
-            Ok(receipt) => metrics.captured(receipt.stored.len(), receipt.exceptions, true),
+            Ok(receipt) => {
+                metrics.captured(receipt.stored.len(), receipt.exceptions, true);
+                if !receipt.stored.is_empty() {
+                    wake.notify();
+                }
+            }
             Err(_) => metrics.captured(0, 0, false),
         }
         if let Ok(mut table) = table.lock() {

@@ -10,11 +10,13 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod deliver;
 pub mod ingest;
 pub mod jobs;
 pub mod log;
 pub mod metrics;
 pub mod problem;
+pub mod registry;
 mod routes;
 
 use std::sync::Arc;
@@ -28,10 +30,12 @@ use axum::response::Response;
 use serialhub_store::Store;
 
 use crate::auth::{Caller, KeyRing, Role};
+use crate::deliver::{Deliverer, Wake};
 use crate::jobs::{Clock, Jobs};
 use crate::log::Audit;
 use crate::metrics::Metrics;
 use crate::problem::{ExceptionKind, Problem};
+use crate::registry::Registry;
 
 /// The bounds the server enforces; each is advertised where the binding has a header for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,6 +77,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The audit trail.
     pub audit: Audit,
+    /// Named queries and subscriptions.
+    pub registry: Arc<Registry>,
+    /// The subscription delivery thread.
+    pub deliverer: Deliverer,
     request_ids: AtomicU64,
 }
 
@@ -83,16 +91,21 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// The state over `store`, starting the capture writer thread.
+    /// The state over `store`, starting the capture writer thread and the subscription
+    /// delivery thread.
     pub fn new(
         store: Arc<dyn Store>,
         keys: KeyRing,
         limits: Limits,
         clock: Clock,
         audit: Audit,
+        registry: Registry,
     ) -> Arc<AppState> {
         let metrics = Arc::new(Metrics::default());
-        let jobs = Jobs::start(store.clone(), clock.clone(), metrics.clone());
+        let wake = Arc::new(Wake::default());
+        let jobs = Jobs::start(store.clone(), clock.clone(), metrics.clone(), wake.clone());
+        let registry = Arc::new(registry);
+        let deliverer = Deliverer::start(store.clone(), registry.clone(), clock.clone(), wake);
         Arc::new(AppState {
             store,
             keys,
@@ -101,6 +114,8 @@ impl AppState {
             clock,
             metrics,
             audit,
+            registry,
+            deliverer,
             request_ids: AtomicU64::new(0),
         })
     }
@@ -203,7 +218,11 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = router(state.clone());
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
-    let drained = tokio::task::spawn_blocking(move || state.jobs.shut_down()).await;
+    let drained = tokio::task::spawn_blocking(move || {
+        state.jobs.shut_down();
+        state.deliverer.shut_down();
+    })
+    .await;
     if drained.is_err() {
         log::warn("the capture thread ended abnormally", &[]);
     }

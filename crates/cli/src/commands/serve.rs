@@ -198,7 +198,10 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("could not open the audit trail {}", config.audit.display()))?;
     let clock: serialhub_http::jobs::Clock =
         Arc::new(|| crate::clock::now().unwrap_or(serialhub_store::EPOCH));
-    let state = AppState::new(store, keys, config.limits.clone(), clock, audit);
+    let registry_path = config.data.join("queries.json");
+    let registry = serialhub_http::registry::Registry::open(&registry_path)
+        .map_err(|e| anyhow::anyhow!("could not read the query registry: {e}"))?;
+    let state = AppState::new(store, keys, config.limits.clone(), clock, audit, registry);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

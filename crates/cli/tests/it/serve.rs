@@ -83,10 +83,18 @@ fn create_key(data: &Path, name: &str, role: &str, party: Option<&str>) -> Strin
 
 impl Server {
     fn start(data: &Path, env: &[(&str, &str)]) -> Server {
+        Server::start_with(data, env, true)
+    }
+
+    /// `pin_now`: capture at `NOW` (deterministic recordTime), or on the real clock (what
+    /// schedules and retry backoff need).
+    fn start_with(data: &Path, env: &[(&str, &str)], pin_now: bool) -> Server {
+        let pinned = if pin_now { vec![NOW] } else { Vec::new() };
         let mut child = Command::new(env!("CARGO_BIN_EXE_serialhub"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
-            .envs([NOW].into_iter().chain(env.iter().copied()))
+            .env_remove("SERIALHUB_NOW")
+            .envs(pinned.into_iter().chain(env.iter().copied()))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -164,6 +172,14 @@ impl Server {
             request = request.header(*name, *value);
         }
         Server::reply(request.send(body).expect("POST answers"))
+    }
+
+    fn delete(&self, path: &str, key: &str) -> Reply {
+        let request = self
+            .agent
+            .delete(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {key}"));
+        Server::reply(request.call().expect("DELETE answers"))
     }
 
     fn options(&self, path: &str) -> Reply {
@@ -681,4 +697,288 @@ fn percent(text: &str) -> String {
             }
         })
         .collect()
+}
+
+/// One request a subscriber answered 200: its path, its `GS1-Signature`, its body.
+type Delivery = (String, Option<String>, String);
+
+/// A subscriber's webhook endpoint: answers 200 while `up`, 503 otherwise, and keeps every
+/// request it answered 200 (path, `GS1-Signature`, body) and a count of those it refused.
+struct Receiver {
+    port: u16,
+    up: Arc<std::sync::atomic::AtomicBool>,
+    accepted: Arc<Mutex<Vec<Delivery>>>,
+    refused: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Receiver {
+    fn start() -> Receiver {
+        use std::io::{Read as _, Write as _};
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        let port = listener.local_addr().expect("an address").port();
+        let up = Arc::new(AtomicBool::new(true));
+        let accepted = Arc::new(Mutex::new(Vec::new()));
+        let refused = Arc::new(AtomicUsize::new(0));
+        let (up2, accepted2, refused2) = (up.clone(), accepted.clone(), refused.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let (up, accepted, refused) = (up2.clone(), accepted2.clone(), refused2.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().expect("a second handle"));
+                    let mut writer = stream;
+                    // Several requests per connection (keep-alive), until it closes.
+                    loop {
+                        let mut request_line = String::new();
+                        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let path = request_line.split(' ').nth(1).unwrap_or_default().to_owned();
+                        let (mut length, mut signature) = (0usize, None);
+                        loop {
+                            let mut line = String::new();
+                            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            let line = line.trim_end();
+                            if line.is_empty() {
+                                break;
+                            }
+                            let (name, value) = line.split_once(':').unwrap_or((line, ""));
+                            match name.to_ascii_lowercase().as_str() {
+                                "content-length" => length = value.trim().parse().unwrap_or(0),
+                                "gs1-signature" => signature = Some(value.trim().to_owned()),
+                                _ => {}
+                            }
+                        }
+                        let mut body = vec![0u8; length];
+                        if reader.read_exact(&mut body).is_err() {
+                            return;
+                        }
+                        let status = if up.load(Ordering::SeqCst) {
+                            let body = String::from_utf8_lossy(&body).into_owned();
+                            accepted.lock().expect("lock").push((path, signature, body));
+                            "200 OK"
+                        } else {
+                            refused.fetch_add(1, Ordering::SeqCst);
+                            "503 Service Unavailable"
+                        };
+                        let reply = format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\n\r\n");
+                        if writer.write_all(reply.as_bytes()).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Receiver { port, up, accepted, refused }
+    }
+
+    /// The events delivered to `path` so far, in delivery order, with each delivery's
+    /// signature and body checked.
+    fn events(&self, path: &str, secret: Option<&str>) -> Vec<Value> {
+        let accepted = self.accepted.lock().expect("lock").clone();
+        let mut events = Vec::new();
+        for (at, signature, body) in accepted.iter().filter(|(p, _, _)| p == path) {
+            let _ = at;
+            if let Some(secret) = secret {
+                let expected = hmac_sha256_hex(secret.as_bytes(), body.as_bytes());
+                assert_eq!(signature.as_deref(), Some(format!("sha256={expected}").as_str()));
+            }
+            let document: Value = serde_json::from_str(body).expect("a JSON delivery");
+            assert_eq!(document["type"], "EPCISQueryDocument");
+            assert!(document["epcisBody"]["queryResults"]["subscriptionID"].is_string());
+            events.extend(
+                document["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+        }
+        events
+    }
+
+    /// Waits until `path` has received events satisfying `done`.
+    fn wait_for(
+        &self,
+        path: &str,
+        secret: Option<&str>,
+        done: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        #[allow(clippy::disallowed_methods)]
+        let started = Instant::now();
+        loop {
+            let events = self.events(path, secret);
+            if done(&events) {
+                return events;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "{path} got only {events:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// HMAC-SHA256 (RFC 2104) over SHA-256, written out so the test checks the server's signature
+/// with code of its own.
+fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import hmac,hashlib,sys; k=bytes.fromhex(sys.argv[1]); m=sys.stdin.buffer.read(); print(hmac.new(k,m,hashlib.sha256).hexdigest())",
+            &key.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child.stdin.take().expect("stdin").write_all(message)?;
+            child.wait_with_output()
+        })
+        .expect("python3 runs");
+    String::from_utf8(out.stdout).expect("utf-8").trim().to_owned()
+}
+
+/// Party C, neither A nor B.
+fn ship_to_c(serials: &[u32], day: u32) -> Value {
+    let mut event = ship_to_b(serials, day);
+    event["destinationList"] = serde_json::json!([{"type": "owning_party", "destination": "urn:epc:id:pgln:4055555.00000"}]);
+    event
+}
+
+#[test]
+fn named_queries_and_subscriptions_deliver_at_least_once_across_an_outage() {
+    use std::sync::atomic::Ordering;
+    let dir = temp_dir("subscriptions");
+    let data = dir.join("data");
+    let admin = create_key(&data, "ops", "admin", None);
+    let line = create_key(&data, "line", "capture", None);
+    let reader_b = create_key(&data, "wholesaler", "query", Some(PARTY_B));
+    let server = Server::start_with(&data, &[], false);
+    let receiver = Receiver::start();
+
+    // Named queries: create, conflict, read, run, bad definitions.
+    let definition = serde_json::json!({"name": "movements", "query": {"EQ_bizStep": ["shipping", "receiving"]}});
+    let body = serde_json::to_vec(&definition).expect("json");
+    let created = server.post("/epcis/queries", Some(&admin), "application/json", &body, &[]);
+    assert_eq!(
+        (created.status, created.header("location")),
+        (201, Some("/epcis/queries/movements")),
+        "{}",
+        created.body
+    );
+    server
+        .post("/epcis/queries", Some(&admin), "application/json", &body, &[])
+        .problem(409, "epcisException:ValidationException");
+    assert_eq!(
+        server.get("/epcis/queries/movements", Some(&reader_b)).json()["query"],
+        definition["query"]
+    );
+    let bad = serde_json::to_vec(&serde_json::json!({"name": "bad", "query": {"EQ_bizStap": "x"}}))
+        .expect("json");
+    server
+        .post("/epcis/queries", Some(&admin), "application/json", &bad, &[])
+        .problem(400, "epcisException:QueryParameterException");
+    server
+        .get("/epcis/queries/nothing", Some(&admin))
+        .problem(404, "epcisException:NoSuchResourceException");
+
+    // Two stream subscriptions: the admin's (signed) and partner B's (sees only what names B).
+    let hook = format!("http://127.0.0.1:{}/hook", receiver.port);
+    let hook_b = format!("http://127.0.0.1:{}/hook-b", receiver.port);
+    let subscribe = |key: &str, request: Value| {
+        let reply = server.post(
+            "/epcis/queries/movements/subscriptions",
+            Some(key),
+            "application/json",
+            &serde_json::to_vec(&request).expect("json"),
+            &[],
+        );
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        assert!(!reply.body.contains("s3cret"), "the secret is never shown");
+        reply.header("location").expect("a Location").to_owned()
+    };
+    let admin_subscription = subscribe(
+        &admin,
+        serde_json::json!({"dest": hook, "signatureToken": "s3cret", "stream": true}),
+    );
+    subscribe(&reader_b, serde_json::json!({"dest": hook_b, "stream": true}));
+    server
+        .post(
+            "/epcis/queries/movements/subscriptions",
+            Some(&admin),
+            "application/json",
+            br#"{"dest": "ftp://x"}"#,
+            &[],
+        )
+        .problem(400, "epcisException:ValidationException");
+
+    // Delivered as captured.
+    server.capture(&line, &document(&[commission(&[1, 2], 1), ship_to_b(&[1, 2], 2)]), "rollback");
+    receiver.wait_for("/hook", Some("s3cret"), |e| e.len() == 1);
+
+    // The subscriber goes down; captures go on; nothing is acknowledged.
+    receiver.up.store(false, Ordering::SeqCst);
+    server.capture(&line, &document(&[receive_at_b(&[1, 2], 3)]), "rollback");
+    server.capture(&line, &document(&[commission(&[5], 4), ship_to_c(&[5], 5)]), "rollback");
+    #[allow(clippy::disallowed_methods)]
+    let started = Instant::now();
+    while receiver.refused.load(Ordering::SeqCst) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(30), "no delivery was attempted");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        receiver.events("/hook", Some("s3cret")).len(),
+        1,
+        "nothing new acknowledged while down"
+    );
+
+    // Back up: everything since the last acknowledgement arrives, in capture order, none lost.
+    receiver.up.store(true, Ordering::SeqCst);
+    let events = receiver.wait_for("/hook", Some("s3cret"), |e| e.len() >= 3);
+    let steps: Vec<&str> = events.iter().filter_map(|e| e["bizStep"].as_str()).collect();
+    assert_eq!(steps, ["shipping", "receiving", "shipping"]);
+    assert_eq!(events[2]["destinationList"][0]["destination"], "urn:epc:id:pgln:4055555.00000");
+    let seen_by_b = receiver.wait_for("/hook-b", None, |e| e.len() >= 2);
+    let steps_b: Vec<&str> = seen_by_b.iter().filter_map(|e| e["bizStep"].as_str()).collect();
+    assert_eq!(steps_b, ["shipping", "receiving"], "B never gets the shipment to C");
+
+    // The subscription's state; then it goes.
+    let state = server.get(&admin_subscription, Some(&admin)).json();
+    assert_eq!(state["stream"], true);
+    assert!(state["lastNotifiedAt"].is_string(), "{state}");
+    server
+        .get(&admin_subscription, Some(&reader_b))
+        .problem(404, "epcisException:NoSuchResourceException");
+    assert_eq!(server.delete(&admin_subscription, &admin).status, 204);
+    server
+        .get(&admin_subscription, Some(&admin))
+        .problem(404, "epcisException:NoSuchResourceException");
+
+    // A schedule that fires every second, reporting even when empty.
+    let scheduled = serde_json::json!({"dest": format!("http://127.0.0.1:{}/tick", receiver.port),
+        "schedule": {"second": "0-59", "minute": "0-59"}, "reportIfEmpty": true});
+    subscribe(&admin, scheduled);
+    #[allow(clippy::disallowed_methods)]
+    let started = Instant::now();
+    while receiver.accepted.lock().expect("lock").iter().filter(|(p, _, _)| p == "/tick").count()
+        < 2
+    {
+        assert!(started.elapsed() < Duration::from_secs(30), "the schedule did not fire");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(receiver.events("/tick", None).is_empty(), "empty reports: nothing new since");
+
+    // The named query runs on demand too, paged, and deleting it takes its subscriptions.
+    let run = event_list(&server.get("/epcis/queries/movements/events?perPage=2", Some(&admin)));
+    assert_eq!(biz_steps(&run), ["shipping", "receiving"]);
+    assert_eq!(server.delete("/epcis/queries/movements", &reader_b).status, 403, "not B's query");
+    assert_eq!(server.delete("/epcis/queries/movements", &admin).status, 204);
+    assert!(
+        server.get("/epcis/queries", Some(&admin)).json().as_array().is_some_and(Vec::is_empty)
+    );
+    let registry = std::fs::read_to_string(data.join("queries.json")).expect("the registry file");
+    assert!(registry.contains("\"subscriptions\":[]"), "{registry}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

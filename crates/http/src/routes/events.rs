@@ -310,24 +310,25 @@ fn document(events: &[StoredEvent], form: Form, now: Timestamp) -> Result<Respon
 
 /// The simple event query with `fixed` added to the request's parameters (a top-level
 /// resource's path value), answered as a page of a query document.
-async fn answer(
+pub(crate) async fn answer(
     state: Arc<AppState>,
     headers: HeaderMap,
     raw: Option<String>,
-    fixed: Option<(&'static str, String)>,
+    fixed: Vec<(String, String)>,
     path: &str,
 ) -> Result<Response, Problem> {
     let caller = state.authorize(&headers, &[Role::Query])?;
     let form = negotiate(&headers)?;
     let (per_page, token, mut params) = page_params(raw.as_deref(), state.limits.page_len_max)?;
-    if let Some((name, value)) = &fixed {
-        if params.iter().any(|(n, _)| n == name) {
+    let own = params.len();
+    for (name, value) in &fixed {
+        if params[..own].iter().any(|(n, _)| n == name) {
             return Err(Problem::new(
                 ExceptionKind::QueryParameter,
-                format!("{name}: fixed by the path of this resource"),
+                format!("{name}: fixed by this resource (its path or its named query)"),
             ));
         }
-        params.push(((*name).to_owned(), value.clone()));
+        params.push((name.clone(), value.clone()));
     }
     let mut query = EventQuery::parse(
         params.iter().map(|(n, v)| (n.as_str(), v.as_str())),
@@ -358,9 +359,8 @@ async fn answer(
     .map_err(|e| Problem::internal(format!("the query failed: {e}")))??;
     let mut response = document(&page.events, form, (state.clock)())?;
     if let Some(next) = page.next {
-        let mut query_string: Vec<String> = params
+        let mut query_string: Vec<String> = params[..own]
             .iter()
-            .filter(|(n, _)| fixed.as_ref().is_none_or(|(f, _)| n != f))
             .map(|(n, v)| format!("{}={}", percent_encode(n), percent_encode(v)))
             .collect();
         query_string.push(format!("perPage={per_page}"));
@@ -379,7 +379,7 @@ pub(crate) async fn query(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Problem> {
-    answer(state, headers, raw, None, "/epcis/events").await
+    answer(state, headers, raw, Vec::new(), "/epcis/events").await
 }
 
 /// `GET /epcis/events/{eventID}`: every event with that eventID (or hash ID) the caller may see.
@@ -430,7 +430,7 @@ macro_rules! fixed_resource {
             RawQuery(raw): RawQuery,
         ) -> Result<Response, Problem> {
             let path = format!($path, percent_encode(&value));
-            answer(state, headers, raw, Some(($param, value)), &path).await
+            answer(state, headers, raw, vec![($param.to_owned(), value)], &path).await
         }
     };
 }

@@ -1,9 +1,10 @@
 //! The routes, one module per resource, and the small helpers they share.
 
 mod capture;
-mod events;
+pub(crate) mod events;
 mod ledger;
 mod ops;
+mod queries;
 
 use std::sync::Arc;
 
@@ -28,7 +29,10 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
             get(capture::list).post(capture::post).options(ops::discover_capture),
         )
         .route("/epcis/capture/{id}", get(capture::get).options(ops::discover))
-        .route("/epcis/events", get(events::query).post(capture::post_event).options(ops::discover))
+        .route(
+            "/epcis/events",
+            get(events::query).post(capture::post_event).options(ops::discover_capture),
+        )
         .route("/epcis/events/{id}", get(events::by_id).options(ops::discover))
         .route("/epcis/eventTypes", get(events::event_types).options(ops::discover))
         .route(
@@ -48,6 +52,23 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .route(
             "/epcis/dispositions/{value}/events",
             get(events::by_disposition).options(ops::discover),
+        )
+        .route(
+            "/epcis/queries",
+            get(queries::list).post(queries::create).options(ops::discover_capture),
+        )
+        .route(
+            "/epcis/queries/{name}",
+            get(queries::get).delete(queries::delete).options(ops::discover),
+        )
+        .route("/epcis/queries/{name}/events", get(queries::events).options(ops::discover))
+        .route(
+            "/epcis/queries/{name}/subscriptions",
+            get(queries::subscriptions).post(queries::subscribe).options(ops::discover_capture),
+        )
+        .route(
+            "/epcis/queries/{name}/subscriptions/{id}",
+            get(queries::subscription).delete(queries::unsubscribe).options(ops::discover),
         )
         .route("/ledger/identifiers/{code}", get(ledger::identifier))
         .route("/ledger/identifiers/{code}/pedigree", get(ledger::identifier_pedigree))

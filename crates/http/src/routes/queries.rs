@@ -1,0 +1,361 @@
+//! Named queries (`/epcis/queries`) and their subscriptions
+//! (`/epcis/queries/{queryName}/subscriptions`): create, list, read, delete, run.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use serialhub_epcis::query::EventQuery;
+use serialhub_epcis::time::Timestamp;
+
+use crate::AppState;
+use crate::auth::{Caller, Role};
+use crate::problem::{ExceptionKind, Problem};
+use crate::registry::{NamedQuery, RegistryError, Schedule, Subscription, Trigger};
+use crate::routes::{json_response, percent_encode};
+
+/// The largest query definition or subscription body read.
+const DEFINITION_BYTES_MAX: usize = 64 * 1024;
+
+fn invalid(detail: impl Into<String>) -> Problem {
+    Problem::new(ExceptionKind::Validation, detail)
+}
+
+fn registry_problem(error: RegistryError) -> Problem {
+    match error {
+        RegistryError::Full(message) => Problem::new(ExceptionKind::Validation, message),
+        RegistryError::Io { .. } => Problem::new(ExceptionKind::Unavailable, error.to_string()),
+    }
+}
+
+async fn json_body(headers: &HeaderMap, body: axum::body::Body) -> Result<Value, Problem> {
+    let content_type =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let media = content_type.split(';').next().unwrap_or_default().trim();
+    if !matches!(media, "application/json" | "application/ld+json") {
+        return Err(Problem::new(
+            ExceptionKind::UnsupportedMediaType,
+            format!("Content-Type {content_type:?} is not read here; send application/json"),
+        ));
+    }
+    let bytes = axum::body::to_bytes(body, DEFINITION_BYTES_MAX).await.map_err(|_| {
+        Problem::new(
+            ExceptionKind::CaptureLimitExceeded,
+            format!("the body is over the limit of {DEFINITION_BYTES_MAX} bytes"),
+        )
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| invalid(format!("the body is not JSON: {e}")))
+}
+
+/// A query name: what can sit in a URL path segment unescaped.
+fn valid_name(name: &str) -> bool {
+    (1..=100).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// The `query` object of a definition as query parameters: arrays become pipe-joined values.
+fn params_of(query: &Value) -> Result<Vec<(String, String)>, Problem> {
+    let object =
+        query.as_object().ok_or_else(|| invalid("query must be an object of parameters"))?;
+    let mut params = Vec::new();
+    for (name, value) in object {
+        if name == "@context" {
+            continue;
+        }
+        let scalar = |v: &Value| -> Result<String, Problem> {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                Value::Null => String::new(),
+                _ => {
+                    return Err(invalid(format!(
+                        "query.{name}: expected a string, a number or an array of them"
+                    )));
+                }
+            };
+            if text.contains('|') {
+                return Err(invalid(format!("query.{name}: a value may not contain '|'")));
+            }
+            Ok(text)
+        };
+        let joined = match value {
+            Value::Array(values) => {
+                values.iter().map(scalar).collect::<Result<Vec<_>, _>>()?.join("|")
+            }
+            other => scalar(other)?,
+        };
+        params.push((name.clone(), joined));
+    }
+    Ok(params)
+}
+
+fn query_not_found(name: &str) -> Problem {
+    Problem::new(ExceptionKind::NoSuchResource, format!("no named query {name}"))
+}
+
+fn may_change(caller: &Caller, owner_key: &str) -> bool {
+    caller.role == Role::Admin || caller.key_id == owner_key
+}
+
+/// `POST /epcis/queries`: `{"name": ..., "query": {param: value or [values]}}`.
+pub(crate) async fn create(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response, Problem> {
+    let caller = state.authorize(&headers, &[Role::Query])?;
+    let body = json_body(&headers, body).await?;
+    let name = body["name"].as_str().ok_or_else(|| invalid("name: required, a string"))?.to_owned();
+    if !valid_name(&name) {
+        return Err(invalid(format!("name {name:?}: 1 to 100 of A-Z, a-z, 0-9, '-', '_', '.'")));
+    }
+    let params = params_of(&body["query"])?;
+    EventQuery::parse(params.iter().map(|(n, v)| (n.as_str(), v.as_str())), &[])
+        .map_err(|e| Problem::new(ExceptionKind::QueryParameter, format!("query.{e}")))?;
+    let now = (state.clock)().to_utc_millis_string();
+    let query = NamedQuery {
+        name: name.clone(),
+        params,
+        owner_key: caller.key_id.clone(),
+        created_at: now.clone(),
+    };
+    let registry = state.registry.clone();
+    let added = tokio::task::spawn_blocking(move || registry.add_query(query))
+        .await
+        .map_err(|e| Problem::internal(e.to_string()))?
+        .map_err(registry_problem)?;
+    if !added {
+        return Err(Problem::new(
+            ExceptionKind::Conflict,
+            format!("a query named {name} exists already"),
+        ));
+    }
+    state.audit.record(
+        &now,
+        "create_query",
+        "created",
+        &[("key_id", caller.key_id.as_str().into()), ("query", name.as_str().into())],
+    );
+    let mut response = StatusCode::CREATED.into_response();
+    if let Ok(value) = HeaderValue::from_str(&format!("/epcis/queries/{name}")) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// `GET /epcis/queries`.
+pub(crate) async fn list(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    state.authorize(&headers, &[Role::Query])?;
+    let queries: Vec<Value> = state.registry.queries().iter().map(NamedQuery::to_json).collect();
+    Ok(json_response(StatusCode::OK, &Value::from(queries)))
+}
+
+/// `GET /epcis/queries/{queryName}`.
+pub(crate) async fn get(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Response, Problem> {
+    state.authorize(&headers, &[Role::Query])?;
+    let query = state.registry.query(&name).ok_or_else(|| query_not_found(&name))?;
+    Ok(json_response(StatusCode::OK, &query.to_json()))
+}
+
+/// `DELETE /epcis/queries/{queryName}`: the query and its subscriptions (its creator or an
+/// admin).
+pub(crate) async fn delete(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Response, Problem> {
+    let caller = state.authorize(&headers, &[Role::Query])?;
+    let query = state.registry.query(&name).ok_or_else(|| query_not_found(&name))?;
+    if !may_change(&caller, &query.owner_key) {
+        return Err(Problem::new(
+            ExceptionKind::Security,
+            "only its creator or an admin may delete a query",
+        ));
+    }
+    let registry = state.registry.clone();
+    let deleting = name.clone();
+    tokio::task::spawn_blocking(move || registry.delete_query(&deleting))
+        .await
+        .map_err(|e| Problem::internal(e.to_string()))?
+        .map_err(registry_problem)?;
+    state.audit.record(
+        &(state.clock)().to_utc_millis_string(),
+        "delete_query",
+        "deleted",
+        &[("key_id", caller.key_id.as_str().into()), ("query", name.as_str().into())],
+    );
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `GET /epcis/queries/{queryName}/events`: the query run now, paged, as the caller may see.
+pub(crate) async fn events(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Problem> {
+    let query = state.registry.query(&name).ok_or_else(|| query_not_found(&name))?;
+    let path = format!("/epcis/queries/{}/events", percent_encode(&name));
+    crate::routes::events::answer(state, headers, raw, query.params, &path).await
+}
+
+/// `POST /epcis/queries/{queryName}/subscriptions`: `{"dest", "signatureToken"?, "stream":
+/// true | "schedule": {...}, "reportIfEmpty"?, "initialRecordTime"?}`.
+pub(crate) async fn subscribe(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    body: axum::body::Body,
+) -> Result<Response, Problem> {
+    let caller = state.authorize(&headers, &[Role::Query])?;
+    if state.registry.query(&name).is_none() {
+        return Err(query_not_found(&name));
+    }
+    let body = json_body(&headers, body).await?;
+    let dest = body["dest"].as_str().ok_or_else(|| invalid("dest: required, a URL"))?.to_owned();
+    if !(dest.starts_with("http://") || dest.starts_with("https://")) || dest.len() > 2048 {
+        return Err(invalid(format!("dest {dest:?}: an http or https URL of at most 2048 bytes")));
+    }
+    let secret = match &body["signatureToken"] {
+        Value::Null => None,
+        Value::String(s) if !s.is_empty() && s.len() <= 1024 => Some(s.clone()),
+        _ => return Err(invalid("signatureToken: a string of 1 to 1024 characters")),
+    };
+    let trigger = match (&body["stream"], &body["schedule"]) {
+        (Value::Bool(true), Value::Null) => Trigger::Stream,
+        (Value::Null | Value::Bool(false), schedule) if !schedule.is_null() => {
+            Trigger::Schedule(Box::new(Schedule::parse(schedule).map_err(invalid)?))
+        }
+        (Value::Bool(true), _) => return Err(invalid("stream and schedule: give one, not both")),
+        _ => return Err(invalid("give \"stream\": true or a \"schedule\"")),
+    };
+    let report_if_empty = match &body["reportIfEmpty"] {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        _ => return Err(invalid("reportIfEmpty: a boolean")),
+    };
+    let initial_record_time = match &body["initialRecordTime"] {
+        Value::Null => None,
+        Value::String(t) if Timestamp::parse(t).is_some() => Some(t.clone()),
+        other => return Err(invalid(format!("initialRecordTime {other}: an RFC 3339 time"))),
+    };
+    let store = state.store.clone();
+    // Without initialRecordTime a subscription starts from now: events already stored are not
+    // sent. With it, every event recorded since then is.
+    let cursor = if initial_record_time.is_some() {
+        0
+    } else {
+        tokio::task::spawn_blocking(move || store.last_seq())
+            .await
+            .map_err(|e| Problem::internal(e.to_string()))??
+    };
+    let mut random = [0u8; 8];
+    getrandom::fill(&mut random).map_err(|e| Problem::internal(e.to_string()))?;
+    let id: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let now = (state.clock)().to_utc_millis_string();
+    let subscription = Subscription {
+        id: id.clone(),
+        query: name.clone(),
+        dest,
+        secret,
+        trigger,
+        report_if_empty,
+        initial_record_time,
+        owner_key: caller.key_id.clone(),
+        party: if caller.sees_everything() { None } else { caller.party.clone() },
+        cursor,
+        created_at: now.clone(),
+        last_notified_at: None,
+    };
+    let view = subscription.to_json();
+    let registry = state.registry.clone();
+    tokio::task::spawn_blocking(move || registry.add_subscription(subscription))
+        .await
+        .map_err(|e| Problem::internal(e.to_string()))?
+        .map_err(registry_problem)?;
+    state.audit.record(
+        &now,
+        "subscribe",
+        "created",
+        &[("key_id", caller.key_id.as_str().into()), ("subscription_id", id.as_str().into())],
+    );
+    let mut response = json_response(StatusCode::CREATED, &view);
+    if let Ok(value) = HeaderValue::from_str(&format!("/epcis/queries/{name}/subscriptions/{id}")) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// The subscriptions of `name` the caller may see (its own; an admin's: all).
+fn visible_subscriptions(state: &AppState, caller: &Caller, name: &str) -> Vec<Subscription> {
+    state
+        .registry
+        .subscriptions(Some(name))
+        .into_iter()
+        .filter(|s| may_change(caller, &s.owner_key))
+        .collect()
+}
+
+/// `GET /epcis/queries/{queryName}/subscriptions`.
+pub(crate) async fn subscriptions(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Response, Problem> {
+    let caller = state.authorize(&headers, &[Role::Query])?;
+    if state.registry.query(&name).is_none() {
+        return Err(query_not_found(&name));
+    }
+    let list: Vec<Value> =
+        visible_subscriptions(&state, &caller, &name).iter().map(Subscription::to_json).collect();
+    Ok(json_response(StatusCode::OK, &Value::from(list)))
+}
+
+/// `GET /epcis/queries/{queryName}/subscriptions/{subscriptionID}`.
+pub(crate) async fn subscription(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<Response, Problem> {
+    let caller = state.authorize(&headers, &[Role::Query])?;
+    let found = visible_subscriptions(&state, &caller, &name).into_iter().find(|s| s.id == id);
+    let found = found.ok_or_else(|| {
+        Problem::new(ExceptionKind::NoSuchResource, format!("no subscription {id}"))
+    })?;
+    Ok(json_response(StatusCode::OK, &found.to_json()))
+}
+
+/// `DELETE /epcis/queries/{queryName}/subscriptions/{subscriptionID}`.
+pub(crate) async fn unsubscribe(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<Response, Problem> {
+    let caller = state.authorize(&headers, &[Role::Query])?;
+    if !visible_subscriptions(&state, &caller, &name).iter().any(|s| s.id == id) {
+        return Err(Problem::new(ExceptionKind::NoSuchResource, format!("no subscription {id}")));
+    }
+    let registry = state.registry.clone();
+    let deleting = id.clone();
+    tokio::task::spawn_blocking(move || registry.delete_subscription(&deleting))
+        .await
+        .map_err(|e| Problem::internal(e.to_string()))?
+        .map_err(registry_problem)?;
+    state.audit.record(
+        &(state.clock)().to_utc_millis_string(),
+        "unsubscribe",
+        "deleted",
+        &[("key_id", caller.key_id.as_str().into()), ("subscription_id", id.as_str().into())],
+    );
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
