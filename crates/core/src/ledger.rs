@@ -120,7 +120,17 @@ pub struct Outcome {
 
 /// Decides what `event` (whose hash ID or `eventID` is `event_id`) does to the ledger seen
 /// through `view`, at capture time `now`.
+///
+/// An error declaration (an event with `errorDeclaration`) says that the event it repeats did
+/// not happen as recorded; it is not a new occurrence, so it changes nothing here and breaks no
+/// rule (applying it would commission or ship the same goods a second time).
+/// FIXME: reverse the declared event's effects and apply its corrective events (issue E's
+/// error declarations); until then the declaration is stored and queryable, and the ledger keeps
+/// the declared event's effects.
 pub fn apply(view: &impl StateView, event: &Event, event_id: &str, now: Timestamp) -> Outcome {
+    if event.error_declaration.is_some() {
+        return Outcome::default();
+    }
     let mut ctx = Ctx {
         ledger: Overlay { base: view, index: crate::FxHashMap::default(), changes: Vec::new() },
         event,

@@ -299,6 +299,7 @@ impl Replay {
                     violation: d.violation()?,
                 });
             }
+            self.index.alias_declaration(&hash_id, index);
             self.index.by_hash.insert(hash_id.clone(), index);
             self.index.events.push(EventLoc { hash_id, offset, len: json_len as u32 });
         }
@@ -472,6 +473,15 @@ impl EmbeddedStore {
 }
 
 impl Index {
+    /// An error declaration also answers to the hash of the event it declares
+    /// (`serialhub_store::answers_to_hash`): indexed under it with the eventIDs.
+    fn alias_declaration(&mut self, capture_id: &str, index: u32) {
+        let hash = serialhub_store::hash_of_capture_id(capture_id);
+        if hash.len() != capture_id.len() {
+            self.add_event_id(hash, index);
+        }
+    }
+
     /// The journal places of the events numbered `indexes`.
     fn locate(&self, indexes: impl IntoIterator<Item = u32>) -> Vec<Located> {
         indexes
@@ -521,6 +531,7 @@ impl Index {
         if let Some(id) = &record.event.event_id {
             self.add_event_id(id, index);
         }
+        self.alias_declaration(&hash_id, index);
         self.events.push(EventLoc { hash_id, offset, len });
         let before = self.exceptions.len();
         self.exceptions.extend(violations.into_iter().map(|violation| StoredException {
@@ -692,7 +703,9 @@ impl Store for EmbeddedStore {
         let mut out = Vec::new();
         for loc in located {
             let event = self.read_event(loc)?;
-            if event.record.event.event_id.as_deref() == Some(id) || event.record.hash_id == id {
+            if event.record.event.event_id.as_deref() == Some(id)
+                || serialhub_store::answers_to_hash(&event.record.hash_id, id)
+            {
                 out.push(event);
             }
         }

@@ -109,11 +109,13 @@ pub fn ingest(
             continue;
         }
         // recordTime and eventID are outside the event hash, so setting them changes no hash.
-        let hash_id = hasher.hash(&event);
+        let hash = hasher.hash(&event);
         event.record_time = Some(recorded.clone());
         if event.event_id.is_none() {
-            event.event_id = Some(hash_id.clone());
+            // A declaration without an eventID names its event by the event's hash.
+            event.event_id = Some(hash.clone());
         }
+        let hash_id = serialhub_store::capture_id(hash, &event);
         ingested.records.push(EventRecord::new(hash_id, event).with_body());
     }
     Ok(ingested)

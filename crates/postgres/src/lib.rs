@@ -266,9 +266,14 @@ impl Statements {
                 "SELECT seq, hash_id, body FROM events WHERE seq >= $1 ORDER BY seq LIMIT $2",
             )?,
             events_by_id: client.prepare(
+                // `hash_id >= $1 AND hash_id < $1 || '&errorDeclaration>'`: the event with that
+                // hash and the declarations of it (`serialhub_store::answers_to_hash`), a range
+                // of the primary key in C collation.
                 "SELECT seq, hash_id, body FROM events WHERE event_id = $1 \
                  UNION SELECT e.seq, e.hash_id, e.body FROM event_hashes h \
-                 JOIN events e ON e.seq = h.seq WHERE h.hash_id = $1 ORDER BY 1",
+                 JOIN events e ON e.seq = h.seq WHERE h.hash_id = $1 \
+                 OR (h.hash_id > $1 || '&errorDeclaration=' AND h.hash_id < $1 || '&errorDeclaration>') \
+                 ORDER BY 1",
             )?,
             last_seq: client.prepare("SELECT coalesce(max(seq), 0) FROM events")?,
             exceptions: [all?, by_type?, by_key?, both?],

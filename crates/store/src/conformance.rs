@@ -399,4 +399,26 @@ pub fn scan_and_lookup_by_event_id(store: &dyn Store) {
     let by_hash = store.events_by_id(hash_id).expect("events_by_id reads");
     assert_eq!(by_hash.iter().map(|e| e.seq).collect::<Vec<_>>(), [4], "by hash ID");
     assert!(store.events_by_id("urn:uuid:nothing").expect("events_by_id reads").is_empty());
+
+    // An error declaration of the fifth event: stored under its own capture id, and found by
+    // the hash of the event it declares as well as by its own id.
+    let mut declaration = events[4].clone();
+    declaration.error_declaration = Some(serialhub_epcis::ErrorDeclaration {
+        declaration_time: "2025-01-04T00:00:00Z".to_owned(),
+        reason: Some("incorrect_data".to_owned()),
+        ..Default::default()
+    });
+    let declared_hash = job.events[4].record.hash_id.clone();
+    let capture_id = crate::capture_id(hash(&declaration), &declaration);
+    assert_ne!(capture_id, declared_hash, "a declaration is not its event's duplicate");
+    assert_eq!(crate::hash_of_capture_id(&capture_id), declared_hash);
+    let mut declaring = capture.job(std::slice::from_ref(&declaration));
+    declaring.events[0].record.hash_id = capture_id.clone();
+    let receipt = store.commit(&declaring).expect("the declaration commits");
+    assert_eq!(receipt.stored, std::slice::from_ref(&capture_id));
+    let seqs_of = |id: &str| -> Vec<u64> {
+        store.events_by_id(id).expect("events_by_id reads").iter().map(|e| e.seq).collect()
+    };
+    assert_eq!(seqs_of(&declared_hash), [5, 7], "the event and its declaration");
+    assert_eq!(seqs_of(&capture_id), [7], "the declaration by its own id");
 }

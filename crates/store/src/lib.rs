@@ -43,6 +43,41 @@ impl PartialEq for EventRecord {
     }
 }
 
+/// The identity a store deduplicates `event` by: its CBV 2.0 event hash (`hash`), except for
+/// an error declaration, whose hash is the declared event's (CBV 2.0 leaves `errorDeclaration`
+/// out of the hash so that the two can be matched) and which is a fact of its own: it gets the
+/// hash with `&errorDeclaration=<declarationTime in UTC milliseconds>` appended, so that it is
+/// stored beside the event it declares instead of being dropped as its duplicate, and a second
+/// copy of the same declaration is still a duplicate.
+pub fn capture_id(hash: String, event: &Event) -> String {
+    match &event.error_declaration {
+        None => hash,
+        Some(declaration) => {
+            let time = serialhub_epcis::time::Timestamp::parse(declaration.declaration_time.trim())
+                .map_or_else(
+                    || declaration.declaration_time.trim().to_owned(),
+                    |t| t.to_utc_millis_string(),
+                );
+            format!("{hash}{DECLARATION_MARK}{time}")
+        }
+    }
+}
+
+/// The separator `capture_id` puts between a declaration's hash and its declaration time.
+const DECLARATION_MARK: &str = "&errorDeclaration=";
+
+/// The CBV hash inside a capture id: the id itself, or for an error declaration the declared
+/// event's hash.
+pub fn hash_of_capture_id(capture_id: &str) -> &str {
+    capture_id.split_once(DECLARATION_MARK).map_or(capture_id, |(hash, _)| hash)
+}
+
+/// Whether the stored event with `capture_id` answers to the lookup `id` by hash: its own id,
+/// or, for an error declaration, the hash of the event it declares.
+pub fn answers_to_hash(capture_id: &str, id: &str) -> bool {
+    capture_id == id || hash_of_capture_id(capture_id) == id
+}
+
 /// The form backends store an event in: a one-event JSON-LD EPCISDocument, which
 /// `serialhub_epcis::read_document` reads back to an equal `Event`.
 pub fn stored_json(event: &Event) -> Vec<u8> {
@@ -250,9 +285,10 @@ pub trait Store: Send + Sync {
     /// scan the query service pages through.
     fn events(&self, from: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError>;
 
-    /// The stored events whose EPCIS `eventID` is `id`, or whose hash ID is `id`, in capture
-    /// order. More than one event can carry an eventID: an error declaration repeats the
-    /// eventID of the event it declares in error.
+    /// The stored events whose EPCIS `eventID` is `id`, or whose hash ID is `id`
+    /// (`answers_to_hash`: an error declaration answers to the hash of the event it declares),
+    /// in capture order. More than one event can carry an eventID: an error declaration repeats
+    /// the eventID of the event it declares in error.
     fn events_by_id(&self, id: &str) -> Result<Vec<StoredEvent>, StoreError>;
 
     /// The `seq` of the last stored event, 0 when none is stored.

@@ -163,7 +163,10 @@ impl Store for MemStore {
         Ok(inner
             .events
             .iter()
-            .filter(|e| e.record.hash_id == id || e.record.event.event_id.as_deref() == Some(id))
+            .filter(|e| {
+                crate::answers_to_hash(&e.record.hash_id, id)
+                    || e.record.event.event_id.as_deref() == Some(id)
+            })
             .cloned()
             .collect())
     }

@@ -171,7 +171,7 @@ fn parse(path: &Path, bytes: &mut Vec<u8>) -> Parsed {
         .events
         .into_iter()
         .map(|mut e| {
-            let hash_id = hasher.hash(&e);
+            let hash_id = serialhub_store::capture_id(hasher.hash(&e), &e);
             e.record_time.clone_from(&recorded);
             EventRecord::new(hash_id, e).with_body()
         })

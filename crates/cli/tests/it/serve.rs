@@ -492,6 +492,28 @@ fn capture_query_security_and_shutdown() {
         .post("/epcis/events", Some(&line), "application/json", &single, &[])
         .problem(409, "epcisException:ValidationException");
 
+    // An error declaration of the commissioning: its CBV hash is the declared event's, yet it
+    // is stored beside it (not dropped as a duplicate), raises nothing, and both answer to the
+    // eventID.
+    let mut declaration = all[0].clone();
+    declaration["errorDeclaration"] = serde_json::json!({
+        "declarationTime": "2025-01-20T00:00:00Z", "reason": "incorrect_data"});
+    declaration.as_object_mut().expect("an object").remove("recordTime");
+    let declared = server.capture(&line, &document(&[declaration.clone()]), "rollback");
+    assert_eq!(
+        (declared["stored"].clone(), declared["exceptions"].clone()),
+        (1.into(), 0.into()),
+        "{declared}"
+    );
+    let again = server.capture(&line, &document(&[declaration]), "rollback");
+    assert_eq!(again["duplicates"], 1, "the same declaration twice is a duplicate: {again}");
+    let both = event_list(&server.get(&by_id, Some(&admin)));
+    assert_eq!(both.len(), 2);
+    assert!(both[1]["errorDeclaration"].is_object());
+    let declarations =
+        event_list(&server.get("/epcis/events?EXISTS_errorDeclaration=", Some(&admin)));
+    assert_eq!(declarations.len(), 1);
+
     // An invalid event: rollback refuses the document, proceed stores the rest.
     let mut bad = commission(&[20], 5);
     bad["action"] = "SIDEWAYS".into();
@@ -530,7 +552,7 @@ fn capture_query_security_and_shutdown() {
     assert_eq!(discovery.header("gs1-epcis-capture-limit"), Some("100000"));
     let metrics = server.get("/metrics", Some(&admin));
     assert_eq!(metrics.status, 200);
-    assert!(metrics.body.contains("serialhub_events_captured_total 6"), "{}", metrics.body);
+    assert!(metrics.body.contains("serialhub_events_captured_total 7"), "{}", metrics.body);
     assert!(metrics.body.contains("route=\"/epcis/events\",status=\"200\""), "{}", metrics.body);
     server.get("/metrics", Some(&reader_a)).problem(403, "epcisException:SecurityException");
     server.get("/nowhere", Some(&admin)).problem(404, "epcisException:NoSuchResourceException");

@@ -1045,3 +1045,21 @@ fn batch_level_recalled_withdrawn_and_expired_are_never_undone() {
         "#]],
     );
 }
+
+#[test]
+fn an_error_declaration_is_not_a_second_occurrence() {
+    // The declaration repeats the commissioning with `errorDeclaration`: no commissioned_twice,
+    // no change (FIXME in `apply`: reversing the declared event is issue E's).
+    let declared = COMMISSION_1.replacen(
+        '{',
+        r#"{"errorDeclaration": {"declarationTime": "2025-02-01T00:00:00Z", "reason": "incorrect_data"},"#,
+        1,
+    );
+    check(
+        &with(&[COMMISSION_1, &declared]),
+        expect![[r#"
+            --
+            01/04012345111118/21/1 commissioned
+        "#]],
+    );
+}
