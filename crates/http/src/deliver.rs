@@ -15,7 +15,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use serialhub_epcis::query::EventQuery;
 use serialhub_epcis::time::Timestamp;
 use serialhub_epcis::{DocumentKind, Header};

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod deliver;
 pub mod ingest;
 pub mod jobs;
+pub mod jwt;
 pub mod log;
 pub mod metrics;
 pub mod problem;
@@ -67,6 +68,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The accepted API keys.
     pub keys: KeyRing,
+    /// The accepted JWT bearer tokens.
+    pub jwt: jwt::JwtConfig,
     /// The capture queue and job table.
     pub jobs: Jobs,
     /// The limits.
@@ -100,6 +103,7 @@ impl AppState {
         clock: Clock,
         audit: Audit,
         registry: Registry,
+        jwt: jwt::JwtConfig,
     ) -> Arc<AppState> {
         let metrics = Arc::new(Metrics::default());
         let wake = Arc::new(Wake::default());
@@ -109,6 +113,7 @@ impl AppState {
         Arc::new(AppState {
             store,
             keys,
+            jwt,
             jobs,
             limits,
             clock,
@@ -130,11 +135,24 @@ impl AppState {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
         let Some(token) = token else {
-            return Err(unauthorized("send an API key as `Authorization: Bearer KEY`"));
+            return Err(unauthorized("send an API key or a JWT as `Authorization: Bearer TOKEN`"));
         };
-        let Some(caller) = self.keys.check(token) else {
-            self.audit.record(&now, "authenticate", "denied", &[("reason", "unknown key".into())]);
-            return Err(unauthorized("the API key is not valid"));
+        let caller = if token.starts_with("shk_") || !self.jwt.enabled() {
+            self.keys.check(token).ok_or("unknown API key".to_owned())
+        } else {
+            self.jwt.verify(token, (self.clock)().unix_millis.div_euclid(1000))
+        };
+        let caller = match caller {
+            Ok(caller) => caller,
+            Err(reason) => {
+                self.audit.record(
+                    &now,
+                    "authenticate",
+                    "denied",
+                    &[("reason", reason.as_str().into())],
+                );
+                return Err(unauthorized(&format!("the bearer token is not valid: {reason}")));
+            }
         };
         if caller.role != Role::Admin && !roles.contains(&caller.role) {
             self.audit.record(

@@ -28,6 +28,18 @@ struct FileConfig {
     audit: Option<PathBuf>,
     #[serde(default)]
     limits: FileLimits,
+    #[serde(default)]
+    jwt: FileJwt,
+}
+
+/// `[jwt]`: JWT bearer tokens from an OIDC identity provider.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileJwt {
+    hs256_secret: Option<String>,
+    jwks_file: Option<PathBuf>,
+    issuer: Option<String>,
+    audience: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -48,6 +60,10 @@ struct Config {
     keys: PathBuf,
     audit: PathBuf,
     limits: Limits,
+    jwt_hs256_secret: Option<String>,
+    jwt_jwks_file: Option<PathBuf>,
+    jwt_issuer: Option<String>,
+    jwt_audience: Option<String>,
 }
 
 /// Options shared by `serve` and `keys create`.
@@ -161,6 +177,10 @@ impl Config {
                 .unwrap_or_else(|| data.join("audit.jsonl")),
             data,
             limits,
+            jwt_hs256_secret: env("JWT__HS256_SECRET").or(file.jwt.hs256_secret),
+            jwt_jwks_file: env("JWT__JWKS_FILE").map(PathBuf::from).or(file.jwt.jwks_file),
+            jwt_issuer: env("JWT__ISSUER").or(file.jwt.issuer),
+            jwt_audience: env("JWT__AUDIENCE").or(file.jwt.audience),
         })
     }
 }
@@ -201,7 +221,8 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let registry_path = config.data.join("queries.json");
     let registry = serialhub_http::registry::Registry::open(&registry_path)
         .map_err(|e| anyhow::anyhow!("could not read the query registry: {e}"))?;
-    let state = AppState::new(store, keys, config.limits.clone(), clock, audit, registry);
+    let jwt = jwt_config(&config)?;
+    let state = AppState::new(store, keys, config.limits.clone(), clock, audit, registry, jwt);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -225,6 +246,27 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn jwt_config(config: &Config) -> anyhow::Result<serialhub_http::jwt::JwtConfig> {
+    let mut jwt = serialhub_http::jwt::JwtConfig {
+        hs256_secret: config.jwt_hs256_secret.as_ref().map(|s| s.as_bytes().to_vec()),
+        issuer: config.jwt_issuer.clone(),
+        audience: config.jwt_audience.clone(),
+        ..Default::default()
+    };
+    if jwt.hs256_secret.as_ref().is_some_and(|s| s.len() < 32) {
+        anyhow::bail!(
+            "jwt.hs256_secret must be at least 32 bytes (RFC 7518: a key as long as the hash)"
+        );
+    }
+    if let Some(path) = &config.jwt_jwks_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("could not read the JWKS {}", path.display()))?;
+        let added = jwt.add_jwks(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        anyhow::ensure!(added > 0, "{}: no RS256 signing key", path.display());
+    }
+    Ok(jwt)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

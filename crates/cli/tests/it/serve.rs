@@ -1004,3 +1004,78 @@ fn named_queries_and_subscriptions_deliver_at_least_once_across_an_outage() {
     assert!(registry.contains("\"subscriptions\":[]"), "{registry}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An HS256 JWT of `claims` under `secret`, made by Python's standard library (code of the
+/// test's own, not the server's).
+fn hs256_token(secret: &str, claims: &Value) -> String {
+    let script = "import base64,hmac,hashlib,sys\n\
+        b=lambda x: base64.urlsafe_b64encode(x).rstrip(b'=').decode()\n\
+        s=b(b'{\"alg\":\"HS256\",\"typ\":\"JWT\"}')+'.'+b(sys.argv[2].encode())\n\
+        print(s+'.'+b(hmac.new(sys.argv[1].encode(),s.encode(),hashlib.sha256).digest()))";
+    let out = Command::new("python3")
+        .args(["-c", script, secret, &claims.to_string()])
+        .output()
+        .expect("python3 runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8").trim().to_owned()
+}
+
+#[test]
+fn jwt_bearer_tokens_authenticate_with_roles_and_parties() {
+    let dir = temp_dir("jwt");
+    let data = dir.join("data");
+    let line = create_key(&data, "line", "capture", None);
+    let jwks = Path::new(env!("CARGO_MANIFEST_DIR")).join("../http/testdata/jwks.json");
+    let secret = "0123456789abcdef0123456789abcdef";
+    let server = Server::start(
+        &data,
+        &[
+            ("SERIALHUB_JWT__JWKS_FILE", jwks.to_str().expect("utf-8")),
+            ("SERIALHUB_JWT__ISSUER", "https://idp.example.com"),
+            ("SERIALHUB_JWT__AUDIENCE", "serialhub"),
+            ("SERIALHUB_JWT__HS256_SECRET", secret),
+        ],
+    );
+    let doc = document(&[commission(&[1], 1), ship_to_b(&[1], 2), receive_at_b(&[1], 3)]);
+    server.capture(&line, &doc, "rollback");
+
+    // RS256 from the provider's JWKS: a query role for partner B.
+    let rs256 = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../http/testdata/rs256-query-party-b.jwt"),
+    )
+    .expect("the token");
+    let rs256 = rs256.trim();
+    let seen = event_list(&server.get("/epcis/events", Some(rs256)));
+    assert_eq!(biz_steps(&seen), ["shipping", "receiving"], "partner B's view");
+    server
+        .post("/epcis/capture", Some(rs256), "application/ld+json", &doc, &[])
+        .problem(403, "epcisException:SecurityException");
+
+    // HS256 from the shared secret: an admin sees everything.
+    let claims = serde_json::json!({"sub": "ops", "role": "admin", "iss": "https://idp.example.com",
+        "aud": "serialhub", "exp": 1_900_000_000});
+    let admin = hs256_token(secret, &claims);
+    assert_eq!(event_list(&server.get("/epcis/events", Some(&admin))).len(), 3);
+
+    // Refused: another secret, another audience, expired (SERIALHUB_NOW is 2025-06-01).
+    let refused = [
+        hs256_token("another secret, long enough to be one", &claims),
+        hs256_token(
+            secret,
+            &serde_json::json!({"sub": "ops", "role": "admin", "iss": "https://idp.example.com", "aud": "other", "exp": 1_900_000_000}),
+        ),
+        hs256_token(
+            secret,
+            &serde_json::json!({"sub": "ops", "role": "admin", "iss": "https://idp.example.com", "aud": "serialhub", "exp": 1_700_000_000}),
+        ),
+    ];
+    for token in &refused {
+        let body = server
+            .get("/epcis/events", Some(token))
+            .problem(401, "epcisException:SecurityException");
+        assert!(body["detail"].as_str().is_some_and(|d| d.contains("not valid")), "{body}");
+    }
+    let audit = std::fs::read_to_string(data.join("audit.jsonl")).expect("an audit trail");
+    assert!(audit.contains("the audience is not serialhub"), "{audit}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
