@@ -17,6 +17,7 @@ pub mod jwt;
 pub mod log;
 pub mod metrics;
 pub mod problem;
+pub mod ratelimit;
 pub mod registry;
 mod routes;
 
@@ -27,7 +28,7 @@ use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serialhub_store::Store;
 
 use crate::auth::{Caller, KeyRing, Role};
@@ -49,6 +50,8 @@ pub struct Limits {
     pub page_len_max: usize,
     /// Stored events one query request may examine when no index serves it.
     pub query_scan_max: usize,
+    /// Requests a second per client address (bursts of twice that); 0 for no limit.
+    pub requests_per_second: u32,
 }
 
 impl Default for Limits {
@@ -58,6 +61,7 @@ impl Default for Limits {
             capture_bytes_max: 256 << 20,
             page_len_max: 1_000,
             query_scan_max: 200_000,
+            requests_per_second: 1_000,
         }
     }
 }
@@ -84,6 +88,8 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     /// The subscription delivery thread.
     pub deliverer: Deliverer,
+    /// Requests per client.
+    pub rate_limiter: ratelimit::RateLimiter,
     request_ids: AtomicU64,
 }
 
@@ -109,6 +115,7 @@ impl AppState {
         let wake = Arc::new(Wake::default());
         let jobs = Jobs::start(store.clone(), clock.clone(), metrics.clone(), wake.clone());
         let registry = Arc::new(registry);
+        let limits_rate = limits.requests_per_second;
         let deliverer = Deliverer::start(store.clone(), registry.clone(), clock.clone(), wake);
         Arc::new(AppState {
             store,
@@ -121,6 +128,7 @@ impl AppState {
             audit,
             registry,
             deliverer,
+            rate_limiter: ratelimit::RateLimiter::new(limits_rate),
             request_ids: AtomicU64::new(0),
         })
     }
@@ -202,7 +210,23 @@ async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Nex
         .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
-    let mut response = next.run(request).await;
+    let client = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let mut response = if state.rate_limiter.allow(client, started) {
+        next.run(request).await
+    } else {
+        Problem::new(
+            ExceptionKind::TooManyRequests,
+            format!(
+                "more than {} requests a second from this address",
+                state.limits.requests_per_second
+            ),
+        )
+        .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
+        .into_response()
+    };
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         headers.insert("x-request-id", value);
@@ -235,6 +259,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state.clone());
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     let drained = tokio::task::spawn_blocking(move || {
         state.jobs.shut_down();

@@ -49,6 +49,7 @@ struct FileLimits {
     capture_bytes_max: Option<usize>,
     page_len_max: Option<usize>,
     query_scan_max: Option<usize>,
+    requests_per_second: Option<u32>,
 }
 
 /// The resolved configuration.
@@ -159,6 +160,12 @@ impl Config {
                 file.limits.query_scan_max,
                 defaults.query_scan_max,
             )?,
+            // 0 is allowed here: no limit.
+            requests_per_second: match env_number("LIMITS__REQUESTS_PER_SECOND")? {
+                Some(n) => u32::try_from(n)
+                    .context("SERIALHUB_LIMITS__REQUESTS_PER_SECOND is too large")?,
+                None => file.limits.requests_per_second.unwrap_or(defaults.requests_per_second),
+            },
         };
         Ok(Config {
             listen: listen

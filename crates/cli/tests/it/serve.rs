@@ -612,6 +612,17 @@ fn limits_are_advertised_and_enforced() {
     assert_eq!(over_size.header("gs1-epcis-capture-file-size-limit"), Some("2000"));
     let two = document(&[commission(&[1], 1), commission(&[2], 1)]);
     assert_eq!(server.capture(&line, &two, "rollback")["stored"], 2);
+    drop(server);
+
+    // Requests per client address: bursts of twice the rate, then 429 with Retry-After, on the
+    // public endpoints too.
+    let limited = Server::start(&data, &[("SERIALHUB_LIMITS__REQUESTS_PER_SECOND", "5")]);
+    let statuses: Vec<u16> = (0..30).map(|_| limited.get("/health", None).status).collect();
+    let ok = statuses.iter().filter(|s| **s == 200).count();
+    assert!((10..=12).contains(&ok), "a burst of 10 (and a refill or two): {statuses:?}");
+    let refused = limited.get("/health", None);
+    refused.problem(429, "epcisException:ImplementationException");
+    assert_eq!(refused.header("retry-after"), Some("1"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
