@@ -42,8 +42,9 @@ const LOCK_FILE: &str = "LOCK";
 /// The tag of a capture-job record written before events carried their EPCIS eventID in the
 /// record (replay reads the ID out of the event's JSON-LD instead).
 const TAG_JOB_V1: u8 = 1;
-/// The tag of a capture-job record: each event's hash ID is followed by its eventID (empty
-/// when it has none: an eventID is a URI, never empty).
+/// The tag of a capture-job record: each event's hash ID is followed by its eventID and the
+/// party that captured it (each empty when there is none: an eventID is a URI and a party a
+/// GLN, never empty).
 const TAG_JOB: u8 = 2;
 
 /// Why the store could not open.
@@ -97,6 +98,8 @@ struct EventLoc {
     hash_id: Arc<str>,
     offset: u64,
     len: u32,
+    /// The capturing party, shared: there are few.
+    captured_by: Option<Arc<str>>,
 }
 
 #[derive(Debug)]
@@ -210,6 +213,8 @@ struct Index {
     by_event_id: serialhub_core::FxHashMap<u64, u32>,
     more_event_ids: serialhub_core::FxHashMap<u64, Vec<u32>>,
     exceptions: Vec<StoredException>,
+    /// The capturing parties, one shared copy each.
+    parties: serialhub_core::FxHashMap<Box<str>, Arc<str>>,
 }
 
 impl Replay {
@@ -232,6 +237,8 @@ impl Replay {
         for _ in 0..n {
             let hash_id: Arc<str> = Arc::from(d.str()?);
             let event_id = if tag == TAG_JOB { Some(d.str()?) } else { None };
+            let captured_by = if tag == TAG_JOB { d.str()? } else { "" };
+            let captured_by = self.index.party(captured_by);
             let json_len = d.length()?;
             let offset = base + d.pos as u64;
             let json_at = d.pos;
@@ -301,7 +308,7 @@ impl Replay {
             }
             self.index.alias_declaration(&hash_id, index);
             self.index.by_hash.insert(hash_id.clone(), index);
-            self.index.events.push(EventLoc { hash_id, offset, len: json_len as u32 });
+            self.index.events.push(EventLoc { hash_id, offset, len: json_len as u32, captured_by });
         }
         if d.pos != payload.len() {
             return Err(DecodeError { at: d.pos, what: "the end of the record" });
@@ -335,6 +342,7 @@ fn encode_event(
 ) -> (usize, u32) {
     e.str(&record.hash_id);
     e.str(record.event.event_id.as_deref().unwrap_or(""));
+    e.str(record.captured_by.as_deref().unwrap_or(""));
     let made;
     let json = match &record.body {
         Some(body) => body.as_slice(),
@@ -447,6 +455,7 @@ struct Located {
     hash_id: Arc<str>,
     offset: u64,
     len: u32,
+    captured_by: Option<Arc<str>>,
 }
 
 impl EmbeddedStore {
@@ -465,14 +474,26 @@ impl EmbeddedStore {
                 loc.hash_id
             )));
         };
-        Ok(StoredEvent {
-            seq: u64::from(loc.index) + 1,
-            record: EventRecord::new(loc.hash_id.to_string(), event),
-        })
+        let mut record = EventRecord::new(loc.hash_id.to_string(), event);
+        record.captured_by = loc.captured_by.as_deref().map(str::to_owned);
+        Ok(StoredEvent { seq: u64::from(loc.index) + 1, record })
     }
 }
 
 impl Index {
+    /// The shared copy of the capturing party `gln` (`None` for the empty string).
+    fn party(&mut self, gln: &str) -> Option<Arc<str>> {
+        if gln.is_empty() {
+            return None;
+        }
+        if let Some(shared) = self.parties.get(gln) {
+            return Some(shared.clone());
+        }
+        let shared: Arc<str> = Arc::from(gln);
+        self.parties.insert(Box::from(gln), shared.clone());
+        Some(shared)
+    }
+
     /// An error declaration also answers to the hash of the event it declares
     /// (`serialhub_store::answers_to_hash`): indexed under it with the eventIDs.
     fn alias_declaration(&mut self, capture_id: &str, index: u32) {
@@ -488,7 +509,13 @@ impl Index {
             .into_iter()
             .map(|index| {
                 let loc = &self.events[index as usize];
-                Located { index, hash_id: loc.hash_id.clone(), offset: loc.offset, len: loc.len }
+                Located {
+                    index,
+                    hash_id: loc.hash_id.clone(),
+                    offset: loc.offset,
+                    len: loc.len,
+                    captured_by: loc.captured_by.clone(),
+                }
             })
             .collect()
     }
@@ -532,7 +559,8 @@ impl Index {
             self.add_event_id(id, index);
         }
         self.alias_declaration(&hash_id, index);
-        self.events.push(EventLoc { hash_id, offset, len });
+        let captured_by = self.party(record.captured_by.as_deref().unwrap_or(""));
+        self.events.push(EventLoc { hash_id, offset, len, captured_by });
         let before = self.exceptions.len();
         self.exceptions.extend(violations.into_iter().map(|violation| StoredException {
             event_seq: u64::from(index) + 1,

@@ -25,6 +25,7 @@ use sha2::Sha256;
 use crate::jobs::Clock;
 use crate::log;
 use crate::registry::{Registry, Subscription, Trigger};
+use crate::visibility::Visibility;
 
 /// Events per delivery, at most; more are sent in the next ones.
 pub const DELIVERY_EVENTS_MAX: usize = 1_000;
@@ -178,11 +179,9 @@ fn deliver(
     if let Some(initial) = &subscription.initial_record_time {
         params.push(("GE_recordTime".to_owned(), initial.clone()));
     }
-    let mut query = EventQuery::parse(params.iter().map(|(n, v)| (n.as_str(), v.as_str())), &[])
+    let query = EventQuery::parse(params.iter().map(|(n, v)| (n.as_str(), v.as_str())), &[])
         .map_err(|e| format!("the named query no longer parses: {e}"))?;
-    if let Some(party) = &subscription.party {
-        query.restrict_to_parties(vec![party.clone()]);
-    }
+    let visibility = Visibility::for_party(subscription.party.clone());
     let mut matched: Vec<StoredEvent> = Vec::new();
     let mut cursor = subscription.cursor;
     let mut examined = 0usize;
@@ -194,7 +193,7 @@ fn deliver(
         for event in batch {
             cursor = event.seq;
             examined += 1;
-            if query.matches(&event.record.event) {
+            if query.matches(&event.record.event) && visibility.sees(&event) {
                 matched.push(event);
                 if matched.len() >= DELIVERY_EVENTS_MAX {
                     break;

@@ -73,11 +73,12 @@ impl Handler for Attribute {
 }
 
 /// Reads `bytes` (JSON-LD or XML, 2.0 or 1.2), validates every event, and makes the records
-/// of the valid ones, captured at `record_time`.
+/// of the valid ones, captured at `record_time` by `captured_by` (the caller's party).
 pub fn ingest(
     bytes: &[u8],
     events_max: usize,
     record_time: Timestamp,
+    captured_by: Option<&str>,
 ) -> Result<Ingested, IngestError> {
     let limits = Limits { events_max, ..Limits::default() };
     let mut validator = Validator::new(Attribute::default());
@@ -116,7 +117,9 @@ pub fn ingest(
             event.event_id = Some(hash.clone());
         }
         let hash_id = serialhub_store::capture_id(hash, &event);
-        ingested.records.push(EventRecord::new(hash_id, event).with_body());
+        let mut record = EventRecord::new(hash_id, event).with_body();
+        record.captured_by = captured_by.map(str::to_owned);
+        ingested.records.push(record);
     }
     Ok(ingested)
 }
@@ -148,7 +151,8 @@ mod tests {
 
     #[test]
     fn invalid_events_are_set_apart_and_valid_ones_get_record_time_and_event_id() {
-        let ingested = ingest(&document(&[GOOD, BAD, GOOD]), 10, now()).expect("reads");
+        let ingested =
+            ingest(&document(&[GOOD, BAD, GOOD]), 10, now(), Some("4012345000009")).expect("reads");
         assert_eq!(ingested.events_total, 3);
         assert_eq!(ingested.records.len(), 2, "the two valid events");
         assert!(ingested.event_errors.iter().all(|e| e.starts_with("/epcisBody/eventList/1")));
@@ -156,6 +160,7 @@ mod tests {
         let record = &ingested.records[0];
         assert_eq!(record.event.record_time.as_deref(), Some("2025-06-01T00:00:00.000Z"));
         assert_eq!(record.event.event_id.as_deref(), Some(record.hash_id.as_str()));
+        assert_eq!(record.captured_by.as_deref(), Some("4012345000009"));
         assert_eq!(
             record.hash_id,
             serialhub_epcis::hash::event_hash(&record.event),
@@ -165,15 +170,15 @@ mod tests {
 
     #[test]
     fn unreadable_and_oversized_documents_are_refused_whole() {
-        match ingest(b"{\"type\": \"EPCISDocument\", ", 10, now()) {
+        match ingest(b"{\"type\": \"EPCISDocument\", ", 10, now(), None) {
             Err(IngestError::Invalid(errors)) => assert!(!errors.is_empty()),
             other => panic!("expected Invalid, got {other:?}"),
         }
-        match ingest(b"hello", 10, now()) {
+        match ingest(b"hello", 10, now(), None) {
             Err(IngestError::Invalid(errors)) => assert!(!errors.is_empty()),
             other => panic!("expected Invalid, got {other:?}"),
         }
-        match ingest(&document(&[GOOD, GOOD, GOOD]), 2, now()) {
+        match ingest(&document(&[GOOD, GOOD, GOOD]), 2, now(), None) {
             Err(IngestError::TooManyEvents(message)) => assert!(message.contains('2'), "{message}"),
             other => panic!("expected TooManyEvents, got {other:?}"),
         }

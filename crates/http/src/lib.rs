@@ -20,6 +20,7 @@ pub mod problem;
 pub mod ratelimit;
 pub mod registry;
 mod routes;
+pub mod visibility;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

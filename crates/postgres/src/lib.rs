@@ -231,12 +231,14 @@ fn gtin_stem(key: &str) -> Option<&str> {
         .then(|| &key[..stem_len])
 }
 
-/// A `(seq, hash_id, body)` row as a stored event.
+/// A `(seq, hash_id, body, captured_by)` row as a stored event.
 fn stored_event(row: &postgres::Row) -> Result<StoredEvent, StoreError> {
     let hash_id: String = row.get(1);
     let body: &str = row.get(2);
     let event = read_event(&hash_id, body)?;
-    Ok(StoredEvent { seq: seq_of(row.get(0))?, record: EventRecord::new(hash_id, event) })
+    let mut record = EventRecord::new(hash_id, event);
+    record.captured_by = row.get(3);
+    Ok(StoredEvent { seq: seq_of(row.get(0))?, record })
 }
 
 impl Statements {
@@ -256,21 +258,22 @@ impl Statements {
             children: client
                 .prepare("SELECT key FROM states WHERE parent = $1 ORDER BY key COLLATE \"C\"")?,
             history: client.prepare(
-                "SELECT e.seq, e.hash_id, e.body FROM event_keys k \
+                "SELECT e.seq, e.hash_id, e.body, e.captured_by FROM event_keys k \
                  JOIN events e ON e.seq = k.seq AND e.captured_at = k.captured_at \
                  WHERE k.key = $1 ORDER BY k.seq",
             )?,
             has_event: client
                 .prepare("SELECT EXISTS (SELECT 1 FROM event_hashes WHERE hash_id = $1)")?,
             events_from: client.prepare(
-                "SELECT seq, hash_id, body FROM events WHERE seq >= $1 ORDER BY seq LIMIT $2",
+                "SELECT seq, hash_id, body, captured_by FROM events WHERE seq >= $1 \
+                 ORDER BY seq LIMIT $2",
             )?,
             events_by_id: client.prepare(
                 // `hash_id >= $1 AND hash_id < $1 || '&errorDeclaration>'`: the event with that
                 // hash and the declarations of it (`serialhub_store::answers_to_hash`), a range
                 // of the primary key in C collation.
-                "SELECT seq, hash_id, body FROM events WHERE event_id = $1 \
-                 UNION SELECT e.seq, e.hash_id, e.body FROM event_hashes h \
+                "SELECT seq, hash_id, body, captured_by FROM events WHERE event_id = $1 \
+                 UNION SELECT e.seq, e.hash_id, e.body, e.captured_by FROM event_hashes h \
                  JOIN events e ON e.seq = h.seq WHERE h.hash_id = $1 \
                  OR (h.hash_id > $1 || '&errorDeclaration=' AND h.hash_id < $1 || '&errorDeclaration>') \
                  ORDER BY 1",
@@ -289,7 +292,7 @@ impl Statements {
                 "SELECT setval('event_seq', nextval('event_seq') + $1::bigint - 1), now()",
             )?,
             copy_events: client.prepare(
-                "COPY events (seq, hash_id, captured_at, event_time, body, event_id) \
+                "COPY events (seq, hash_id, captured_at, event_time, body, event_id, captured_by) \
                  FROM STDIN (FORMAT binary)",
             )?,
             copy_hashes: client

@@ -13,6 +13,7 @@ pub(crate) const MIGRATIONS: &[(i32, &str)] = &[
     (2, include_str!("../migrations/0002_lots_and_capture_times.sql")),
     (3, include_str!("../migrations/0003_writer_generation.sql")),
     (4, include_str!("../migrations/0004_event_ids.sql")),
+    (5, include_str!("../migrations/0005_captured_by.sql")),
 ];
 
 /// Applies the migrations the database lacks, under an advisory lock so that two processes

@@ -108,13 +108,14 @@ pub(crate) fn journal<'r>(
     let mut events = CopyData::default();
     for (seq, record) in seqs() {
         let event_time = Timestamp::parse(record.event.event_time.trim()).map(|t| t.unix_millis);
-        events.row(6);
+        events.row(7);
         events.int8(seq);
         events.text(&record.hash_id);
         events.timestamptz(Some(captured_at));
         events.timestamptz(event_time);
         events.json(&record.event);
         events.opt_text(record.event.event_id.as_deref());
+        events.opt_text(record.captured_by.as_deref());
     }
     let mut hashes = CopyData::default();
     for (seq, record) in seqs() {

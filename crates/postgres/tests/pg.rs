@@ -61,7 +61,7 @@ fn migrations_apply_once() {
     let schemas = support::Schemas::default();
     let name = schemas.name();
     let first = schemas.open(&name);
-    assert_eq!(first.applied_migrations(), [1, 2, 3, 4]);
+    assert_eq!(first.applied_migrations(), [1, 2, 3, 4, 5]);
     let units = [sgtin("011111", 1)];
     let batch = records(&[json!({"type": "ObjectEvent", "eventTime": "2025-01-01T00:00:00Z",
         "eventTimeZoneOffset": "+00:00", "action": "ADD", "bizStep": "commissioning",
@@ -72,13 +72,13 @@ fn migrations_apply_once() {
     assert_eq!(second.applied_migrations(), [] as [i32; 0]);
     assert!(second.state(&Key::new(&units[0])).expect("state reads").is_some());
     let mut client = client_in(&name);
-    assert_eq!(count(&mut client, "SELECT count(*) FROM schema_migrations"), 4);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM schema_migrations"), 5);
 
     // A schema migrated by a newer build is refused rather than written with an older idea of
     // its tables.
     client.batch_execute("INSERT INTO schema_migrations (version) VALUES (999)").expect("insert");
     let error = PgStore::connect_schema(&support::url(), &name).expect_err("a newer schema");
-    assert!(matches!(error, PgError::NewerSchema { found: 999, known: 4 }), "{error}");
+    assert!(matches!(error, PgError::NewerSchema { found: 999, known: 5 }), "{error}");
     let error = PgStore::connect_schema(&support::url(), "Bad-Name").expect_err("a bad name");
     assert!(matches!(error, PgError::SchemaName(_)), "{error}");
 }

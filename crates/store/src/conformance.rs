@@ -373,7 +373,9 @@ pub fn scan_and_lookup_by_event_id(store: &dyn Store) {
     declared.event_time = "2025-01-03T00:00:00Z".to_owned();
     declared.action = Some(Action::Observe);
     declared.biz_step = Some("inspecting".to_owned());
-    let job = capture.job(&events);
+    let mut job = capture.job(&events);
+    // The capturing partner is part of the record: it reads back by every route.
+    job.events[2].record.captured_by = Some("4012345000009".to_owned());
     store.commit(&job).expect("the first job commits");
     store.commit(&capture.job(std::slice::from_ref(&declared))).expect("the declaration commits");
     assert_eq!(store.last_seq().expect("last_seq reads"), 6);
@@ -389,6 +391,9 @@ pub fn scan_and_lookup_by_event_id(store: &dyn Store) {
     assert!(seqs(1, 0).is_empty(), "a zero limit");
     let third = store.events(3, 1).expect("events read");
     assert_eq!(third[0].record, job.events[2].record, "a scanned event reads back whole");
+    assert_eq!(third[0].record.captured_by.as_deref(), Some("4012345000009"));
+    let history = store.history(&job.events[2].record.keys[0]).expect("history reads");
+    assert_eq!(history[0].record.captured_by.as_deref(), Some("4012345000009"));
 
     let by_id = store
         .events_by_id("urn:uuid:2f1c7a4e-0000-4000-8000-000000000001")

@@ -35,11 +35,17 @@ pub struct EventRecord {
     /// The event's stored form (`stored_json`) when the caller made it already, so that a
     /// backend need not make it on the capture path; not part of the record's identity.
     pub body: Option<Vec<u8>>,
+    /// The trading partner (a GLN) whose credentials captured the event, when they name one:
+    /// a partner sees the events it captured as well as those naming it.
+    pub captured_by: Option<String>,
 }
 
 impl PartialEq for EventRecord {
     fn eq(&self, other: &EventRecord) -> bool {
-        self.hash_id == other.hash_id && self.event == other.event && self.keys == other.keys
+        self.hash_id == other.hash_id
+            && self.event == other.event
+            && self.keys == other.keys
+            && self.captured_by == other.captured_by
     }
 }
 
@@ -109,7 +115,7 @@ impl EventRecord {
                 keys.push(key);
             }
         }
-        EventRecord { hash_id, event, keys, body: None }
+        EventRecord { hash_id, event, keys, body: None, captured_by: None }
     }
 
     /// The record with its stored form made now (`stored_json`): for callers that prepare

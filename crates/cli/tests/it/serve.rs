@@ -307,7 +307,8 @@ fn capture_query_security_and_shutdown() {
     let dir = temp_dir("main");
     let data = dir.join("data");
     let admin = create_key(&data, "ops", "admin", None);
-    let line = create_key(&data, "line 1", "capture", Some(PARTY_A));
+    // The hub's own integration captures for every partner (no party of its own).
+    let line = create_key(&data, "integration", "capture", None);
     let reader_a = create_key(&data, "brand owner", "query", Some(PARTY_A));
     let reader_b = create_key(&data, "wholesaler", "query", Some(PARTY_B));
     let server = Server::start(&data, &[]);
@@ -567,6 +568,19 @@ fn capture_query_security_and_shutdown() {
     assert!(audit.lines().any(|l| l.contains("\"action\":\"capture\"") && l.contains("\"outcome\":\"accepted\"")));
     assert!(audit.lines().any(|l| l.contains("\"outcome\":\"denied\"")));
     assert!(!audit.contains(&line[21..]), "no secret in the audit trail");
+
+    // A partner also sees what its own credentials captured, even when the event names it
+    // nowhere (commissioning at another party's site, say); others do not.
+    let line_b = create_key(&data, "wholesaler line", "capture", Some(PARTY_B));
+    std::thread::sleep(Duration::from_millis(1100)); // the key file is re-read at most once a second
+    let mut elsewhere = commission(&[40], 7);
+    elsewhere["bizLocation"] = serde_json::json!({"id": "urn:epc:id:sgln:4055555.00000.0"});
+    elsewhere["readPoint"] = serde_json::json!({"id": "urn:epc:id:sgln:4055555.00000.1"});
+    server.capture(&line_b, &document(&[elsewhere]), "rollback");
+    let unit_40 = format!("/epcis/events?MATCH_epc={}", percent(&sgtin(40)));
+    assert_eq!(event_list(&server.get(&unit_40, Some(&reader_b))).len(), 1, "B captured it");
+    assert!(event_list(&server.get(&unit_40, Some(&reader_a))).is_empty(), "A did not");
+    assert_eq!(event_list(&server.get(&unit_40, Some(&admin))).len(), 1);
 
     // Graceful shutdown: a job accepted just before SIGTERM is still captured.
     let late = document(&[commission(&[30, 31], 6)]);

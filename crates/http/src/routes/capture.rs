@@ -116,9 +116,11 @@ pub(crate) async fn post(
     let bytes = read_body(&state, &headers, body).await?;
     let now = (state.clock)();
     let events_max = state.limits.capture_events_max;
-    let ingested = tokio::task::spawn_blocking(move || ingest(&bytes, events_max, now))
-        .await
-        .map_err(|e| Problem::internal(format!("reading the document failed: {e}")))?;
+    let party = caller.party.clone();
+    let ingested =
+        tokio::task::spawn_blocking(move || ingest(&bytes, events_max, now, party.as_deref()))
+            .await
+            .map_err(|e| Problem::internal(format!("reading the document failed: {e}")))?;
     let ingested = match ingested {
         Ok(ingested) => ingested,
         Err(IngestError::Invalid(errors)) => {
@@ -234,9 +236,10 @@ pub(crate) async fn post_event(
     readable(&headers, true)?;
     let bytes = read_body(&state, &headers, body).await?;
     let now = (state.clock)();
+    let party = caller.party.clone();
     let ingested = tokio::task::spawn_blocking(move || {
         let document = wrap_event(&bytes)?;
-        ingest(&document, 1, now).map_err(|e| match e {
+        ingest(&document, 1, now, party.as_deref()).map_err(|e| match e {
             IngestError::Invalid(errors) => Problem::new(
                 ExceptionKind::Validation,
                 format!("the event is not valid EPCIS ({} problems)", errors.len()),

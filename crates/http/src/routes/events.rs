@@ -24,6 +24,7 @@ use crate::AppState;
 use crate::auth::{Caller, Role};
 use crate::problem::{ExceptionKind, Problem};
 use crate::routes::{json_response, page_params, percent_encode};
+use crate::visibility::Visibility;
 
 /// Events read from the store per scan step.
 const SCAN_BATCH: usize = 1_000;
@@ -151,6 +152,7 @@ fn negotiate(headers: &HeaderMap) -> Result<Form, Problem> {
 fn run(
     store: &dyn Store,
     query: &EventQuery,
+    visibility: &Visibility,
     per_page: usize,
     resume: Option<Resume>,
     scan_max: usize,
@@ -162,14 +164,14 @@ fn run(
         for id in ids {
             candidates.extend(store.events_by_id(id)?);
         }
-        return Ok(page_of(query, candidates, per_page, resume, limit));
+        return Ok(page_of(query, visibility, candidates, per_page, resume, limit));
     }
     if let Some(epcs) = query.indexed_epcs() {
         let mut candidates = Vec::new();
         for epc in epcs {
             candidates.extend(store.history(&Key::new(epc))?);
         }
-        return Ok(page_of(query, candidates, per_page, resume, limit));
+        return Ok(page_of(query, visibility, candidates, per_page, resume, limit));
     }
     if sorted {
         let stored = store.last_seq()?;
@@ -182,7 +184,7 @@ fn run(
             ));
         }
         let candidates = store.events(1, scan_max)?;
-        return Ok(page_of(query, candidates, per_page, resume, limit));
+        return Ok(page_of(query, visibility, candidates, per_page, resume, limit));
     }
     let (mut next_seq, mut returned) = match resume {
         None => (1, 0),
@@ -215,7 +217,7 @@ fn run(
         for event in batch {
             next_seq = event.seq + 1;
             examined += 1;
-            if query.matches(&event.record.event) {
+            if query.matches(&event.record.event) && visibility.sees(&event) {
                 events.push(event);
                 returned += 1;
                 if events.len() >= page_len {
@@ -229,6 +231,7 @@ fn run(
 /// Filters, orders, limits and pages a materialised candidate list.
 fn page_of(
     query: &EventQuery,
+    visibility: &Visibility,
     mut candidates: Vec<StoredEvent>,
     per_page: usize,
     resume: Option<Resume>,
@@ -236,7 +239,7 @@ fn page_of(
 ) -> Page {
     candidates.sort_by_key(|e| e.seq);
     candidates.dedup_by_key(|e| e.seq);
-    candidates.retain(|e| query.matches(&e.record.event));
+    candidates.retain(|e| query.matches(&e.record.event) && visibility.sees(e));
     if let Some((order_by, direction)) = query.order() {
         sort(&mut candidates, order_by, direction);
     }
@@ -330,20 +333,18 @@ pub(crate) async fn answer(
         }
         params.push((name.clone(), value.clone()));
     }
-    let mut query = EventQuery::parse(
+    let query = EventQuery::parse(
         params.iter().map(|(n, v)| (n.as_str(), v.as_str())),
         &extensions(&headers),
     )
     .map_err(|e| Problem::new(ExceptionKind::QueryParameter, e.to_string()))?;
-    if !caller.sees_everything() {
-        query.restrict_to_parties(caller.party.iter().cloned().collect());
-    }
+    let visibility = Visibility::of(&caller);
     let print = fingerprint(&params, &caller);
     let resume = token.as_deref().map(|t| parse_token(t, print)).transpose()?;
     let store = state.store.clone();
     let scan_max = state.limits.query_scan_max;
     let page = tokio::task::spawn_blocking(move || {
-        let page = run(store.as_ref(), &query, per_page, resume, scan_max)?;
+        let page = run(store.as_ref(), &query, &visibility, per_page, resume, scan_max)?;
         // maxEventCount always materialises the result (`run`), so the total is known.
         if let (Some(max), Some(total)) = (query.max_event_count(), page.total)
             && total > max
@@ -390,18 +391,13 @@ pub(crate) async fn by_id(
 ) -> Result<Response, Problem> {
     let caller = state.authorize(&headers, &[Role::Query])?;
     let form = negotiate(&headers)?;
-    let mut query = EventQuery::parse([], &[])
-        .map_err(|e| Problem::internal(format!("the empty query does not parse: {e}")))?;
-    if !caller.sees_everything() {
-        query.restrict_to_parties(caller.party.iter().cloned().collect());
-    }
+    let visibility = Visibility::of(&caller);
     let store = state.store.clone();
     let lookup = id.clone();
     let events = tokio::task::spawn_blocking(move || store.events_by_id(&lookup))
         .await
         .map_err(|e| Problem::internal(format!("the lookup failed: {e}")))??;
-    let visible: Vec<StoredEvent> =
-        events.into_iter().filter(|e| query.matches(&e.record.event)).collect();
+    let visible: Vec<StoredEvent> = events.into_iter().filter(|e| visibility.sees(e)).collect();
     // An event the caller may not see is answered as absent, as one that does not exist.
     if visible.is_empty() {
         return Err(Problem::new(ExceptionKind::NoSuchResource, format!("no event {id}")));

@@ -14,7 +14,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 use serialhub_core::{ExceptionType, Key};
-use serialhub_epcis::query::EventQuery;
 use serialhub_epcis::time::Timestamp;
 use serialhub_store::query::{PedigreeStep, contents, effective_state, pedigree};
 use serialhub_store::{ExceptionFilter, Store, StoredException};
@@ -23,16 +22,11 @@ use crate::AppState;
 use crate::auth::{Caller, Role};
 use crate::problem::{ExceptionKind, Problem};
 use crate::routes::{json_response, page_params, percent_encode};
+use crate::visibility::Visibility;
 
-/// The matcher of what `caller` may see, or `None` when it sees everything.
-fn visibility(caller: &Caller) -> Result<Option<EventQuery>, Problem> {
-    if caller.sees_everything() {
-        return Ok(None);
-    }
-    let mut query = EventQuery::parse([], &[])
-        .map_err(|e| Problem::internal(format!("the empty query does not parse: {e}")))?;
-    query.restrict_to_parties(caller.party.iter().cloned().collect());
-    Ok(Some(query))
+/// What `caller` may see, or `None` when it sees everything.
+fn visibility(caller: &Caller) -> Result<Option<Visibility>, Problem> {
+    Ok((!caller.sees_everything()).then(|| Visibility::of(caller)))
 }
 
 fn key_of(code: &str) -> Result<Key, Problem> {
@@ -47,12 +41,11 @@ fn absent(code: &str) -> Problem {
 fn visible_pedigree(
     store: &dyn Store,
     key: &Key,
-    visible: Option<&EventQuery>,
+    visible: Option<&Visibility>,
 ) -> Result<Option<Vec<PedigreeStep>>, Problem> {
     let steps = pedigree(store, key)?;
     let Some(visible) = visible else { return Ok(Some(steps)) };
-    let steps: Vec<PedigreeStep> =
-        steps.into_iter().filter(|s| visible.matches(&s.event.record.event)).collect();
+    let steps: Vec<PedigreeStep> = steps.into_iter().filter(|s| visible.sees(&s.event)).collect();
     Ok((!steps.is_empty()).then_some(steps))
 }
 
@@ -208,10 +201,10 @@ fn numbered(exceptions: Vec<StoredException>) -> Vec<(usize, StoredException)> {
 }
 
 /// Whether the event that raised `exception` is visible.
-fn raised_visibly(store: &dyn Store, exception: &StoredException, visible: &EventQuery) -> bool {
+fn raised_visibly(store: &dyn Store, exception: &StoredException, visible: &Visibility) -> bool {
     store
         .events_by_id(&exception.event_hash_id)
-        .map(|events| events.iter().any(|e| visible.matches(&e.record.event)))
+        .map(|events| events.iter().any(|e| visible.sees(e)))
         .unwrap_or(false)
 }
 
@@ -310,7 +303,7 @@ pub(crate) async fn exception(
         let Some(event) = store.events(seq, 1)?.into_iter().next().filter(|e| e.seq == seq) else {
             return Ok(None);
         };
-        if visible.as_ref().is_some_and(|v| !v.matches(&event.record.event)) {
+        if visible.as_ref().is_some_and(|v| !v.sees(&event)) {
             return Ok(None);
         }
         let exceptions = store.exceptions(&ExceptionFilter::default())?;
