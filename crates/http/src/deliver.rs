@@ -36,20 +36,51 @@ const RETRY_DELAY_MAX: Duration = Duration::from_secs(300);
 /// How long a subscriber may take to answer.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Wakes the delivery thread (after a capture, or to stop it).
-#[derive(Debug, Default)]
+/// Wakes the delivery thread and the WebSocket streams after a capture (or to stop).
+#[derive(Debug)]
 pub struct Wake {
     pending: Mutex<bool>,
     condvar: Condvar,
+    /// Bumped after every capture that stored something; `STREAMS_CLOSED` when the server
+    /// shuts down, which ends every WebSocket stream.
+    captures: tokio::sync::watch::Sender<u64>,
+}
+
+/// The `Wake::captures` value that tells streams to close.
+pub const STREAMS_CLOSED: u64 = u64::MAX;
+
+impl Default for Wake {
+    fn default() -> Wake {
+        Wake {
+            pending: Mutex::new(false),
+            condvar: Condvar::new(),
+            captures: tokio::sync::watch::Sender::new(0),
+        }
+    }
 }
 
 impl Wake {
-    /// Asks the delivery thread to look for new events now.
+    /// Tells the delivery thread and the streams to look for new events now.
     pub fn notify(&self) {
+        self.captures.send_modify(|n| {
+            if *n != STREAMS_CLOSED {
+                *n += 1;
+            }
+        });
         if let Ok(mut pending) = self.pending.lock() {
             *pending = true;
             self.condvar.notify_one();
         }
+    }
+
+    /// A receiver that changes after each capture.
+    pub fn captures(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.captures.subscribe()
+    }
+
+    /// Ends every WebSocket stream (at shutdown).
+    pub fn close_streams(&self) {
+        self.captures.send_replace(STREAMS_CLOSED);
     }
 
     fn wait(&self, timeout: Duration) {

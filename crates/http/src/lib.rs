@@ -91,6 +91,8 @@ pub struct AppState {
     pub deliverer: Deliverer,
     /// Requests per client.
     pub rate_limiter: ratelimit::RateLimiter,
+    /// Capture notifications (delivery thread, WebSocket streams).
+    pub wake: Arc<Wake>,
     request_ids: AtomicU64,
 }
 
@@ -117,7 +119,8 @@ impl AppState {
         let jobs = Jobs::start(store.clone(), clock.clone(), metrics.clone(), wake.clone());
         let registry = Arc::new(registry);
         let limits_rate = limits.requests_per_second;
-        let deliverer = Deliverer::start(store.clone(), registry.clone(), clock.clone(), wake);
+        let deliverer =
+            Deliverer::start(store.clone(), registry.clone(), clock.clone(), wake.clone());
         Arc::new(AppState {
             store,
             keys,
@@ -130,6 +133,7 @@ impl AppState {
             registry,
             deliverer,
             rate_limiter: ratelimit::RateLimiter::new(limits_rate),
+            wake,
             request_ids: AtomicU64::new(0),
         })
     }
@@ -261,6 +265,13 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = router(state.clone());
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    // WebSocket streams are told first, so that the connections they hold close and the
+    // graceful shutdown does not wait on them.
+    let wake = state.wake.clone();
+    let shutdown = async move {
+        shutdown.await;
+        wake.close_streams();
+    };
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     let drained = tokio::task::spawn_blocking(move || {
         state.jobs.shut_down();

@@ -1017,6 +1017,33 @@ fn named_queries_and_subscriptions_deliver_at_least_once_across_an_outage() {
     }
     assert!(receiver.events("/tick", None).is_empty(), "empty reports: nothing new since");
 
+    // A WebSocket stream of the named query: one document per capture with matching events.
+    let mut request = tungstenite::client::IntoClientRequest::into_client_request(format!(
+        "ws://{}/epcis/queries/movements/events",
+        server.base.trim_start_matches("http://")
+    ))
+    .expect("a request");
+    request.headers_mut().insert(
+        "Authorization",
+        format!("Bearer {admin}").parse().expect("a header value"),
+    );
+    let (mut socket, handshake) = tungstenite::connect(request).expect("the stream opens");
+    assert_eq!(handshake.status().as_u16(), 101);
+    if let tungstenite::stream::MaybeTlsStream::Plain(tcp) = socket.get_mut() {
+        tcp.set_read_timeout(Some(Duration::from_secs(30))).expect("a timeout");
+    }
+    server.capture(&line, &document(&[commission(&[60], 8), ship_to_c(&[60], 9)]), "rollback");
+    let message = loop {
+        match socket.read().expect("a message within 30 s") {
+            tungstenite::Message::Text(text) => break text.to_string(),
+            _ => continue,
+        }
+    };
+    let streamed: Value = serde_json::from_str(&message).expect("JSON");
+    let streamed = streamed["epcisBody"]["queryResults"]["resultsBody"]["eventList"].clone();
+    assert_eq!(biz_steps(streamed.as_array().expect("events")), ["shipping"], "{streamed}");
+    let _ = socket.close(None);
+
     // The named query runs on demand too, paged, and deleting it takes its subscriptions.
     let run = event_list(&server.get("/epcis/queries/movements/events?perPage=2", Some(&admin)));
     assert_eq!(biz_steps(&run), ["shipping", "receiving"]);

@@ -3,18 +3,24 @@
 
 use std::sync::Arc;
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use serialhub_epcis::query::EventQuery;
 use serialhub_epcis::time::Timestamp;
+use serialhub_epcis::{DocumentKind, Header};
+use serialhub_store::StoredEvent;
 
 use crate::AppState;
 use crate::auth::{Caller, Role};
+use crate::deliver::DELIVERY_EVENTS_MAX;
 use crate::problem::{ExceptionKind, Problem};
 use crate::registry::{NamedQuery, RegistryError, Schedule, Subscription, Trigger};
 use crate::routes::{json_response, percent_encode};
+use crate::visibility::Visibility;
 
 /// The largest query definition or subscription body read.
 const DEFINITION_BYTES_MAX: usize = 64 * 1024;
@@ -197,16 +203,104 @@ pub(crate) async fn delete(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// `GET /epcis/queries/{queryName}/events`: the query run now, paged, as the caller may see.
+/// `GET /epcis/queries/{queryName}/events`: the query run now, paged, as the caller may see;
+/// or, with `Upgrade: websocket`, a stream: one EPCISQueryDocument per capture that brings
+/// matching events, from the moment of connecting.
 pub(crate) async fn events(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(name): Path<String>,
     RawQuery(raw): RawQuery,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, Problem> {
     let query = state.registry.query(&name).ok_or_else(|| query_not_found(&name))?;
-    let path = format!("/epcis/queries/{}/events", percent_encode(&name));
-    crate::routes::events::answer(state, headers, raw, query.params, &path).await
+    // Not a WebSocket handshake: the plain query.
+    let Ok(upgrade) = upgrade else {
+        let path = format!("/epcis/queries/{}/events", percent_encode(&name));
+        return crate::routes::events::answer(state, headers, raw, query.params, &path).await;
+    };
+    let caller = state.authorize(&headers, &[Role::Query])?;
+    let matcher =
+        EventQuery::parse(query.params.iter().map(|(n, v)| (n.as_str(), v.as_str())), &[])
+            .map_err(|e| {
+                Problem::new(ExceptionKind::QueryParameter, format!("the named query: {e}"))
+            })?;
+    let visibility = Visibility::of(&caller);
+    // Subscribed before the cursor is read: a capture in between wakes the stream.
+    let captures = state.wake.captures();
+    let store = state.store.clone();
+    let cursor = tokio::task::spawn_blocking(move || store.last_seq())
+        .await
+        .map_err(|e| Problem::internal(e.to_string()))??;
+    state.audit.record(
+        &(state.clock)().to_utc_millis_string(),
+        "stream",
+        "opened",
+        &[("key_id", caller.key_id.as_str().into()), ("query", name.as_str().into())],
+    );
+    Ok(upgrade.on_upgrade(move |socket| {
+        stream(socket, state, name, matcher, visibility, captures, cursor)
+    }))
+}
+
+/// Sends the matching events of each capture after `cursor` until the client or the server
+/// closes.
+async fn stream(
+    mut socket: WebSocket,
+    state: Arc<AppState>,
+    name: String,
+    matcher: EventQuery,
+    visibility: Visibility,
+    mut captures: tokio::sync::watch::Receiver<u64>,
+    mut cursor: u64,
+) {
+    loop {
+        tokio::select! {
+            changed = captures.changed() => {
+                if changed.is_err() || *captures.borrow() == crate::deliver::STREAMS_CLOSED {
+                    let _ = socket.send(Message::Close(None)).await;
+                    return;
+                }
+            }
+            message = socket.recv() => match message {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => continue,
+            },
+        }
+        loop {
+            let store = state.store.clone();
+            let from = cursor + 1;
+            let batch =
+                tokio::task::spawn_blocking(move || store.events(from, DELIVERY_EVENTS_MAX)).await;
+            let Ok(Ok(batch)) = batch else { return };
+            let Some(last) = batch.last() else { break };
+            cursor = last.seq;
+            let matched: Vec<StoredEvent> = batch
+                .into_iter()
+                .filter(|e| matcher.matches(&e.record.event) && visibility.sees(e))
+                .collect();
+            if matched.is_empty() {
+                continue;
+            }
+            let header = Header {
+                kind: DocumentKind::EpcisQueryDocument,
+                schema_version: Some("2.0".to_owned()),
+                creation_date: Some((state.clock)().to_utc_millis_string()),
+                query_name: Some(name.clone()),
+                ..Header::default()
+            };
+            let mut w = serialhub_epcis::json::write::JsonLdWriter::new(Vec::new());
+            let written = w.begin(&header).and_then(|()| {
+                matched.iter().try_for_each(|e| w.event(&e.record.event))?;
+                w.finish()
+            });
+            let Ok(body) = written.map(String::from_utf8) else { return };
+            let Ok(body) = body else { return };
+            if socket.send(Message::Text(body.into())).await.is_err() {
+                return;
+            }
+        }
+    }
 }
 
 /// `POST /epcis/queries/{queryName}/subscriptions`: `{"dest", "signatureToken"?, "stream":
