@@ -219,7 +219,10 @@ async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Nex
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip());
-    let mut response = if state.rate_limiter.allow(client, started) {
+    let version_problem = unsupported_version(request.headers());
+    let mut response = if let Some(problem) = version_problem {
+        problem.into_response()
+    } else if state.rate_limiter.allow(client, started) {
         next.run(request).await
     } else {
         Problem::new(
@@ -254,6 +257,41 @@ async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Nex
         ],
     );
     response
+}
+
+/// The 406 for a request that asks for an EPCIS version this server does not speak: a
+/// `GS1-EPCIS-Version` other than 2.0.x, or a `GS1-EPCIS-Min` above 2.0 or a
+/// `GS1-EPCIS-Max` below it.
+fn unsupported_version(headers: &HeaderMap) -> Option<Problem> {
+    let version = |name: &str| -> Option<Option<(u32, u32)>> {
+        let text = headers.get(name)?.to_str().ok()?.trim().to_owned();
+        let mut parts = text.split('.').map(|p| p.parse::<u32>().ok());
+        Some(match (parts.next().flatten(), parts.next().flatten()) {
+            (Some(major), minor) => Some((major, minor.unwrap_or(0))),
+            _ => None,
+        })
+    };
+    let refuse = |detail: String| {
+        Some(Problem::new(
+            ExceptionKind::NotAcceptable,
+            format!("{detail}; this server speaks EPCIS 2.0"),
+        ))
+    };
+    match version("gs1-epcis-version") {
+        Some(Some((2, 0))) | None => {}
+        Some(_) => return refuse("GS1-EPCIS-Version asks for another version".to_owned()),
+    }
+    if let Some(min) = version("gs1-epcis-min")
+        && min.is_none_or(|m| m > (2, 0))
+    {
+        return refuse("GS1-EPCIS-Min is above 2.0".to_owned());
+    }
+    if let Some(max) = version("gs1-epcis-max")
+        && max.is_none_or(|m| m < (2, 0))
+    {
+        return refuse("GS1-EPCIS-Max is below 2.0".to_owned());
+    }
+    None
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then finishes the requests in flight

@@ -546,6 +546,26 @@ fn capture_query_security_and_shutdown() {
     assert_eq!(jobs.json().as_array().map(Vec::len), Some(2));
     assert!(jobs.header("link").is_some_and(|l| l.contains("nextPageToken=")));
 
+    // Vocabularies, event types, and version negotiation.
+    let steps = server.get("/epcis/bizSteps", Some(&admin)).json();
+    assert!(steps.as_array().is_some_and(|s| s.iter().any(|v| v == "shipping")), "{steps}");
+    let dispositions = server.get("/epcis/dispositions", Some(&admin)).json();
+    assert!(dispositions.as_array().is_some_and(|s| s.iter().any(|v| v == "in_transit")));
+    assert_eq!(server.get("/epcis/eventTypes/ObjectEvent", Some(&admin)).status, 200);
+    server
+        .get("/epcis/eventTypes/Nothing", Some(&admin))
+        .problem(404, "epcisException:NoSuchResourceException");
+    server
+        .get_with("/epcis/events", &admin, ("GS1-EPCIS-Version", "1.2"))
+        .problem(406, "epcisException:ImplementationException");
+    server
+        .get_with("/epcis/events", &admin, ("GS1-EPCIS-Min", "2.1"))
+        .problem(406, "epcisException:ImplementationException");
+    assert_eq!(
+        server.get_with("/epcis/events", &admin, ("GS1-EPCIS-Version", "2.0.0")).status,
+        200
+    );
+
     // Discovery, metrics, unknown routes.
     let discovery = server.options("/epcis/capture");
     assert_eq!(discovery.status, 204);
@@ -1023,10 +1043,9 @@ fn named_queries_and_subscriptions_deliver_at_least_once_across_an_outage() {
         server.base.trim_start_matches("http://")
     ))
     .expect("a request");
-    request.headers_mut().insert(
-        "Authorization",
-        format!("Bearer {admin}").parse().expect("a header value"),
-    );
+    request
+        .headers_mut()
+        .insert("Authorization", format!("Bearer {admin}").parse().expect("a header value"));
     let (mut socket, handshake) = tungstenite::connect(request).expect("the stream opens");
     assert_eq!(handshake.status().as_u16(), 101);
     if let tungstenite::stream::MaybeTlsStream::Plain(tcp) = socket.get_mut() {

@@ -415,6 +415,46 @@ pub(crate) async fn event_types(
     Ok(json_response(StatusCode::OK, &serde_json::json!(names)))
 }
 
+/// `GET /epcis/eventTypes/{eventType}`: what can be done with one event type.
+pub(crate) async fn event_type(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Response, Problem> {
+    state.authorize(&headers, &[Role::Query])?;
+    if serialhub_epcis::EventType::from_name(&name).is_none() {
+        return Err(Problem::new(ExceptionKind::NoSuchResource, format!("no event type {name}")));
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &serde_json::json!({"events": format!("/epcis/eventTypes/{name}/events")}),
+    ))
+}
+
+/// `GET /epcis/bizSteps` and `GET /epcis/dispositions`: the CBV 2.0 vocabulary, as bare words
+/// (values outside it, given as URIs, are queried by their URI).
+fn vocabulary(vocab: serialhub_epcis::cbv::Vocab) -> Response {
+    json_response(StatusCode::OK, &serde_json::json!(vocab.values()))
+}
+
+/// `GET /epcis/bizSteps`.
+pub(crate) async fn biz_steps(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    state.authorize(&headers, &[Role::Query])?;
+    Ok(vocabulary(serialhub_epcis::cbv::Vocab::BizStep))
+}
+
+/// `GET /epcis/dispositions`.
+pub(crate) async fn dispositions(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    state.authorize(&headers, &[Role::Query])?;
+    Ok(vocabulary(serialhub_epcis::cbv::Vocab::Disposition))
+}
+
 macro_rules! fixed_resource {
     ($name:ident, $param:literal, $path:literal) => {
         /// A top-level resource's events: the simple event query with one parameter fixed by

@@ -35,6 +35,9 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         )
         .route("/epcis/events/{id}", get(events::by_id).options(ops::discover))
         .route("/epcis/eventTypes", get(events::event_types).options(ops::discover))
+        .route("/epcis/eventTypes/{value}", get(events::event_type).options(ops::discover))
+        .route("/epcis/bizSteps", get(events::biz_steps).options(ops::discover))
+        .route("/epcis/dispositions", get(events::dispositions).options(ops::discover))
         .route(
             "/epcis/eventTypes/{value}/events",
             get(events::by_event_type).options(ops::discover),
