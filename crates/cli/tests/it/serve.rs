@@ -1150,3 +1150,172 @@ fn jwt_bearer_tokens_authenticate_with_roles_and_parties() {
     assert!(audit.contains("the audience is not serialhub"), "{audit}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An event with an explicit eventID, at a location, with optional source and destination
+/// parties (company prefixes of pgln URIs).
+fn located(
+    id: &str,
+    step: &str,
+    serials: &[u32],
+    site: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    day: u32,
+) -> Value {
+    let mut event = serde_json::json!({
+        "type": "ObjectEvent",
+        "eventID": id,
+        "eventTime": format!("2025-02-{day:02}T08:00:00Z"),
+        "eventTimeZoneOffset": "+00:00",
+        "epcList": serials.iter().map(|s| sgtin(*s)).collect::<Vec<_>>(),
+        "action": if step == "commissioning" { "ADD" } else { "OBSERVE" },
+        "bizStep": step,
+        "readPoint": {"id": format!("urn:epc:id:sgln:{site}.00000.1")},
+        "bizLocation": {"id": format!("urn:epc:id:sgln:{site}.00000.0")},
+    });
+    if let Some(from) = from {
+        event["sourceList"] = serde_json::json!([{"type": "owning_party", "source": format!("urn:epc:id:pgln:{from}.00000")}]);
+    }
+    if let Some(to) = to {
+        event["destinationList"] = serde_json::json!([{"type": "owning_party", "destination": format!("urn:epc:id:pgln:{to}.00000")}]);
+    }
+    event
+}
+
+/// The eventIDs of a query document's events.
+fn ids(reply: &Reply) -> Vec<String> {
+    event_list(reply).iter().map(|e| e["eventID"].as_str().unwrap_or_default().to_owned()).collect()
+}
+
+#[test]
+fn partners_never_see_each_others_events_through_any_route() {
+    let dir = temp_dir("isolation");
+    let data = dir.join("data");
+    let admin = create_key(&data, "ops", "admin", None);
+    let capture_a = create_key(&data, "a line", "capture", Some(PARTY_A));
+    let capture_b = create_key(&data, "b warehouse", "capture", Some(PARTY_B));
+    let capture_ops = create_key(&data, "integration", "capture", None);
+    let query_a = create_key(&data, "a", "query", Some(PARTY_A));
+    let query_b = create_key(&data, "b", "query", Some(PARTY_B));
+    let server = Server::start(&data, &[]);
+    let (a, b, c) = ("4012345", "4098765", "4055555");
+    let captures = [
+        (&capture_a, located("urn:test:e1", "commissioning", &[1, 2, 3], a, None, None, 1)),
+        (&capture_a, located("urn:test:e2", "shipping", &[1, 2], a, Some(a), Some(b), 2)),
+        (&capture_b, located("urn:test:e3", "receiving", &[1, 2], b, None, None, 3)),
+        (&capture_b, located("urn:test:e4", "shipping", &[1], b, Some(b), Some(c), 4)),
+        (&capture_a, located("urn:test:e5", "commissioning", &[10], a, None, None, 5)),
+        (&capture_ops, located("urn:test:e6", "commissioning", &[20], c, None, None, 6)),
+        (&capture_ops, located("urn:test:e7", "receiving", &[1], c, None, None, 7)),
+        (&capture_b, located("urn:test:e8", "commissioning", &[30], c, None, None, 8)),
+    ];
+    for (key, event) in &captures {
+        server.capture(key, &document(std::slice::from_ref(event)), "proceed");
+    }
+    let everything: Vec<String> = (1..=8).map(|n| format!("urn:test:e{n}")).collect();
+    assert_eq!(ids(&server.get("/epcis/events", Some(&admin))), everything);
+
+    let expected = [
+        (&query_a, vec!["urn:test:e1", "urn:test:e2", "urn:test:e5"]),
+        (&query_b, vec!["urn:test:e2", "urn:test:e3", "urn:test:e4", "urn:test:e8"]),
+    ];
+    let units = [1, 2, 3, 10, 20, 30];
+    let sites = [a, b, c];
+    for (key, visible) in &expected {
+        let allowed = |got: &[String], route: &str| {
+            for id in got {
+                assert!(
+                    visible.contains(&id.as_str()),
+                    "{route} showed {id} to a partner who may not see it"
+                );
+            }
+        };
+        let mut seen: std::collections::BTreeSet<String> = Default::default();
+        let mut routes: Vec<String> = vec![
+            "/epcis/events".to_owned(),
+            "/epcis/events?eventType=ObjectEvent".to_owned(),
+            "/epcis/events?EQ_bizStep=commissioning|shipping|receiving".to_owned(),
+            "/epcis/events?orderBy=eventTime&orderDirection=ASC".to_owned(),
+            "/epcis/events?EXISTS_errorDeclaration=false".to_owned(),
+            "/epcis/eventTypes/ObjectEvent/events".to_owned(),
+        ];
+        for unit in units {
+            let epc = percent(&sgtin(unit));
+            routes.push(format!("/epcis/events?MATCH_epc={epc}"));
+            routes.push(format!("/epcis/events?MATCH_anyEPC={epc}"));
+            routes.push(format!("/epcis/epcs/{epc}/events"));
+        }
+        for site in sites {
+            let location = percent(&format!("urn:epc:id:sgln:{site}.00000.0"));
+            let point = percent(&format!("urn:epc:id:sgln:{site}.00000.1"));
+            let party = percent(&format!("urn:epc:id:pgln:{site}.00000"));
+            routes.push(format!("/epcis/events?EQ_bizLocation={location}"));
+            routes.push(format!("/epcis/bizLocations/{location}/events"));
+            routes.push(format!("/epcis/readPoints/{point}/events"));
+            routes.push(format!("/epcis/events?EQ_source_owning_party={party}"));
+            routes.push(format!("/epcis/events?EQ_destination_owning_party={party}"));
+        }
+        for step in ["commissioning", "shipping", "receiving"] {
+            routes.push(format!("/epcis/bizSteps/{step}/events"));
+        }
+        for id in &everything {
+            routes.push(format!("/epcis/events?EQ_eventID={}", percent(id)));
+        }
+        for route in &routes {
+            let got = ids(&server.get(route, Some(key)));
+            allowed(&got, route);
+            seen.extend(got);
+        }
+        // Paging one event at a time, following the Link header.
+        let mut path = "/epcis/events?perPage=1".to_owned();
+        for _ in 0..20 {
+            let reply = server.get(&path, Some(key));
+            let got = ids(&reply);
+            allowed(&got, &path);
+            let Some(link) = reply.header("link") else { break };
+            path = link.trim_start_matches('<').split('>').next().expect("a target").to_owned();
+        }
+        // One by one: visible ones answer, the others are absent.
+        for id in &everything {
+            let reply = server.get(&format!("/epcis/events/{}", percent(id)), Some(key));
+            if visible.contains(&id.as_str()) {
+                assert_eq!(ids(&reply), std::slice::from_ref(id));
+            } else {
+                reply.problem(404, "epcisException:NoSuchResourceException");
+            }
+        }
+        // The ledger routes.
+        for unit in units {
+            let reply = server
+                .get(&format!("/ledger/identifiers/{}/pedigree", percent(&sgtin(unit))), Some(key));
+            if reply.status == 200 {
+                let steps = reply.json()["steps"].as_array().cloned().unwrap_or_default();
+                let got: Vec<String> = steps
+                    .iter()
+                    .map(|s| s["eventID"].as_str().unwrap_or_default().to_owned())
+                    .collect();
+                allowed(&got, "pedigree");
+            } else {
+                assert_eq!(reply.status, 404, "{}", reply.body);
+            }
+        }
+        for exception in server
+            .get("/ledger/exceptions", Some(key))
+            .json()
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let raised_by = exception["eventIDs"]
+                .as_array()
+                .and_then(|ids| ids.last())
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            allowed(&[raised_by], "exceptions");
+        }
+        let seen: Vec<&str> = seen.iter().map(String::as_str).collect();
+        assert_eq!(seen, *visible, "the partner sees all of its own");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
