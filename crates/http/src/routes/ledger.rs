@@ -60,6 +60,23 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| Problem::internal(format!("the ledger read failed: {e}")))?
 }
 
+/// The shared shape of the identifier routes: authorize, read the code, run `answer` on the
+/// blocking pool with what the caller may see, and answer its JSON.
+async fn identifier_route(
+    state: Arc<AppState>,
+    headers: HeaderMap,
+    code: String,
+    answer: impl FnOnce(&dyn Store, &Key, &str, Option<&Visibility>) -> Result<Value, Problem>
+    + Send
+    + 'static,
+) -> Result<Response, Problem> {
+    let caller = state.authorize(&headers, &[Role::Query])?;
+    let visible = visibility(&caller)?;
+    let key = key_of(&code)?;
+    let body = blocking(&state, move |store| answer(store, &key, &code, visible.as_ref())).await?;
+    Ok(json_response(StatusCode::OK, &body))
+}
+
 fn text(value: &Option<serialhub_core::Text>) -> Value {
     value.as_deref().map_or(Value::Null, Value::from)
 }
@@ -71,21 +88,18 @@ pub(crate) async fn identifier(
     headers: HeaderMap,
     Path(code): Path<String>,
 ) -> Result<Response, Problem> {
-    let caller = state.authorize(&headers, &[Role::Query])?;
-    let visible = visibility(&caller)?;
-    let key = key_of(&code)?;
-    let body = blocking(&state, move |store| {
-        let Some(record) = store.state(&key)? else { return Err(absent(&code)) };
-        if visible_pedigree(store, &key, visible.as_ref())?.is_none() {
-            return Err(absent(&code));
+    identifier_route(state, headers, code, |store, key, code, visible| {
+        let Some(record) = store.state(key)? else { return Err(absent(code)) };
+        if visible_pedigree(store, key, visible)?.is_none() {
+            return Err(absent(code));
         }
-        let effective = effective_state(store, &key)?;
+        let effective = effective_state(store, key)?;
         let status = effective.as_ref().map_or(record.status, |e| e.status);
-        let through = effective.as_ref().filter(|e| e.source != key).map(|e| e.source.to_string());
+        let through = effective.as_ref().filter(|e| e.source != *key).map(|e| e.source.to_string());
         let location =
             effective.as_ref().and_then(|e| e.location.clone()).or(record.location.clone());
         let owner = effective.as_ref().and_then(|e| e.owner.clone()).or(record.owner.clone());
-        let children: Vec<String> = store.children(&key)?.iter().map(Key::to_string).collect();
+        let children: Vec<String> = store.children(key)?.iter().map(Key::to_string).collect();
         Ok(json!({
             "identifier": key.as_str(),
             "status": status.name(),
@@ -101,8 +115,7 @@ pub(crate) async fn identifier(
             "contents": format!("/ledger/identifiers/{}/contents", percent_encode(key.as_str())),
         }))
     })
-    .await?;
-    Ok(json_response(StatusCode::OK, &body))
+    .await
 }
 
 /// `GET /ledger/identifiers/{code}/pedigree`: its events and those of every container it was
@@ -112,12 +125,9 @@ pub(crate) async fn identifier_pedigree(
     headers: HeaderMap,
     Path(code): Path<String>,
 ) -> Result<Response, Problem> {
-    let caller = state.authorize(&headers, &[Role::Query])?;
-    let visible = visibility(&caller)?;
-    let key = key_of(&code)?;
-    let body = blocking(&state, move |store| {
-        let Some(steps) = visible_pedigree(store, &key, visible.as_ref())? else {
-            return Err(absent(&code));
+    identifier_route(state, headers, code, |store, key, code, visible| {
+        let Some(steps) = visible_pedigree(store, key, visible)? else {
+            return Err(absent(code));
         };
         let steps: Vec<Value> = steps
             .iter()
@@ -140,8 +150,7 @@ pub(crate) async fn identifier_pedigree(
             .collect();
         Ok(json!({"identifier": key.as_str(), "steps": steps}))
     })
-    .await?;
-    Ok(json_response(StatusCode::OK, &body))
+    .await
 }
 
 /// `GET /ledger/identifiers/{code}/contents`: everything inside it, recursively (explode).
@@ -150,20 +159,14 @@ pub(crate) async fn identifier_contents(
     headers: HeaderMap,
     Path(code): Path<String>,
 ) -> Result<Response, Problem> {
-    let caller = state.authorize(&headers, &[Role::Query])?;
-    let visible = visibility(&caller)?;
-    let key = key_of(&code)?;
-    let body = blocking(&state, move |store| {
-        if store.state(&key)?.is_none()
-            || visible_pedigree(store, &key, visible.as_ref())?.is_none()
-        {
-            return Err(absent(&code));
+    identifier_route(state, headers, code, |store, key, code, visible| {
+        if store.state(key)?.is_none() || visible_pedigree(store, key, visible)?.is_none() {
+            return Err(absent(code));
         }
-        let inside: Vec<String> = contents(store, &key)?.iter().map(Key::to_string).collect();
+        let inside: Vec<String> = contents(store, key)?.iter().map(Key::to_string).collect();
         Ok(json!({"identifier": key.as_str(), "count": inside.len(), "contents": inside}))
     })
-    .await?;
-    Ok(json_response(StatusCode::OK, &body))
+    .await
 }
 
 /// An exception's public id: the seq of the event that raised it and its place among that
