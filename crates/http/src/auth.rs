@@ -116,7 +116,10 @@ pub struct KeyRing {
 #[derive(Debug)]
 struct Loaded {
     entries: HashMap<String, Entry>,
+    /// When the file was last looked at, and its modification time then: a changed file
+    /// (a key added or removed, so revoked) is read again within `RELOAD_INTERVAL`.
     read_at: Option<Instant>,
+    modified: Option<std::time::SystemTime>,
 }
 
 /// The least time between two re-reads of the key file.
@@ -131,9 +134,10 @@ impl KeyRing {
         let entries = read_file(path)?;
         #[allow(clippy::disallowed_methods)]
         let now = Instant::now();
+        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
         Ok(KeyRing {
             path: path.to_owned(),
-            inner: Mutex::new(Loaded { entries, read_at: Some(now) }),
+            inner: Mutex::new(Loaded { entries, read_at: Some(now), modified }),
         })
     }
 
@@ -142,14 +146,16 @@ impl KeyRing {
         let (id, secret) = split_key(token)?;
         let digest: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
         let mut loaded = self.inner.lock().ok()?;
-        if !loaded.entries.contains_key(id) {
-            #[allow(clippy::disallowed_methods)]
-            let now = Instant::now();
-            if loaded.read_at.is_none_or(|t| now.duration_since(t) >= RELOAD_INTERVAL) {
-                loaded.read_at = Some(now);
-                if let Ok(entries) = read_file(&self.path) {
-                    loaded.entries = entries;
-                }
+        #[allow(clippy::disallowed_methods)]
+        let now = Instant::now();
+        if loaded.read_at.is_none_or(|t| now.duration_since(t) >= RELOAD_INTERVAL) {
+            loaded.read_at = Some(now);
+            let modified = std::fs::metadata(&self.path).and_then(|m| m.modified()).ok();
+            if modified != loaded.modified
+                && let Ok(entries) = read_file(&self.path)
+            {
+                loaded.entries = entries;
+                loaded.modified = modified;
             }
         }
         let entry = loaded.entries.get(id)?;

@@ -37,7 +37,7 @@ struct Attribute {
     header: Option<Header>,
     pending: Vec<Problem>,
     document_errors: Vec<Problem>,
-    events: Vec<(Event, Vec<Problem>)>,
+    events: Vec<(Event, Where, Vec<Problem>)>,
 }
 
 impl Handler for Attribute {
@@ -51,9 +51,9 @@ impl Handler for Attribute {
         self.event_at(event, Where::Document)
     }
 
-    fn event_at(&mut self, event: Event, _at: Where) -> Result<(), Stopped> {
+    fn event_at(&mut self, event: Event, at: Where) -> Result<(), Stopped> {
         let problems = std::mem::take(&mut self.pending);
-        self.events.push((event, problems));
+        self.events.push((event, at, problems));
         Ok(())
     }
 
@@ -104,9 +104,25 @@ pub fn ingest(
     let mut hasher = EventHasher::new(&header);
     let recorded = record_time.to_utc_millis_string();
     let mut ingested = Ingested { events_total: attributed.events.len(), ..Ingested::default() };
-    for (mut event, problems) in attributed.events {
+    // A partner records what happens at its own places or between it and others: an event
+    // naming none of its party's locations or roles is refused (it would change another
+    // company's goods and let the partner read their state).
+    let own = captured_by.map(|gln| {
+        let mut names = serialhub_epcis::query::EventQuery::default();
+        names.restrict_to_parties(vec![gln.to_owned()]);
+        names
+    });
+    for (mut event, at, problems) in attributed.events {
         if !problems.is_empty() {
             ingested.event_errors.extend(problems.iter().map(Problem::to_string));
+            continue;
+        }
+        if let (Some(names), Some(gln)) = (&own, captured_by)
+            && !names.matches(&event)
+        {
+            ingested.event_errors.push(format!(
+                "{at}: the event names party {gln} nowhere (readPoint, bizLocation, source or destination), and a partner's key captures only its own events"
+            ));
             continue;
         }
         // recordTime and eventID are outside the event hash, so setting them changes no hash.
@@ -134,6 +150,7 @@ mod tests {
 
     const GOOD: &str = r#"{"type": "ObjectEvent", "eventTime": "2025-01-01T00:00:00Z",
         "eventTimeZoneOffset": "+00:00", "action": "ADD", "bizStep": "commissioning",
+        "bizLocation": {"id": "urn:epc:id:sgln:4012345.00000.0"},
         "epcList": ["urn:epc:id:sgtin:4012345.011111.1"]}"#;
     const BAD: &str = r#"{"type": "ObjectEvent", "eventTime": "2025-01-01T00:00:00Z",
         "eventTimeZoneOffset": "+00:00", "action": "SIDEWAYS",
@@ -166,6 +183,19 @@ mod tests {
             serialhub_epcis::hash::event_hash(&record.event),
             "eventID and recordTime leave the hash alone"
         );
+    }
+
+    #[test]
+    fn a_partner_captures_only_events_naming_its_party() {
+        let ingested = ingest(&document(&[GOOD]), 10, now(), Some("4098765000003")).expect("reads");
+        assert!(ingested.records.is_empty());
+        assert!(
+            ingested.event_errors[0].contains("names party 4098765000003 nowhere"),
+            "{:?}",
+            ingested.event_errors
+        );
+        let own = ingest(&document(&[GOOD]), 10, now(), Some("4012345000009")).expect("reads");
+        assert_eq!(own.records.len(), 1, "its own site");
     }
 
     #[test]

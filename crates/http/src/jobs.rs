@@ -309,7 +309,16 @@ fn write_loop(
     // Ends when every sender is gone (shutdown) and the queue is drained.
     for work in receiver {
         let events = work.records.len();
-        let result = store.capture(work.records, clock());
+        // A panic in the store (a bug) fails this job, not the thread and every job after it.
+        let records = work.records;
+        let now = clock();
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.capture(records, now)))
+                .unwrap_or_else(|_| {
+                    Err(StoreError::Unavailable(
+                        "the capture failed unexpectedly (a bug; logged)".to_owned(),
+                    ))
+                });
         let finished_at = clock();
         match &result {
             Ok(receipt) => {

@@ -106,7 +106,7 @@ impl JwtConfig {
                     .map(|(_, key)| key)
                     .collect();
                 if candidates.is_empty() {
-                    return Err(format!("no RS256 key {}", kid.unwrap_or("(no kid)")));
+                    return Err("no RS256 key with the token's kid".to_owned());
                 }
                 let verified = candidates.iter().any(|key| {
                     key.pkcs1v15_verify::<rsa::sha2::Sha256>(signed.as_bytes(), &signature).is_ok()
@@ -121,10 +121,10 @@ impl JwtConfig {
         let claims: Value = serde_json::from_slice(&decode("payload", payload_b64)?)
             .map_err(|e| format!("the payload is not JSON: {e}"))?;
         let exp = claims["exp"].as_i64().ok_or("the token has no exp")?;
-        if now_secs > exp + LEEWAY_SECS {
+        if now_secs > exp.saturating_add(LEEWAY_SECS) {
             return Err("the token has expired".to_owned());
         }
-        if claims["nbf"].as_i64().is_some_and(|nbf| now_secs + LEEWAY_SECS < nbf) {
+        if claims["nbf"].as_i64().is_some_and(|nbf| now_secs.saturating_add(LEEWAY_SECS) < nbf) {
             return Err("the token is not valid yet".to_owned());
         }
         if let Some(issuer) = &self.issuer
@@ -154,7 +154,12 @@ impl JwtConfig {
             "the token names no serialhub role (role or roles: admin, capture, query, verify)",
         )?;
         let party = match &claims["party"] {
-            Value::Null => None,
+            // Only an admin token may act for no partner: a provider client set up without the
+            // claim must not see the whole repository.
+            Value::Null if role == Role::Admin => None,
+            Value::Null => {
+                return Err("a token that is not admin must name its party (a GLN)".to_owned());
+            }
             Value::String(gln) if serialhub_gs1::Gln::parse(gln).is_ok() => Some(gln.clone()),
             other => return Err(format!("party {other} is not a GLN")),
         };
@@ -230,6 +235,14 @@ mod tests {
         let mut c = claims();
         c.as_object_mut().expect("object").remove("exp");
         refuse(hs256(b"a shared secret", &c), "no exp");
+        let mut c = claims();
+        c.as_object_mut().expect("object").remove("party");
+        refuse(hs256(b"a shared secret", &c), "must name its party");
+        c["role"] = "admin".into();
+        assert!(
+            config.verify(&hs256(b"a shared secret", &c), NOW).is_ok(),
+            "an admin may act for no partner"
+        );
         // Tampering with the payload after signing.
         let token = hs256(b"a shared secret", &claims());
         let mut parts: Vec<&str> = token.split('.').collect();

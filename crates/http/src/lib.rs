@@ -145,7 +145,8 @@ impl AppState {
         let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            // RFC 7235: the scheme is case-insensitive.
+            .and_then(|v| v.get(..7).filter(|s| s.eq_ignore_ascii_case("bearer ")).map(|_| &v[7..]))
             .map(str::trim);
         let Some(token) = token else {
             return Err(unauthorized("send an API key or a JWT as `Authorization: Bearer TOKEN`"));

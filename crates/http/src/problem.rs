@@ -155,7 +155,15 @@ impl Problem {
 
 impl From<serialhub_store::StoreError> for Problem {
     fn from(error: serialhub_store::StoreError) -> Problem {
-        Problem::new(ExceptionKind::Unavailable, format!("{} ({})", error, error.code()))
+        // The backend's own words (SQL errors, paths) go to the log; the caller gets the code.
+        crate::log::warn(
+            "store error",
+            &[("code", error.code().into()), ("error", error.to_string().into())],
+        );
+        Problem::new(
+            ExceptionKind::Unavailable,
+            format!("the store is unavailable ({}); retry later", error.code()),
+        )
     }
 }
 

@@ -315,10 +315,22 @@ impl Registry {
             contents.subscriptions.values().map(Subscription::to_file).collect();
         let body = json!({"queries": queries, "subscriptions": subscriptions}).to_string();
         let temp = path.with_extension("json.tmp");
-        let mut file = std::fs::File::create(&temp).map_err(io)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        // It holds the subscribers' signature secrets.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&temp).map_err(io)?;
         file.write_all(body.as_bytes()).map_err(io)?;
         file.sync_all().map_err(io)?;
         std::fs::rename(&temp, path).map_err(io)?;
+        // The rename is durable only once the directory is synced.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+        }
         Ok(())
     }
 

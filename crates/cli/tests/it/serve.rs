@@ -589,18 +589,24 @@ fn capture_query_security_and_shutdown() {
     assert!(audit.lines().any(|l| l.contains("\"outcome\":\"denied\"")));
     assert!(!audit.contains(&line[21..]), "no secret in the audit trail");
 
-    // A partner also sees what its own credentials captured, even when the event names it
-    // nowhere (commissioning at another party's site, say); others do not.
+    // A partner's key captures only events naming its party: commissioning at another
+    // party's site is refused, so that a partner can neither move nor peek at others' goods.
     let line_b = create_key(&data, "wholesaler line", "capture", Some(PARTY_B));
     std::thread::sleep(Duration::from_millis(1100)); // the key file is re-read at most once a second
     let mut elsewhere = commission(&[40], 7);
     elsewhere["bizLocation"] = serde_json::json!({"id": "urn:epc:id:sgln:4055555.00000.0"});
     elsewhere["readPoint"] = serde_json::json!({"id": "urn:epc:id:sgln:4055555.00000.1"});
-    server.capture(&line_b, &document(&[elsewhere]), "rollback");
+    let refused = server
+        .post("/epcis/capture", Some(&line_b), "application/ld+json", &document(&[elsewhere]), &[])
+        .problem(400, "epcisException:ValidationException");
+    assert!(
+        refused["errors"][0]
+            .as_str()
+            .is_some_and(|e| e.contains("names party 4098765000003 nowhere")),
+        "{refused}"
+    );
     let unit_40 = format!("/epcis/events?MATCH_epc={}", percent(&sgtin(40)));
-    assert_eq!(event_list(&server.get(&unit_40, Some(&reader_b))).len(), 1, "B captured it");
-    assert!(event_list(&server.get(&unit_40, Some(&reader_a))).is_empty(), "A did not");
-    assert_eq!(event_list(&server.get(&unit_40, Some(&admin))).len(), 1);
+    assert!(event_list(&server.get(&unit_40, Some(&admin))).is_empty(), "nothing was stored");
 
     // Graceful shutdown: a job accepted just before SIGTERM is still captured.
     let late = document(&[commission(&[30, 31], 6)]);
@@ -1207,19 +1213,26 @@ fn partners_never_see_each_others_events_through_any_route() {
         (&capture_a, located("urn:test:e5", "commissioning", &[10], a, None, None, 5)),
         (&capture_ops, located("urn:test:e6", "commissioning", &[20], c, None, None, 6)),
         (&capture_ops, located("urn:test:e7", "receiving", &[1], c, None, None, 7)),
-        (&capture_b, located("urn:test:e8", "commissioning", &[30], c, None, None, 8)),
     ];
     for (key, event) in &captures {
         server.capture(key, &document(std::slice::from_ref(event)), "proceed");
     }
-    let everything: Vec<String> = (1..=8).map(|n| format!("urn:test:e{n}")).collect();
+    // B's key cannot record an event that names B nowhere.
+    let foreign = located("urn:test:e8", "commissioning", &[30], c, None, None, 8);
+    let refused = server.capture(&capture_b, &document(&[foreign]), "proceed");
+    assert_eq!(
+        (refused["success"].clone(), refused["stored"].clone()),
+        (false.into(), 0.into()),
+        "{refused}"
+    );
+    let everything: Vec<String> = (1..=7).map(|n| format!("urn:test:e{n}")).collect();
     assert_eq!(ids(&server.get("/epcis/events", Some(&admin))), everything);
 
     let expected = [
         (&query_a, vec!["urn:test:e1", "urn:test:e2", "urn:test:e5"]),
-        (&query_b, vec!["urn:test:e2", "urn:test:e3", "urn:test:e4", "urn:test:e8"]),
+        (&query_b, vec!["urn:test:e2", "urn:test:e3", "urn:test:e4"]),
     ];
-    let units = [1, 2, 3, 10, 20, 30];
+    let units = [1, 2, 3, 10, 20];
     let sites = [a, b, c];
     for (key, visible) in &expected {
         let allowed = |got: &[String], route: &str| {

@@ -37,6 +37,19 @@ fn absent(code: &str) -> Problem {
     Problem::new(ExceptionKind::NoSuchResource, format!("{code} is not in the ledger"))
 }
 
+/// Whether a partner may see `key`'s state in force and contents: only while the identifier's
+/// latest event is one it may see (it holds or just handled the goods); earlier involvement
+/// does not show where the goods are now, nor who owns them.
+fn sees_current_state(
+    store: &dyn Store,
+    key: &Key,
+    visible: Option<&Visibility>,
+) -> Result<bool, Problem> {
+    let Some(visible) = visible else { return Ok(true) };
+    let steps = pedigree(store, key)?;
+    Ok(steps.last().is_some_and(|latest| visible.sees(&latest.event)))
+}
+
 /// The pedigree of `key` as `visible` allows, or `None` when nothing of it is visible.
 fn visible_pedigree(
     store: &dyn Store,
@@ -90,7 +103,7 @@ pub(crate) async fn identifier(
 ) -> Result<Response, Problem> {
     identifier_route(state, headers, code, |store, key, code, visible| {
         let Some(record) = store.state(key)? else { return Err(absent(code)) };
-        if visible_pedigree(store, key, visible)?.is_none() {
+        if !sees_current_state(store, key, visible)? {
             return Err(absent(code));
         }
         let effective = effective_state(store, key)?;
@@ -160,7 +173,7 @@ pub(crate) async fn identifier_contents(
     Path(code): Path<String>,
 ) -> Result<Response, Problem> {
     identifier_route(state, headers, code, |store, key, code, visible| {
-        if store.state(key)?.is_none() || visible_pedigree(store, key, visible)?.is_none() {
+        if store.state(key)?.is_none() || !sees_current_state(store, key, visible)? {
             return Err(absent(code));
         }
         let inside: Vec<String> = contents(store, key)?.iter().map(Key::to_string).collect();
@@ -207,7 +220,7 @@ fn numbered(exceptions: Vec<StoredException>) -> Vec<(usize, StoredException)> {
 fn raised_visibly(store: &dyn Store, exception: &StoredException, visible: &Visibility) -> bool {
     store
         .events_by_id(&exception.event_hash_id)
-        .map(|events| events.iter().any(|e| visible.sees(e)))
+        .map(|events| events.iter().any(|e| e.seq == exception.event_seq && visible.sees(e)))
         .unwrap_or(false)
 }
 

@@ -24,10 +24,17 @@ pub(crate) async fn health(State(state): State<Arc<AppState>>) -> Response {
         Ok(Ok(events)) => {
             json_response(StatusCode::OK, &serde_json::json!({"status": "ok", "events": events}))
         }
-        Ok(Err(error)) => json_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &serde_json::json!({"status": "unavailable", "error": error.to_string()}),
-        ),
+        Ok(Err(error)) => {
+            // The detail goes to the log, not to an unauthenticated caller.
+            crate::log::warn(
+                "health: the store is unavailable",
+                &[("error", error.to_string().into())],
+            );
+            json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &serde_json::json!({"status": "unavailable"}),
+            )
+        }
         Err(_) => json_response(
             StatusCode::SERVICE_UNAVAILABLE,
             &serde_json::json!({"status": "unavailable"}),

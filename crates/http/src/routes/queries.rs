@@ -213,13 +213,13 @@ pub(crate) async fn events(
     RawQuery(raw): RawQuery,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, Problem> {
+    let caller = state.authorize(&headers, &[Role::Query])?;
     let query = state.registry.query(&name).ok_or_else(|| query_not_found(&name))?;
     // Not a WebSocket handshake: the plain query.
     let Ok(upgrade) = upgrade else {
         let path = format!("/epcis/queries/{}/events", percent_encode(&name));
         return crate::routes::events::answer(state, headers, raw, query.params, &path).await;
     };
-    let caller = state.authorize(&headers, &[Role::Query])?;
     let matcher =
         EventQuery::parse(query.params.iter().map(|(n, v)| (n.as_str(), v.as_str())), &[])
             .map_err(|e| {
@@ -343,6 +343,14 @@ pub(crate) async fn subscribe(
         Value::String(t) if Timestamp::parse(t).is_some() => Some(t.clone()),
         other => return Err(invalid(format!("initialRecordTime {other}: an RFC 3339 time"))),
     };
+    if let (Some(initial), Some(named)) = (&initial_record_time, state.registry.query(&name)) {
+        // What the delivery thread will run: refused now rather than failing every round.
+        let mut params = named.params.clone();
+        params.push(("GE_recordTime".to_owned(), initial.clone()));
+        EventQuery::parse(params.iter().map(|(n, v)| (n.as_str(), v.as_str())), &[]).map_err(
+            |e| invalid(format!("initialRecordTime cannot be combined with the named query: {e}")),
+        )?;
+    }
     let store = state.store.clone();
     // Without initialRecordTime a subscription starts from now: events already stored are not
     // sent. With it, every event recorded since then is.
