@@ -108,13 +108,14 @@ impl Deliverer {
         registry: Arc<Registry>,
         clock: Clock,
         wake: Arc<Wake>,
+        allow_private: bool,
     ) -> Deliverer {
         let stop = Arc::new(AtomicBool::new(false));
         let handle = {
             let (wake, stop) = (wake.clone(), stop.clone());
             std::thread::Builder::new()
                 .name("deliver".to_owned())
-                .spawn(move || run(store.as_ref(), &registry, &clock, &wake, &stop))
+                .spawn(move || run(store.as_ref(), &registry, &clock, &wake, &stop, allow_private))
                 .expect("spawning the delivery thread")
         };
         Deliverer { wake, stop, handle: Mutex::new(Some(handle)) }
@@ -137,10 +138,19 @@ struct Backoff {
     next_attempt_ms: i64,
 }
 
-fn run(store: &dyn Store, registry: &Registry, clock: &Clock, wake: &Wake, stop: &AtomicBool) {
+fn run(
+    store: &dyn Store,
+    registry: &Registry,
+    clock: &Clock,
+    wake: &Wake,
+    stop: &AtomicBool,
+    allow_private: bool,
+) {
+    // No redirects: a destination checked as public must not send the delivery elsewhere.
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(DELIVERY_TIMEOUT))
+        .max_redirects(0)
         .build()
         .into();
     let mut backoff: HashMap<String, Backoff> = HashMap::new();
@@ -167,7 +177,9 @@ fn run(store: &dyn Store, registry: &Registry, clock: &Clock, wake: &Wake, stop:
             if !due {
                 continue;
             }
-            match deliver(store, registry, &agent, &subscription, now) {
+            // Checked again at each delivery: the name may resolve elsewhere by now.
+            let checked = crate::destination::check(&subscription.dest, allow_private);
+            match checked.and_then(|()| deliver(store, registry, &agent, &subscription, now)) {
                 Ok(()) => {
                     backoff.remove(&subscription.id);
                 }
@@ -183,7 +195,7 @@ fn run(store: &dyn Store, registry: &Registry, clock: &Clock, wake: &Wake, stop:
                         "subscription delivery failed; will retry",
                         &[
                             ("subscription_id", subscription.id.as_str().into()),
-                            ("dest", subscription.dest.as_str().into()),
+                            ("dest", crate::destination::for_log(&subscription.dest).into()),
                             ("error", error.into()),
                             ("retry_in_s", delay.as_secs().into()),
                         ],

@@ -11,6 +11,7 @@
 
 pub mod auth;
 pub mod deliver;
+pub mod destination;
 pub mod ingest;
 pub mod jobs;
 pub mod jwt;
@@ -53,6 +54,9 @@ pub struct Limits {
     pub query_scan_max: usize,
     /// Requests a second per client address (bursts of twice that); 0 for no limit.
     pub requests_per_second: u32,
+    /// Whether subscriptions may deliver to plain http and to private, loopback and
+    /// link-local addresses (development, tests, a hub inside a private network).
+    pub allow_private_destinations: bool,
 }
 
 impl Default for Limits {
@@ -63,6 +67,7 @@ impl Default for Limits {
             page_len_max: 1_000,
             query_scan_max: 200_000,
             requests_per_second: 1_000,
+            allow_private_destinations: false,
         }
     }
 }
@@ -119,8 +124,13 @@ impl AppState {
         let jobs = Jobs::start(store.clone(), clock.clone(), metrics.clone(), wake.clone());
         let registry = Arc::new(registry);
         let limits_rate = limits.requests_per_second;
-        let deliverer =
-            Deliverer::start(store.clone(), registry.clone(), clock.clone(), wake.clone());
+        let deliverer = Deliverer::start(
+            store.clone(),
+            registry.clone(),
+            clock.clone(),
+            wake.clone(),
+            limits.allow_private_destinations,
+        );
         Arc::new(AppState {
             store,
             keys,

@@ -50,6 +50,7 @@ struct FileLimits {
     page_len_max: Option<usize>,
     query_scan_max: Option<usize>,
     requests_per_second: Option<u32>,
+    allow_private_destinations: Option<bool>,
 }
 
 /// The resolved configuration.
@@ -165,6 +166,17 @@ impl Config {
                 Some(n) => u32::try_from(n)
                     .context("SERIALHUB_LIMITS__REQUESTS_PER_SECOND is too large")?,
                 None => file.limits.requests_per_second.unwrap_or(defaults.requests_per_second),
+            },
+            allow_private_destinations: match env("LIMITS__ALLOW_PRIVATE_DESTINATIONS") {
+                Some(v) => v.parse::<bool>().with_context(|| {
+                    format!(
+                        "SERIALHUB_LIMITS__ALLOW_PRIVATE_DESTINATIONS={v:?} is not true or false"
+                    )
+                })?,
+                None => file
+                    .limits
+                    .allow_private_destinations
+                    .unwrap_or(defaults.allow_private_destinations),
             },
         };
         Ok(Config {

@@ -608,6 +608,28 @@ fn capture_query_security_and_shutdown() {
     let unit_40 = format!("/epcis/events?MATCH_epc={}", percent(&sgtin(40)));
     assert!(event_list(&server.get(&unit_40, Some(&admin))).is_empty(), "nothing was stored");
 
+    // Subscriptions may not reach the server's own network (SSRF) unless the operator allows.
+    let definition =
+        serde_json::to_vec(&serde_json::json!({"name": "all", "query": {}})).expect("json");
+    assert_eq!(
+        server.post("/epcis/queries", Some(&admin), "application/json", &definition, &[]).status,
+        201
+    );
+    for dest in ["http://127.0.0.1:9/hook", "https://169.254.169.254/latest", "https://localhost/x"]
+    {
+        let request =
+            serde_json::to_vec(&serde_json::json!({"dest": dest, "stream": true})).expect("json");
+        server
+            .post(
+                "/epcis/queries/all/subscriptions",
+                Some(&admin),
+                "application/json",
+                &request,
+                &[],
+            )
+            .problem(400, "epcisException:ValidationException");
+    }
+
     // Graceful shutdown: a job accepted just before SIGTERM is still captured.
     let late = document(&[commission(&[30, 31], 6)]);
     let accepted = server.post("/epcis/capture", Some(&line), "application/ld+json", &late, &[]);
@@ -928,7 +950,12 @@ fn named_queries_and_subscriptions_deliver_at_least_once_across_an_outage() {
     let admin = create_key(&data, "ops", "admin", None);
     let line = create_key(&data, "line", "capture", None);
     let reader_b = create_key(&data, "wholesaler", "query", Some(PARTY_B));
-    let server = Server::start_with(&data, &[], false);
+    // The receiver listens on loopback, which subscriptions may reach only when allowed.
+    let server = Server::start_with(
+        &data,
+        &[("SERIALHUB_LIMITS__ALLOW_PRIVATE_DESTINATIONS", "true")],
+        false,
+    );
     let receiver = Receiver::start();
 
     // Named queries: create, conflict, read, run, bad definitions.

@@ -317,9 +317,12 @@ pub(crate) async fn subscribe(
     }
     let body = json_body(&headers, body).await?;
     let dest = body["dest"].as_str().ok_or_else(|| invalid("dest: required, a URL"))?.to_owned();
-    if !(dest.starts_with("http://") || dest.starts_with("https://")) || dest.len() > 2048 {
-        return Err(invalid(format!("dest {dest:?}: an http or https URL of at most 2048 bytes")));
-    }
+    let allow_private = state.limits.allow_private_destinations;
+    let checking = dest.clone();
+    tokio::task::spawn_blocking(move || crate::destination::check(&checking, allow_private))
+        .await
+        .map_err(|e| Problem::internal(e.to_string()))?
+        .map_err(|e| invalid(format!("dest: {e}")))?;
     let secret = match &body["signatureToken"] {
         Value::Null => None,
         Value::String(s) if !s.is_empty() && s.len() <= 1024 => Some(s.clone()),
