@@ -33,6 +33,8 @@ pub const DELIVERY_EVENTS_MAX: usize = 1_000;
 const SCAN_PER_ROUND_MAX: usize = 50_000;
 /// The longest wait between retries of a failing subscriber.
 const RETRY_DELAY_MAX: Duration = Duration::from_secs(300);
+/// Batches sent in a row to one subscriber before the others get their turn.
+const CATCH_UP_ROUNDS_MAX: usize = 100;
 /// How long a subscriber may take to answer.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -179,7 +181,18 @@ fn run(
             }
             // Checked again at each delivery: the name may resolve elsewhere by now.
             let checked = crate::destination::check(&subscription.dest, allow_private);
-            match checked.and_then(|()| deliver(store, registry, &agent, &subscription, now)) {
+            // A firing (or a capture) delivers everything outstanding, in batches: a daily
+            // schedule with a large backlog must not fall further behind every day.
+            let delivered = checked.and_then(|()| {
+                let mut rounds = 0;
+                while deliver(store, registry, &agent, &subscription.id, now)?
+                    && rounds < CATCH_UP_ROUNDS_MAX
+                {
+                    rounds += 1;
+                }
+                Ok(())
+            });
+            match delivered {
                 Ok(()) => {
                     backoff.remove(&subscription.id);
                 }
@@ -208,15 +221,21 @@ fn run(
 
 /// One delivery round for `subscription`: the matching events after its cursor, sent (or the
 /// cursor moved past events that do not match).
+/// Returns whether more may be waiting (the batch was full).
 fn deliver(
     store: &dyn Store,
     registry: &Registry,
     agent: &ureq::Agent,
-    subscription: &Subscription,
+    id: &str,
     now: Timestamp,
-) -> Result<(), String> {
+) -> Result<bool, String> {
+    // Read again each batch: the cursor moved with the last one.
+    let Some(subscription) = registry.subscriptions(None).into_iter().find(|s| s.id == id) else {
+        return Ok(false); // deleted under us
+    };
+    let subscription = &subscription;
     let Some(named) = registry.query(&subscription.query) else {
-        return Ok(()); // deleted under us; its subscriptions go with it
+        return Ok(false); // deleted under us; its subscriptions go with it
     };
     let mut params = named.params.clone();
     if let Some(initial) = &subscription.initial_record_time {
@@ -250,7 +269,8 @@ fn deliver(
         if cursor > subscription.cursor {
             registry.advance(&subscription.id, cursor, None).map_err(|e| e.to_string())?;
         }
-        return Ok(());
+        // Examined a full round without a match: there may be more to examine.
+        return Ok(examined >= SCAN_PER_ROUND_MAX);
     }
     let body = document(&matched, subscription, now)?;
     let mut request = agent
@@ -277,7 +297,7 @@ fn deliver(
             ("cursor", cursor.into()),
         ],
     );
-    Ok(())
+    Ok(matched.len() >= DELIVERY_EVENTS_MAX || examined >= SCAN_PER_ROUND_MAX)
 }
 
 /// `sha256=<hex>`: the HMAC-SHA256 of `body` under `secret`.

@@ -25,6 +25,8 @@ pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 pub const QUEUE_LEN_MAX: usize = 64;
 /// Finished jobs remembered, at most; the oldest finished are forgotten first.
 pub const JOBS_KEPT_MAX: usize = 10_000;
+/// Errors a job keeps, at most; the rest are counted in a last line.
+pub const JOB_ERRORS_MAX: usize = 1_000;
 
 /// `GS1-Capture-Error-Behaviour`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -237,6 +239,12 @@ impl Jobs {
         }
         table.next += 1;
         let success = errors.is_empty();
+        let mut errors = errors;
+        if errors.len() > JOB_ERRORS_MAX {
+            let more = errors.len() - JOB_ERRORS_MAX;
+            errors.truncate(JOB_ERRORS_MAX);
+            errors.push(format!("... and {more} more errors"));
+        }
         table.jobs.insert(
             number,
             JobState {

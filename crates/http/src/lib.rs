@@ -72,6 +72,15 @@ impl Default for Limits {
     }
 }
 
+/// Capture bodies in memory at once, at most: with 256 MiB bodies, a gigabyte.
+pub const INGESTS_MAX: usize = 4;
+/// Materialised query results at once, at most.
+pub const SORTS_MAX: usize = 2;
+/// WebSocket streams open at once, at most.
+pub const STREAMS_MAX: usize = 256;
+/// How long shutdown waits for requests in flight before it stops serving them.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Everything a handler needs.
 pub struct AppState {
     /// The ledger.
@@ -98,6 +107,12 @@ pub struct AppState {
     pub rate_limiter: ratelimit::RateLimiter,
     /// Capture notifications (delivery thread, WebSocket streams).
     pub wake: Arc<Wake>,
+    /// Capture bodies read and parsed at once, at most (each may be `capture_bytes_max`).
+    pub(crate) ingest_permits: tokio::sync::Semaphore,
+    /// Queries that hold a whole result in memory (sorted or counted), at once, at most.
+    pub(crate) sort_permits: tokio::sync::Semaphore,
+    /// Open WebSocket streams.
+    pub(crate) streams: std::sync::atomic::AtomicUsize,
     request_ids: AtomicU64,
 }
 
@@ -144,6 +159,9 @@ impl AppState {
             deliverer,
             rate_limiter: ratelimit::RateLimiter::new(limits_rate),
             wake,
+            ingest_permits: tokio::sync::Semaphore::new(INGESTS_MAX),
+            sort_permits: tokio::sync::Semaphore::new(SORTS_MAX),
+            streams: std::sync::atomic::AtomicUsize::new(0),
             request_ids: AtomicU64::new(0),
         })
     }
@@ -317,11 +335,24 @@ pub async fn serve(
     // WebSocket streams are told first, so that the connections they hold close and the
     // graceful shutdown does not wait on them.
     let wake = state.wake.clone();
+    let signalled = Arc::new(tokio::sync::Notify::new());
+    let signal = signalled.clone();
     let shutdown = async move {
         shutdown.await;
         wake.close_streams();
+        signal.notify_one();
     };
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    let serving = axum::serve(listener, app).with_graceful_shutdown(shutdown);
+    // A slow upload must not hold the shutdown forever: after the grace period the requests
+    // still in flight are dropped (they were never acknowledged); accepted jobs still finish.
+    let deadline = async move {
+        signalled.notified().await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        served = serving => served?,
+        () = deadline => log::warn("shutdown: requests still in flight after the grace period were dropped", &[]),
+    }
     let drained = tokio::task::spawn_blocking(move || {
         state.jobs.shut_down();
         state.deliverer.shut_down();

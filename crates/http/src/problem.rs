@@ -24,6 +24,8 @@ pub enum ExceptionKind {
     QueryTooLarge,
     /// The query would cost more than the server allows (413).
     QueryTooComplex,
+    /// The request's query string is longer than the server reads (414).
+    UriTooLong,
     /// An event with this hash ID is stored already (409).
     Conflict,
     /// The request's content type is not one the endpoint reads (415).
@@ -50,7 +52,9 @@ impl ExceptionKind {
             }
             ExceptionKind::CaptureLimitExceeded => "epcisException:CaptureLimitExceededException",
             ExceptionKind::QueryTooLarge => "epcisException:QueryTooLargeException",
-            ExceptionKind::QueryTooComplex => "epcisException:QueryTooComplexException",
+            ExceptionKind::QueryTooComplex | ExceptionKind::UriTooLong => {
+                "epcisException:QueryTooComplexException"
+            }
             ExceptionKind::Conflict => "epcisException:ValidationException",
             ExceptionKind::UnsupportedMediaType | ExceptionKind::NotAcceptable => {
                 "epcisException:ImplementationException"
@@ -73,6 +77,7 @@ impl ExceptionKind {
             | ExceptionKind::QueryTooLarge
             | ExceptionKind::QueryTooComplex => StatusCode::PAYLOAD_TOO_LARGE,
             ExceptionKind::Conflict => StatusCode::CONFLICT,
+            ExceptionKind::UriTooLong => StatusCode::URI_TOO_LONG,
             ExceptionKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ExceptionKind::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             ExceptionKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
@@ -91,6 +96,7 @@ impl ExceptionKind {
             ExceptionKind::CaptureLimitExceeded => "Capture payload too large",
             ExceptionKind::QueryTooLarge => "Query result too large",
             ExceptionKind::QueryTooComplex => "Query too complex",
+            ExceptionKind::UriTooLong => "Query string too long",
             ExceptionKind::Conflict => "Event already captured",
             ExceptionKind::UnsupportedMediaType => "Unsupported media type",
             ExceptionKind::NotAcceptable => "Not acceptable",

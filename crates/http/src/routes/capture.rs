@@ -113,6 +113,11 @@ pub(crate) async fn post(
     let caller = state.authorize(&headers, &[Role::Capture])?;
     readable(&headers, false)?;
     let behaviour = behaviour(&headers)?;
+    let _permit = state
+        .ingest_permits
+        .acquire()
+        .await
+        .map_err(|_| Problem::new(ExceptionKind::Unavailable, "the server is shutting down"))?;
     let bytes = read_body(&state, &headers, body).await?;
     let now = (state.clock)();
     let events_max = state.limits.capture_events_max;

@@ -343,6 +343,15 @@ pub(crate) async fn answer(
     let resume = token.as_deref().map(|t| parse_token(t, print)).transpose()?;
     let store = state.store.clone();
     let scan_max = state.limits.query_scan_max;
+    // Sorting and counting hold the whole result: a few at a time.
+    let _permit =
+        if query.order().is_some() || query.max_event_count().is_some() {
+            Some(state.sort_permits.acquire().await.map_err(|_| {
+                Problem::new(ExceptionKind::Unavailable, "the server is shutting down")
+            })?)
+        } else {
+            None
+        };
     let page = tokio::task::spawn_blocking(move || {
         let page = run(store.as_ref(), &query, &visibility, per_page, resume, scan_max)?;
         // maxEventCount always materialises the result (`run`), so the total is known.

@@ -116,7 +116,7 @@ pub(crate) fn page_params(query: Option<&str>, page_len_max: usize) -> Result<Pa
     let query = query.unwrap_or_default();
     if query.len() > QUERY_LEN_MAX {
         return Err(Problem::new(
-            ExceptionKind::QueryTooComplex,
+            ExceptionKind::UriTooLong,
             format!("the query string is {} bytes, over the limit of {QUERY_LEN_MAX}", query.len()),
         ));
     }

@@ -220,6 +220,16 @@ pub(crate) async fn events(
         let path = format!("/epcis/queries/{}/events", percent_encode(&name));
         return crate::routes::events::answer(state, headers, raw, query.params, &path).await;
     };
+    use std::sync::atomic::Ordering;
+    if state.streams.fetch_add(1, Ordering::SeqCst) >= crate::STREAMS_MAX {
+        state.streams.fetch_sub(1, Ordering::SeqCst);
+        return Err(Problem::new(
+            ExceptionKind::Unavailable,
+            format!("{} streams are open, the most this server keeps", crate::STREAMS_MAX),
+        ));
+    }
+    // Counted down when the stream ends, however it ends (the guard moves into the task).
+    let guard = StreamSlot(state.clone());
     let matcher =
         EventQuery::parse(query.params.iter().map(|(n, v)| (n.as_str(), v.as_str())), &[])
             .map_err(|e| {
@@ -238,9 +248,21 @@ pub(crate) async fn events(
         "opened",
         &[("key_id", caller.key_id.as_str().into()), ("query", name.as_str().into())],
     );
-    Ok(upgrade.on_upgrade(move |socket| {
-        stream(socket, state, name, matcher, visibility, captures, cursor)
+    // Clients only send control frames: anything big is not a client of ours.
+    let upgrade = upgrade.max_message_size(64 * 1024);
+    Ok(upgrade.on_upgrade(move |socket| async move {
+        stream(socket, state, name, matcher, visibility, captures, cursor).await;
+        drop(guard);
     }))
+}
+
+/// One of the `STREAMS_MAX` stream slots, given back when dropped.
+struct StreamSlot(Arc<AppState>);
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        self.0.streams.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// Sends the matching events of each capture after `cursor` until the client or the server
