@@ -243,16 +243,17 @@ impl Replay {
                     0 => None,
                     1 => {
                         let at = d.pos;
-                        let bytes = payload.get(at..at + 8).ok_or(DecodeError {
-                            at,
-                            what: "an eventID fingerprint",
-                        })?;
+                        let bytes = payload
+                            .get(at..at + 8)
+                            .ok_or(DecodeError { at, what: "an eventID fingerprint" })?;
                         d.pos += 8;
                         let mut print = [0u8; 8];
                         print.copy_from_slice(bytes);
                         Some(u64::from_le_bytes(print))
                     }
-                    _ => return Err(DecodeError { at: d.pos - 1, what: "an eventID flag (0 or 1)" }),
+                    _ => {
+                        return Err(DecodeError { at: d.pos - 1, what: "an eventID flag (0 or 1)" });
+                    }
                 })
             } else {
                 None
