@@ -252,7 +252,10 @@ impl Replay {
                         Some(u64::from_le_bytes(print))
                     }
                     _ => {
-                        return Err(DecodeError { at: d.pos - 1, what: "an eventID flag (0 or 1)" });
+                        return Err(DecodeError {
+                            at: d.pos - 1,
+                            what: "an eventID flag (0 or 1)",
+                        });
                     }
                 })
             } else {
