@@ -100,6 +100,8 @@ impl JobState {
 struct Work {
     id: String,
     records: Vec<EventRecord>,
+    /// The spool file of the document, removed once the job has finished.
+    spooled: Option<std::path::PathBuf>,
     /// For `POST /epcis/events`, which answers when the event is stored.
     reply: Option<tokio::sync::oneshot::Sender<Result<CommitReceipt, StoreError>>>,
 }
@@ -184,15 +186,16 @@ impl Jobs {
 
     /// Queues `records` as a new job; returns its id. `errors` are the invalid events set
     /// apart already (`proceed`); they make the job unsuccessful whatever the capture does.
+    /// `spooled`: the document's spool file, removed when the job has finished.
     pub fn submit(
         &self,
         owner_key: &str,
         behaviour: ErrorBehaviour,
         records: Vec<EventRecord>,
-        events: usize,
-        errors: Vec<String>,
+        (events, errors): (usize, Vec<String>),
+        spooled: Option<std::path::PathBuf>,
     ) -> Result<String, SubmitError> {
-        self.enqueue(owner_key, behaviour, records, events, errors, None)
+        self.enqueue(owner_key, behaviour, records, events, errors, (None, spooled))
     }
 
     /// Queues one event and returns a receiver of its outcome (`POST /epcis/events`).
@@ -209,7 +212,7 @@ impl Jobs {
             vec![record],
             1,
             Vec::new(),
-            Some(reply),
+            (Some(reply), None),
         )?;
         Ok(receiver)
     }
@@ -221,7 +224,10 @@ impl Jobs {
         records: Vec<EventRecord>,
         events: usize,
         errors: Vec<String>,
-        reply: Option<tokio::sync::oneshot::Sender<Result<CommitReceipt, StoreError>>>,
+        (reply, spooled): (
+            Option<tokio::sync::oneshot::Sender<Result<CommitReceipt, StoreError>>>,
+            Option<std::path::PathBuf>,
+        ),
     ) -> Result<String, SubmitError> {
         let sender = self.sender.lock().map_err(|_| SubmitError::ShuttingDown)?.clone();
         let Some(sender) = sender else {
@@ -230,7 +236,7 @@ impl Jobs {
         let mut table = self.table.lock().map_err(|_| SubmitError::ShuttingDown)?;
         let number = table.next;
         let id = format!("{}{number}", self.prefix);
-        let work = Work { id: id.clone(), records, reply };
+        let work = Work { id: id.clone(), records, spooled, reply };
         // Under the table lock, so that the writer cannot finish a job not yet in the table.
         match sender.try_send(work) {
             Ok(()) => {}
@@ -367,6 +373,18 @@ fn write_loop(
                 ("ok", result.is_ok().into()),
             ],
         );
+        // Finished (stored, or refused by the store and reported): the spool copy goes.
+        if let Some(spooled) = &work.spooled
+            && let Err(error) = std::fs::remove_file(spooled)
+        {
+            crate::log::warn(
+                "could not remove a finished capture from the spool; it will be captured again at start, as duplicates",
+                &[
+                    ("file", spooled.display().to_string().into()),
+                    ("error", error.to_string().into()),
+                ],
+            );
+        }
         if let Some(reply) = work.reply {
             let _ = reply.send(result);
         }

@@ -21,6 +21,7 @@ pub mod problem;
 pub mod ratelimit;
 pub mod registry;
 mod routes;
+pub mod spool;
 pub mod visibility;
 
 use std::sync::Arc;
@@ -113,6 +114,9 @@ pub struct AppState {
     pub(crate) sort_permits: tokio::sync::Semaphore,
     /// Open WebSocket streams.
     pub(crate) streams: std::sync::atomic::AtomicUsize,
+    /// Where accepted capture documents wait until their job has finished (`spool`); unset,
+    /// nothing is spooled.
+    pub spool: std::sync::OnceLock<spool::Spool>,
     request_ids: AtomicU64,
 }
 
@@ -162,6 +166,7 @@ impl AppState {
             ingest_permits: tokio::sync::Semaphore::new(INGESTS_MAX),
             sort_permits: tokio::sync::Semaphore::new(SORTS_MAX),
             streams: std::sync::atomic::AtomicUsize::new(0),
+            spool: std::sync::OnceLock::new(),
             request_ids: AtomicU64::new(0),
         })
     }
@@ -321,6 +326,54 @@ fn unsupported_version(headers: &HeaderMap) -> Option<Problem> {
         return refuse("GS1-EPCIS-Max is below 2.0".to_owned());
     }
     None
+}
+
+/// Spools accepted captures in `dir`, and captures again what an earlier run accepted and
+/// never finished (in the order accepted). Call before serving.
+pub fn recover_spool(state: &AppState, dir: &std::path::Path) -> std::io::Result<usize> {
+    let (spool, pending) = spool::Spool::open(dir)?;
+    let recovered = pending.len();
+    for document in pending {
+        let header = &document.header;
+        let party = header["party"].as_str();
+        let behaviour = match header["behaviour"].as_str() {
+            Some("proceed") => jobs::ErrorBehaviour::Proceed,
+            _ => jobs::ErrorBehaviour::Rollback,
+        };
+        let owner = header["owner_key"].as_str().unwrap_or("spool");
+        let now = (state.clock)();
+        match ingest::ingest(&document.body, state.limits.capture_events_max, now, party) {
+            Ok(ingested) => {
+                let events = ingested.events_total;
+                let submitted = state.jobs.submit(
+                    owner,
+                    behaviour,
+                    ingested.records,
+                    (events, ingested.event_errors),
+                    Some(document.path.clone()),
+                );
+                log::info(
+                    "capture recovered from the spool",
+                    &[
+                        ("file", document.path.display().to_string().into()),
+                        ("capture_id", submitted.unwrap_or_default().into()),
+                        ("events", events.into()),
+                    ],
+                );
+            }
+            Err(_) => {
+                // It was accepted once; keep it for a person rather than drop it.
+                let kept = document.path.with_extension("unreadable");
+                let _ = std::fs::rename(&document.path, &kept);
+                log::warn(
+                    "a spooled capture no longer reads; kept",
+                    &[("file", kept.display().to_string().into())],
+                );
+            }
+        }
+    }
+    let _ = state.spool.set(spool);
+    Ok(recovered)
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then finishes the requests in flight

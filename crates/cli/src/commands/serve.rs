@@ -242,6 +242,14 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("could not read the query registry: {e}"))?;
     let jwt = jwt_config(&config)?;
     let state = AppState::new(store, keys, config.limits.clone(), clock, audit, registry, jwt);
+    let recovered = serialhub_http::recover_spool(&state, &config.data.join("spool"))
+        .context("could not open the capture spool")?;
+    if recovered > 0 {
+        serialhub_http::log::info(
+            "recovered captures accepted before a stop",
+            &[("documents", recovered.into())],
+        );
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1373,3 +1373,41 @@ fn partners_never_see_each_others_events_through_any_route() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A capture the server acknowledged (202) and did not finish before it stopped is in the
+/// spool, and is captured when the server starts again; finished ones leave nothing there.
+#[test]
+fn acknowledged_captures_survive_a_stop_in_the_spool() {
+    let dir = temp_dir("spool");
+    let data = dir.join("data");
+    let admin = create_key(&data, "ops", "admin", None);
+    // What a killed server leaves: the spooled document of an accepted job.
+    let spool = data.join("spool");
+    std::fs::create_dir_all(&spool).expect("the spool");
+    let header = serde_json::json!({"owner_key": "x", "party": null, "behaviour": "rollback"});
+    let mut left = format!("{header}\n").into_bytes();
+    left.extend(document(&[commission(&[70, 71], 1)]));
+    std::fs::write(spool.join("00000000000000000007.job"), left).expect("written");
+
+    let server = Server::start(&data, &[]);
+    #[allow(clippy::disallowed_methods)]
+    let started = Instant::now();
+    let unit = format!("/epcis/events?MATCH_epc={}", percent(&sgtin(71)));
+    while event_list(&server.get(&unit, Some(&admin))).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the spooled capture was not recovered"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // New captures go through the spool and leave it once finished.
+    server.capture(&admin, &document(&[commission(&[72], 2)]), "rollback");
+    let leftovers = || std::fs::read_dir(&spool).expect("the spool").count();
+    #[allow(clippy::disallowed_methods)]
+    let started = Instant::now();
+    while leftovers() > 0 {
+        assert!(started.elapsed() < Duration::from_secs(30), "finished captures stay in the spool");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -122,10 +122,14 @@ pub(crate) async fn post(
     let now = (state.clock)();
     let events_max = state.limits.capture_events_max;
     let party = caller.party.clone();
-    let ingested =
-        tokio::task::spawn_blocking(move || ingest(&bytes, events_max, now, party.as_deref()))
-            .await
-            .map_err(|e| Problem::internal(format!("reading the document failed: {e}")))?;
+    let spooling = state.spool.get().is_some();
+    let ingested = tokio::task::spawn_blocking(move || {
+        let ingested = ingest(&bytes, events_max, now, party.as_deref());
+        (ingested, spooling.then_some(bytes))
+    })
+    .await
+    .map_err(|e| Problem::internal(format!("reading the document failed: {e}")))?;
+    let (ingested, mut spool_body) = ingested;
     let ingested = match ingested {
         Ok(ingested) => ingested,
         Err(IngestError::Invalid(errors)) => {
@@ -154,9 +158,35 @@ pub(crate) async fn post(
         .with_errors(ingested.event_errors));
     }
     let events = ingested.events_total;
+    // On disk before the 202: an acknowledged capture survives a crash of this server.
+    let spooled = match state.spool.get() {
+        None => None,
+        Some(spool) => {
+            let header = serde_json::json!({
+                "owner_key": caller.key_id,
+                "party": caller.party,
+                "behaviour": behaviour.name(),
+                "accepted_at": now.to_utc_millis_string(),
+            });
+            let spool_body = spool_body.take().unwrap_or_default();
+            let written = tokio::task::block_in_place(|| spool.write(&header, &spool_body));
+            Some(written.map_err(|e| {
+                Problem::new(
+                    ExceptionKind::Unavailable,
+                    format!("the capture could not be spooled: {e}"),
+                )
+            })?)
+        }
+    };
     let id = state
         .jobs
-        .submit(&caller.key_id, behaviour, ingested.records, events, ingested.event_errors)
+        .submit(
+            &caller.key_id,
+            behaviour,
+            ingested.records,
+            (events, ingested.event_errors),
+            spooled,
+        )
         .map_err(queue_problem)?;
     state.audit.record(
         &now.to_utc_millis_string(),
