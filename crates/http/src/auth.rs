@@ -146,6 +146,25 @@ impl KeyRing {
         let (id, secret) = split_key(token)?;
         let digest: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
         let mut loaded = self.inner.lock().ok()?;
+        self.refresh(&mut loaded);
+        let entry = loaded.entries.get(id)?;
+        constant_time_eq(&entry.secret_sha256, &digest).then(|| entry.caller.clone())
+    }
+
+    /// Whether the key `key_id` (a `Caller::key_id`) is still in the key file: what a
+    /// subscription or stream it opened checks before it delivers, so that removing a key
+    /// revokes them too. Callers authenticated otherwise (`jwt:` ids) are not keys: true.
+    pub fn still_valid(&self, key_id: &str) -> bool {
+        if key_id.starts_with("jwt:") {
+            return true;
+        }
+        let Ok(mut loaded) = self.inner.lock() else { return false };
+        self.refresh(&mut loaded);
+        loaded.entries.contains_key(key_id)
+    }
+
+    /// Re-reads the key file when it changed, at most once per `RELOAD_INTERVAL`.
+    fn refresh(&self, loaded: &mut Loaded) {
         #[allow(clippy::disallowed_methods)]
         let now = Instant::now();
         if loaded.read_at.is_none_or(|t| now.duration_since(t) >= RELOAD_INTERVAL) {
@@ -158,8 +177,6 @@ impl KeyRing {
                 loaded.modified = modified;
             }
         }
-        let entry = loaded.entries.get(id)?;
-        constant_time_eq(&entry.secret_sha256, &digest).then(|| entry.caller.clone())
     }
 }
 
@@ -304,6 +321,13 @@ mod tests {
             create_key(&path, "x", Role::Query, Some("4012345000008"), "now"),
             Err(KeyError::Party(_))
         ));
+        // Removing a key's line revokes it, and what it opened (`still_valid`).
+        assert!(ring.still_valid(&caller.key_id));
+        assert!(ring.still_valid("jwt:someone"), "not a key: not the key file's to revoke");
+        std::thread::sleep(RELOAD_INTERVAL);
+        std::fs::write(&path, "").expect("every key removed");
+        assert!(!ring.still_valid(&caller.key_id));
+        assert_eq!(ring.check(&key), None, "revoked");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -108,7 +108,7 @@ impl Deliverer {
     pub fn start(
         store: Arc<dyn Store>,
         registry: Arc<Registry>,
-        clock: Clock,
+        (clock, keys): (Clock, Arc<crate::auth::KeyRing>),
         wake: Arc<Wake>,
         allow_private: bool,
     ) -> Deliverer {
@@ -117,7 +117,9 @@ impl Deliverer {
             let (wake, stop) = (wake.clone(), stop.clone());
             std::thread::Builder::new()
                 .name("deliver".to_owned())
-                .spawn(move || run(store.as_ref(), &registry, &clock, &wake, &stop, allow_private))
+                .spawn(move || {
+                    run(store.as_ref(), &registry, (&clock, &keys), &wake, &stop, allow_private)
+                })
                 .expect("spawning the delivery thread")
         };
         Deliverer { wake, stop, handle: Mutex::new(Some(handle)) }
@@ -143,7 +145,7 @@ struct Backoff {
 fn run(
     store: &dyn Store,
     registry: &Registry,
-    clock: &Clock,
+    (clock, keys): (&Clock, &crate::auth::KeyRing),
     wake: &Wake,
     stop: &AtomicBool,
     allow_private: bool,
@@ -176,7 +178,8 @@ fn run(
                 Trigger::Stream => true,
                 Trigger::Schedule(schedule) => passed.iter().any(|s| schedule.fires_at(*s)),
             };
-            if !due {
+            // A subscription lives no longer than the key that made it.
+            if !due || !keys.still_valid(&subscription.owner_key) {
                 continue;
             }
             // Checked again at each delivery: the name may resolve elsewhere by now.

@@ -87,7 +87,7 @@ pub struct AppState {
     /// The ledger.
     pub store: Arc<dyn Store>,
     /// The accepted API keys.
-    pub keys: KeyRing,
+    pub keys: Arc<KeyRing>,
     /// The accepted JWT bearer tokens.
     pub jwt: jwt::JwtConfig,
     /// The capture queue and job table.
@@ -139,6 +139,7 @@ impl AppState {
         jwt: jwt::JwtConfig,
     ) -> Arc<AppState> {
         let metrics = Arc::new(Metrics::default());
+        let keys = Arc::new(keys);
         let wake = Arc::new(Wake::default());
         let jobs = Jobs::start(store.clone(), clock.clone(), metrics.clone(), wake.clone());
         let registry = Arc::new(registry);
@@ -146,7 +147,7 @@ impl AppState {
         let deliverer = Deliverer::start(
             store.clone(),
             registry.clone(),
-            clock.clone(),
+            (clock.clone(), keys.clone()),
             wake.clone(),
             limits.allow_private_destinations,
         );

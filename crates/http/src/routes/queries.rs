@@ -250,8 +250,9 @@ pub(crate) async fn events(
     );
     // Clients only send control frames: anything big is not a client of ours.
     let upgrade = upgrade.max_message_size(64 * 1024);
+    let key_id = caller.key_id.clone();
     Ok(upgrade.on_upgrade(move |socket| async move {
-        stream(socket, state, name, matcher, visibility, captures, cursor).await;
+        stream(socket, state, (name, key_id), matcher, visibility, captures, cursor).await;
         drop(guard);
     }))
 }
@@ -270,7 +271,7 @@ impl Drop for StreamSlot {
 async fn stream(
     mut socket: WebSocket,
     state: Arc<AppState>,
-    name: String,
+    (name, key_id): (String, String),
     matcher: EventQuery,
     visibility: Visibility,
     mut captures: tokio::sync::watch::Receiver<u64>,
@@ -279,7 +280,11 @@ async fn stream(
     loop {
         tokio::select! {
             changed = captures.changed() => {
-                if changed.is_err() || *captures.borrow() == crate::deliver::STREAMS_CLOSED {
+                // A stream lives no longer than the key that opened it.
+                if changed.is_err()
+                    || *captures.borrow() == crate::deliver::STREAMS_CLOSED
+                    || !state.keys.still_valid(&key_id)
+                {
                     let _ = socket.send(Message::Close(None)).await;
                     return;
                 }
