@@ -13,7 +13,7 @@ use crate::auth::Role;
 use crate::ingest::{IngestError, ingest};
 use crate::jobs::{ErrorBehaviour, SubmitError};
 use crate::problem::{ExceptionKind, Problem};
-use crate::routes::{json_response, page_params, percent_encode};
+use crate::routes::{json_response, link_next, page_params, percent_encode};
 
 /// The media types a capture body may have (parameters such as `charset` aside).
 fn readable(headers: &HeaderMap, json_only: bool) -> Result<(), Problem> {
@@ -235,11 +235,10 @@ pub(crate) async fn list(
     let body: Vec<serde_json::Value> = jobs.iter().map(|(_, j)| j.to_json()).collect();
     let mut response = json_response(StatusCode::OK, &serde_json::Value::from(body));
     if let (true, Some((last, _))) = (more, jobs.last()) {
-        let link =
-            format!("</epcis/capture?perPage={per_page}&nextPageToken={last}>; rel=\"next\"");
-        if let Ok(value) = HeaderValue::from_str(&link) {
-            response.headers_mut().insert(header::LINK, value);
-        }
+        link_next(
+            &mut response,
+            &format!("/epcis/capture?perPage={per_page}&nextPageToken={last}"),
+        );
     }
     Ok(response)
 }

@@ -23,7 +23,7 @@ use serialhub_store::{Store, StoredEvent};
 use crate::AppState;
 use crate::auth::{Caller, Role};
 use crate::problem::{ExceptionKind, Problem};
-use crate::routes::{json_response, page_params, percent_encode};
+use crate::routes::{json_response, link_next, page_params, percent_encode};
 use crate::visibility::Visibility;
 
 /// Events read from the store per scan step.
@@ -375,10 +375,7 @@ pub(crate) async fn answer(
             .collect();
         query_string.push(format!("perPage={per_page}"));
         query_string.push(format!("nextPageToken={}", token_of(next, print)));
-        let link = format!("<{path}?{}>; rel=\"next\"", query_string.join("&"));
-        if let Ok(value) = HeaderValue::from_str(&link) {
-            response.headers_mut().insert(header::LINK, value);
-        }
+        link_next(&mut response, &format!("{path}?{}", query_string.join("&")));
     }
     Ok(response)
 }

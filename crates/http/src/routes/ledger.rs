@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
 use serialhub_core::{ExceptionType, Key};
@@ -21,7 +21,7 @@ use serialhub_store::{ExceptionFilter, Store, StoredException};
 use crate::AppState;
 use crate::auth::{Caller, Role};
 use crate::problem::{ExceptionKind, Problem};
-use crate::routes::{json_response, page_params, percent_encode};
+use crate::routes::{json_response, link_next, page_params, percent_encode};
 use crate::visibility::Visibility;
 
 /// What `caller` may see, or `None` when it sees everything.
@@ -293,10 +293,7 @@ pub(crate) async fn exceptions(
             .collect();
         query.push(format!("perPage={per_page}"));
         query.push(format!("nextPageToken={}", offset + shown));
-        let link = format!("</ledger/exceptions?{}>; rel=\"next\"", query.join("&"));
-        if let Ok(value) = HeaderValue::from_str(&link) {
-            response.headers_mut().insert(header::LINK, value);
-        }
+        link_next(&mut response, &format!("/ledger/exceptions?{}", query.join("&")));
     }
     Ok(response)
 }

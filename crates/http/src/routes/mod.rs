@@ -91,6 +91,13 @@ pub(crate) fn json_response(status: StatusCode, body: &serde_json::Value) -> Res
     response
 }
 
+/// Adds `Link: <target>; rel="next"` to a page's response (the binding's paging).
+pub(crate) fn link_next(response: &mut Response, target: &str) {
+    if let Ok(value) = HeaderValue::from_str(&format!("<{target}>; rel=\"next\"")) {
+        response.headers_mut().insert(header::LINK, value);
+    }
+}
+
 /// Percent-encodes everything but unreserved characters (RFC 3986), for ids in paths.
 pub(crate) fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

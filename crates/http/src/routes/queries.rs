@@ -29,6 +29,18 @@ fn invalid(detail: impl Into<String>) -> Problem {
     Problem::new(ExceptionKind::Validation, detail)
 }
 
+/// Runs a registry change (a file rewrite and sync) on the blocking pool.
+async fn registry_write<T: Send + 'static>(
+    state: &AppState,
+    change: impl FnOnce(&crate::registry::Registry) -> Result<T, RegistryError> + Send + 'static,
+) -> Result<T, Problem> {
+    let registry = state.registry.clone();
+    tokio::task::spawn_blocking(move || change(&registry))
+        .await
+        .map_err(|e| Problem::internal(e.to_string()))?
+        .map_err(registry_problem)
+}
+
 fn registry_problem(error: RegistryError) -> Problem {
     match error {
         RegistryError::Full(message) => Problem::new(ExceptionKind::Validation, message),
@@ -128,11 +140,7 @@ pub(crate) async fn create(
         owner_key: caller.key_id.clone(),
         created_at: now.clone(),
     };
-    let registry = state.registry.clone();
-    let added = tokio::task::spawn_blocking(move || registry.add_query(query))
-        .await
-        .map_err(|e| Problem::internal(e.to_string()))?
-        .map_err(registry_problem)?;
+    let added = registry_write(&state, move |r| r.add_query(query)).await?;
     if !added {
         return Err(Problem::new(
             ExceptionKind::Conflict,
@@ -188,12 +196,8 @@ pub(crate) async fn delete(
             "only its creator or an admin may delete a query",
         ));
     }
-    let registry = state.registry.clone();
     let deleting = name.clone();
-    tokio::task::spawn_blocking(move || registry.delete_query(&deleting))
-        .await
-        .map_err(|e| Problem::internal(e.to_string()))?
-        .map_err(registry_problem)?;
+    registry_write(&state, move |r| r.delete_query(&deleting)).await?;
     state.audit.record(
         &(state.clock)().to_utc_millis_string(),
         "delete_query",
@@ -410,11 +414,7 @@ pub(crate) async fn subscribe(
         last_notified_at: None,
     };
     let view = subscription.to_json();
-    let registry = state.registry.clone();
-    tokio::task::spawn_blocking(move || registry.add_subscription(subscription))
-        .await
-        .map_err(|e| Problem::internal(e.to_string()))?
-        .map_err(registry_problem)?;
+    registry_write(&state, move |r| r.add_subscription(subscription)).await?;
     state.audit.record(
         &now,
         "subscribe",
@@ -477,12 +477,8 @@ pub(crate) async fn unsubscribe(
     if !visible_subscriptions(&state, &caller, &name).iter().any(|s| s.id == id) {
         return Err(Problem::new(ExceptionKind::NoSuchResource, format!("no subscription {id}")));
     }
-    let registry = state.registry.clone();
     let deleting = id.clone();
-    tokio::task::spawn_blocking(move || registry.delete_subscription(&deleting))
-        .await
-        .map_err(|e| Problem::internal(e.to_string()))?
-        .map_err(registry_problem)?;
+    registry_write(&state, move |r| r.delete_subscription(&deleting)).await?;
     state.audit.record(
         &(state.clock)().to_utc_millis_string(),
         "unsubscribe",
