@@ -56,6 +56,14 @@ impl Key {
     }
 }
 
+/// Lets ordered maps of keys be ranged by text (`BTreeMap::range::<str, _>`): a key compares,
+/// hashes and equals as its canonical text.
+impl std::borrow::Borrow<str> for Key {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -25,10 +25,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serialhub_core::{
     Change, Key, MemoryLedger, Outcome, SerialState, StateView, Violation, apply,
 };
+use serialhub_epcis::Vocabulary;
 use serialhub_epcis::time::Timestamp;
+use serialhub_store::master::MasterData;
 use serialhub_store::{
-    CaptureJob, CommitReceipt, EventRecord, ExceptionFilter, Store, StoreError, StoredEvent,
-    StoredException, capture,
+    CaptureJob, CommitReceipt, EventRecord, ExceptionFilter, KnownField, Store, StoreError,
+    StoredEvent, StoredException, ValuePage, capture,
 };
 
 use crate::journal::Journal;
@@ -46,7 +48,20 @@ const TAG_JOB_V1: u8 = 1;
 /// eventID (a 0 byte when it has none, else 1 and the 8-byte fingerprint: the index is by
 /// fingerprint, and the ID itself is in the event's JSON-LD; writing it again cost 8% of the
 /// import at 10 M packs) and the party that captured it (empty when none: a party is a GLN).
-const TAG_JOB: u8 = 2;
+/// Replay reads the locations these records name out of the events' JSON-LD.
+const TAG_JOB_V2: u8 = 2;
+/// The tag of a capture-job record as written now: `TAG_JOB_V2`'s events, then the
+/// `bizLocation` and `readPoint` ids the job named first in the store (a count, then a
+/// `KnownField` code and an interned string each), so that replay rebuilds the lists of
+/// `known_values` without reading any event.
+const TAG_JOB: u8 = 3;
+/// The tag of a master-data record: the vocabularies one capture brought, in the stored form
+/// of `serialhub_store::master` (replay merges them in order).
+const TAG_MASTER: u8 = 4;
+/// Events read per step of the `known_values` identifier scan, and the most one call reads:
+/// a bound on the work of one page.
+const KNOWN_SCAN_STEP: usize = 512;
+const KNOWN_SCAN_MAX: usize = 8_192;
 
 /// Why the store could not open.
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +129,7 @@ struct Inner {
     /// is then ahead of the disk, and the store refuses work until it is reopened (which
     /// replays the journal).
     failed: bool,
+    master: MasterData,
 }
 
 impl EmbeddedStore {
@@ -149,6 +165,7 @@ impl EmbeddedStore {
             index: state.index,
             buf: Vec::new(),
             failed: false,
+            master: state.master,
         };
         Ok(EmbeddedStore {
             inner: Mutex::new(inner),
@@ -196,6 +213,7 @@ impl EmbeddedStore {
 struct Replay {
     ledger: MemoryLedger,
     index: Index,
+    master: MasterData,
 }
 
 /// The stored events: where each is in the journal, and the indexes over them.
@@ -216,6 +234,32 @@ struct Index {
     exceptions: Vec<StoredException>,
     /// The capturing parties, one shared copy each.
     parties: serialhub_core::FxHashMap<Box<str>, Arc<str>>,
+    /// `bizLocation` and `readPoint` ids in first-mention order (`known_values`).
+    biz_locations: Known,
+    read_points: Known,
+    /// Locations named for the first time since the last `take_fresh_locations`: the trailer
+    /// of the job record being written.
+    fresh_locations: Vec<(KnownField, Arc<str>)>,
+}
+
+/// Values in first-mention order, each once.
+#[derive(Debug, Default)]
+struct Known {
+    values: Vec<Arc<str>>,
+    seen: serialhub_core::FxHashMap<Arc<str>, ()>,
+}
+
+impl Known {
+    /// Adds `value` if new; returns the shared copy when it was.
+    fn add(&mut self, value: &str) -> Option<Arc<str>> {
+        if self.seen.contains_key(value) {
+            return None;
+        }
+        let shared: Arc<str> = Arc::from(value);
+        self.seen.insert(shared.clone(), ());
+        self.values.push(shared.clone());
+        Some(shared)
+    }
 }
 
 impl Replay {
@@ -223,7 +267,13 @@ impl Replay {
     fn job(&mut self, base: u64, payload: &[u8]) -> Result<(), DecodeError> {
         let mut d = Decoder::new(payload);
         let tag = d.u8()?;
-        if tag != TAG_JOB && tag != TAG_JOB_V1 {
+        if tag == TAG_MASTER {
+            let vocabularies = serialhub_store::master::decode(&payload[1..])
+                .map_err(|_| DecodeError { at: 1, what: "master data in its stored form" })?;
+            serialhub_store::master::merge(&mut self.master, &vocabularies);
+            return Ok(());
+        }
+        if tag != TAG_JOB && tag != TAG_JOB_V2 && tag != TAG_JOB_V1 {
             return Err(DecodeError { at: 0, what: "a capture-job record" });
         }
         let (Some(count), Some(time)) = (payload.get(1..5), payload.get(5..14)) else {
@@ -238,7 +288,7 @@ impl Replay {
         for _ in 0..n {
             let hash_id: Arc<str> = Arc::from(d.str()?);
             // `Some(None)`: a v2 record of an event without eventID.
-            let event_id = if tag == TAG_JOB {
+            let event_id = if tag != TAG_JOB_V1 {
                 Some(match d.u8()? {
                     0 => None,
                     1 => {
@@ -261,26 +311,34 @@ impl Replay {
             } else {
                 None
             };
-            let captured_by = if tag == TAG_JOB { d.str()? } else { "" };
+            let captured_by = if tag != TAG_JOB_V1 { d.str()? } else { "" };
             let captured_by = self.index.party(captured_by);
             let json_len = d.length()?;
             let offset = base + d.pos as u64;
             let json_at = d.pos;
             d.pos += json_len;
             let index = self.index.events.len() as u32;
-            match event_id {
-                Some(None) => {}
-                Some(Some(print)) => self.index.add_event_print(print, index),
-                None => {
-                    let json = payload.get(json_at..d.pos).ok_or(DecodeError {
-                        at: json_at,
-                        what: "an event's JSON-LD within the record",
-                    })?;
-                    let id = serialhub_epcis::read_document(json)
-                        .ok()
-                        .and_then(|c| c.document.events.into_iter().next()?.event_id);
-                    if let Some(id) = id {
-                        self.index.add_event_id(&id, index);
+            if let Some(Some(print)) = event_id {
+                self.index.add_event_print(print, index);
+            }
+            if tag != TAG_JOB {
+                // An older record: what it does not carry is in the event.
+                let json = payload.get(json_at..d.pos).ok_or(DecodeError {
+                    at: json_at,
+                    what: "an event's JSON-LD within the record",
+                })?;
+                let event = serialhub_epcis::read_document(json)
+                    .ok()
+                    .and_then(|c| c.document.events.into_iter().next());
+                if let Some(event) = event {
+                    if let (None, Some(id)) = (event_id, &event.event_id) {
+                        self.index.add_event_id(id, index);
+                    }
+                    if let Some(l) = &event.biz_location {
+                        self.index.biz_locations.add(&l.id);
+                    }
+                    if let Some(l) = &event.read_point {
+                        self.index.read_points.add(&l.id);
                     }
                 }
             }
@@ -333,6 +391,16 @@ impl Replay {
             self.index.alias_declaration(&hash_id, index);
             self.index.by_hash.insert(hash_id.clone(), index);
             self.index.events.push(EventLoc { hash_id, offset, len: json_len as u32, captured_by });
+        }
+        if tag == TAG_JOB {
+            for _ in 0..d.length()? {
+                let at = d.pos;
+                let field = KnownField::from_code(d.u8()?)
+                    .filter(|f| *f != KnownField::Epc)
+                    .ok_or(DecodeError { at, what: "a location field code (1 or 2)" })?;
+                let value = d.istr()?;
+                self.index.known_mut(field).add(value);
+            }
         }
         if d.pos != payload.len() {
             return Err(DecodeError { at: d.pos, what: "the end of the record" });
@@ -415,6 +483,15 @@ fn begin_job(buf: Vec<u8>, captured_at: Timestamp) -> Encoder {
     e
 }
 
+/// Ends a job record: the locations it named first (`TAG_JOB`).
+fn end_job(e: &mut Encoder, fresh_locations: Vec<(KnownField, Arc<str>)>) {
+    e.varint(fresh_locations.len() as u64);
+    for (field, value) in fresh_locations {
+        e.u8(field.code());
+        e.istr(&value);
+    }
+}
+
 /// Writes the event count into a record `begin_job` started.
 fn set_count(payload: &mut [u8], count: u32) {
     payload[1..5].copy_from_slice(&count.to_le_bytes());
@@ -422,9 +499,11 @@ fn set_count(payload: &mut [u8], count: u32) {
 
 /// Encodes the fresh events of `job`; returns the payload and, per fresh event, the position
 /// of its JSON within it.
-fn encode_job(job: &CaptureJob, fresh: &[bool]) -> (Vec<u8>, Vec<(usize, u32)>) {
+fn encode_job(job: &CaptureJob, fresh: &[bool], index: &Index) -> (Vec<u8>, Vec<(usize, u32)>) {
     let mut e = begin_job(Vec::new(), job.captured_at.unwrap_or(serialhub_store::EPOCH));
     let mut positions = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut fresh_locations = Vec::new();
     for (captured, _) in job.events.iter().zip(fresh).filter(|(_, fresh)| **fresh) {
         positions.push(encode_event(
             &mut e,
@@ -432,7 +511,16 @@ fn encode_job(job: &CaptureJob, fresh: &[bool]) -> (Vec<u8>, Vec<(usize, u32)>) 
             &captured.changes,
             &captured.violations,
         ));
+        for field in [KnownField::BizLocation, KnownField::ReadPoint] {
+            if let Some(l) = field.location_of(&captured.record)
+                && !index.known(field).seen.contains_key(l)
+                && seen.insert((field, l))
+            {
+                fresh_locations.push((field, Arc::from(l)));
+            }
+        }
     }
+    end_job(&mut e, fresh_locations);
     set_count(&mut e.buf, positions.len() as u32);
     (e.buf, positions)
 }
@@ -457,7 +545,7 @@ impl Inner {
             receipt.duplicates = job.events.iter().map(|c| c.record.hash_id.clone()).collect();
             return Ok(receipt);
         }
-        let (payload, positions) = encode_job(job, fresh);
+        let (payload, positions) = encode_job(job, fresh, &self.index);
         let base =
             self.journal.append(&payload).map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let mut positions = positions.into_iter();
@@ -475,6 +563,8 @@ impl Inner {
                 self.index.add(record, captured.violations.iter().cloned(), loc, captured_at);
             receipt.stored.push(record.hash_id.clone());
         }
+        // `add` noted these again; the record above carries them already.
+        self.index.fresh_locations.clear();
         Ok(receipt)
     }
 }
@@ -550,6 +640,20 @@ impl Index {
             .collect()
     }
 
+    fn known(&self, field: KnownField) -> &Known {
+        match field {
+            KnownField::ReadPoint => &self.read_points,
+            KnownField::BizLocation | KnownField::Epc => &self.biz_locations,
+        }
+    }
+
+    fn known_mut(&mut self, field: KnownField) -> &mut Known {
+        match field {
+            KnownField::ReadPoint => &mut self.read_points,
+            KnownField::BizLocation | KnownField::Epc => &mut self.biz_locations,
+        }
+    }
+
     fn add_event_id(&mut self, id: &str, index: u32) {
         self.add_event_print(fingerprint(id), index);
     }
@@ -594,6 +698,13 @@ impl Index {
         self.alias_declaration(&hash_id, index);
         let captured_by = self.party(record.captured_by.as_deref().unwrap_or(""));
         self.events.push(EventLoc { hash_id, offset, len, captured_by });
+        for field in [KnownField::BizLocation, KnownField::ReadPoint] {
+            if let Some(l) = field.location_of(record)
+                && let Some(shared) = self.known_mut(field).add(l)
+            {
+                self.fresh_locations.push((field, shared));
+            }
+        }
         let before = self.exceptions.len();
         self.exceptions.extend(violations.into_iter().map(|violation| StoredException {
             event_seq: u64::from(index) + 1,
@@ -637,7 +748,7 @@ impl Store for EmbeddedStore {
         now: Timestamp,
     ) -> Result<CommitReceipt, StoreError> {
         let mut guard = self.lock()?;
-        let Inner { ledger, journal, index, buf, failed } = &mut *guard;
+        let Inner { ledger, journal, index, buf, failed, master: _ } = &mut *guard;
         let mut e = begin_job(std::mem::take(buf), now);
         let base = journal.next_payload_offset();
         let mut receipt = CommitReceipt::default();
@@ -672,6 +783,7 @@ impl Store for EmbeddedStore {
                     }
                 }
             }
+            end_job(&mut e, std::mem::take(&mut index.fresh_locations));
             match streamer {
                 None => Ok((e.buf, None)),
                 Some(streamer) => {
@@ -775,5 +887,99 @@ impl Store for EmbeddedStore {
 
     fn last_seq(&self) -> Result<u64, StoreError> {
         Ok(self.lock()?.index.events.len() as u64)
+    }
+
+    /// Locations in first-mention order, the cursor a position (`p<n>`). Identifiers in order
+    /// of the first event naming them, found by scanning events and keeping each key whose
+    /// history starts at the scanned event (the history index holds no key text to list);
+    /// the cursor is `e<event index>.<key position>`, and one call scans at most
+    /// `KNOWN_SCAN_MAX` events.
+    fn known_values(
+        &self,
+        field: KnownField,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<ValuePage, StoreError> {
+        let bad = || StoreError::BadCursor(after.unwrap_or_default().to_owned());
+        if field != KnownField::Epc {
+            let from: usize = match after {
+                None => 0,
+                Some(c) => c.strip_prefix('p').and_then(|n| n.parse().ok()).ok_or_else(bad)?,
+            };
+            let inner = self.lock()?;
+            let known = &inner.index.known(field).values;
+            let end = from.saturating_add(limit).min(known.len());
+            let values = known.get(from..end).unwrap_or_default().iter().map(|v| v.to_string());
+            let next = (end < known.len()).then(|| format!("p{end}"));
+            return Ok(ValuePage { values: values.collect(), next });
+        }
+        let (mut event, mut skip) = match after {
+            None => (0u32, 0usize),
+            Some(c) => c
+                .strip_prefix('e')
+                .and_then(|c| c.split_once('.'))
+                .and_then(|(e, k)| Some((e.parse().ok()?, k.parse().ok()?)))
+                .ok_or_else(bad)?,
+        };
+        let mut page = ValuePage::default();
+        let mut scanned = 0;
+        // Most events name an identifier first (commissioning, packing a new container): start
+        // with a step the size of the page and widen it while the scan finds little.
+        let mut step = limit.clamp(1, KNOWN_SCAN_STEP);
+        while scanned < KNOWN_SCAN_MAX {
+            let located = {
+                let inner = self.lock()?;
+                let end = (event as usize + step).min(inner.index.events.len());
+                step = (step * 2).min(KNOWN_SCAN_STEP);
+                if event as usize >= end {
+                    return Ok(page);
+                }
+                inner.index.locate(event..end as u32)
+            };
+            scanned += located.len();
+            let mut read = Vec::with_capacity(located.len());
+            for loc in located {
+                read.push((loc.index, self.read_event(loc)?.record.keys));
+            }
+            let inner = self.lock()?;
+            for (index, keys) in read {
+                for (position, key) in keys.iter().enumerate().skip(skip) {
+                    let history = inner.index.by_key.get(&fingerprint(key.as_str()));
+                    if history.and_then(|h| h.first()) != Some(&index) {
+                        continue;
+                    }
+                    if page.values.len() == limit {
+                        page.next = Some(format!("e{index}.{position}"));
+                        return Ok(page);
+                    }
+                    page.values.push(key.as_str().to_owned());
+                }
+                skip = 0;
+                event = index + 1;
+            }
+        }
+        page.next = Some(format!("e{event}.0"));
+        Ok(page)
+    }
+
+    fn put_master_data(&self, vocabularies: &[Vocabulary]) -> Result<(), StoreError> {
+        if vocabularies.iter().all(|v| v.elements.is_empty()) {
+            return Ok(());
+        }
+        let mut inner = self.lock()?;
+        let mut merged = inner.master.clone();
+        serialhub_store::master::merge(&mut merged, vocabularies);
+        if merged == inner.master {
+            return Ok(());
+        }
+        let mut payload = vec![TAG_MASTER];
+        payload.extend_from_slice(&serialhub_store::master::encode(vocabularies));
+        inner.journal.append(&payload).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        inner.master = merged;
+        Ok(())
+    }
+
+    fn master_data(&self) -> Result<Vec<Vocabulary>, StoreError> {
+        Ok(serialhub_store::master::vocabularies(&self.lock()?.master))
     }
 }

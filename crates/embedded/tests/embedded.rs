@@ -10,7 +10,7 @@ use serialhub_core::Key;
 use serialhub_embedded::{EmbeddedStore, OpenError};
 use serialhub_epcis::time::Timestamp;
 use serialhub_epcis::{Action, Event, EventType};
-use serialhub_store::{EventRecord, ExceptionFilter, Store, conformance};
+use serialhub_store::{KnownField, EventRecord, ExceptionFilter, Store, conformance};
 
 /// A fresh directory under the system's temporary directory, removed when dropped.
 struct TempDir(PathBuf);
@@ -152,7 +152,12 @@ fn large_job() -> Vec<EventRecord> {
                 .map(|j| format!("urn:epc:id:sgtin:4012345.022222.{}", i * 20 + j))
                 .collect();
             let epcs: Vec<&str> = epcs.iter().map(String::as_str).collect();
-            record(object(1 + i % 28, "commissioning", Action::Add, &epcs))
+            let mut event = object(1 + i % 28, "commissioning", Action::Add, &epcs);
+            event.biz_location = Some(serialhub_epcis::Location {
+                id: format!("urn:epc:id:sgln:4012345.00001.{}", i % 7),
+                extensions: Vec::new(),
+            });
+            record(event)
         })
         .collect()
 }
@@ -298,4 +303,63 @@ fn a_record_contradicting_the_states_is_refused() {
     assert!(error.contains("expected an update of a record that exists"), "{error}");
     let error = serialhub_embedded::replay_for_fuzzing(&payload(7)).expect_err("a bad tag");
     assert!(error.contains("a create (0) or update (1) tag"), "{error}");
+}
+
+/// Every value `known_values` lists for `field`, page by page.
+fn known(store: &EmbeddedStore, field: KnownField, limit: usize) -> Vec<String> {
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = store.known_values(field, after.as_deref(), limit).expect("known_values");
+        all.extend(page.values);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return all,
+        }
+    }
+}
+
+#[test]
+fn known_values_and_master_data_survive_reopening() {
+    let dir = TempDir::new();
+    let vocabularies = vec![serialhub_epcis::Vocabulary {
+        type_: "urn:epcglobal:epcis:vtype:BusinessLocation".to_owned(),
+        elements: vec![serialhub_epcis::VocabularyElement {
+            id: "urn:epc:id:sgln:4012345.00001.0".to_owned(),
+            attributes: vec![serialhub_epcis::VocabularyAttribute {
+                id: "urn:epcglobal:cbv:mda:name".to_owned(),
+                value: serialhub_epcis::Content::Text("Plant A".to_owned()),
+            }],
+            children: vec!["urn:epc:id:sgln:4012345.00001.1".to_owned()],
+        }],
+    }];
+    let (epcs, sites) = {
+        let store = EmbeddedStore::open(&dir.0).expect("opens");
+        fill(&store);
+        store.put_master_data(&vocabularies).expect("master data stores");
+        store.capture(large_job(), now()).expect("a large job, written in pieces");
+        // Pages of a few values, and pages that end inside an event's identifiers.
+        let epcs = known(&store, KnownField::Epc, 97);
+        assert_eq!(epcs.len(), 2 + 40_000, "every identifier once");
+        assert_eq!(known(&store, KnownField::Epc, 1_000), epcs, "the order does not depend on the page size");
+        let mut unique = epcs.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), epcs.len());
+        let sites = known(&store, KnownField::BizLocation, 3);
+        assert_eq!(sites.len(), 7);
+        assert!(known(&store, KnownField::ReadPoint, 3).is_empty());
+        (epcs, sites)
+    };
+    let store = EmbeddedStore::open(&dir.0).expect("reopens");
+    assert_eq!(known(&store, KnownField::Epc, 1_000), epcs);
+    assert_eq!(known(&store, KnownField::BizLocation, 2), sites);
+    assert_eq!(store.master_data().expect("master data reads"), vocabularies);
+    for bad in ["x", "e1", "p", "e1.x"] {
+        let field = if bad.starts_with('p') { KnownField::BizLocation } else { KnownField::Epc };
+        assert!(matches!(
+            store.known_values(field, Some(bad), 10),
+            Err(serialhub_store::StoreError::BadCursor(_))
+        ));
+    }
 }

@@ -57,12 +57,14 @@ use serialhub_core::{
     ExceptionType, Key, MemoryLedger, NESTING_DEPTH_MAX, SerialState, Violation, ViolationKind,
 };
 use serialhub_epcis::time::Timestamp;
+use serialhub_epcis::Vocabulary;
 use serialhub_store::codec::Decoder;
+use serialhub_store::master::{self, MasterData};
 
 use crate::mirror::Mirror;
 use serialhub_store::{
-    CaptureJob, CommitReceipt, EventRecord, ExceptionFilter, Store, StoreError, StoredEvent,
-    StoredException, capture,
+    CaptureJob, CommitReceipt, EventRecord, ExceptionFilter, KnownField, Store, StoreError,
+    StoredEvent, StoredException, ValuePage, capture,
 };
 
 /// The advisory lock class of the single-writer lock; the object ID is the schema's hash, so
@@ -168,6 +170,12 @@ pub(crate) struct Statements {
     pub(crate) copy_states: Statement,
     pub(crate) update_states: Statement,
     lot_units: Statement,
+    pub(crate) add_locations: Statement,
+    known_epcs: Statement,
+    known_locations: Statement,
+    master_elements: Statement,
+    put_master_element: Statement,
+    all_master_data: Statement,
 }
 
 const EXCEPTION_COLUMNS: &str = "SELECT event_seq, event_hash_id, type, code, message, epcs, event_ids, captured_at \
@@ -312,6 +320,27 @@ impl Statements {
                  FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[]) \
                  AS u (key, parent, state, lot_key) WHERE states.key = u.key",
             )?,
+            add_locations: client.prepare(
+                "INSERT INTO known_locations (field, value) \
+                 SELECT * FROM unnest($1::smallint[], $2::text[]) ON CONFLICT DO NOTHING",
+            )?,
+            // DISTINCT over the primary key (key, seq), read in order and stopped at the limit.
+            known_epcs: client.prepare(
+                "SELECT DISTINCT key FROM event_keys WHERE key > $1 ORDER BY key LIMIT $2",
+            )?,
+            known_locations: client.prepare(
+                "SELECT value FROM known_locations WHERE field = $1 AND value > $2 \
+                 ORDER BY value LIMIT $3",
+            )?,
+            master_elements: client.prepare(
+                "SELECT element FROM master_data WHERE (vtype, id) IN \
+                 (SELECT * FROM unnest($1::text[], $2::text[])) FOR UPDATE",
+            )?,
+            put_master_element: client.prepare(
+                "INSERT INTO master_data (vtype, id, element) VALUES ($1, $2, $3) \
+                 ON CONFLICT (vtype, id) DO UPDATE SET element = excluded.element",
+            )?,
+            all_master_data: client.prepare("SELECT element FROM master_data ORDER BY vtype, id")?,
         })
     }
 }
@@ -837,6 +866,84 @@ impl Store for PgStore {
         self.read(|db, statements| {
             let rows = db.query(&statements.has_event, &[&hash_id]).map_err(unavailable)?;
             Ok(rows.first().is_some_and(|row| row.get(0)))
+        })
+    }
+
+    /// In value order (C collation); the cursor is the last value given.
+    fn known_values(
+        &self,
+        field: KnownField,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<ValuePage, StoreError> {
+        let after = after.unwrap_or("");
+        let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+        let mut values: Vec<String> = self.read(|db, statements| {
+            let rows = match field {
+                KnownField::Epc => db.query(&statements.known_epcs, &[&after, &fetch]),
+                _ => {
+                    let code = i16::from(field.code());
+                    db.query(&statements.known_locations, &[&code, &after, &fetch])
+                }
+            };
+            Ok(rows.map_err(unavailable)?.iter().map(|row| row.get(0)).collect())
+        })?;
+        let more = values.len() > limit;
+        values.truncate(limit);
+        let next = if more { values.last().cloned() } else { None };
+        Ok(ValuePage { values, next })
+    }
+
+    /// Reads the elements `vocabularies` name (locked), merges in memory, writes the changed
+    /// ones back: one transaction under the write lock.
+    fn put_master_data(&self, vocabularies: &[Vocabulary]) -> Result<(), StoreError> {
+        if vocabularies.iter().all(|v| v.elements.is_empty()) {
+            return Ok(());
+        }
+        self.write(|db, statements, _, _| {
+            let (types, ids): (Vec<&str>, Vec<&str>) = vocabularies
+                .iter()
+                .flat_map(|v| v.elements.iter().map(move |e| (v.type_.as_str(), e.id.as_str())))
+                .unzip();
+            let rows =
+                db.query(&statements.master_elements, &[&types, &ids]).map_err(unavailable)?;
+            let mut stored = MasterData::new();
+            for row in &rows {
+                let stored_form: &str = row.get(0);
+                let read = master::decode(stored_form.as_bytes())
+                    .map_err(|e| corrupt("master_data", e))?;
+                master::merge(&mut stored, &read);
+            }
+            let before = stored.clone();
+            master::merge(&mut stored, vocabularies);
+            for (vtype, elements) in &stored {
+                for (id, element) in elements {
+                    if before.get(vtype).and_then(|b| b.get(id)) == Some(element) {
+                        continue;
+                    }
+                    let one =
+                        Vocabulary { type_: vtype.clone(), elements: vec![element.clone()] };
+                    let stored_form = String::from_utf8(master::encode(&[one]))
+                        .map_err(|e| corrupt("master_data", e))?;
+                    db.execute(&statements.put_master_element, &[vtype, id, &stored_form])
+                        .map_err(unavailable)?;
+                }
+            }
+            Ok(((), None))
+        })
+    }
+
+    fn master_data(&self) -> Result<Vec<Vocabulary>, StoreError> {
+        self.read(|db, statements| {
+            let rows = db.query(&statements.all_master_data, &[]).map_err(unavailable)?;
+            let mut stored = MasterData::new();
+            for row in &rows {
+                let stored_form: &str = row.get(0);
+                let read = master::decode(stored_form.as_bytes())
+                    .map_err(|e| corrupt("master_data", e))?;
+                master::merge(&mut stored, &read);
+            }
+            Ok(master::vocabularies(&stored))
         })
     }
 }

@@ -12,7 +12,7 @@ use serialhub_core::{Change, FxHashMap, Key, SerialState};
 use serialhub_epcis::time::Timestamp;
 use serialhub_epcis::{Event, Header};
 use serialhub_store::codec::Encoder;
-use serialhub_store::{CaptureJob, CommitReceipt, EventRecord, StoreError};
+use serialhub_store::{CaptureJob, CommitReceipt, EventRecord, KnownField, StoreError};
 
 use crate::{Statements, Tx, unavailable};
 
@@ -96,6 +96,9 @@ pub(crate) struct Journal {
     events: Vec<u8>,
     hashes: Vec<u8>,
     keys: Vec<u8>,
+    /// The job's distinct `bizLocation` and `readPoint` ids, as `KnownField` codes and values.
+    location_fields: Vec<i16>,
+    locations: Vec<String>,
 }
 
 /// The journal rows of the fresh events `records`, in capture order.
@@ -136,7 +139,23 @@ pub(crate) fn journal<'r>(
         keys.int8(seq);
         keys.timestamptz(Some(captured_at));
     }
-    Journal { events: events.finish(), hashes: hashes.finish(), keys: keys.finish() }
+    let mut named: Vec<(i16, &str)> = seqs()
+        .flat_map(|(_, record)| {
+            [KnownField::BizLocation, KnownField::ReadPoint]
+                .into_iter()
+                .filter_map(move |f| Some((i16::from(f.code()), f.location_of(record)?)))
+        })
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    let (location_fields, locations) = named.into_iter().map(|(f, v)| (f, v.to_owned())).unzip();
+    Journal {
+        events: events.finish(),
+        hashes: hashes.finish(),
+        keys: keys.finish(),
+        location_fields,
+        locations,
+    }
 }
 
 /// Copies the journal in: three statements.
@@ -153,6 +172,10 @@ pub(crate) fn send_journal(
         let mut writer = db.copy_in(statement).map_err(unavailable)?;
         writer.write_all(data).map_err(|e| StoreError::Unavailable(e.to_string()))?;
         writer.finish().map_err(unavailable)?;
+    }
+    if !journal.locations.is_empty() {
+        db.execute(&statements.add_locations, &[&journal.location_fields, &journal.locations])
+            .map_err(unavailable)?;
     }
     Ok(())
 }

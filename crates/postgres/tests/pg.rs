@@ -61,7 +61,7 @@ fn migrations_apply_once() {
     let schemas = support::Schemas::default();
     let name = schemas.name();
     let first = schemas.open(&name);
-    assert_eq!(first.applied_migrations(), [1, 2, 3, 4, 5]);
+    assert_eq!(first.applied_migrations(), [1, 2, 3, 4, 5, 6]);
     let units = [sgtin("011111", 1)];
     let batch = records(&[json!({"type": "ObjectEvent", "eventTime": "2025-01-01T00:00:00Z",
         "eventTimeZoneOffset": "+00:00", "action": "ADD", "bizStep": "commissioning",
@@ -72,13 +72,37 @@ fn migrations_apply_once() {
     assert_eq!(second.applied_migrations(), [] as [i32; 0]);
     assert!(second.state(&Key::new(&units[0])).expect("state reads").is_some());
     let mut client = client_in(&name);
-    assert_eq!(count(&mut client, "SELECT count(*) FROM schema_migrations"), 5);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM schema_migrations"), 6);
+
+    // 0006 fills `known_locations` from the events stored before it: run its backfill again on
+    // an emptied table and find the location of the event captured above.
+    let located = records(&[json!({"type": "ObjectEvent", "eventTime": "2025-01-02T00:00:00Z",
+        "eventTimeZoneOffset": "+00:00", "action": "OBSERVE", "bizStep": "inspecting",
+        "epcList": units, "bizLocation": {"id": "urn:epc:id:sgln:4012345.00001.0"},
+        "readPoint": {"id": "urn:epc:id:sgln:4012345.00001.7"}})]);
+    second.capture(located, now()).expect("capture");
+    client.batch_execute("DELETE FROM known_locations").expect("delete");
+    let migration = include_str!("../migrations/0006_known_values_and_master_data.sql");
+    for statement in migration.split(';').filter(|s| s.contains("INSERT INTO known_locations")) {
+        client.batch_execute(statement).expect("the backfill runs");
+    }
+    let rows = client
+        .query("SELECT field, value FROM known_locations ORDER BY field", &[])
+        .expect("select");
+    let found: Vec<(i16, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert_eq!(
+        found,
+        [
+            (1, "urn:epc:id:sgln:4012345.00001.0".to_owned()),
+            (2, "urn:epc:id:sgln:4012345.00001.7".to_owned())
+        ]
+    );
 
     // A schema migrated by a newer build is refused rather than written with an older idea of
     // its tables.
     client.batch_execute("INSERT INTO schema_migrations (version) VALUES (999)").expect("insert");
     let error = PgStore::connect_schema(&support::url(), &name).expect_err("a newer schema");
-    assert!(matches!(error, PgError::NewerSchema { found: 999, known: 5 }), "{error}");
+    assert!(matches!(error, PgError::NewerSchema { found: 999, known: 6 }), "{error}");
     let error = PgStore::connect_schema(&support::url(), "Bad-Name").expect_err("a bad name");
     assert!(matches!(error, PgError::SchemaName(_)), "{error}");
 }

@@ -9,7 +9,9 @@ use serialhub_core::{ExceptionType, Key, MemoryLedger, StateView, apply};
 use serialhub_epcis::time::Timestamp;
 use serialhub_epcis::{Action, Content, Element, Event, EventType, Name};
 
-use crate::{CaptureJob, CapturedEvent, EventRecord, ExceptionFilter, Store, StoreError};
+use crate::{
+    CaptureJob, CapturedEvent, EventRecord, ExceptionFilter, KnownField, Store, StoreError,
+};
 
 /// Runs every contract against fresh stores from `make`.
 pub fn run_all(make: &dyn Fn() -> Box<dyn Store>) {
@@ -22,6 +24,8 @@ pub fn run_all(make: &dyn Fn() -> Box<dyn Store>) {
     capture_decides_like_the_model(make().as_ref());
     lots_and_capture_times(make().as_ref());
     scan_and_lookup_by_event_id(make().as_ref());
+    known_values_page_through_everything_once(make().as_ref());
+    master_data_merges_and_reads_back(make().as_ref());
 }
 
 /// The capture time of every job: later than every event.
@@ -426,4 +430,120 @@ pub fn scan_and_lookup_by_event_id(store: &dyn Store) {
     };
     assert_eq!(seqs_of(&declared_hash), [5, 7], "the event and its declaration");
     assert_eq!(seqs_of(&capture_id), [7], "the declaration by its own id");
+}
+
+/// Every value of `field`, read page by page with `limit` values at most per call; panics on a
+/// repeat, and after too many pages (a cursor that does not advance).
+fn all_known(store: &dyn Store, field: KnownField, limit: usize) -> Vec<String> {
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..1_000 {
+        let page = store.known_values(field, after.as_deref(), limit).expect("known_values reads");
+        assert!(page.values.len() <= limit, "{field:?}: a page holds at most the limit");
+        for value in page.values {
+            assert!(!all.contains(&value), "{field:?}: {value} listed twice");
+            all.push(value);
+        }
+        match page.next {
+            None => {
+                all.sort();
+                return all;
+            }
+            Some(next) => after = Some(next),
+        }
+    }
+    panic!("{field:?}: the pages never end")
+}
+
+/// `known_values`: identifiers and locations named by stored events, each once, whatever the
+/// page size, whether captured by `commit` or `capture`, including values named again later.
+pub fn known_values_page_through_everything_once(store: &dyn Store) {
+    for field in [KnownField::Epc, KnownField::BizLocation, KnownField::ReadPoint] {
+        let empty = store.known_values(field, None, 10).expect("known_values reads");
+        assert!(empty.values.is_empty() && empty.next.is_none(), "{field:?}: an empty store");
+    }
+    let at = |e: Event, site: u32, dock: u32| Event {
+        biz_location: Some(serialhub_epcis::Location {
+            id: format!("urn:epc:id:sgln:4012345.00001.{site}"),
+            extensions: Vec::new(),
+        }),
+        read_point: Some(serialhub_epcis::Location {
+            id: format!("urn:epc:id:sgln:4012345.00001.{dock}"),
+            extensions: Vec::new(),
+        }),
+        ..e
+    };
+    let mut capture = Capture::default();
+    let units: Vec<String> = (1..=7).map(sgtin).collect();
+    let events: Vec<Event> = units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| at(commission(1, std::slice::from_ref(u)), 1 + i as u32 % 2, 10 + i as u32))
+        .collect();
+    store.commit(&capture.job(&events)).expect("the first job commits");
+    // The second job names a known unit and site again, one new unit, and no readPoint.
+    let mut observe = event(EventType::ObjectEvent, 2, &[units[0].clone(), sgtin(8)]);
+    observe.action = Some(Action::Observe);
+    observe.biz_location = at(Event::default(), 1, 0).biz_location;
+    let now = Timestamp::parse(NOW).expect("NOW is a timestamp");
+    let record = EventRecord::new(hash(&observe), observe);
+    store.capture(vec![record], now).expect("the second job captures");
+
+    let mut epcs: Vec<String> = units.iter().chain([&sgtin(8)]).map(|u| Key::new(u).as_str().to_owned()).collect();
+    epcs.sort();
+    let sites: Vec<String> = (1..=2).map(|s| format!("urn:epc:id:sgln:4012345.00001.{s}")).collect();
+    let mut docks: Vec<String> =
+        (10..17).map(|d| format!("urn:epc:id:sgln:4012345.00001.{d}")).collect();
+    docks.sort();
+    for limit in [1, 2, 3, 100] {
+        assert_eq!(all_known(store, KnownField::Epc, limit), epcs, "EPCs by {limit}");
+        assert_eq!(all_known(store, KnownField::BizLocation, limit), sites, "sites by {limit}");
+        assert_eq!(all_known(store, KnownField::ReadPoint, limit), docks, "docks by {limit}");
+    }
+    let wrong = store.known_values(KnownField::Epc, Some("\u{1}not a cursor"), 10);
+    assert!(
+        matches!(wrong, Err(StoreError::BadCursor(_))) || wrong.is_ok_and(|p| p.next.is_none()),
+        "a foreign cursor is refused, or (for stores whose cursor is a value) ends the listing"
+    );
+}
+
+/// `put_master_data` / `master_data`: merged by `master::merge`, idempotent, read back whole.
+pub fn master_data_merges_and_reads_back(store: &dyn Store) {
+    use serialhub_epcis::{Vocabulary, VocabularyAttribute, VocabularyElement};
+    assert!(store.master_data().expect("master_data reads").is_empty());
+    let element = |id: &str, name: &str, children: &[&str]| VocabularyElement {
+        id: id.to_owned(),
+        attributes: vec![VocabularyAttribute {
+            id: "urn:epcglobal:cbv:mda:name".to_owned(),
+            value: Content::Text(name.to_owned()),
+        }],
+        children: children.iter().map(|c| (*c).to_owned()).collect(),
+    };
+    let site = "urn:epc:id:sgln:4012345.00001.0";
+    let dock = "urn:epc:id:sgln:4012345.00001.1";
+    let first = vec![
+        Vocabulary {
+            type_: "urn:epcglobal:epcis:vtype:BusinessLocation".to_owned(),
+            elements: vec![element(site, "Plant A", &[dock]), element(dock, "Dock 1", &[])],
+        },
+        Vocabulary {
+            type_: "urn:epcglobal:epcis:vtype:EPCClass".to_owned(),
+            elements: vec![element("urn:epc:idpat:sgtin:4012345.011111.*", "Aspirin 100", &[])],
+        },
+    ];
+    let renamed = vec![Vocabulary {
+        type_: "urn:epcglobal:epcis:vtype:BusinessLocation".to_owned(),
+        elements: vec![element(site, "Plant A (Berlin)", &[])],
+    }];
+    store.put_master_data(&first).expect("master data stores");
+    store.put_master_data(&renamed).expect("master data stores");
+    store.put_master_data(&renamed).expect("master data stores again");
+    let mut expected = crate::master::MasterData::new();
+    crate::master::merge(&mut expected, &first);
+    crate::master::merge(&mut expected, &renamed);
+    assert_eq!(store.master_data().expect("master_data reads"), crate::master::vocabularies(&expected));
+    let read = store.master_data().expect("master_data reads");
+    let plant = &read[0].elements.iter().find(|e| e.id == site).expect("the site is stored");
+    assert_eq!(plant.attributes[0].value, Content::Text("Plant A (Berlin)".to_owned()));
+    assert_eq!(plant.children, [dock], "children are kept across a merge that names none");
 }

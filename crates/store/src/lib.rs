@@ -12,12 +12,13 @@
 pub mod capture;
 pub mod codec;
 pub mod conformance;
+pub mod master;
 pub mod mem;
 pub mod query;
 
 use serialhub_core::{Change, ExceptionType, Key, SerialState, Violation};
-use serialhub_epcis::Event;
 use serialhub_epcis::time::Timestamp;
+use serialhub_epcis::{Event, Vocabulary};
 
 pub use mem::MemStore;
 
@@ -213,6 +214,60 @@ impl ExceptionFilter {
     }
 }
 
+/// A top-level resource of the EPCIS REST binding whose values a store lists
+/// (`Store::known_values`): what the stored events name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KnownField {
+    /// The identifiers events name (`EventRecord::keys`: canonical, so a Digital Link and an
+    /// EPC URI of one object are one value).
+    Epc,
+    /// `bizLocation` ids, as captured.
+    BizLocation,
+    /// `readPoint` ids, as captured.
+    ReadPoint,
+}
+
+impl KnownField {
+    /// The value of this field in `record`, for the location fields (`None` for `Epc`, whose
+    /// values are `record.keys`).
+    pub fn location_of(self, record: &EventRecord) -> Option<&str> {
+        let location = match self {
+            KnownField::Epc => return None,
+            KnownField::BizLocation => record.event.biz_location.as_ref(),
+            KnownField::ReadPoint => record.event.read_point.as_ref(),
+        };
+        location.map(|l| l.id.as_str())
+    }
+
+    /// A stable one-byte code (journal records, SQL rows).
+    pub fn code(self) -> u8 {
+        match self {
+            KnownField::Epc => 0,
+            KnownField::BizLocation => 1,
+            KnownField::ReadPoint => 2,
+        }
+    }
+
+    /// The field of `code`.
+    pub fn from_code(code: u8) -> Option<KnownField> {
+        match code {
+            0 => Some(KnownField::Epc),
+            1 => Some(KnownField::BizLocation),
+            2 => Some(KnownField::ReadPoint),
+            _ => None,
+        }
+    }
+}
+
+/// One page of `Store::known_values`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ValuePage {
+    /// The values, in the store's order.
+    pub values: Vec<String>,
+    /// Where the next page starts, if the store may have more; opaque to callers.
+    pub next: Option<String>,
+}
+
 /// 1970-01-01T00:00:00Z: the capture time of a hand-built job that gives none, in stores
 /// that read no clock.
 pub const EPOCH: Timestamp = Timestamp { unix_millis: 0, has_offset: true };
@@ -233,6 +288,9 @@ pub enum StoreError {
     /// nothing was written and the job may be retried.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// A `known_values` cursor this store did not give for that field.
+    #[error("not a cursor of this store: {0}")]
+    BadCursor(String),
 }
 
 impl StoreError {
@@ -242,6 +300,7 @@ impl StoreError {
             StoreError::CreateExisting(_) => "store_create_existing",
             StoreError::UpdateMissing(_) => "store_update_missing",
             StoreError::Unavailable(_) => "store_unavailable",
+            StoreError::BadCursor(_) => "store_bad_cursor",
         }
     }
 }
@@ -299,4 +358,27 @@ pub trait Store: Send + Sync {
 
     /// The `seq` of the last stored event, 0 when none is stored.
     fn last_seq(&self) -> Result<u64, StoreError>;
+
+    /// The values of `field` that stored events name, each once: at most `limit` of them,
+    /// from where `after` (the `ValuePage::next` of an earlier call for the same field) says,
+    /// or from the start. The order is the store's own and stable: pages read one after the
+    /// other give every value stored before the first page exactly once (values stored later
+    /// may or may not appear). A page may hold fewer than `limit` values and still have a
+    /// `next` (a store bounds the work of one call); `next` is `None` only at the end. A cursor
+    /// the store did not give is `StoreError::BadCursor`.
+    fn known_values(
+        &self,
+        field: KnownField,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<ValuePage, StoreError>;
+
+    /// Merges `vocabularies` (EPCISMasterData, as a captured document's header carries it)
+    /// into the stored master data by `master::merge`. Idempotent: capturing a document twice
+    /// leaves the master data as once.
+    fn put_master_data(&self, vocabularies: &[Vocabulary]) -> Result<(), StoreError>;
+
+    /// All stored master data: one `Vocabulary` per type, in type order, its elements in id
+    /// order.
+    fn master_data(&self) -> Result<Vec<Vocabulary>, StoreError>;
 }

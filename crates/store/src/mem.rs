@@ -1,16 +1,19 @@
 //! `MemStore`: everything in memory behind one `Mutex`, the reference implementation of
 //! `Store` that the conformance suite is written against and app tests run on.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ops::Bound;
 use std::sync::{Mutex, MutexGuard};
 
 use serialhub_core::{Key, MemoryLedger, Outcome, SerialState, StateView};
 
+use serialhub_epcis::Vocabulary;
 use serialhub_epcis::time::Timestamp;
 
+use crate::master::{self, MasterData};
 use crate::{
-    CaptureJob, CommitReceipt, EventRecord, ExceptionFilter, Store, StoreError, StoredEvent,
-    StoredException, capture,
+    CaptureJob, CommitReceipt, EventRecord, ExceptionFilter, KnownField, Store, StoreError,
+    StoredEvent, StoredException, ValuePage, capture,
 };
 
 /// The in-memory store. Not durable: it lives as long as the value.
@@ -31,6 +34,10 @@ struct Inner {
     /// Key to positions in `events`, ascending, for `history`.
     by_key: BTreeMap<Key, Vec<usize>>,
     exceptions: Vec<StoredException>,
+    /// `bizLocation` and `readPoint` ids named, ordered (`known_values`).
+    biz_locations: BTreeSet<String>,
+    read_points: BTreeSet<String>,
+    master: MasterData,
 }
 
 impl MemStore {
@@ -73,6 +80,12 @@ impl Inner {
             let seq = index as u64 + 1;
             for key in &record.keys {
                 self.by_key.entry(key.clone()).or_default().push(index);
+            }
+            if let Some(l) = KnownField::BizLocation.location_of(record) {
+                self.biz_locations.insert(l.to_owned());
+            }
+            if let Some(l) = KnownField::ReadPoint.location_of(record) {
+                self.read_points.insert(l.to_owned());
             }
             self.by_hash.insert(record.hash_id.clone(), index);
             self.events.push(StoredEvent { seq, record: record.clone() });
@@ -173,5 +186,47 @@ impl Store for MemStore {
 
     fn last_seq(&self) -> Result<u64, StoreError> {
         Ok(self.lock()?.events.len() as u64)
+    }
+
+    /// In value order; the cursor is the last value given.
+    fn known_values(
+        &self,
+        field: KnownField,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<ValuePage, StoreError> {
+        let inner = self.lock()?;
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let mut values: Vec<String> = match field {
+            KnownField::Epc => inner
+                .by_key
+                .range::<str, _>((from, Bound::Unbounded))
+                .take(limit.saturating_add(1))
+                .map(|(k, _)| k.as_str().to_owned())
+                .collect(),
+            KnownField::BizLocation | KnownField::ReadPoint => {
+                let set = match field {
+                    KnownField::BizLocation => &inner.biz_locations,
+                    _ => &inner.read_points,
+                };
+                set.range::<str, _>((from, Bound::Unbounded))
+                    .take(limit.saturating_add(1))
+                    .cloned()
+                    .collect()
+            }
+        };
+        let more = values.len() > limit;
+        values.truncate(limit);
+        let next = if more { values.last().cloned() } else { None };
+        Ok(ValuePage { values, next })
+    }
+
+    fn put_master_data(&self, vocabularies: &[Vocabulary]) -> Result<(), StoreError> {
+        master::merge(&mut self.lock()?.master, vocabularies);
+        Ok(())
+    }
+
+    fn master_data(&self) -> Result<Vec<Vocabulary>, StoreError> {
+        Ok(master::vocabularies(&self.lock()?.master))
     }
 }
