@@ -24,9 +24,17 @@
 //!   read as timestamps, and as strings otherwise (the repository keeps no field types).
 //! - Sensor measurements (`GE_value_CEL`) convert between the units of one dimension in `UNITS`;
 //!   a report in a unit outside that table compares only with the same unit code.
-//! - WD_readPoint and WD_bizLocation include descendants per master data, which the repository
-//!   does not keep yet: with no hierarchy known, a location's only descendant is itself, so WD_
-//!   behaves as EQ_. HASATTR_ and EQ_ATTR_ are refused with a QueryError for the same reason.
+//! - Master data parameters (WD_readPoint, WD_bizLocation, HASATTR_ and EQ_ATTR_ of readPoint,
+//!   bizLocation and epcClass) need the repository's master data, which this pure module does
+//!   not have: `EventQuery::master_data_needed` says which, and the caller passes the elements
+//!   to `EventQuery::resolve_master_data`, which turns each such parameter into the set of
+//!   element ids it selects. Unresolved, WD_ finds the given locations only (as EQ_ does) and
+//!   HASATTR_ / EQ_ATTR_ find nothing (no element has master data). Location vocabulary types
+//!   (BusinessLocation, ReadPoint and the US pharma Location) are one namespace: a site
+//!   described once serves as either field. Attribute names compare as given or with a
+//!   standard or declared prefix expanded (`cbvmda:name` is `urn:epcglobal:cbv:mda:name`);
+//!   EQ_ATTR_ values compare with an attribute's scalar text. Descendants follow `children`
+//!   transitively (cycles are harmless).
 
 use std::cell::RefCell;
 use std::cmp::Ordering;
@@ -38,6 +46,7 @@ use serialhub_gs1::epc::{EpcScheme, GCP_LEN_MAX, GCP_LEN_MIN, format_epc_uri};
 use crate::cbv::{self, Term, Vocab};
 use crate::model::{
     Action, Content, Element, Event, EventType, Name, SensorElement, SensorMetadata, SensorReport,
+    VocabularyElement,
 };
 use crate::time::Timestamp;
 
@@ -262,6 +271,34 @@ impl EventQuery {
         self.filters.push(Filter::Parties { glns, others: IdSet::new(&others) });
     }
 
+    /// The kinds of master data this query's master data parameters need (none, one or
+    /// both), for `resolve_master_data`.
+    pub fn master_data_needed(&self) -> Vec<MasterDataKind> {
+        let mut kinds: Vec<MasterDataKind> = self
+            .filters
+            .iter()
+            .filter_map(|f| match f {
+                Filter::Master(m) => Some(m.field.kind()),
+                _ => None,
+            })
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        kinds
+    }
+
+    /// Resolves the master data parameters of `kind` against `elements` (every stored
+    /// element of that kind's vocabulary types; see the module comment).
+    pub fn resolve_master_data(&mut self, kind: MasterDataKind, elements: &[&VocabularyElement]) {
+        for filter in &mut self.filters {
+            if let Filter::Master(m) = filter
+                && m.field.kind() == kind
+            {
+                m.resolve(elements);
+            }
+        }
+    }
+
     fn choose_indexed_epcs(&self) -> Option<Vec<String>> {
         self.filters
             .iter()
@@ -365,6 +402,11 @@ impl<'a> Param<'a> {
 struct Namespaces<'a>(&'a [(String, String)]);
 
 impl Namespaces<'_> {
+    /// `prefix:local` with a declared or standard prefix expanded; anything else as it is.
+    fn expand(&self, name: &str) -> String {
+        expand_standard(name, Some(self))
+    }
+
     /// The request's declaration first, then the prefixes of the standard EPCIS context.
     fn resolve(&self, prefix: &str) -> Option<String> {
         if let Some((_, namespace)) = self.0.iter().find(|(p, _)| p == prefix) {
@@ -457,13 +499,21 @@ fn parse_filter(
         "EQ_disposition" => vocab(VocabField::Disposition, Vocab::Disposition)?,
         "EQ_persistentDisposition_set" => vocab(VocabField::PersistentSet, Vocab::Disposition)?,
         "EQ_persistentDisposition_unset" => vocab(VocabField::PersistentUnset, Vocab::Disposition)?,
-        // With no master data there is no location hierarchy: WD_ ("with descendants") finds
-        // the location itself only, as EQ_ does.
-        "EQ_readPoint" | "WD_readPoint" => {
+        "EQ_readPoint" => {
             Filter::Location { field: LocationField::ReadPoint, ids: IdSet::new(&param.list()?) }
         }
-        "EQ_bizLocation" | "WD_bizLocation" => {
+        "EQ_bizLocation" => {
             Filter::Location { field: LocationField::BizLocation, ids: IdSet::new(&param.list()?) }
+        }
+        "WD_readPoint" | "WD_bizLocation" => {
+            let field = if key == "WD_readPoint" {
+                MasterField::ReadPoint
+            } else {
+                MasterField::BizLocation
+            };
+            let given: Vec<String> = param.list()?.iter().map(|v| (*v).to_owned()).collect();
+            let ids = IdSet::new(&param.list()?);
+            Filter::Master(MasterFilter { field, test: MasterTest::WithDescendants(given), ids })
         }
         "EQ_transformationID" => Filter::TransformationId(IdSet::new(&param.list()?)),
         "MATCH_epc" => epc(EpcField::Epc)?,
@@ -531,10 +581,28 @@ fn parse_family(
     param: &Param<'_>,
     namespaces: &Namespaces<'_>,
 ) -> Result<Option<Filter>, QueryError> {
-    if key.starts_with("HASATTR_") || key.starts_with("EQ_ATTR_") {
-        return Err(param.error(
-            "master data queries are not supported yet: the repository keeps no master data",
-        ));
+    if let Some(field) = key.strip_prefix("HASATTR_") {
+        let field = MasterField::parse(field, param)?;
+        let names = param.list()?.iter().map(|n| namespaces.expand(n)).collect();
+        return Ok(Some(Filter::Master(MasterFilter {
+            field,
+            test: MasterTest::HasAttribute(names),
+            ids: IdSet::new(&[]),
+        })));
+    }
+    if let Some(rest) = key.strip_prefix("EQ_ATTR_") {
+        // `EQ_ATTR_<field>_<attribute>`: the standard fields have no `_`, an attribute name
+        // (a URI) may.
+        let Some((field, attribute)) = rest.split_once('_').filter(|(_, a)| !a.is_empty()) else {
+            return Err(param.error("needs a field and an attribute name: EQ_ATTR_field_attribute"));
+        };
+        let field = MasterField::parse(field, param)?;
+        let values = param.list()?.iter().map(|v| (*v).to_owned()).collect();
+        return Ok(Some(Filter::Master(MasterFilter {
+            field,
+            test: MasterTest::AttributeEquals { name: namespaces.expand(attribute), values },
+            ids: IdSet::new(&[]),
+        })));
     }
     // `None` for business transactions, else whether the list is the destination list.
     let typed = [
@@ -838,6 +906,8 @@ enum Filter {
         test: ValueTest,
     },
     SensorElement,
+    /// A master data parameter: the ids it selects, once resolved.
+    Master(MasterFilter),
     /// A sensor attribute in `sensorMetadata`, in any `sensorReport`, or both.
     SensorTime {
         metadata_slot: Option<usize>,
@@ -874,6 +944,7 @@ impl Filter {
         match self {
             Filter::EventType(_) | Filter::Action(_) => 0,
             Filter::Time { .. } | Filter::ErrorDeclaration | Filter::SensorElement => 1,
+            Filter::Master(_) => 5,
             Filter::Vocab { .. } | Filter::EventId(_) | Filter::CorrectiveEventId(_) => 2,
             Filter::Quantity { .. }
             | Filter::SensorTime { .. }
@@ -1022,6 +1093,7 @@ impl Filter {
                 }
             }
             Filter::SensorElement => !event.sensor_element_list.is_empty(),
+            Filter::Master(m) => m.holds(event),
             Filter::SensorTime { metadata_slot, report_slot, op, at } => {
                 sensor_any(&event.sensor_element_list, *metadata_slot, *report_slot, |text| {
                     time_holds(text, *op, *at)
@@ -1895,3 +1967,160 @@ fn measure_holds(
 
 #[cfg(test)]
 mod tests;
+
+// -------------------------------------------------------------------------------------------
+// Master data
+
+/// Which master data a query needs: location elements, or trade item class elements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MasterDataKind {
+    /// Vocabulary types `BusinessLocation`, `ReadPoint` and `Location`.
+    Location,
+    /// Vocabulary type `EPCClass`.
+    EpcClass,
+}
+
+impl MasterDataKind {
+    /// The kind of a vocabulary type (`urn:epcglobal:epcis:vtype:BusinessLocation`, or its
+    /// last segment), if it is one a query uses.
+    pub fn of_vocabulary_type(type_: &str) -> Option<MasterDataKind> {
+        let name = type_.rsplit([':', '/', '#']).next().unwrap_or(type_);
+        match name {
+            "BusinessLocation" | "ReadPoint" | "Location" => Some(MasterDataKind::Location),
+            "EPCClass" => Some(MasterDataKind::EpcClass),
+            _ => None,
+        }
+    }
+}
+
+/// The event fields master data parameters may name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MasterField {
+    ReadPoint,
+    BizLocation,
+    /// The classes of every quantity list.
+    EpcClass,
+}
+
+impl MasterField {
+    fn parse(name: &str, param: &Param<'_>) -> Result<MasterField, QueryError> {
+        match name {
+            "readPoint" => Ok(MasterField::ReadPoint),
+            "bizLocation" => Ok(MasterField::BizLocation),
+            "epcClass" => Ok(MasterField::EpcClass),
+            other => Err(param.error(format!(
+                "\"{other}\" is not a field with master data here (readPoint, bizLocation, epcClass)"
+            ))),
+        }
+    }
+
+    fn kind(self) -> MasterDataKind {
+        match self {
+            MasterField::ReadPoint | MasterField::BizLocation => MasterDataKind::Location,
+            MasterField::EpcClass => MasterDataKind::EpcClass,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum MasterTest {
+    /// WD_: the given ids and their descendants.
+    WithDescendants(Vec<String>),
+    /// HASATTR_: elements with an attribute of one of these names (expanded).
+    HasAttribute(Vec<String>),
+    /// EQ_ATTR_: elements whose attribute `name` has one of these values.
+    AttributeEquals { name: String, values: Vec<String> },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct MasterFilter {
+    field: MasterField,
+    test: MasterTest,
+    /// The ids the test selects: before resolution, the given ids of WD_ and none otherwise.
+    ids: IdSet,
+}
+
+impl MasterFilter {
+    fn resolve(&mut self, elements: &[&VocabularyElement]) {
+        let attribute_named = |element: &VocabularyElement, names: &[String]| {
+            element.attributes.iter().any(|a| names.contains(&expand_standard(&a.id, None)))
+        };
+        let selected: Vec<String> = match &self.test {
+            MasterTest::HasAttribute(names) => elements
+                .iter()
+                .filter(|e| attribute_named(e, names))
+                .map(|e| e.id.clone())
+                .collect(),
+            MasterTest::AttributeEquals { name, values } => elements
+                .iter()
+                .filter(|e| {
+                    e.attributes.iter().any(|a| {
+                        expand_standard(&a.id, None) == *name
+                            && a.value.text().is_some_and(|t| values.iter().any(|v| *v == t))
+                    })
+                })
+                .map(|e| e.id.clone())
+                .collect(),
+            MasterTest::WithDescendants(given) => descendants(given, elements),
+        };
+        let selected: Vec<&str> = selected.iter().map(String::as_str).collect();
+        self.ids = IdSet::new(&selected);
+    }
+
+    fn holds(&self, event: &Event) -> bool {
+        match self.field {
+            MasterField::ReadPoint => {
+                event.read_point.as_ref().is_some_and(|l| self.ids.contains(&l.id))
+            }
+            MasterField::BizLocation => {
+                event.biz_location.as_ref().is_some_and(|l| self.ids.contains(&l.id))
+            }
+            MasterField::EpcClass => event
+                .quantity_list
+                .iter()
+                .chain(&event.output_quantity_list)
+                .any(|q| self.ids.contains(&q.epc_class)),
+        }
+    }
+}
+
+/// `given` and every element reachable from them through `children`, compared canonically.
+fn descendants(given: &[String], elements: &[&VocabularyElement]) -> Vec<String> {
+    let by_id: std::collections::HashMap<String, &VocabularyElement> =
+        elements.iter().map(|e| (crate::canonical_id(&e.id).into_owned(), *e)).collect();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut out = Vec::new();
+    let mut stack: Vec<String> = given.to_vec();
+    while let Some(id) = stack.pop() {
+        if !seen.insert(crate::canonical_id(&id).into_owned()) {
+            continue;
+        }
+        if let Some(element) = by_id.get(crate::canonical_id(&id).as_ref()) {
+            stack.extend(element.children.iter().cloned());
+        }
+        out.push(id);
+    }
+    out
+}
+
+/// `name` with a standard prefix (or, with `namespaces`, a declared one) expanded.
+fn expand_standard(name: &str, namespaces: Option<&Namespaces<'_>>) -> String {
+    if let Some((prefix, local)) = name.split_once(':')
+        && !local.starts_with("//")
+        && prefix != "urn"
+        && prefix != "http"
+        && prefix != "https"
+    {
+        let namespace = match namespaces {
+            Some(n) => n.resolve(prefix),
+            None => crate::context::STANDARD_PREFIXES
+                .iter()
+                .find(|(p, _)| *p == prefix)
+                .map(|(_, ns)| (*ns).to_owned()),
+        };
+        if let Some(namespace) = namespace {
+            return format!("{namespace}{local}");
+        }
+    }
+    name.to_owned()
+}

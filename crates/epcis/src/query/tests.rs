@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use expect_test::{Expect, expect};
 
-use super::{Direction, EventQuery, OrderBy, VALUES_MAX};
+use super::{Direction, EventQuery, MasterDataKind, OrderBy, VALUES_MAX};
 use crate::model::Event;
 
 /// Eight events that between them use every field a parameter tests. Identifiers of one
@@ -329,7 +329,7 @@ fn action_and_cbv_values() {
 fn locations_and_transformation_id() {
     // An SGLN EPC URI and the GLN's Digital Link are one location.
     check("EQ_readPoint=urn:epc:id:sgln:0614141.00777.0", expect!["commission pack"]);
-    // Without master data, WD_ (with descendants) finds the location itself, as EQ_ does.
+    // Unresolved (no master data), WD_ (with descendants) finds the location itself.
     check("WD_readPoint=https://id.gs1.org/414/0614141007776", expect!["commission pack"]);
     check("EQ_bizLocation=urn:epc:id:sgln:0614141.00888.0", expect!["commission ship"]);
     check("WD_bizLocation=urn:epc:id:sgln:0614141.00888.0", expect!["commission ship"]);
@@ -556,20 +556,107 @@ fn extension_field_namespaces() {
     );
 }
 
+/// Master data for the fixture's locations and classes: a site (00888.0) with a child dock
+/// (00777.0, the readPoint of "commission", also given as its Digital Link by "pack"), whose
+/// own child names the site again (a cycle), and a trade item class.
+const MASTER: &str = r#"{
+  "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+  "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2024-01-01T00:00:00Z",
+  "epcisHeader": { "epcisMasterData": { "vocabularyList": [
+    { "type": "urn:epcglobal:epcis:vtype:BusinessLocation", "vocabularyElementList": [
+      { "id": "urn:epc:id:sgln:0614141.00888.0",
+        "attributes": [ { "id": "urn:epcglobal:cbv:mda:city", "attribute": "Basel" },
+                        { "id": "cbvmda:countryCode", "attribute": "CH" } ],
+        "children": ["urn:epc:id:sgln:0614141.00777.0"] } ] },
+    { "type": "urn:epcglobal:epcis:vtype:ReadPoint", "vocabularyElementList": [
+      { "id": "https://id.gs1.org/414/0614141007776",
+        "attributes": [ { "id": "urn:epcglobal:cbv:mda:city", "attribute": "Allschwil" } ],
+        "children": ["urn:epc:id:sgln:0614141.00888.0"] } ] },
+    { "type": "urn:epcglobal:epcis:vtype:EPCClass", "vocabularyElementList": [
+      { "id": "urn:epc:class:lgtin:4012345.012345.998877",
+        "attributes": [ { "id": "urn:epcglobal:cbv:mda#dosageFormType", "attribute": "TABLET" } ] } ] }
+  ] } },
+  "epcisBody": { "eventList": [] }
+}"#;
+
+/// As `render`, with the query's master data resolved against `MASTER` (or nothing).
+fn render_with_master(query: &str, with_master: bool) -> String {
+    let mut parsed = match EventQuery::parse(pairs(query), &extensions()) {
+        Ok(parsed) => parsed,
+        Err(e) => return format!("error: {e}"),
+    };
+    let read = crate::read_document(MASTER.as_bytes()).expect("the master data reads");
+    let vocabularies = if with_master { read.document.header.master_data } else { Vec::new() };
+    for kind in parsed.master_data_needed() {
+        let elements: Vec<&crate::model::VocabularyElement> = vocabularies
+            .iter()
+            .filter(|v| MasterDataKind::of_vocabulary_type(&v.type_) == Some(kind))
+            .flat_map(|v| &v.elements)
+            .collect();
+        parsed.resolve_master_data(kind, &elements);
+    }
+    let matching: Vec<&str> = events()
+        .iter()
+        .filter(|e| parsed.matches(e))
+        .map(|e| e.event_id.as_deref().unwrap_or("?"))
+        .map(|id| id.rsplit(':').next().unwrap_or(id))
+        .collect();
+    let needed = format!("{:?}", parsed.master_data_needed());
+    if matching.is_empty() { format!("none {needed}") } else { format!("{} {needed}", matching.join(" ")) }
+}
+
 #[test]
-fn master_data_parameters_are_refused() {
+fn master_data_parameters() {
+    let check = |query: &str, expect: Expect| expect.assert_eq(&render_with_master(query, true));
+    // WD_: the site, its child dock (in either form), and the cycle back ends there.
+    check("WD_bizLocation=urn:epc:id:sgln:0614141.00888.0", expect!["commission ship [Location]"]);
     check(
-        "HASATTR_urn:epcglobal:epcis:vtype:BusinessLocation=cbvmda:city",
-        expect![
-            "error: HASATTR_urn:epcglobal:epcis:vtype:BusinessLocation: master data queries are not supported yet: the repository keeps no master data"
-        ],
+        "WD_readPoint=https://id.gs1.org/414/0614141008889",
+        expect!["commission pack [Location]"],
+    );
+    // HASATTR_: names compare with the standard prefix expanded on either side.
+    check("HASATTR_bizLocation=cbvmda:countryCode", expect!["commission ship [Location]"]);
+    check("HASATTR_bizLocation=urn:epcglobal:cbv:mda:city", expect!["commission ship [Location]"]);
+    check("HASATTR_readPoint=cbvmda:city", expect!["commission pack [Location]"]);
+    check("HASATTR_bizLocation=cbvmda:streetAddressOne", expect!["none [Location]"]);
+    // EQ_ATTR_: the attribute's value, any of the listed ones.
+    check("EQ_ATTR_bizLocation_cbvmda:city=Basel|Zurich", expect!["commission ship [Location]"]);
+    check("EQ_ATTR_readPoint_urn:epcglobal:cbv:mda:city=Allschwil", expect!["commission pack [Location]"]);
+    check("EQ_ATTR_readPoint_cbvmda:city=Basel", expect!["none [Location]"]);
+    check(
+        "EQ_ATTR_epcClass_urn:epcglobal:cbv:mda#dosageFormType=TABLET",
+        expect!["pack [EpcClass]"],
+    );
+    // Combined with other parameters (AND), and both kinds at once.
+    check(
+        "HASATTR_bizLocation=cbvmda:city&EQ_bizStep=shipping",
+        expect!["ship [Location]"],
     );
     check(
-        "EQ_ATTR_urn:epcglobal:epcis:vtype:BusinessLocation_cbvmda:city=Basel",
-        expect![
-            "error: EQ_ATTR_urn:epcglobal:epcis:vtype:BusinessLocation_cbvmda:city: master data queries are not supported yet: the repository keeps no master data"
-        ],
+        "HASATTR_readPoint=cbvmda:city&HASATTR_epcClass=urn:epcglobal:cbv:mda#dosageFormType",
+        expect!["pack [Location, EpcClass]"],
     );
+    // Refused: a field without master data, a missing attribute name, no value.
+    check(
+        "HASATTR_bizStep=cbvmda:city",
+        expect![[r#"error: HASATTR_bizStep: "bizStep" is not a field with master data here (readPoint, bizLocation, epcClass)"#]],
+    );
+    check(
+        "EQ_ATTR_bizLocation=Basel",
+        expect!["error: EQ_ATTR_bizLocation: needs a field and an attribute name: EQ_ATTR_field_attribute"],
+    );
+    check("HASATTR_bizLocation=", expect!["error: HASATTR_bizLocation: needs a value"]);
+}
+
+#[test]
+fn master_data_parameters_without_master_data() {
+    let check = |query: &str, expect: Expect| expect.assert_eq(&render_with_master(query, false));
+    // No hierarchy known: WD_ finds the location itself, as EQ_ does; no element has an
+    // attribute, so HASATTR_ and EQ_ATTR_ find nothing.
+    check("WD_readPoint=https://id.gs1.org/414/0614141007776", expect!["commission pack [Location]"]);
+    check("WD_bizLocation=urn:epc:id:sgln:0614141.00888.0", expect!["commission ship [Location]"]);
+    check("HASATTR_bizLocation=cbvmda:city", expect!["none [Location]"]);
+    check("EQ_ATTR_bizLocation_cbvmda:city=Basel", expect!["none [Location]"]);
 }
 
 #[test]
