@@ -10,7 +10,7 @@ use serialhub_core::Key;
 use serialhub_embedded::{EmbeddedStore, OpenError};
 use serialhub_epcis::time::Timestamp;
 use serialhub_epcis::{Action, Event, EventType};
-use serialhub_store::{KnownField, EventRecord, ExceptionFilter, Store, conformance};
+use serialhub_store::{EventRecord, ExceptionFilter, KnownField, Store, conformance};
 
 /// A fresh directory under the system's temporary directory, removed when dropped.
 struct TempDir(PathBuf);
@@ -341,7 +341,11 @@ fn known_values_and_master_data_survive_reopening() {
         // Pages of a few values, and pages that end inside an event's identifiers.
         let epcs = known(&store, KnownField::Epc, 97);
         assert_eq!(epcs.len(), 2 + 40_000, "every identifier once");
-        assert_eq!(known(&store, KnownField::Epc, 1_000), epcs, "the order does not depend on the page size");
+        assert_eq!(
+            known(&store, KnownField::Epc, 1_000),
+            epcs,
+            "the order does not depend on the page size"
+        );
         let mut unique = epcs.clone();
         unique.sort();
         unique.dedup();

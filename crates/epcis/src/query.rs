@@ -1629,6 +1629,16 @@ fn field_count(scheme: EpcScheme) -> usize {
 }
 
 /// The GLN a GLN-based party or location identifier names, check digit included.
+/// Whether `value` names the party `party` as `restrict_to_parties` compares them: by GLN
+/// for GLN-based identifiers (an SGLN of any extension names its GLN's party), canonically
+/// otherwise.
+pub fn names_party(value: &str, party: &str) -> bool {
+    match (gln_of(value), gln_of(party)) {
+        (Some(a), Some(b)) => a == b,
+        _ => crate::canonical_id(value) == crate::canonical_id(party),
+    }
+}
+
 fn gln_of(value: &str) -> Option<[u8; 13]> {
     let value = value.trim();
     let urn =

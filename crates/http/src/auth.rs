@@ -58,6 +58,9 @@ pub struct Caller {
     pub role: Role,
     /// The GLN of the trading partner it acts for; `None` for an operator of this hub.
     pub party: Option<String>,
+    /// When the credentials end (Unix seconds): a JWT's `exp`, plus the accepted clock skew.
+    /// `None` for API keys, which last until removed from the key file.
+    pub expires_at: Option<i64>,
 }
 
 impl Caller {
@@ -237,6 +240,7 @@ fn read_file(path: &Path) -> Result<HashMap<String, Entry>, KeyError> {
             name: field("name").unwrap_or_default().to_owned(),
             role,
             party: field("party").map(str::to_owned),
+            expires_at: None,
         };
         entries.insert(id.to_owned(), Entry { caller, secret_sha256 });
     }

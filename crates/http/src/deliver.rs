@@ -244,8 +244,10 @@ fn deliver(
     if let Some(initial) = &subscription.initial_record_time {
         params.push(("GE_recordTime".to_owned(), initial.clone()));
     }
-    let query = EventQuery::parse(params.iter().map(|(n, v)| (n.as_str(), v.as_str())), &[])
+    let mut query = EventQuery::parse(params.iter().map(|(n, v)| (n.as_str(), v.as_str())), &[])
         .map_err(|e| format!("the named query no longer parses: {e}"))?;
+    // Each round: master data captured since the last one counts from now on.
+    serialhub_store::master::resolve(store, &mut query).map_err(|e| e.to_string())?;
     let visibility = Visibility::for_party(subscription.party.clone());
     let mut matched: Vec<StoredEvent> = Vec::new();
     let mut cursor = subscription.cursor;

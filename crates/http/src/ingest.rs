@@ -6,7 +6,7 @@ use serialhub_epcis::hash::EventHasher;
 use serialhub_epcis::read::{Handler, Stopped};
 use serialhub_epcis::time::Timestamp;
 use serialhub_epcis::validate::Validator;
-use serialhub_epcis::{Event, Header, Limits, Problem, Where};
+use serialhub_epcis::{Event, Header, Limits, Problem, Vocabulary, Where};
 use serialhub_store::EventRecord;
 
 /// A document read and validated: its good events as records, and each invalid event's errors.
@@ -19,6 +19,8 @@ pub struct Ingested {
     pub event_errors: Vec<String>,
     /// How many events the document held.
     pub events_total: usize,
+    /// The header's master data (for a partner's key, only the elements naming its party).
+    pub master_data: Vec<Vocabulary>,
 }
 
 /// Why a document was refused whole.
@@ -100,10 +102,41 @@ pub fn ingest(
             attributed.document_errors.iter().map(Problem::to_string).collect(),
         ));
     }
-    let header = attributed.header.unwrap_or_default();
+    let mut header = attributed.header.unwrap_or_default();
+    let elements: usize = header.master_data.iter().map(|v| v.elements.len()).sum();
+    if elements > serialhub_store::master::ELEMENTS_PER_CAPTURE_MAX {
+        return Err(IngestError::Invalid(vec![format!(
+            "EPCISMasterData: {elements} vocabulary elements, more than the {} one capture may carry",
+            serialhub_store::master::ELEMENTS_PER_CAPTURE_MAX
+        )]));
+    }
+    let mut master_errors = Vec::new();
+    let mut master_data = std::mem::take(&mut header.master_data);
+    if let Some(gln) = captured_by {
+        // A partner describes its own locations and no one else's: another party's master
+        // data would change how that party's events are queried.
+        for vocabulary in &mut master_data {
+            vocabulary.elements.retain(|element| {
+                let own = serialhub_epcis::query::names_party(&element.id, gln);
+                if !own {
+                    master_errors.push(format!(
+                        "EPCISMasterData: element {} names party {gln} nowhere, and a partner's key describes only its own locations (not stored)",
+                        element.id
+                    ));
+                }
+                own
+            });
+        }
+        master_data.retain(|v| !v.elements.is_empty());
+    }
     let mut hasher = EventHasher::new(&header);
     let recorded = record_time.to_utc_millis_string();
-    let mut ingested = Ingested { events_total: attributed.events.len(), ..Ingested::default() };
+    let mut ingested = Ingested {
+        events_total: attributed.events.len(),
+        master_data,
+        event_errors: master_errors,
+        ..Ingested::default()
+    };
     // A partner records what happens at its own places or between it and others: an event
     // naming none of its party's locations or roles is refused (it would change another
     // company's goods and let the partner read their state).

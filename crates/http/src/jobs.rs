@@ -12,8 +12,11 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+use serialhub_epcis::Vocabulary;
 use serialhub_epcis::time::Timestamp;
 use serialhub_store::{CommitReceipt, EventRecord, Store, StoreError};
+
+use crate::ingest::Ingested;
 
 use crate::deliver::Wake;
 use crate::metrics::Metrics;
@@ -99,7 +102,11 @@ impl JobState {
 /// What the writer thread is handed.
 struct Work {
     id: String,
+    /// The job's number in the table.
+    number: u64,
     records: Vec<EventRecord>,
+    /// The document's master data, stored before its events.
+    master_data: Vec<Vocabulary>,
     /// The spool file of the document, removed once the job has finished.
     spooled: Option<std::path::PathBuf>,
     /// For `POST /epcis/events`, which answers when the event is stored.
@@ -125,6 +132,17 @@ impl std::fmt::Debug for Jobs {
 struct Table {
     next: u64,
     jobs: BTreeMap<u64, JobState>,
+    /// Ids given by an earlier run to jobs this run captured from the spool, to their number.
+    recovered: std::collections::HashMap<String, u64>,
+}
+
+/// A job number and id taken before the job is queued, so that the spool can record the id
+/// the client is told (`Jobs::ticket`).
+#[derive(Debug)]
+pub struct Ticket {
+    number: u64,
+    /// The id of the job.
+    pub id: String,
 }
 
 impl Table {
@@ -133,12 +151,17 @@ impl Table {
             let Some(oldest) = self.jobs.iter().find(|(_, j)| !j.running).map(|(n, _)| *n) else {
                 return;
             };
-            self.jobs.remove(&oldest);
+            if let Some(job) = self.jobs.remove(&oldest) {
+                self.recovered.remove(&job.id);
+            }
         }
     }
 
     fn number_of(&self, prefix: &str, id: &str) -> Option<u64> {
-        id.strip_prefix(prefix)?.parse().ok()
+        match id.strip_prefix(prefix).and_then(|n| n.parse().ok()) {
+            Some(number) => Some(number),
+            None => self.recovered.get(id).copied(),
+        }
     }
 }
 
@@ -184,18 +207,39 @@ impl Jobs {
         }
     }
 
-    /// Queues `records` as a new job; returns its id. `errors` are the invalid events set
-    /// apart already (`proceed`); they make the job unsuccessful whatever the capture does.
-    /// `spooled`: the document's spool file, removed when the job has finished.
+    /// Takes the next job number and id (a job that is then never submitted leaves a gap).
+    pub fn ticket(&self) -> Result<Ticket, SubmitError> {
+        let mut table = self.table.lock().map_err(|_| SubmitError::ShuttingDown)?;
+        let number = table.next;
+        table.next += 1;
+        Ok(Ticket { number, id: format!("{}{number}", self.prefix) })
+    }
+
+    /// A ticket for a job an earlier run accepted as `id` and this one captures from the
+    /// spool: the client polls the id it was given.
+    pub fn ticket_recovered(&self, id: &str) -> Result<Ticket, SubmitError> {
+        let mut ticket = self.ticket()?;
+        let mut table = self.table.lock().map_err(|_| SubmitError::ShuttingDown)?;
+        table.recovered.insert(id.to_owned(), ticket.number);
+        ticket.id = id.to_owned();
+        Ok(ticket)
+    }
+
+    /// Queues the valid events of `ingested` (and its master data) as the job of `ticket`.
+    /// `ingested.event_errors` are the invalid events set apart already (`proceed`); they make
+    /// the job unsuccessful whatever the capture does. `spooled`: the document's spool file,
+    /// removed when the job has finished.
     pub fn submit(
         &self,
+        ticket: Ticket,
         owner_key: &str,
         behaviour: ErrorBehaviour,
-        records: Vec<EventRecord>,
-        (events, errors): (usize, Vec<String>),
+        ingested: Ingested,
         spooled: Option<std::path::PathBuf>,
     ) -> Result<String, SubmitError> {
-        self.enqueue(owner_key, behaviour, records, events, errors, (None, spooled))
+        let Ingested { records, event_errors, events_total, master_data } = ingested;
+        let work = (ticket, records, master_data);
+        self.enqueue(owner_key, behaviour, work, events_total, event_errors, (None, spooled))
     }
 
     /// Queues one event and returns a receiver of its outcome (`POST /epcis/events`).
@@ -209,7 +253,7 @@ impl Jobs {
         self.enqueue(
             owner_key,
             ErrorBehaviour::Rollback,
-            vec![record],
+            (self.ticket()?, vec![record], Vec::new()),
             1,
             Vec::new(),
             (Some(reply), None),
@@ -221,7 +265,7 @@ impl Jobs {
         &self,
         owner_key: &str,
         behaviour: ErrorBehaviour,
-        records: Vec<EventRecord>,
+        (ticket, records, master_data): (Ticket, Vec<EventRecord>, Vec<Vocabulary>),
         events: usize,
         errors: Vec<String>,
         (reply, spooled): (
@@ -234,16 +278,14 @@ impl Jobs {
             return Err(SubmitError::ShuttingDown);
         };
         let mut table = self.table.lock().map_err(|_| SubmitError::ShuttingDown)?;
-        let number = table.next;
-        let id = format!("{}{number}", self.prefix);
-        let work = Work { id: id.clone(), records, spooled, reply };
+        let Ticket { number, id } = ticket;
+        let work = Work { id: id.clone(), number, records, master_data, spooled, reply };
         // Under the table lock, so that the writer cannot finish a job not yet in the table.
         match sender.try_send(work) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => return Err(SubmitError::QueueFull),
             Err(TrySendError::Disconnected(_)) => return Err(SubmitError::ShuttingDown),
         }
-        table.next += 1;
         let success = errors.is_empty();
         let mut errors = errors;
         if errors.len() > JOB_ERRORS_MAX {
@@ -325,14 +367,21 @@ fn write_loop(
         let events = work.records.len();
         // A panic in the store (a bug) fails this job, not the thread and every job after it.
         let records = work.records;
+        let master_data = work.master_data;
         let now = clock();
-        let result =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.capture(records, now)))
-                .unwrap_or_else(|_| {
-                    Err(StoreError::Unavailable(
-                        "the capture failed unexpectedly (a bug; logged)".to_owned(),
-                    ))
-                });
+        // Master data first: events that follow may be queried by it. Merging is idempotent,
+        // so a job that then fails and is captured again stores nothing twice.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if !master_data.is_empty() {
+                store.put_master_data(&master_data)?;
+            }
+            store.capture(records, now)
+        }))
+        .unwrap_or_else(|_| {
+            Err(StoreError::Unavailable(
+                "the capture failed unexpectedly (a bug; logged)".to_owned(),
+            ))
+        });
         let finished_at = clock();
         match &result {
             Ok(receipt) => {
@@ -343,25 +392,21 @@ fn write_loop(
             }
             Err(_) => metrics.captured(0, 0, false),
         }
-        if let Ok(mut table) = table.lock() {
-            let number = work.id.rsplit('-').next().and_then(|n| n.parse::<u64>().ok());
-            if let Some(job) = number.and_then(|n| table.jobs.get_mut(&n)) {
-                job.running = false;
-                job.finished_at = Some(finished_at);
-                match &result {
-                    Ok(receipt) => {
-                        job.receipt = Some((
-                            receipt.stored.len(),
-                            receipt.duplicates.len(),
-                            receipt.exceptions,
-                        ));
-                    }
-                    Err(error) => {
-                        job.success = false;
-                        job.errors.push(format!(
-                            "the store refused the job, nothing of it was captured: {error}"
-                        ));
-                    }
+        if let Ok(mut table) = table.lock()
+            && let Some(job) = table.jobs.get_mut(&work.number)
+        {
+            job.running = false;
+            job.finished_at = Some(finished_at);
+            match &result {
+                Ok(receipt) => {
+                    job.receipt =
+                        Some((receipt.stored.len(), receipt.duplicates.len(), receipt.exceptions));
+                }
+                Err(error) => {
+                    job.success = false;
+                    job.errors.push(format!(
+                        "the store refused the job, nothing of it was captured: {error}"
+                    ));
                 }
             }
         }

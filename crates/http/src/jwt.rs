@@ -168,6 +168,7 @@ impl JwtConfig {
             name: claims["name"].as_str().unwrap_or(subject).to_owned(),
             role,
             party,
+            expires_at: Some(exp.saturating_add(LEEWAY_SECS)),
         })
     }
 }

@@ -346,13 +346,21 @@ pub fn recover_spool(state: &AppState, dir: &std::path::Path) -> std::io::Result
         match ingest::ingest(&document.body, state.limits.capture_events_max, now, party) {
             Ok(ingested) => {
                 let events = ingested.events_total;
-                let submitted = state.jobs.submit(
-                    owner,
-                    behaviour,
-                    ingested.records,
-                    (events, ingested.event_errors),
-                    Some(document.path.clone()),
-                );
+                // The id the client was given, when the file says it (files of older builds
+                // do not: those jobs get a new one).
+                let ticket = match header["capture_id"].as_str() {
+                    Some(id) => state.jobs.ticket_recovered(id),
+                    None => state.jobs.ticket(),
+                };
+                let submitted = ticket.and_then(|ticket| {
+                    state.jobs.submit(
+                        ticket,
+                        owner,
+                        behaviour,
+                        ingested,
+                        Some(document.path.clone()),
+                    )
+                });
                 log::info(
                     "capture recovered from the spool",
                     &[

@@ -161,6 +161,12 @@ impl Problem {
 
 impl From<serialhub_store::StoreError> for Problem {
     fn from(error: serialhub_store::StoreError) -> Problem {
+        if let serialhub_store::StoreError::BadCursor(_) = error {
+            return Problem::new(
+                ExceptionKind::QueryParameter,
+                "nextPageToken: not a token this server gave for this resource",
+            );
+        }
         // The backend's own words (SQL errors, paths) go to the log; the caller gets the code.
         crate::log::warn(
             "store error",

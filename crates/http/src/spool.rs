@@ -1,11 +1,11 @@
 //! The capture spool: a document accepted by `POST /epcis/capture` is written here, synced,
 //! before the 202 answers, and removed once its job has finished. A server that dies between
 //! the two finds the file when it starts again and captures the document then: a capture the
-//! server acknowledged is never lost (the job's id is, with the rest of the in-memory job
-//! table; its events are not).
+//! server acknowledged is never lost, and its job keeps the id the client was told (the job
+//! table itself is in memory: jobs that finished before the stop are forgotten).
 //!
-//! A file is `<number>.job`: one JSON line (who captured it, for which party, how errors were
-//! to be handled, when it was accepted), then the request body as received.
+//! A file is `<number>.job`: one JSON line (the job's id, who captured it, for which party,
+//! how errors were to be handled, when it was accepted), then the request body as received.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

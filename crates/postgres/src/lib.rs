@@ -56,8 +56,8 @@ use postgres::{
 use serialhub_core::{
     ExceptionType, Key, MemoryLedger, NESTING_DEPTH_MAX, SerialState, Violation, ViolationKind,
 };
-use serialhub_epcis::time::Timestamp;
 use serialhub_epcis::Vocabulary;
+use serialhub_epcis::time::Timestamp;
 use serialhub_store::codec::Decoder;
 use serialhub_store::master::{self, MasterData};
 
@@ -921,8 +921,7 @@ impl Store for PgStore {
                     if before.get(vtype).and_then(|b| b.get(id)) == Some(element) {
                         continue;
                     }
-                    let one =
-                        Vocabulary { type_: vtype.clone(), elements: vec![element.clone()] };
+                    let one = Vocabulary { type_: vtype.clone(), elements: vec![element.clone()] };
                     let stored_form = String::from_utf8(master::encode(&[one]))
                         .map_err(|e| corrupt("master_data", e))?;
                     db.execute(&statements.put_master_element, &[vtype, id, &stored_form])

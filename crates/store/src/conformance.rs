@@ -489,9 +489,11 @@ pub fn known_values_page_through_everything_once(store: &dyn Store) {
     let record = EventRecord::new(hash(&observe), observe);
     store.capture(vec![record], now).expect("the second job captures");
 
-    let mut epcs: Vec<String> = units.iter().chain([&sgtin(8)]).map(|u| Key::new(u).as_str().to_owned()).collect();
+    let mut epcs: Vec<String> =
+        units.iter().chain([&sgtin(8)]).map(|u| Key::new(u).as_str().to_owned()).collect();
     epcs.sort();
-    let sites: Vec<String> = (1..=2).map(|s| format!("urn:epc:id:sgln:4012345.00001.{s}")).collect();
+    let sites: Vec<String> =
+        (1..=2).map(|s| format!("urn:epc:id:sgln:4012345.00001.{s}")).collect();
     let mut docks: Vec<String> =
         (10..17).map(|d| format!("urn:epc:id:sgln:4012345.00001.{d}")).collect();
     docks.sort();
@@ -541,7 +543,10 @@ pub fn master_data_merges_and_reads_back(store: &dyn Store) {
     let mut expected = crate::master::MasterData::new();
     crate::master::merge(&mut expected, &first);
     crate::master::merge(&mut expected, &renamed);
-    assert_eq!(store.master_data().expect("master_data reads"), crate::master::vocabularies(&expected));
+    assert_eq!(
+        store.master_data().expect("master_data reads"),
+        crate::master::vocabularies(&expected)
+    );
     let read = store.master_data().expect("master_data reads");
     let plant = &read[0].elements.iter().find(|e| e.id == site).expect("the site is stored");
     assert_eq!(plant.attributes[0].value, Content::Text("Plant A (Berlin)".to_owned()));

@@ -10,7 +10,10 @@
 
 use std::collections::BTreeMap;
 
+use serialhub_epcis::query::{EventQuery, MasterDataKind};
 use serialhub_epcis::{Document, Header, Vocabulary, VocabularyElement};
+
+use crate::{Store, StoreError};
 
 /// Stored master data: vocabulary type, then element id, to the element.
 pub type MasterData = BTreeMap<String, BTreeMap<String, VocabularyElement>>;
@@ -77,6 +80,25 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Vocabulary>, String> {
         .map_err(|e| format!("stored master data does not read back: {e}"))
 }
 
+/// Resolves the master data parameters of `query` (WD_, HASATTR_, EQ_ATTR_) against the
+/// master data `store` holds now; reads nothing when the query has none.
+pub fn resolve(store: &dyn Store, query: &mut EventQuery) -> Result<(), StoreError> {
+    let needed = query.master_data_needed();
+    if needed.is_empty() {
+        return Ok(());
+    }
+    let vocabularies = store.master_data()?;
+    for kind in needed {
+        let elements: Vec<&VocabularyElement> = vocabularies
+            .iter()
+            .filter(|v| MasterDataKind::of_vocabulary_type(&v.type_) == Some(kind))
+            .flat_map(|v| &v.elements)
+            .collect();
+        query.resolve_master_data(kind, &elements);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use serialhub_epcis::{Content, VocabularyAttribute};
@@ -121,7 +143,7 @@ mod tests {
         );
         let mut stored = MasterData::new();
         merge(&mut stored, &[first]);
-        merge(&mut stored, &[second.clone()]);
+        merge(&mut stored, std::slice::from_ref(&second));
         let once = stored.clone();
         merge(&mut stored, &[second]);
         assert_eq!(stored, once, "merging the same vocabulary again changes nothing");
@@ -158,7 +180,7 @@ mod tests {
             )],
         );
         let vocabularies = vocabularies(&stored);
-        assert_eq!(decode(&encode(&vocabularies)).unwrap(), vocabularies);
-        assert!(decode(b"{not json").unwrap_err().contains("does not read back"));
+        assert_eq!(decode(&encode(&vocabularies)).expect("reads back"), vocabularies);
+        assert!(decode(b"{not json").expect_err("not JSON").contains("does not read back"));
     }
 }

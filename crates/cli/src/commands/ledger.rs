@@ -84,7 +84,8 @@ pub(crate) struct ImportArgs {
 struct Parsed {
     path: PathBuf,
     bytes: u64,
-    result: Result<Vec<EventRecord>, Vec<String>>,
+    /// The events' records, and the header's master data.
+    result: Result<(Vec<EventRecord>, Vec<serialhub_epcis::Vocabulary>), Vec<String>>,
 }
 
 /// The largest document `import` reads: it holds one document's events in memory at a time.
@@ -163,7 +164,8 @@ fn parse(path: &Path, bytes: &mut Vec<u8>) -> Parsed {
     if !errors.is_empty() {
         return Parsed { path: path.to_owned(), bytes: size, result: Err(errors) };
     }
-    let document = collect.document;
+    let mut document = collect.document;
+    let master_data = std::mem::take(&mut document.header.master_data);
     let mut hasher = EventHasher::new(&document.header);
     // The repository sets recordTime (EPCIS 2.0 section 7.3.1); it is outside the event hash.
     let recorded = crate::clock::now().ok().map(|t| t.to_utc_millis_string());
@@ -176,7 +178,7 @@ fn parse(path: &Path, bytes: &mut Vec<u8>) -> Parsed {
             EventRecord::new(hash_id, e).with_body()
         })
         .collect();
-    Parsed { path: path.to_owned(), bytes: size, result: Ok(records) }
+    Parsed { path: path.to_owned(), bytes: size, result: Ok((records, master_data)) }
 }
 
 /// The identifiers an event moves: its EPC lists and its parent.
@@ -245,9 +247,16 @@ pub(crate) fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
                     );
                 });
             }
-            Ok(records) => {
+            Ok((records, master_data)) => {
                 let epcs: u64 = records.iter().map(epc_count).sum();
-                match store.capture(records, crate::clock::now()?) {
+                // Master data first, as the server does: merging is idempotent.
+                let captured = if master_data.is_empty() {
+                    Ok(())
+                } else {
+                    store.put_master_data(&master_data)
+                };
+                let now = crate::clock::now()?;
+                match captured.and_then(|()| store.capture(records, now)) {
                     Ok(receipt) => {
                         if args.verbose {
                             progress.suspend(|| {
@@ -339,7 +348,7 @@ fn check(files: &[PathBuf], store: &dyn Store) -> anyhow::Result<ExitCode> {
                     writeln!(out, "{}:{problem}", path.display())?;
                 }
             }
-            Ok(records) => {
+            Ok((records, _)) => {
                 let mut stored = 0;
                 for record in &records {
                     stored += usize::from(store.has_event(&record.hash_id)?);

@@ -1384,7 +1384,8 @@ fn acknowledged_captures_survive_a_stop_in_the_spool() {
     // What a killed server leaves: the spooled document of an accepted job.
     let spool = data.join("spool");
     std::fs::create_dir_all(&spool).expect("the spool");
-    let header = serde_json::json!({"owner_key": "x", "party": null, "behaviour": "rollback"});
+    let header = serde_json::json!({"capture_id": "0badcafe-7", "owner_key": "x", "party": null,
+        "behaviour": "rollback"});
     let mut left = format!("{header}\n").into_bytes();
     left.extend(document(&[commission(&[70, 71], 1)]));
     std::fs::write(spool.join("00000000000000000007.job"), left).expect("written");
@@ -1400,6 +1401,13 @@ fn acknowledged_captures_survive_a_stop_in_the_spool() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // The client polls the id it was given before the stop.
+    let job = server.wait("/epcis/capture/0badcafe-7", &admin);
+    assert_eq!(
+        (job["captureID"].as_str(), job["success"].as_bool()),
+        (Some("0badcafe-7"), Some(true))
+    );
+    assert_eq!(job["stored"], 1, "{job}");
     // New captures go through the spool and leave it once finished.
     server.capture(&admin, &document(&[commission(&[72], 2)]), "rollback");
     let leftovers = || std::fs::read_dir(&spool).expect("the spool").count();
@@ -1409,5 +1417,145 @@ fn acknowledged_captures_survive_a_stop_in_the_spool() {
         assert!(started.elapsed() < Duration::from_secs(30), "finished captures stay in the spool");
         std::thread::sleep(Duration::from_millis(50));
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every value of a top-level list, following `Link: rel="next"`; asserts each page's size.
+fn follow(server: &Server, path: &str, key: &str, per_page: usize) -> Vec<String> {
+    let mut values = Vec::new();
+    let mut next = Some(format!("{path}?perPage={per_page}"));
+    while let Some(target) = next.take() {
+        let reply = server.get(&target, Some(key));
+        assert_eq!(reply.status, 200, "{target}: {}", reply.body);
+        let page: Vec<String> = serde_json::from_value(reply.json()).expect("an array of strings");
+        assert!(page.len() <= per_page, "{target}: {page:?}");
+        values.extend(page);
+        next = reply.header("link").map(|link| {
+            let target =
+                link.split_once('<').and_then(|(_, l)| l.split_once('>')).expect("<...>").0;
+            assert!(link.ends_with("rel=\"next\""), "{link}");
+            target.to_owned()
+        });
+        assert!(values.len() < 10_000, "the pages never end");
+    }
+    values.sort();
+    values
+}
+
+#[test]
+fn master_data_queries_and_top_level_lists() {
+    let dir = temp_dir("master");
+    let data = dir.join("data");
+    let admin = create_key(&data, "ops", "admin", None);
+    let capture_b = create_key(&data, "b warehouse", "capture", Some(PARTY_B));
+    let query_b = create_key(&data, "b", "query", Some(PARTY_B));
+    let server = Server::start(&data, &[]);
+    // Written by hand: the header must come before the body, and `json!` sorts keys.
+    let with_master = |vocabularies: Value, events: &[Value]| -> Vec<u8> {
+        format!(
+            r#"{{"@context": "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+            "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2025-01-01T00:00:00Z",
+            "epcisHeader": {{"epcisMasterData": {{"vocabularyList": {vocabularies}}}}},
+            "epcisBody": {{"eventList": {}}}}}"#,
+            Value::from(events.to_vec())
+        )
+        .into_bytes()
+    };
+    // Party A's plant (…0) holds its line (…1, the readPoint of `commission`).
+    let plant = serde_json::json!([{
+        "type": "urn:epcglobal:epcis:vtype:BusinessLocation",
+        "vocabularyElementList": [{
+            "id": "urn:epc:id:sgln:4012345.00000.0",
+            "attributes": [{"id": "urn:epcglobal:cbv:mda:city", "attribute": "Berlin"}],
+            "children": ["urn:epc:id:sgln:4012345.00000.1"],
+        }],
+    }]);
+    let job = server.capture(
+        &admin,
+        &with_master(plant, &[commission(&[1, 2, 3], 1), ship_to_b(&[1, 2], 2)]),
+        "rollback",
+    );
+    assert_eq!(job["success"], true, "{job}");
+    let job = server.capture(&capture_b, &document(&[receive_at_b(&[1, 2], 3)]), "rollback");
+    assert_eq!(job["success"], true, "{job}");
+
+    let steps = |query: &str| {
+        biz_steps(&event_list(&server.get(&format!("/epcis/events?{query}"), Some(&admin))))
+    };
+    assert_eq!(steps("HASATTR_bizLocation=cbvmda:city"), ["commissioning", "shipping"]);
+    assert_eq!(steps("EQ_ATTR_bizLocation_cbvmda:city=Berlin&EQ_bizStep=shipping"), ["shipping"]);
+    assert!(steps("EQ_ATTR_bizLocation_cbvmda:city=Paris").is_empty());
+    assert!(steps("HASATTR_readPoint=cbvmda:city").is_empty(), "the line has no attributes");
+    // The line is within the plant: WD_ of the plant finds the events read at the line.
+    let plant_wide = percent("urn:epc:id:sgln:4012345.00000.0");
+    assert_eq!(steps(&format!("WD_readPoint={plant_wide}")), ["commissioning"]);
+    assert!(steps(&format!("EQ_readPoint={plant_wide}")).is_empty());
+    let refused = server.get("/epcis/events?HASATTR_bizStep=cbvmda:city", Some(&admin));
+    refused.problem(400, "epcisException:QueryParameterException");
+
+    // A partner cannot describe another party's site: the element is not stored, and the job
+    // says so; its events are captured (proceed).
+    let renamed = serde_json::json!([{
+        "type": "urn:epcglobal:epcis:vtype:BusinessLocation",
+        "vocabularyElementList": [{
+            "id": "urn:epc:id:sgln:4012345.00000.0",
+            "attributes": [{"id": "urn:epcglobal:cbv:mda:city", "attribute": "Elsewhere"}],
+        }],
+    }]);
+    let job = server.capture(
+        &capture_b,
+        &with_master(renamed.clone(), &[receive_at_b(&[3], 4)]),
+        "proceed",
+    );
+    assert_eq!(job["success"], false, "{job}");
+    assert!(
+        job["errors"][0].as_str().is_some_and(|e| e.contains("names party 4098765000003 nowhere")),
+        "{job}"
+    );
+    assert_eq!(job["stored"], 1, "{job}");
+    assert!(steps("EQ_ATTR_bizLocation_cbvmda:city=Elsewhere").is_empty());
+    let refused = server.post(
+        "/epcis/capture",
+        Some(&capture_b),
+        "application/ld+json",
+        &with_master(renamed, &[receive_at_b(&[3], 5)]),
+        &[("GS1-Capture-Error-Behaviour", "rollback")],
+    );
+    refused.problem(400, "epcisException:ValidationException");
+
+    // The top-level lists, paged: every identifier once, as a canonical Digital Link.
+    let units: Vec<String> =
+        (1..=3).map(|s| format!("https://id.gs1.org/01/04012345111118/21/{s}")).collect();
+    assert_eq!(follow(&server, "/epcis/epcs", &admin, 2), units);
+    assert_eq!(
+        follow(&server, "/epcis/bizLocations", &admin, 1),
+        ["urn:epc:id:sgln:4012345.00000.0", "urn:epc:id:sgln:4098765.00000.0"]
+    );
+    assert_eq!(
+        follow(&server, "/epcis/readPoints", &admin, 5),
+        ["urn:epc:id:sgln:4012345.00000.1"]
+    );
+    // A partner lists what it may see: the units it received, and its own site.
+    assert_eq!(follow(&server, "/epcis/epcs", &query_b, 1), units);
+    assert_eq!(
+        follow(&server, "/epcis/bizLocations", &query_b, 10),
+        ["urn:epc:id:sgln:4098765.00000.0"]
+    );
+    assert!(follow(&server, "/epcis/readPoints", &query_b, 10).is_empty());
+    // A token is bound to its resource and caller; other parameters are refused.
+    let first = server.get("/epcis/epcs?perPage=1", Some(&admin));
+    let link = first.header("link").expect("a next link").to_owned();
+    let target = link.split_once('<').and_then(|(_, l)| l.split_once('>')).expect("<...>").0;
+    server.get(target, Some(&query_b)).problem(400, "epcisException:QueryParameterException");
+    server
+        .get(&target.replace("/epcis/epcs", "/epcis/bizLocations"), Some(&admin))
+        .problem(400, "epcisException:QueryParameterException");
+    server
+        .get("/epcis/epcs?nextPageToken=garbage", Some(&admin))
+        .problem(400, "epcisException:QueryParameterException");
+    server
+        .get("/epcis/epcs?EQ_bizStep=shipping", Some(&admin))
+        .problem(400, "epcisException:QueryParameterException");
+    assert_eq!(server.get("/epcis/epcs", None).status, 401);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -602,7 +602,11 @@ fn render_with_master(query: &str, with_master: bool) -> String {
         .map(|id| id.rsplit(':').next().unwrap_or(id))
         .collect();
     let needed = format!("{:?}", parsed.master_data_needed());
-    if matching.is_empty() { format!("none {needed}") } else { format!("{} {needed}", matching.join(" ")) }
+    if matching.is_empty() {
+        format!("none {needed}")
+    } else {
+        format!("{} {needed}", matching.join(" "))
+    }
 }
 
 #[test]
@@ -621,17 +625,17 @@ fn master_data_parameters() {
     check("HASATTR_bizLocation=cbvmda:streetAddressOne", expect!["none [Location]"]);
     // EQ_ATTR_: the attribute's value, any of the listed ones.
     check("EQ_ATTR_bizLocation_cbvmda:city=Basel|Zurich", expect!["commission ship [Location]"]);
-    check("EQ_ATTR_readPoint_urn:epcglobal:cbv:mda:city=Allschwil", expect!["commission pack [Location]"]);
+    check(
+        "EQ_ATTR_readPoint_urn:epcglobal:cbv:mda:city=Allschwil",
+        expect!["commission pack [Location]"],
+    );
     check("EQ_ATTR_readPoint_cbvmda:city=Basel", expect!["none [Location]"]);
     check(
         "EQ_ATTR_epcClass_urn:epcglobal:cbv:mda#dosageFormType=TABLET",
         expect!["pack [EpcClass]"],
     );
     // Combined with other parameters (AND), and both kinds at once.
-    check(
-        "HASATTR_bizLocation=cbvmda:city&EQ_bizStep=shipping",
-        expect!["ship [Location]"],
-    );
+    check("HASATTR_bizLocation=cbvmda:city&EQ_bizStep=shipping", expect!["ship [Location]"]);
     check(
         "HASATTR_readPoint=cbvmda:city&HASATTR_epcClass=urn:epcglobal:cbv:mda#dosageFormType",
         expect!["pack [Location, EpcClass]"],
@@ -639,11 +643,15 @@ fn master_data_parameters() {
     // Refused: a field without master data, a missing attribute name, no value.
     check(
         "HASATTR_bizStep=cbvmda:city",
-        expect![[r#"error: HASATTR_bizStep: "bizStep" is not a field with master data here (readPoint, bizLocation, epcClass)"#]],
+        expect![[
+            r#"error: HASATTR_bizStep: "bizStep" is not a field with master data here (readPoint, bizLocation, epcClass)"#
+        ]],
     );
     check(
         "EQ_ATTR_bizLocation=Basel",
-        expect!["error: EQ_ATTR_bizLocation: needs a field and an attribute name: EQ_ATTR_field_attribute"],
+        expect![
+            "error: EQ_ATTR_bizLocation: needs a field and an attribute name: EQ_ATTR_field_attribute"
+        ],
     );
     check("HASATTR_bizLocation=", expect!["error: HASATTR_bizLocation: needs a value"]);
 }
@@ -653,7 +661,10 @@ fn master_data_parameters_without_master_data() {
     let check = |query: &str, expect: Expect| expect.assert_eq(&render_with_master(query, false));
     // No hierarchy known: WD_ finds the location itself, as EQ_ does; no element has an
     // attribute, so HASATTR_ and EQ_ATTR_ find nothing.
-    check("WD_readPoint=https://id.gs1.org/414/0614141007776", expect!["commission pack [Location]"]);
+    check(
+        "WD_readPoint=https://id.gs1.org/414/0614141007776",
+        expect!["commission pack [Location]"],
+    );
     check("WD_bizLocation=urn:epc:id:sgln:0614141.00888.0", expect!["commission ship [Location]"]);
     check("HASATTR_bizLocation=cbvmda:city", expect!["none [Location]"]);
     check("EQ_ATTR_bizLocation_cbvmda:city=Basel", expect!["none [Location]"]);

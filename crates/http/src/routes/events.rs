@@ -18,7 +18,7 @@ use serialhub_core::Key;
 use serialhub_epcis::query::{Direction, EventQuery, OrderBy};
 use serialhub_epcis::time::Timestamp;
 use serialhub_epcis::{DocumentKind, Header};
-use serialhub_store::{Store, StoredEvent};
+use serialhub_store::{KnownField, Store, StoredEvent};
 
 use crate::AppState;
 use crate::auth::{Caller, Role};
@@ -333,7 +333,7 @@ pub(crate) async fn answer(
         }
         params.push((name.clone(), value.clone()));
     }
-    let query = EventQuery::parse(
+    let mut query = EventQuery::parse(
         params.iter().map(|(n, v)| (n.as_str(), v.as_str())),
         &extensions(&headers),
     )
@@ -353,6 +353,7 @@ pub(crate) async fn answer(
             None
         };
     let page = tokio::task::spawn_blocking(move || {
+        serialhub_store::master::resolve(store.as_ref(), &mut query)?;
         let page = run(store.as_ref(), &query, &visibility, per_page, resume, scan_max)?;
         // maxEventCount always materialises the result (`run`), so the total is known.
         if let (Some(max), Some(total)) = (query.max_event_count(), page.total)
@@ -460,6 +461,114 @@ pub(crate) async fn dispositions(
     state.authorize(&headers, &[Role::Query])?;
     Ok(vocabulary(serialhub_epcis::cbv::Vocab::Disposition))
 }
+
+/// Values a partner's listing examines per request at most (each is checked against what the
+/// partner may see): a bound on the work of one page, which may then hold fewer than perPage
+/// values and still link to the next.
+const KNOWN_EXAMINED_MAX: usize = 2_000;
+
+/// `GET /epcis/epcs`, `/epcis/bizLocations`, `/epcis/readPoints`: the values stored events
+/// name, paged (`Store::known_values`; JSON arrays, as the vocabulary lists). A caller acting
+/// for a partner gets the identifiers with a visible event in their history, and the locations
+/// of its own GLN (all events there are visible to it; a location of another party is not
+/// listed even when the partner sees some of its events, so as not to reveal a third party's
+/// sites).
+async fn known(
+    state: Arc<AppState>,
+    headers: HeaderMap,
+    raw: Option<String>,
+    field: KnownField,
+    path: &'static str,
+) -> Result<Response, Problem> {
+    let caller = state.authorize(&headers, &[Role::Query])?;
+    let (per_page, token, rest) = page_params(raw.as_deref(), state.limits.page_len_max)?;
+    if let Some((name, _)) = rest.first() {
+        return Err(Problem::new(
+            ExceptionKind::QueryParameter,
+            format!("{name}: not a parameter of {path} (perPage and nextPageToken are)"),
+        ));
+    }
+    let print = fingerprint(&[("resource".to_owned(), path.to_owned())], &caller);
+    let after = match &token {
+        None => None,
+        Some(token) => Some(
+            token
+                .split_once('.')
+                .filter(|(f, _)| u64::from_str_radix(f, 16).ok() == Some(print))
+                .map(|(_, cursor)| cursor.to_owned())
+                .ok_or_else(|| {
+                    Problem::new(
+                        ExceptionKind::QueryParameter,
+                        "nextPageToken: not a token this server gave for this resource",
+                    )
+                })?,
+        ),
+    };
+    let party = (!caller.sees_everything()).then(|| caller.party.clone().unwrap_or_default());
+    let visibility = Visibility::of(&caller);
+    let store = state.store.clone();
+    let (values, next) = tokio::task::spawn_blocking(move || {
+        let store = store.as_ref();
+        let Some(party) = party else {
+            let page = store.known_values(field, after.as_deref(), per_page)?;
+            return Ok::<_, Problem>((page.values, page.next));
+        };
+        let mut found = Vec::new();
+        let mut cursor = after;
+        let mut examined = 0;
+        while found.len() < per_page && examined < KNOWN_EXAMINED_MAX {
+            // Never more than the page has room for: every value of a page is examined, so
+            // the store's cursor is where the next request goes on.
+            let page = store.known_values(field, cursor.as_deref(), per_page - found.len())?;
+            examined += page.values.len();
+            for value in page.values {
+                let visible = match field {
+                    KnownField::Epc => store
+                        .history(&Key::from_canonical(value.clone()))?
+                        .iter()
+                        .any(|e| visibility.sees(e)),
+                    _ => serialhub_epcis::query::names_party(&value, &party),
+                };
+                if visible {
+                    found.push(value);
+                }
+            }
+            cursor = page.next;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        Ok((found, cursor))
+    })
+    .await
+    .map_err(|e| Problem::internal(format!("the listing failed: {e}")))??;
+    let mut response = json_response(StatusCode::OK, &serde_json::json!(values));
+    if let Some(next) = next {
+        let token = format!("{print:016x}.{next}");
+        link_next(
+            &mut response,
+            &format!("{path}?perPage={per_page}&nextPageToken={}", percent_encode(&token)),
+        );
+    }
+    Ok(response)
+}
+
+macro_rules! known_resource {
+    ($name:ident, $field:expr, $path:literal) => {
+        /// A top-level resource's values (`known`).
+        pub(crate) async fn $name(
+            State(state): State<Arc<AppState>>,
+            headers: HeaderMap,
+            RawQuery(raw): RawQuery,
+        ) -> Result<Response, Problem> {
+            known(state, headers, raw, $field, $path).await
+        }
+    };
+}
+
+known_resource!(epcs, KnownField::Epc, "/epcis/epcs");
+known_resource!(biz_locations, KnownField::BizLocation, "/epcis/bizLocations");
+known_resource!(read_points, KnownField::ReadPoint, "/epcis/readPoints");
 
 macro_rules! fixed_resource {
     ($name:ident, $param:literal, $path:literal) => {

@@ -42,6 +42,9 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
             "/epcis/eventTypes/{value}/events",
             get(events::by_event_type).options(ops::discover),
         )
+        .route("/epcis/epcs", get(events::epcs).options(ops::discover))
+        .route("/epcis/bizLocations", get(events::biz_locations).options(ops::discover))
+        .route("/epcis/readPoints", get(events::read_points).options(ops::discover))
         .route("/epcis/epcs/{value}/events", get(events::by_epc).options(ops::discover))
         .route("/epcis/bizSteps/{value}/events", get(events::by_biz_step).options(ops::discover))
         .route(

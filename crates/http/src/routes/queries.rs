@@ -255,8 +255,14 @@ pub(crate) async fn events(
     // Clients only send control frames: anything big is not a client of ours.
     let upgrade = upgrade.max_message_size(64 * 1024);
     let key_id = caller.key_id.clone();
+    // A JWT's stream ends with the token: the client reconnects with a fresh one.
+    let ends = caller.expires_at.map(|exp| {
+        let now = (state.clock)().unix_millis.div_euclid(1000);
+        let left = u64::try_from(exp.saturating_sub(now)).unwrap_or(0);
+        tokio::time::Instant::now() + std::time::Duration::from_secs(left)
+    });
     Ok(upgrade.on_upgrade(move |socket| async move {
-        stream(socket, state, (name, key_id), matcher, visibility, captures, cursor).await;
+        stream(socket, state, (name, key_id, ends), matcher, visibility, captures, cursor).await;
         drop(guard);
     }))
 }
@@ -275,14 +281,28 @@ impl Drop for StreamSlot {
 async fn stream(
     mut socket: WebSocket,
     state: Arc<AppState>,
-    (name, key_id): (String, String),
+    (name, key_id, ends): (String, String, Option<tokio::time::Instant>),
     matcher: EventQuery,
     visibility: Visibility,
     mut captures: tokio::sync::watch::Receiver<u64>,
     mut cursor: u64,
 ) {
+    let expiry = async move {
+        match ends {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(expiry);
     loop {
         tokio::select! {
+            () = &mut expiry => {
+                let _ = socket.send(Message::Close(Some(axum::extract::ws::CloseFrame {
+                    code: 4001,
+                    reason: "the token has expired".into(),
+                }))).await;
+                return;
+            }
             changed = captures.changed() => {
                 // A stream lives no longer than the key that opened it.
                 if changed.is_err()
@@ -301,9 +321,14 @@ async fn stream(
         loop {
             let store = state.store.clone();
             let from = cursor + 1;
-            let batch =
-                tokio::task::spawn_blocking(move || store.events(from, DELIVERY_EVENTS_MAX)).await;
-            let Ok(Ok(batch)) = batch else { return };
+            let mut resolved = matcher.clone();
+            let batch = tokio::task::spawn_blocking(move || {
+                // Each batch: master data captured meanwhile counts from now on.
+                serialhub_store::master::resolve(store.as_ref(), &mut resolved)?;
+                store.events(from, DELIVERY_EVENTS_MAX).map(|batch| (batch, resolved))
+            })
+            .await;
+            let Ok(Ok((batch, matcher))) = batch else { return };
             let Some(last) = batch.last() else { break };
             cursor = last.seq;
             let matched: Vec<StoredEvent> = batch
