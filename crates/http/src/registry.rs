@@ -1,13 +1,22 @@
 //! Named queries and their subscriptions, kept in one JSON file beside the store
 //! (`queries.json` in the data directory), rewritten whole and atomically (a temporary file,
-//! `fsync`, rename) on every change, so that a crash leaves the old or the new registry and
-//! never half of one. Delivery cursors are part of it: a subscription resumes from the last
-//! event its subscriber acknowledged, after an outage of the subscriber or of this server.
+//! `fsync`, rename) on every change of a definition, so that a crash leaves the old or the new
+//! registry and never half of one. Delivery cursors change far more often (every delivery):
+//! each advance is one synced line appended to `queries.cursors.jsonl`, replayed over the
+//! file at open and folded into it (the log then emptied) on the next rewrite or after
+//! `CURSOR_LOG_LINES_MAX` lines. A subscription resumes from the last event its subscriber
+//! acknowledged, after an outage of the subscriber or of this server.
+//!
+//! A named query made by a partner's key belongs to that partner: callers acting for another
+//! partner neither see nor run it (its parameters name products and places). Queries made by
+//! the hub's own keys (no partner) are shared; operators and admins see all.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+use crate::auth::Caller;
 
 use serde_json::{Value, json};
 
@@ -15,6 +24,8 @@ use serde_json::{Value, json};
 pub const QUERIES_MAX: usize = 1_000;
 /// Subscriptions kept, at most.
 pub const SUBSCRIPTIONS_MAX: usize = 1_000;
+/// Cursor advances logged before the registry file is rewritten with them.
+const CURSOR_LOG_LINES_MAX: usize = 4_096;
 
 /// A named query: the simple event query's parameters, as `GET /epcis/events` takes them.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,8 +36,19 @@ pub struct NamedQuery {
     pub params: Vec<(String, String)>,
     /// The key that created it.
     pub owner_key: String,
+    /// The trading partner that key acts for, if any: whose query it is.
+    pub party: Option<String>,
     /// When.
     pub created_at: String,
+}
+
+impl NamedQuery {
+    /// Whether `caller` may see and run it: the hub's own queries (made by a key acting for
+    /// no partner) are shared with every caller, which runs them with its own visibility; a
+    /// partner's are its own (and the operators').
+    pub fn visible_to(&self, caller: &Caller) -> bool {
+        caller.sees_everything() || self.party.is_none() || caller.party == self.party
+    }
 }
 
 /// How a subscription is triggered.
@@ -228,6 +250,20 @@ impl NamedQuery {
     }
 }
 
+fn lock_poisoned() -> RegistryError {
+    RegistryError::Full("registry lock poisoned".to_owned())
+}
+
+impl Subscription {
+    /// Moves the cursor forward (never back) and records a notification time.
+    fn advance(&mut self, cursor: u64, notified_at: Option<String>) {
+        self.cursor = self.cursor.max(cursor);
+        if notified_at.is_some() {
+            self.last_notified_at = notified_at;
+        }
+    }
+}
+
 /// Why the registry could not be changed.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -255,6 +291,18 @@ struct Contents {
 pub struct Registry {
     path: Option<PathBuf>,
     contents: Mutex<Contents>,
+    cursor_log: Mutex<CursorLog>,
+}
+
+/// The open cursor log and how many lines it holds.
+#[derive(Debug, Default)]
+struct CursorLog {
+    file: Option<std::fs::File>,
+    lines: usize,
+}
+
+fn cursor_log_path(path: &Path) -> PathBuf {
+    path.with_extension("cursors.jsonl")
 }
 
 impl Registry {
@@ -279,6 +327,7 @@ impl Registry {
                         name: name.clone(),
                         params,
                         owner_key: q["ownerKey"].as_str().unwrap_or_default().to_owned(),
+                        party: q["party"].as_str().map(str::to_owned),
                         created_at: q["createdAt"].as_str().unwrap_or_default().to_owned(),
                     };
                     contents.queries.insert(name, query);
@@ -293,12 +342,40 @@ impl Registry {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(format!("{}: {e}", path.display())),
         }
-        Ok(Registry { path: Some(path.to_owned()), contents: Mutex::new(contents) })
+        let log_path = cursor_log_path(path);
+        let mut lines = 0;
+        match std::fs::read_to_string(&log_path) {
+            Ok(log) => {
+                // A torn last line (a crash mid-append) was never acknowledged: skipped.
+                for line in log.lines() {
+                    let Ok(entry) = serde_json::from_str::<Value>(line) else { continue };
+                    let (Some(id), Some(cursor)) = (entry["id"].as_str(), entry["cursor"].as_u64())
+                    else {
+                        continue;
+                    };
+                    if let Some(s) = contents.subscriptions.get_mut(id) {
+                        s.advance(cursor, entry["at"].as_str().map(str::to_owned));
+                    }
+                    lines += 1;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("{}: {e}", log_path.display())),
+        }
+        Ok(Registry {
+            path: Some(path.to_owned()),
+            contents: Mutex::new(contents),
+            cursor_log: Mutex::new(CursorLog { file: None, lines }),
+        })
     }
 
     /// A registry kept in memory only (tests of other concerns).
     pub fn in_memory() -> Registry {
-        Registry { path: None, contents: Mutex::new(Contents::default()) }
+        Registry {
+            path: None,
+            contents: Mutex::new(Contents::default()),
+            cursor_log: Mutex::new(CursorLog::default()),
+        }
     }
 
     fn save(&self, contents: &Contents) -> Result<(), RegistryError> {
@@ -308,7 +385,8 @@ impl Registry {
             .queries
             .values()
             .map(|q| {
-                json!({"name": q.name, "params": q.params, "ownerKey": q.owner_key, "createdAt": q.created_at})
+                json!({"name": q.name, "params": q.params, "ownerKey": q.owner_key,
+                    "party": q.party, "createdAt": q.created_at})
             })
             .collect();
         let subscriptions: Vec<Value> =
@@ -331,17 +409,47 @@ impl Registry {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
         }
-        Ok(())
+        // The file holds every cursor now: the log starts again. (A crash before this only
+        // replays advances the file has already; cursors never go back.)
+        let mut log = self.cursor_log.lock().map_err(|_| lock_poisoned())?;
+        log.file = None;
+        log.lines = 0;
+        match std::fs::remove_file(cursor_log_path(path)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Appends one cursor advance to the log, synced.
+    fn log_advance(&self, id: &str, cursor: u64, at: Option<&str>) -> Result<usize, RegistryError> {
+        let Some(path) = &self.path else { return Ok(0) };
+        let log_path = cursor_log_path(path);
+        let io = |source| RegistryError::Io { path: log_path.display().to_string(), source };
+        let mut log = self.cursor_log.lock().map_err(|_| lock_poisoned())?;
+        if log.file.is_none() {
+            let mut options = std::fs::OpenOptions::new();
+            options.append(true).create(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt as _;
+                options.mode(0o600);
+            }
+            log.file = Some(options.open(&log_path).map_err(io)?);
+        }
+        let line = format!("{}\n", json!({"id": id, "cursor": cursor, "at": at}));
+        // Invariant: opened above.
+        let file = log.file.as_mut().expect("the cursor log is open");
+        file.write_all(line.as_bytes()).map_err(io)?;
+        file.sync_data().map_err(io)?;
+        log.lines += 1;
+        Ok(log.lines)
     }
 
     fn change<T>(
         &self,
         edit: impl FnOnce(&mut Contents) -> Result<T, RegistryError>,
     ) -> Result<T, RegistryError> {
-        let mut contents = self
-            .contents
-            .lock()
-            .map_err(|_| RegistryError::Full("registry lock poisoned".to_owned()))?;
+        let mut contents = self.contents.lock().map_err(|_| lock_poisoned())?;
         let mut next = Contents {
             queries: contents.queries.clone(),
             subscriptions: contents.subscriptions.clone(),
@@ -427,15 +535,20 @@ impl Registry {
         cursor: u64,
         notified_at: Option<String>,
     ) -> Result<(), RegistryError> {
-        self.change(|c| {
-            if let Some(s) = c.subscriptions.get_mut(id) {
-                s.cursor = s.cursor.max(cursor);
-                if notified_at.is_some() {
-                    s.last_notified_at = notified_at;
-                }
-            }
-            Ok(())
-        })
+        let mut contents = self.contents.lock().map_err(|_| lock_poisoned())?;
+        if !contents.subscriptions.contains_key(id) {
+            return Ok(());
+        }
+        // Logged before it is visible, under the contents lock so that a rewrite cannot
+        // fold the log in between.
+        let lines = self.log_advance(id, cursor, notified_at.as_deref())?;
+        if let Some(s) = contents.subscriptions.get_mut(id) {
+            s.advance(cursor, notified_at);
+        }
+        if lines >= CURSOR_LOG_LINES_MAX {
+            self.save(&contents)?;
+        }
+        Ok(())
     }
 }
 
@@ -482,6 +595,7 @@ mod tests {
             name: "shipments".to_owned(),
             params: vec![("EQ_bizStep".to_owned(), "shipping|receiving".to_owned())],
             owner_key: "k1".to_owned(),
+            party: Some("4012345000009".to_owned()),
             created_at: "2025-06-01T00:00:00.000Z".to_owned(),
         };
         assert!(registry.add_query(query.clone()).expect("adds"));
@@ -504,6 +618,12 @@ mod tests {
         };
         registry.add_subscription(subscription.clone()).expect("adds");
         registry.advance("s1", 9, Some("2025-06-01T00:05:00.000Z".to_owned())).expect("advances");
+        registry.advance("s1", 8, None).expect("a late acknowledgement does not go back");
+        // Advances are appended to the log, not written into the registry file.
+        let file = std::fs::read_to_string(&path).expect("the registry file");
+        assert!(file.contains("\"cursor\":7"), "{file}");
+        let log = std::fs::read_to_string(cursor_log_path(&path)).expect("the cursor log");
+        assert_eq!(log.lines().count(), 2, "{log}");
         let reopened = Registry::open(&path).expect("reopens");
         assert_eq!(reopened.query("shipments"), Some(query));
         let read = &reopened.subscriptions(Some("shipments"))[0];
@@ -517,6 +637,72 @@ mod tests {
         assert!(reopened.delete_query("shipments").expect("deletes"));
         assert!(reopened.subscriptions(None).is_empty(), "its subscriptions go with it");
         assert!(Registry::open(&path).expect("reopens").queries().is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[cfg(test)]
+mod cursor_log_tests {
+    use super::*;
+
+    fn subscription(id: &str) -> Subscription {
+        Subscription {
+            id: id.to_owned(),
+            query: "q".to_owned(),
+            dest: "http://127.0.0.1:9/hook".to_owned(),
+            secret: None,
+            trigger: Trigger::Stream,
+            report_if_empty: false,
+            initial_record_time: None,
+            owner_key: "k1".to_owned(),
+            party: None,
+            cursor: 0,
+            created_at: "2025-06-01T00:00:00.000Z".to_owned(),
+            last_notified_at: None,
+        }
+    }
+
+    #[test]
+    fn the_cursor_log_is_folded_in_and_a_torn_line_is_skipped() {
+        let dir = std::env::temp_dir().join(format!("serialhub-cursors-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("queries.json");
+        let registry = Registry::open(&path).expect("opens");
+        let query = NamedQuery {
+            name: "q".to_owned(),
+            params: Vec::new(),
+            owner_key: "k1".to_owned(),
+            party: None,
+            created_at: "2025-06-01T00:00:00.000Z".to_owned(),
+        };
+        registry.add_query(query).expect("adds");
+        registry.add_subscription(subscription("a")).expect("adds");
+        registry.add_subscription(subscription("b")).expect("adds");
+        for cursor in 1..=(CURSOR_LOG_LINES_MAX as u64 + 10) {
+            registry.advance("a", cursor, None).expect("advances");
+        }
+        registry.advance("b", 3, None).expect("advances");
+        registry.advance("gone", 3, None).expect("an unknown id changes nothing");
+        // Folded in at the limit: the log holds only what came after.
+        let log = std::fs::read_to_string(cursor_log_path(&path)).expect("the log");
+        assert_eq!(log.lines().count(), 11, "{log}");
+        // A crash mid-append leaves a torn line: skipped at open.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(cursor_log_path(&path))
+            .and_then(|mut f| f.write_all(b"{\"id\":\"b\",\"curs"))
+            .expect("appends");
+        let reopened = Registry::open(&path).expect("reopens");
+        let cursors: Vec<(String, u64)> =
+            reopened.subscriptions(None).into_iter().map(|s| (s.id, s.cursor)).collect();
+        let last = CURSOR_LOG_LINES_MAX as u64 + 10;
+        assert_eq!(cursors, [("a".to_owned(), last), ("b".to_owned(), 3)]);
+        // A definition change rewrites the file with the cursors and empties the log.
+        reopened.add_subscription(subscription("c")).expect("adds");
+        assert!(!cursor_log_path(&path).exists());
+        let again = Registry::open(&path).expect("reopens");
+        assert_eq!(again.subscriptions(None)[0].cursor, last);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1371,6 +1371,43 @@ fn partners_never_see_each_others_events_through_any_route() {
         let seen: Vec<&str> = seen.iter().map(String::as_str).collect();
         assert_eq!(seen, *visible, "the partner sees all of its own");
     }
+
+    // A named query belongs to its partner: the other neither lists, reads, runs nor
+    // subscribes to it (answered as absent); the hub's operators see it.
+    let definition = br#"{"name": "a-products", "query": {"MATCH_epcClass": ["urn:epc:idpat:sgtin:4012345.011111.*"]}}"#;
+    let created =
+        server.post("/epcis/queries", Some(&query_a), "application/json", definition, &[]);
+    assert_eq!(created.status, 201, "{}", created.body);
+    let names = |key: &str| -> Vec<Value> {
+        let reply = server.get("/epcis/queries", Some(key));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.json().as_array().expect("a list").iter().map(|q| q["name"].clone()).collect()
+    };
+    assert_eq!(names(&query_a), ["a-products"]);
+    assert!(names(&query_b).is_empty(), "B does not list A's query");
+    assert_eq!(names(&admin), ["a-products"]);
+    for path in [
+        "/epcis/queries/a-products",
+        "/epcis/queries/a-products/events",
+        "/epcis/queries/a-products/subscriptions",
+    ] {
+        server.get(path, Some(&query_b)).problem(404, "epcisException:NoSuchResourceException");
+        assert_eq!(server.get(path, Some(&query_a)).status, 200, "{path}");
+    }
+    let hook = br#"{"dest": "https://hooks.example.com/b", "stream": true}"#;
+    server
+        .post(
+            "/epcis/queries/a-products/subscriptions",
+            Some(&query_b),
+            "application/json",
+            hook,
+            &[],
+        )
+        .problem(404, "epcisException:NoSuchResourceException");
+    server
+        .delete("/epcis/queries/a-products", &query_b)
+        .problem(404, "epcisException:NoSuchResourceException");
+    assert_eq!(server.delete("/epcis/queries/a-products", &query_a).status, 204);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -114,6 +114,12 @@ fn query_not_found(name: &str) -> Problem {
     Problem::new(ExceptionKind::NoSuchResource, format!("no named query {name}"))
 }
 
+/// The named query `name`, if `caller` may see it; another partner's query is answered as
+/// absent, as one that does not exist.
+fn visible_query(state: &AppState, caller: &Caller, name: &str) -> Result<NamedQuery, Problem> {
+    state.registry.query(name).filter(|q| q.visible_to(caller)).ok_or_else(|| query_not_found(name))
+}
+
 fn may_change(caller: &Caller, owner_key: &str) -> bool {
     caller.role == Role::Admin || caller.key_id == owner_key
 }
@@ -138,6 +144,7 @@ pub(crate) async fn create(
         name: name.clone(),
         params,
         owner_key: caller.key_id.clone(),
+        party: caller.party.clone(),
         created_at: now.clone(),
     };
     let added = registry_write(&state, move |r| r.add_query(query)).await?;
@@ -165,8 +172,14 @@ pub(crate) async fn list(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    state.authorize(&headers, &[Role::Query])?;
-    let queries: Vec<Value> = state.registry.queries().iter().map(NamedQuery::to_json).collect();
+    let caller = state.authorize(&headers, &[Role::Query])?;
+    let queries: Vec<Value> = state
+        .registry
+        .queries()
+        .iter()
+        .filter(|q| q.visible_to(&caller))
+        .map(NamedQuery::to_json)
+        .collect();
     Ok(json_response(StatusCode::OK, &Value::from(queries)))
 }
 
@@ -176,8 +189,8 @@ pub(crate) async fn get(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Result<Response, Problem> {
-    state.authorize(&headers, &[Role::Query])?;
-    let query = state.registry.query(&name).ok_or_else(|| query_not_found(&name))?;
+    let caller = state.authorize(&headers, &[Role::Query])?;
+    let query = visible_query(&state, &caller, &name)?;
     Ok(json_response(StatusCode::OK, &query.to_json()))
 }
 
@@ -189,7 +202,7 @@ pub(crate) async fn delete(
     Path(name): Path<String>,
 ) -> Result<Response, Problem> {
     let caller = state.authorize(&headers, &[Role::Query])?;
-    let query = state.registry.query(&name).ok_or_else(|| query_not_found(&name))?;
+    let query = visible_query(&state, &caller, &name)?;
     if !may_change(&caller, &query.owner_key) {
         return Err(Problem::new(
             ExceptionKind::Security,
@@ -218,7 +231,7 @@ pub(crate) async fn events(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, Problem> {
     let caller = state.authorize(&headers, &[Role::Query])?;
-    let query = state.registry.query(&name).ok_or_else(|| query_not_found(&name))?;
+    let query = visible_query(&state, &caller, &name)?;
     // Not a WebSocket handshake: the plain query.
     let Ok(upgrade) = upgrade else {
         let path = format!("/epcis/queries/{}/events", percent_encode(&name));
@@ -368,9 +381,7 @@ pub(crate) async fn subscribe(
     body: axum::body::Body,
 ) -> Result<Response, Problem> {
     let caller = state.authorize(&headers, &[Role::Query])?;
-    if state.registry.query(&name).is_none() {
-        return Err(query_not_found(&name));
-    }
+    visible_query(&state, &caller, &name)?;
     let body = json_body(&headers, body).await?;
     let dest = body["dest"].as_str().ok_or_else(|| invalid("dest: required, a URL"))?.to_owned();
     let allow_private = state.limits.allow_private_destinations;
@@ -470,9 +481,7 @@ pub(crate) async fn subscriptions(
     Path(name): Path<String>,
 ) -> Result<Response, Problem> {
     let caller = state.authorize(&headers, &[Role::Query])?;
-    if state.registry.query(&name).is_none() {
-        return Err(query_not_found(&name));
-    }
+    visible_query(&state, &caller, &name)?;
     let list: Vec<Value> =
         visible_subscriptions(&state, &caller, &name).iter().map(Subscription::to_json).collect();
     Ok(json_response(StatusCode::OK, &Value::from(list)))
