@@ -247,17 +247,25 @@ struct Index {
 struct Known {
     values: Vec<Arc<str>>,
     seen: serialhub_core::FxHashMap<Arc<str>, ()>,
+    /// The value checked last: consecutive events mostly share their locations, and comparing
+    /// with it skips the hash on the capture path.
+    last: Option<Arc<str>>,
 }
 
 impl Known {
     /// Adds `value` if new; returns the shared copy when it was.
     fn add(&mut self, value: &str) -> Option<Arc<str>> {
-        if self.seen.contains_key(value) {
+        if self.last.as_deref() == Some(value) {
+            return None;
+        }
+        if let Some((shared, ())) = self.seen.get_key_value(value) {
+            self.last = Some(shared.clone());
             return None;
         }
         let shared: Arc<str> = Arc::from(value);
         self.seen.insert(shared.clone(), ());
         self.values.push(shared.clone());
+        self.last = Some(shared.clone());
         Some(shared)
     }
 }

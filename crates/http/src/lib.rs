@@ -255,6 +255,12 @@ async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Nex
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip());
     let version_problem = unsupported_version(request.headers());
+    // The mappings the caller declared are the ones its answer may use: echoed back.
+    let extensions = request.headers().get("gs1-extensions").cloned();
+    let wants_xml = matches!(
+        crate::routes::events::negotiate(request.headers()),
+        Ok(crate::routes::events::Form::Xml)
+    );
     let mut response = if let Some(problem) = version_problem {
         problem.into_response()
     } else if state.rate_limiter.allow(client, started) {
@@ -270,9 +276,15 @@ async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Nex
         .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
         .into_response()
     };
+    if wants_xml {
+        response = problem_as_xml(response).await;
+    }
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         headers.insert("x-request-id", value);
+    }
+    if let Some(extensions) = extensions {
+        headers.insert("gs1-extensions", extensions);
     }
     headers.insert("gs1-epcis-version", HeaderValue::from_static("2.0.0"));
     headers.insert("gs1-cbv-version", HeaderValue::from_static("2.0.0"));
@@ -292,6 +304,29 @@ async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Nex
         ],
     );
     response
+}
+
+/// `response` with a problem+json body rewritten as problem+xml (`problem::json_to_xml`);
+/// any other response as it is.
+async fn problem_as_xml(response: Response) -> Response {
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == b"application/problem+json");
+    if !is_problem {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // Problems are built here and small; one that is not is left alone.
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return Response::from_parts(parts, axum::body::Body::empty());
+    };
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+xml"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(problem::json_to_xml(&json)))
 }
 
 /// The 406 for a request that asks for an EPCIS version this server does not speak: a

@@ -179,6 +179,47 @@ impl From<serialhub_store::StoreError> for Problem {
     }
 }
 
+/// A problem+json body as RFC 7807's `application/problem+xml` (its appendix A): for a client
+/// that accepts XML and not JSON. `errors` become `<errors><i>...</i></errors>`.
+pub fn json_to_xml(body: &serde_json::Value) -> String {
+    fn escape(text: &str, out: &mut String) {
+        for c in text.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                // Characters XML 1.0 cannot carry at all.
+                c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('?'),
+                c => out.push(c),
+            }
+        }
+    }
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<problem xmlns=\"urn:ietf:rfc:7807\">",
+    );
+    if let Some(members) = body.as_object() {
+        for (name, value) in members {
+            // Member names are ours (type, title, status, detail, errors): valid element names.
+            out.push_str(&format!("<{name}>"));
+            match value {
+                serde_json::Value::Array(items) => {
+                    for item in items {
+                        out.push_str("<i>");
+                        escape(item.as_str().map_or(&item.to_string(), |s| s), &mut out);
+                        out.push_str("</i>");
+                    }
+                }
+                serde_json::Value::String(text) => escape(text, &mut out),
+                other => escape(&other.to_string(), &mut out),
+            }
+            out.push_str(&format!("</{name}>"));
+        }
+    }
+    out.push_str("</problem>\n");
+    out
+}
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = self.kind.status();

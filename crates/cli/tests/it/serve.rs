@@ -1594,5 +1594,19 @@ fn master_data_queries_and_top_level_lists() {
         .get("/epcis/epcs?EQ_bizStep=shipping", Some(&admin))
         .problem(400, "epcisException:QueryParameterException");
     assert_eq!(server.get("/epcis/epcs", None).status, 401);
+
+    // A client that reads XML only gets its problems in XML (RFC 7807 appendix A); the
+    // extension mappings a request declares come back with the answer.
+    let xml = server.get_with("/epcis/events?EQ_bizStap=x", &admin, ("Accept", "application/xml"));
+    assert_eq!((xml.status, xml.header("content-type")), (400, Some("application/problem+xml")));
+    assert!(
+        xml.body.contains("<type>epcisException:QueryParameterException</type>")
+            && xml.body.contains("<problem xmlns=\"urn:ietf:rfc:7807\">"),
+        "{}",
+        xml.body
+    );
+    let declared = "example=https://ns.example.com/epcis/";
+    let reply = server.get_with("/epcis/events?perPage=1", &admin, ("GS1-Extensions", declared));
+    assert_eq!((reply.status, reply.header("gs1-extensions")), (200, Some(declared)));
     let _ = std::fs::remove_dir_all(&dir);
 }

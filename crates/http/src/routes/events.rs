@@ -114,12 +114,12 @@ fn extensions(headers: &HeaderMap) -> Vec<(String, String)> {
 
 /// Which form the caller accepts: JSON-LD (the default) or XML.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Form {
+pub(crate) enum Form {
     Json,
     Xml,
 }
 
-fn negotiate(headers: &HeaderMap) -> Result<Form, Problem> {
+pub(crate) fn negotiate(headers: &HeaderMap) -> Result<Form, Problem> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Ok(Form::Json);
     };
