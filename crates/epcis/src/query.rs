@@ -2096,8 +2096,13 @@ impl MasterFilter {
 
 /// `given` and every element reachable from them through `children`, compared canonically.
 fn descendants(given: &[String], elements: &[&VocabularyElement]) -> Vec<String> {
-    let by_id: std::collections::HashMap<String, &VocabularyElement> =
-        elements.iter().map(|e| (crate::canonical_id(&e.id).into_owned(), *e)).collect();
+    // One location may be described under several vocabulary types (BusinessLocation and
+    // ReadPoint): the children of every description count.
+    let mut by_id: std::collections::HashMap<String, Vec<&VocabularyElement>> =
+        std::collections::HashMap::new();
+    for element in elements {
+        by_id.entry(crate::canonical_id(&element.id).into_owned()).or_default().push(element);
+    }
     let mut seen: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
     let mut stack: Vec<String> = given.to_vec();
@@ -2105,7 +2110,7 @@ fn descendants(given: &[String], elements: &[&VocabularyElement]) -> Vec<String>
         if !seen.insert(crate::canonical_id(&id).into_owned()) {
             continue;
         }
-        if let Some(element) = by_id.get(crate::canonical_id(&id).as_ref()) {
+        for element in by_id.get(crate::canonical_id(&id).as_ref()).into_iter().flatten() {
             stack.extend(element.children.iter().cloned());
         }
         out.push(id);

@@ -780,6 +780,35 @@ fn every_reference_example_reads_back_with_equal_hashes() {
     }
     assert!(documents >= 100, "only {documents} documents captured");
     assert!(events_read_back >= 300, "only {events_read_back} events read back");
+
+    // The examples' master data was stored (`XML/Mimasu/Example-masterData.xml` describes a
+    // site 0037000.00729.0 holding 8201 to 8203): an event at 8203 is found through it.
+    let event = serde_json::json!({
+        "type": "ObjectEvent", "eventTime": "2025-03-01T08:00:00Z", "eventTimeZoneOffset": "+00:00",
+        "epcList": [sgtin(900)], "action": "OBSERVE", "bizStep": "inspecting",
+        "bizLocation": {"id": "urn:epc:id:sgln:0037000.00729.8203"},
+    });
+    let job = server.capture(&admin, &document(&[event]), "rollback");
+    assert_eq!(job["stored"], 1, "{job}");
+    // The examples' own events within the site are found too.
+    let site = |n: &str| format!("urn:epc:id:sgln:0037000.00729.{n}");
+    for (query, within) in [
+        ("WD_bizLocation=urn:epc:id:sgln:0037000.00729.0", vec!["0", "8201", "8202", "8203"]),
+        ("EQ_ATTR_bizLocation_urn:epcglobal:cbv:mda:ssa=402", vec!["8203"]),
+        ("HASATTR_bizLocation=cbvmda:sst", vec!["0", "8201", "8202", "8203"]),
+    ] {
+        let found = event_list(&server.get(&format!("/epcis/events?{query}"), Some(&admin)));
+        assert!(biz_steps(&found).contains(&"inspecting".to_owned()), "{query}");
+        let within: Vec<String> = within.iter().map(|n| site(n)).collect();
+        for event in &found {
+            let at = event["bizLocation"]["id"].as_str().unwrap_or_default().to_owned();
+            assert!(within.contains(&at), "{query}: {event}");
+        }
+    }
+    let wide = event_list(
+        &server.get("/epcis/events?WD_bizLocation=urn:epc:id:sgln:0037000.00729.0", Some(&admin)),
+    );
+    assert!(wide.len() > 1, "the examples' events within the site: {wide:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -1594,6 +1623,35 @@ fn master_data_queries_and_top_level_lists() {
         .get("/epcis/epcs?EQ_bizStep=shipping", Some(&admin))
         .problem(400, "epcisException:QueryParameterException");
     assert_eq!(server.get("/epcis/epcs", None).status, 401);
+
+    // Sub-resources (HATEOAS): an identifier the caller has seen links to its events and to
+    // the ledger's view of it; one never seen is absent.
+    let unit = percent(&sgtin(1));
+    let links = server.get(&format!("/epcis/epcs/{unit}"), Some(&admin));
+    assert_eq!(links.status, 200, "{}", links.body);
+    assert_eq!(links.json()["events"], format!("/epcis/epcs/{unit}/events"));
+    assert_eq!(links.json()["pedigree"], format!("/ledger/identifiers/{unit}/pedigree"));
+    let never = percent(&sgtin(999));
+    server
+        .get(&format!("/epcis/epcs/{never}"), Some(&admin))
+        .problem(404, "epcisException:NoSuchResourceException");
+    assert_eq!(
+        server.get("/epcis/bizSteps/shipping", Some(&admin)).json()["events"],
+        "/epcis/bizSteps/shipping/events"
+    );
+    server
+        .get("/epcis/bizSteps/shippping", Some(&admin))
+        .problem(404, "epcisException:NoSuchResourceException");
+    let site = percent("urn:epc:id:sgln:4098765.00000.0");
+    assert_eq!(server.get(&format!("/epcis/bizLocations/{site}"), Some(&query_b)).status, 200);
+    // Page tokens hold nothing on the server: releasing one is a 204.
+    assert_eq!(server.delete("/epcis/nextPageToken/anything", &admin).status, 204);
+    assert_eq!(
+        server.options("/epcis/nextPageToken/anything").header("allow"),
+        Some("DELETE, OPTIONS")
+    );
+    assert_eq!(server.options("/epcis/queries").header("allow"), Some("GET, POST, OPTIONS"));
+    assert_eq!(server.options("/epcis/epcs").header("allow"), Some("GET, OPTIONS"));
 
     // A client that reads XML only gets its problems in XML (RFC 7807 appendix A); the
     // extension mappings a request declares come back with the answer.

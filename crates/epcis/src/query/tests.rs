@@ -558,7 +558,8 @@ fn extension_field_namespaces() {
 
 /// Master data for the fixture's locations and classes: a site (00888.0) with a child dock
 /// (00777.0, the readPoint of "commission", also given as its Digital Link by "pack"), whose
-/// own child names the site again (a cycle), and a trade item class.
+/// own child names the site again (a cycle), and a trade item class. The site is described
+/// again as a ReadPoint, without children (these must not hide the BusinessLocation's).
 const MASTER: &str = r#"{
   "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
   "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2024-01-01T00:00:00Z",
@@ -569,6 +570,8 @@ const MASTER: &str = r#"{
                         { "id": "cbvmda:countryCode", "attribute": "CH" } ],
         "children": ["urn:epc:id:sgln:0614141.00777.0"] } ] },
     { "type": "urn:epcglobal:epcis:vtype:ReadPoint", "vocabularyElementList": [
+      { "id": "urn:epc:id:sgln:0614141.00888.0",
+        "attributes": [ { "id": "urn:epcglobal:cbv:mda:sst", "attribute": "201" } ] },
       { "id": "https://id.gs1.org/414/0614141007776",
         "attributes": [ { "id": "urn:epcglobal:cbv:mda:city", "attribute": "Allschwil" } ],
         "children": ["urn:epc:id:sgln:0614141.00888.0"] } ] },

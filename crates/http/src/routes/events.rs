@@ -438,6 +438,87 @@ pub(crate) async fn event_type(
     ))
 }
 
+/// `GET /epcis/{resource}/{value}`: the value's sub-resources (HATEOAS discovery), at least
+/// its `events`. An identifier is answered only when the caller may see an event naming it
+/// (else 404, as one never seen), and links to the ledger's view of it too; a CBV value must
+/// be a CBV term or a URI; a location is any value (its events may be none).
+async fn sub_resources(
+    state: Arc<AppState>,
+    headers: HeaderMap,
+    resource: &'static str,
+    value: String,
+) -> Result<Response, Problem> {
+    let caller = state.authorize(&headers, &[Role::Query])?;
+    let encoded = percent_encode(&value);
+    let mut links = serde_json::json!({"events": format!("/epcis/{resource}/{encoded}/events")});
+    let absent =
+        || Problem::new(ExceptionKind::NoSuchResource, format!("no {resource} value {value}"));
+    match resource {
+        "epcs" => {
+            let key = Key::from_code(&value).map_err(|_| absent())?;
+            let visibility = Visibility::of(&caller);
+            let store = state.store.clone();
+            let seen = tokio::task::spawn_blocking(move || {
+                store.history(&key).map(|h| h.iter().any(|e| visibility.sees(e)))
+            })
+            .await
+            .map_err(|e| Problem::internal(format!("the lookup failed: {e}")))??;
+            if !seen {
+                return Err(absent());
+            }
+            for (name, path) in
+                [("state", ""), ("pedigree", "/pedigree"), ("contents", "/contents")]
+            {
+                links[name] = format!("/ledger/identifiers/{encoded}{path}").into();
+            }
+        }
+        "bizSteps" | "dispositions" => {
+            let vocab = if resource == "bizSteps" {
+                serialhub_epcis::cbv::Vocab::BizStep
+            } else {
+                serialhub_epcis::cbv::Vocab::Disposition
+            };
+            let known = vocab.values().contains(&value.as_str());
+            if !known && !value.contains(':') {
+                return Err(absent());
+            }
+        }
+        _ => {}
+    }
+    Ok(json_response(StatusCode::OK, &links))
+}
+
+macro_rules! sub_resource {
+    ($name:ident, $resource:literal) => {
+        /// `GET /epcis/<resource>/{value}` (`sub_resources`).
+        pub(crate) async fn $name(
+            State(state): State<Arc<AppState>>,
+            headers: HeaderMap,
+            Path(value): Path<String>,
+        ) -> Result<Response, Problem> {
+            sub_resources(state, headers, $resource, value).await
+        }
+    };
+}
+
+sub_resource!(epc, "epcs");
+sub_resource!(biz_step, "bizSteps");
+sub_resource!(biz_location, "bizLocations");
+sub_resource!(read_point, "readPoints");
+sub_resource!(disposition, "dispositions");
+
+/// `DELETE /epcis/nextPageToken/{token}`: releases what a page token holds. Tokens here hold
+/// nothing on the server (each says where its query resumes, bound to the query and the
+/// caller), so there is nothing to release and the answer is 204 for any token.
+pub(crate) async fn release_token(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(_token): Path<String>,
+) -> Result<Response, Problem> {
+    state.authorize(&headers, &[Role::Query])?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// `GET /epcis/bizSteps` and `GET /epcis/dispositions`: the CBV 2.0 vocabulary, as bare words
 /// (values outside it, given as URIs, are queried by their URI).
 fn vocabulary(vocab: serialhub_epcis::cbv::Vocab) -> Response {

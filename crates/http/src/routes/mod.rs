@@ -45,6 +45,15 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .route("/epcis/epcs", get(events::epcs).options(ops::discover))
         .route("/epcis/bizLocations", get(events::biz_locations).options(ops::discover))
         .route("/epcis/readPoints", get(events::read_points).options(ops::discover))
+        .route("/epcis/epcs/{value}", get(events::epc).options(ops::discover))
+        .route("/epcis/bizSteps/{value}", get(events::biz_step).options(ops::discover))
+        .route("/epcis/bizLocations/{value}", get(events::biz_location).options(ops::discover))
+        .route("/epcis/readPoints/{value}", get(events::read_point).options(ops::discover))
+        .route("/epcis/dispositions/{value}", get(events::disposition).options(ops::discover))
+        .route(
+            "/epcis/nextPageToken/{token}",
+            axum::routing::delete(events::release_token).options(ops::discover),
+        )
         .route("/epcis/epcs/{value}/events", get(events::by_epc).options(ops::discover))
         .route("/epcis/bizSteps/{value}/events", get(events::by_biz_step).options(ops::discover))
         .route(

@@ -78,10 +78,19 @@ pub(crate) async fn root() -> Response {
     )
 }
 
-fn discovery(state: &AppState, capture: bool) -> Response {
+fn discovery(state: &AppState, capture: bool, route: Option<&str>) -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
     let headers = response.headers_mut();
-    let allow = if capture { "GET, POST, OPTIONS" } else { "GET, OPTIONS" };
+    // The methods of the route asked about.
+    let allow = match route {
+        _ if capture => "GET, POST, OPTIONS",
+        Some("/epcis/queries" | "/epcis/queries/{name}/subscriptions") => "GET, POST, OPTIONS",
+        Some("/epcis/queries/{name}" | "/epcis/queries/{name}/subscriptions/{id}") => {
+            "GET, DELETE, OPTIONS"
+        }
+        Some("/epcis/nextPageToken/{token}") => "DELETE, OPTIONS",
+        _ => "GET, OPTIONS",
+    };
     headers.insert(header::ALLOW, HeaderValue::from_static(allow));
     for (name, value) in [
         ("gs1-epcis-min", "2.0.0"),
@@ -105,14 +114,17 @@ fn discovery(state: &AppState, capture: bool) -> Response {
 }
 
 /// `OPTIONS` on any EPCIS resource.
-pub(crate) async fn discover(State(state): State<Arc<AppState>>) -> Response {
-    discovery(&state, false)
+pub(crate) async fn discover(
+    State(state): State<Arc<AppState>>,
+    route: Option<axum::extract::MatchedPath>,
+) -> Response {
+    discovery(&state, false, route.as_ref().map(axum::extract::MatchedPath::as_str))
 }
 
 /// `OPTIONS /epcis/capture` and `/epcis/events` (both take POST): also the capture limits
 /// and error behaviours.
 pub(crate) async fn discover_capture(State(state): State<Arc<AppState>>) -> Response {
-    discovery(&state, true)
+    discovery(&state, true, None)
 }
 
 /// Everything else.
