@@ -73,6 +73,12 @@ pub(crate) async fn root() -> Response {
             "capture": "/epcis/capture",
             "events": "/epcis/events",
             "eventTypes": "/epcis/eventTypes",
+            "epcs": "/epcis/epcs",
+            "bizSteps": "/epcis/bizSteps",
+            "bizLocations": "/epcis/bizLocations",
+            "readPoints": "/epcis/readPoints",
+            "dispositions": "/epcis/dispositions",
+            "queries": "/epcis/queries",
             "openapi": "/epcis/openapi.json",
         }),
     )
