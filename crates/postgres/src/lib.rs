@@ -878,7 +878,7 @@ impl Store for PgStore {
     ) -> Result<ValuePage, StoreError> {
         let after = after.unwrap_or("");
         let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
-        let mut values: Vec<String> = self.read(|db, statements| {
+        let values: Vec<String> = self.read(|db, statements| {
             let rows = match field {
                 KnownField::Epc => db.query(&statements.known_epcs, &[&after, &fetch]),
                 _ => {
@@ -888,10 +888,7 @@ impl Store for PgStore {
             };
             Ok(rows.map_err(unavailable)?.iter().map(|row| row.get(0)).collect())
         })?;
-        let more = values.len() > limit;
-        values.truncate(limit);
-        let next = if more { values.last().cloned() } else { None };
-        Ok(ValuePage { values, next })
+        Ok(ValuePage::keyed_by_value(values, limit))
     }
 
     /// Reads the elements `vocabularies` name (locked), merges in memory, writes the changed
@@ -907,13 +904,7 @@ impl Store for PgStore {
                 .unzip();
             let rows =
                 db.query(&statements.master_elements, &[&types, &ids]).map_err(unavailable)?;
-            let mut stored = MasterData::new();
-            for row in &rows {
-                let stored_form: &str = row.get(0);
-                let read = master::decode(stored_form.as_bytes())
-                    .map_err(|e| corrupt("master_data", e))?;
-                master::merge(&mut stored, &read);
-            }
+            let mut stored = master_of(&rows)?;
             let before = stored.clone();
             master::merge(&mut stored, vocabularies);
             for (vtype, elements) in &stored {
@@ -935,16 +926,21 @@ impl Store for PgStore {
     fn master_data(&self) -> Result<Vec<Vocabulary>, StoreError> {
         self.read(|db, statements| {
             let rows = db.query(&statements.all_master_data, &[]).map_err(unavailable)?;
-            let mut stored = MasterData::new();
-            for row in &rows {
-                let stored_form: &str = row.get(0);
-                let read = master::decode(stored_form.as_bytes())
-                    .map_err(|e| corrupt("master_data", e))?;
-                master::merge(&mut stored, &read);
-            }
+            let stored = master_of(&rows)?;
             Ok(master::vocabularies(&stored))
         })
     }
+}
+
+/// The master data of `master_data.element` rows.
+fn master_of(rows: &[Row]) -> Result<MasterData, StoreError> {
+    let mut stored = MasterData::new();
+    for row in rows {
+        let stored_form: &str = row.get(0);
+        let read = master::decode(stored_form.as_bytes()).map_err(|e| corrupt("master_data", e))?;
+        master::merge(&mut stored, &read);
+    }
+    Ok(stored)
 }
 
 /// The event of a stored one-event document.

@@ -268,6 +268,17 @@ pub struct ValuePage {
     pub next: Option<String>,
 }
 
+impl ValuePage {
+    /// The page of a store whose cursor is the last value given, from up to `limit + 1`
+    /// values read in order after the cursor: the one past the limit only says more follow.
+    pub fn keyed_by_value(mut values: Vec<String>, limit: usize) -> ValuePage {
+        let more = values.len() > limit;
+        values.truncate(limit);
+        let next = if more { values.last().cloned() } else { None };
+        ValuePage { values, next }
+    }
+}
+
 /// 1970-01-01T00:00:00Z: the capture time of a hand-built job that gives none, in stores
 /// that read no clock.
 pub const EPOCH: Timestamp = Timestamp { unix_millis: 0, has_offset: true };

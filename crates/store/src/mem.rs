@@ -197,7 +197,7 @@ impl Store for MemStore {
     ) -> Result<ValuePage, StoreError> {
         let inner = self.lock()?;
         let from = after.map_or(Bound::Unbounded, Bound::Excluded);
-        let mut values: Vec<String> = match field {
+        let values: Vec<String> = match field {
             KnownField::Epc => inner
                 .by_key
                 .range::<str, _>((from, Bound::Unbounded))
@@ -215,10 +215,7 @@ impl Store for MemStore {
                     .collect()
             }
         };
-        let more = values.len() > limit;
-        values.truncate(limit);
-        let next = if more { values.last().cloned() } else { None };
-        Ok(ValuePage { values, next })
+        Ok(ValuePage::keyed_by_value(values, limit))
     }
 
     fn put_master_data(&self, vocabularies: &[Vocabulary]) -> Result<(), StoreError> {
