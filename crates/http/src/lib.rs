@@ -262,19 +262,19 @@ async fn observe(State(state): State<Arc<AppState>>, request: Request, next: Nex
         Ok(crate::routes::events::Form::Xml)
     );
     let mut response = if let Some(problem) = version_problem {
-        problem.into_response()
+        routes::drained(request.into_body(), problem).await.into_response()
     } else if state.rate_limiter.allow(client, started) {
         next.run(request).await
     } else {
-        Problem::new(
+        let problem = Problem::new(
             ExceptionKind::TooManyRequests,
             format!(
                 "more than {} requests a second from this address",
                 state.limits.requests_per_second
             ),
         )
-        .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
-        .into_response()
+        .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        routes::drained(request.into_body(), problem).await.into_response()
     };
     if wants_xml {
         response = problem_as_xml(response).await;

@@ -1437,6 +1437,40 @@ fn partners_never_see_each_others_events_through_any_route() {
         .delete("/epcis/queries/a-products", &query_b)
         .problem(404, "epcisException:NoSuchResourceException");
     assert_eq!(server.delete("/epcis/queries/a-products", &query_a).status, 204);
+
+    // The top-level lists and sub-resources: B lists only the units it handled (1, 2) and its
+    // own sites; A's unit 3 and 10 and C's 20 are absent from its lists and as resources.
+    // `sgtin(n)` as the canonical Digital Link identifiers are listed in.
+    let unit = |serial: u32| format!("https://id.gs1.org/01/04012345111118/21/{serial}");
+    let listed = |key: &str, path: &str| -> Vec<String> {
+        let reply = server.get(&format!("{path}?perPage=1000"), Some(key));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        serde_json::from_value(reply.json()).expect("an array of strings")
+    };
+    let mut b_units = listed(&query_b, "/epcis/epcs");
+    b_units.sort();
+    assert_eq!(b_units, [unit(1), unit(2)]);
+    let mut a_units = listed(&query_a, "/epcis/epcs");
+    a_units.sort();
+    assert_eq!(a_units, [unit(1), unit(10), unit(2), unit(3)], "in text order");
+    for (key, own) in [(&query_a, a), (&query_b, b)] {
+        for path in ["/epcis/bizLocations", "/epcis/readPoints"] {
+            let sites = listed(key, path);
+            assert!(
+                !sites.is_empty() && sites.iter().all(|s| s.contains(own)),
+                "{path}: {sites:?}"
+            );
+        }
+    }
+    for serial in [3, 10, 20] {
+        server
+            .get(&format!("/epcis/epcs/{}", percent(&sgtin(serial))), Some(&query_b))
+            .problem(404, "epcisException:NoSuchResourceException");
+    }
+    assert_eq!(
+        server.get(&format!("/epcis/epcs/{}", percent(&sgtin(2))), Some(&query_b)).status,
+        200
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -13,7 +13,7 @@ use crate::auth::Role;
 use crate::ingest::{IngestError, ingest};
 use crate::jobs::{ErrorBehaviour, SubmitError};
 use crate::problem::{ExceptionKind, Problem};
-use crate::routes::{json_response, link_next, page_params, percent_encode};
+use crate::routes::{drained, json_response, link_next, page_params, percent_encode};
 
 /// The media types a capture body may have (parameters such as `charset` aside).
 fn readable(headers: &HeaderMap, json_only: bool) -> Result<(), Problem> {
@@ -58,18 +58,6 @@ fn too_large(state: &AppState, detail: String) -> Problem {
 }
 
 /// The body, refused with 413 as soon as it is known to exceed the byte limit.
-/// Bytes of a refused request's body read before answering.
-const DRAIN_MAX: usize = 64 * 1024;
-
-/// `problem`, after reading (and dropping) up to `DRAIN_MAX` bytes of the body the request is
-/// refused without. A server that answers without reading the body closes the connection, and
-/// a client still sending a small document then meets a reset instead of the answer (seen in
-/// the black-box tests under load); a larger body is cut off, as before.
-async fn drained(body: Body, problem: Problem) -> Problem {
-    let _ = axum::body::to_bytes(body, DRAIN_MAX).await;
-    problem
-}
-
 async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Vec<u8>, Problem> {
     let max = state.limits.capture_bytes_max;
     let declared = headers

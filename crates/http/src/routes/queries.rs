@@ -19,7 +19,7 @@ use crate::auth::{Caller, Role};
 use crate::deliver::DELIVERY_EVENTS_MAX;
 use crate::problem::{ExceptionKind, Problem};
 use crate::registry::{NamedQuery, RegistryError, Schedule, Subscription, Trigger};
-use crate::routes::{json_response, percent_encode};
+use crate::routes::{drained, json_response, percent_encode};
 use crate::visibility::Visibility;
 
 /// The largest query definition or subscription body read.
@@ -53,10 +53,11 @@ async fn json_body(headers: &HeaderMap, body: axum::body::Body) -> Result<Value,
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let media = content_type.split(';').next().unwrap_or_default().trim();
     if !matches!(media, "application/json" | "application/ld+json") {
-        return Err(Problem::new(
+        let refused = Problem::new(
             ExceptionKind::UnsupportedMediaType,
             format!("Content-Type {content_type:?} is not read here; send application/json"),
-        ));
+        );
+        return Err(drained(body, refused).await);
     }
     let bytes = axum::body::to_bytes(body, DEFINITION_BYTES_MAX).await.map_err(|_| {
         Problem::new(
@@ -130,7 +131,10 @@ pub(crate) async fn create(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Result<Response, Problem> {
-    let caller = state.authorize(&headers, &[Role::Query])?;
+    let caller = match state.authorize(&headers, &[Role::Query]) {
+        Ok(caller) => caller,
+        Err(problem) => return Err(drained(body, problem).await),
+    };
     let body = json_body(&headers, body).await?;
     let name = body["name"].as_str().ok_or_else(|| invalid("name: required, a string"))?.to_owned();
     if !valid_name(&name) {
@@ -380,8 +384,13 @@ pub(crate) async fn subscribe(
     Path(name): Path<String>,
     body: axum::body::Body,
 ) -> Result<Response, Problem> {
-    let caller = state.authorize(&headers, &[Role::Query])?;
-    visible_query(&state, &caller, &name)?;
+    let checked = state
+        .authorize(&headers, &[Role::Query])
+        .and_then(|caller| visible_query(&state, &caller, &name).map(|_| caller));
+    let caller = match checked {
+        Ok(caller) => caller,
+        Err(problem) => return Err(drained(body, problem).await),
+    };
     let body = json_body(&headers, body).await?;
     let dest = body["dest"].as_str().ok_or_else(|| invalid("dest: required, a URL"))?.to_owned();
     let allow_private = state.limits.allow_private_destinations;
