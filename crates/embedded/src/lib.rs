@@ -28,6 +28,9 @@ use serialhub_core::{
 use serialhub_epcis::Vocabulary;
 use serialhub_epcis::time::Timestamp;
 use serialhub_store::master::MasterData;
+use serialhub_store::outbox::{
+    self, MessageFilter, MessageStatus, NewMessage, OutboxCounts, Route, Settlement, StoredMessage,
+};
 use serialhub_store::{
     CaptureJob, CommitReceipt, EventRecord, ExceptionFilter, KnownField, Store, StoreError,
     StoredEvent, StoredException, ValuePage, capture,
@@ -53,11 +56,18 @@ const TAG_JOB_V2: u8 = 2;
 /// The tag of a capture-job record as written now: `TAG_JOB_V2`'s events, then the
 /// `bizLocation` and `readPoint` ids the job named first in the store (a count, then a
 /// `KnownField` code and an interned string each), so that replay rebuilds the lists of
-/// `known_values` without reading any event.
+/// `known_values` without reading any event, then the outbox messages its events caused (a
+/// count, then each message's event, by position among the record's events, and the
+/// message): committed with the events, in one record.
 const TAG_JOB: u8 = 3;
 /// The tag of a master-data record: the vocabularies one capture brought, in the stored form
 /// of `serialhub_store::master` (replay merges them in order).
 const TAG_MASTER: u8 = 4;
+/// The tag of an outbox record: messages added outside a capture, and settled delivery
+/// attempts (a count, then per entry 0 and the time and message, or 1 and the message id, the
+/// time and the settlement). Leases are not written: after a restart every pending message is
+/// claimable, as if its lease had run out.
+const TAG_OUTBOX: u8 = 5;
 /// Events read per step of the `known_values` identifier scan, and the most one call reads:
 /// a bound on the work of one page.
 const KNOWN_SCAN_STEP: usize = 512;
@@ -130,6 +140,46 @@ struct Inner {
     /// replays the journal).
     failed: bool,
     master: MasterData,
+    outbox: Outbox,
+}
+
+/// The outbox in memory: every message, the idempotency keys, and the unsettled ones.
+#[derive(Debug, Default)]
+struct Outbox {
+    /// `messages[i].id == i + 1`.
+    messages: Vec<StoredMessage>,
+    keys: std::collections::HashMap<String, u64>,
+    unsettled: std::collections::BTreeSet<u64>,
+}
+
+impl Outbox {
+    /// Whether a message with this key is stored.
+    fn has(&self, key: &str) -> bool {
+        self.keys.contains_key(key)
+    }
+
+    fn add(&mut self, message: NewMessage, event_seq: Option<u64>, now: Timestamp) -> u64 {
+        debug_assert!(!self.has(&message.idempotency_key));
+        let id = self.messages.len() as u64 + 1;
+        self.keys.insert(message.idempotency_key.clone(), id);
+        self.messages.push(StoredMessage::new(id, message, event_seq, now));
+        self.unsettled.insert(id);
+        id
+    }
+
+    fn get_mut(&mut self, id: u64) -> Option<&mut StoredMessage> {
+        self.messages.get_mut(usize::try_from(id).ok()?.checked_sub(1)?)
+    }
+
+    /// Applies a settlement decided (and written) already.
+    fn settle(&mut self, id: u64, settlement: &Settlement, now: Timestamp) {
+        if let Some(message) = self.get_mut(id) {
+            message.settle(settlement, now);
+            if message.status != MessageStatus::Pending {
+                self.unsettled.remove(&id);
+            }
+        }
+    }
 }
 
 impl EmbeddedStore {
@@ -166,6 +216,7 @@ impl EmbeddedStore {
             buf: Vec::new(),
             failed: false,
             master: state.master,
+            outbox: state.outbox,
         };
         Ok(EmbeddedStore {
             inner: Mutex::new(inner),
@@ -214,6 +265,7 @@ struct Replay {
     ledger: MemoryLedger,
     index: Index,
     master: MasterData,
+    outbox: Outbox,
 }
 
 /// The stored events: where each is in the journal, and the indexes over them.
@@ -275,6 +327,9 @@ impl Replay {
     fn job(&mut self, base: u64, payload: &[u8]) -> Result<(), DecodeError> {
         let mut d = Decoder::new(payload);
         let tag = d.u8()?;
+        if tag == TAG_OUTBOX {
+            return self.outbox_record(&mut d, payload.len());
+        }
         if tag == TAG_MASTER {
             let vocabularies = serialhub_store::master::decode(&payload[1..])
                 .map_err(|_| DecodeError { at: 1, what: "master data in its stored form" })?;
@@ -293,6 +348,7 @@ impl Replay {
         let captured_at =
             Timestamp { unix_millis: i64::from_le_bytes(millis), has_offset: time[8] == 1 };
         d.pos = 14;
+        let first_index = self.index.events.len() as u64;
         for _ in 0..n {
             let hash_id: Arc<str> = Arc::from(d.str()?);
             // `Some(None)`: a v2 record of an event without eventID.
@@ -409,8 +465,48 @@ impl Replay {
                 let value = d.istr()?;
                 self.index.known_mut(field).add(value);
             }
+            for _ in 0..d.length()? {
+                let at = d.pos;
+                let position = d.varint()?;
+                if position >= u64::from(n) {
+                    return Err(DecodeError { at, what: "the position of an event of the record" });
+                }
+                let message = d.message()?;
+                if !self.outbox.has(&message.idempotency_key) {
+                    self.outbox.add(message, Some(first_index + position + 1), captured_at);
+                }
+            }
         }
         if d.pos != payload.len() {
+            return Err(DecodeError { at: d.pos, what: "the end of the record" });
+        }
+        Ok(())
+    }
+}
+
+impl Replay {
+    /// Applies an outbox record (`TAG_OUTBOX`) whose tag `d` has read.
+    fn outbox_record(&mut self, d: &mut Decoder<'_>, len: usize) -> Result<(), DecodeError> {
+        for _ in 0..d.length()? {
+            let at = d.pos;
+            match d.u8()? {
+                0 => {
+                    let now = d.timestamp()?;
+                    let message = d.message()?;
+                    if !self.outbox.has(&message.idempotency_key) {
+                        self.outbox.add(message, None, now);
+                    }
+                }
+                1 => {
+                    let id = d.varint()?;
+                    let now = d.timestamp()?;
+                    let settlement = d.settlement()?;
+                    self.outbox.settle(id, &settlement, now);
+                }
+                _ => return Err(DecodeError { at, what: "an outbox entry tag (0 or 1)" }),
+            }
+        }
+        if d.pos != len {
             return Err(DecodeError { at: d.pos, what: "the end of the record" });
         }
         Ok(())
@@ -492,11 +588,20 @@ fn begin_job(buf: Vec<u8>, captured_at: Timestamp) -> Encoder {
 }
 
 /// Ends a job record: the locations it named first (`TAG_JOB`).
-fn end_job(e: &mut Encoder, fresh_locations: Vec<(KnownField, Arc<str>)>) {
+fn end_job(
+    e: &mut Encoder,
+    fresh_locations: Vec<(KnownField, Arc<str>)>,
+    messages: &[(u64, NewMessage)],
+) {
     e.varint(fresh_locations.len() as u64);
     for (field, value) in fresh_locations {
         e.u8(field.code());
         e.istr(&value);
+    }
+    e.varint(messages.len() as u64);
+    for (position, message) in messages {
+        e.varint(*position);
+        e.message(message);
     }
 }
 
@@ -528,7 +633,7 @@ fn encode_job(job: &CaptureJob, fresh: &[bool], index: &Index) -> (Vec<u8>, Vec<
             }
         }
     }
-    end_job(&mut e, fresh_locations);
+    end_job(&mut e, fresh_locations, &[]);
     set_count(&mut e.buf, positions.len() as u32);
     (e.buf, positions)
 }
@@ -750,13 +855,18 @@ impl Store for EmbeddedStore {
     /// encoded (`Journal::stream`), its header last. Readers wait on the lock until the record
     /// is on disk; if it cannot be written, the store marks itself failed (memory ahead of
     /// disk) and refuses work until reopened.
-    fn capture(
+    fn capture_routed(
         &self,
         batch: Vec<EventRecord>,
         now: Timestamp,
+        route: &dyn Route,
     ) -> Result<CommitReceipt, StoreError> {
         let mut guard = self.lock()?;
-        let Inner { ledger, journal, index, buf, failed, master: _ } = &mut *guard;
+        let Inner { ledger, journal, index, buf, failed, master: _, outbox } = &mut *guard;
+        // The messages of this job, by the position of their event in it: written in the
+        // record's trailer, added to the outbox only once the record is on disk.
+        let mut messages: Vec<(u64, NewMessage)> = Vec::new();
+        let mut keys: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut e = begin_job(std::mem::take(buf), now);
         let base = journal.next_payload_offset();
         let mut receipt = CommitReceipt::default();
@@ -778,6 +888,15 @@ impl Store for EmbeddedStore {
                 ledger.commit_owned(outcome.changes);
                 let offset = base + streamed + at as u64;
                 receipt.exceptions += index.add(&record, outcome.violations, (offset, len), now);
+                let position = receipt.stored.len() as u64;
+                for message in route.route(&record).into_iter().take(outbox::MESSAGES_PER_CALL_MAX)
+                {
+                    if !outbox.has(&message.idempotency_key)
+                        && keys.insert(message.idempotency_key.clone())
+                    {
+                        messages.push((position, message));
+                    }
+                }
                 receipt.stored.push(record.hash_id);
                 if e.buf.len() >= journal::PIECE_LEN {
                     streamed += e.buf.len() as u64;
@@ -791,7 +910,7 @@ impl Store for EmbeddedStore {
                     }
                 }
             }
-            end_job(&mut e, std::mem::take(&mut index.fresh_locations));
+            end_job(&mut e, std::mem::take(&mut index.fresh_locations), &messages);
             match streamer {
                 None => Ok((e.buf, None)),
                 Some(streamer) => {
@@ -816,6 +935,10 @@ impl Store for EmbeddedStore {
         match written {
             Ok(at) => {
                 debug_assert!(at.is_none_or(|at| at == base), "the record went where indexed");
+                let first_seq = index.events.len() as u64 - receipt.stored.len() as u64 + 1;
+                for (position, message) in messages {
+                    receipt.messages.push(outbox.add(message, Some(first_seq + position), now));
+                }
                 Ok(receipt)
             }
             Err(error) => {
@@ -989,5 +1112,118 @@ impl Store for EmbeddedStore {
 
     fn master_data(&self) -> Result<Vec<Vocabulary>, StoreError> {
         Ok(serialhub_store::master::vocabularies(&self.lock()?.master))
+    }
+
+    fn outbox_enqueue(
+        &self,
+        messages: Vec<NewMessage>,
+        now: Timestamp,
+    ) -> Result<Vec<u64>, StoreError> {
+        let mut inner = self.lock()?;
+        let mut keys = std::collections::HashSet::new();
+        let fresh: Vec<NewMessage> = messages
+            .into_iter()
+            .take(outbox::MESSAGES_PER_CALL_MAX)
+            .filter(|m| {
+                !inner.outbox.has(&m.idempotency_key) && keys.insert(m.idempotency_key.clone())
+            })
+            .collect();
+        if fresh.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut e = Encoder::default();
+        e.u8(TAG_OUTBOX);
+        e.varint(fresh.len() as u64);
+        for message in &fresh {
+            e.u8(0);
+            e.timestamp(now);
+            e.message(message);
+        }
+        inner.journal.append(&e.buf).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(fresh.into_iter().map(|m| inner.outbox.add(m, None, now)).collect())
+    }
+
+    /// In memory only: a lease lives as long as the process (after a restart every pending
+    /// message is claimable, as if its lease had run out).
+    fn outbox_claim(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let mut inner = self.lock()?;
+        let outbox = &mut inner.outbox;
+        let limit = limit.min(outbox::MESSAGES_PER_CALL_MAX);
+        let chosen = {
+            let messages = &outbox.messages;
+            let unsettled = outbox.unsettled.iter().map(|id| &messages[*id as usize - 1]);
+            outbox::choose_claims(unsettled, now, limit)
+        };
+        let mut claimed = Vec::with_capacity(chosen.len());
+        for id in chosen {
+            if let Some(message) = outbox.get_mut(id) {
+                message.claim(owner, lease_until);
+                claimed.push(message.clone());
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// One synced record for the whole batch: settling is what a dispatcher does per
+    /// delivery, and one `fdatasync` per message would cap it at the disk's sync rate.
+    fn outbox_settle(
+        &self,
+        owner: &str,
+        settlements: &[(u64, Settlement)],
+        now: Timestamp,
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut inner = self.lock()?;
+        let settlements = &settlements[..settlements.len().min(outbox::MESSAGES_PER_CALL_MAX)];
+        let applied: Vec<bool> = settlements
+            .iter()
+            .map(|(id, _)| {
+                let index = usize::try_from(*id).ok().and_then(|i| i.checked_sub(1));
+                index
+                    .and_then(|i| inner.outbox.messages.get(i))
+                    .is_some_and(|m| m.leased_to(owner, now))
+            })
+            .collect();
+        let count = applied.iter().filter(|a| **a).count();
+        if count == 0 {
+            return Ok(applied);
+        }
+        let mut e = Encoder::default();
+        e.u8(TAG_OUTBOX);
+        e.varint(count as u64);
+        for ((id, settlement), _) in settlements.iter().zip(&applied).filter(|(_, a)| **a) {
+            e.u8(1);
+            e.varint(*id);
+            e.timestamp(now);
+            e.settlement(settlement);
+        }
+        inner.journal.append(&e.buf).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        for ((id, settlement), _) in settlements.iter().zip(&applied).filter(|(_, a)| **a) {
+            inner.outbox.settle(*id, settlement, now);
+        }
+        Ok(applied)
+    }
+
+    fn outbox_messages(&self, filter: &MessageFilter) -> Result<Vec<StoredMessage>, StoreError> {
+        let inner = self.lock()?;
+        let start = filter.after.map_or(0, |a| usize::try_from(a).unwrap_or(usize::MAX));
+        Ok(inner
+            .outbox
+            .messages
+            .iter()
+            .skip(start)
+            .filter(|m| filter.matches(m))
+            .take(filter.limit.min(outbox::MESSAGES_PER_CALL_MAX))
+            .cloned()
+            .collect())
+    }
+
+    fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
+        Ok(outbox::counts(&self.lock()?.outbox.messages))
     }
 }

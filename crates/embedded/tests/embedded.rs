@@ -367,3 +367,86 @@ fn known_values_and_master_data_survive_reopening() {
         ));
     }
 }
+
+/// One message per event, keyed by its hash, to one destination in order.
+struct EveryEvent;
+
+impl serialhub_store::outbox::Route for EveryEvent {
+    fn route(&self, record: &EventRecord) -> Vec<serialhub_store::outbox::NewMessage> {
+        vec![serialhub_store::outbox::NewMessage {
+            connector: "epcis".to_owned(),
+            destination: "https://partner.example.com/epcis".to_owned(),
+            idempotency_key: record.hash_id.clone(),
+            ordering_key: None,
+            payload: record.hash_id.as_bytes().to_vec(),
+        }]
+    }
+}
+
+#[test]
+fn the_outbox_survives_reopening_and_leases_do_not() {
+    use serialhub_store::outbox::{MessageFilter, MessageStatus, OutboxCounts, Settlement};
+    let at = |s: i64| Timestamp { unix_millis: 1_748_736_000_000 + s * 1000, has_offset: true };
+    let dir = TempDir::new();
+    let all = |store: &EmbeddedStore| {
+        store
+            .outbox_messages(&MessageFilter { limit: 100_000, ..Default::default() })
+            .expect("lists")
+    };
+    let before = {
+        let store = EmbeddedStore::open(&dir.0).expect("opens");
+        // A large job, written in pieces: its messages are in the record's trailer.
+        let receipt = store.capture_routed(large_job(), at(0), &EveryEvent).expect("captures");
+        assert_eq!(receipt.messages.len(), 2000);
+        assert_eq!(receipt.messages.first(), Some(&1));
+        let added = store
+            .outbox_enqueue(
+                vec![serialhub_store::outbox::NewMessage {
+                    connector: "webhook".to_owned(),
+                    destination: "https://hooks.example.com".to_owned(),
+                    idempotency_key: "resend-1".to_owned(),
+                    ordering_key: Some("hooks".to_owned()),
+                    payload: b"{}".to_vec(),
+                }],
+                at(1),
+            )
+            .expect("enqueues");
+        assert_eq!(added, [2001]);
+        let claimed = store.outbox_claim("n1", at(2), at(60), 3).expect("claims");
+        assert_eq!(claimed.iter().map(|m| m.id).collect::<Vec<_>>(), [1, 2, 3]);
+        let settled = store
+            .outbox_settle(
+                "n1",
+                &[
+                    (1, Settlement::Delivered { receipt: "ack".to_owned() }),
+                    (2, Settlement::Failed { error: "rejected".to_owned() }),
+                ],
+                at(3),
+            )
+            .expect("settles");
+        assert_eq!(settled, [true, true]);
+        // 3 stays leased to n1, which then dies.
+        all(&store)
+    };
+    let store = EmbeddedStore::open(&dir.0).expect("reopens");
+    let after = all(&store);
+    assert_eq!(after.len(), before.len());
+    for (a, b) in after.iter().zip(&before) {
+        // Leases are not written: everything else is as it was.
+        assert_eq!(a, &serialhub_store::outbox::StoredMessage { lease: None, ..b.clone() });
+    }
+    assert_eq!(after[0].event_seq, Some(1), "each message knows its event");
+    assert_eq!(after[1999].event_seq, Some(2000));
+    assert_eq!(
+        store.outbox_counts().expect("counts"),
+        OutboxCounts { pending: 1999, delivered: 1, failed: 1 }
+    );
+    assert_eq!(after[1].status, MessageStatus::Failed);
+    // The dead node's message is claimable again at once.
+    let claimed = store.outbox_claim("n2", at(4), at(60), 1).expect("claims");
+    assert_eq!(claimed.iter().map(|m| m.id).collect::<Vec<_>>(), [3]);
+    // Capturing the same events again adds no message.
+    let again = store.capture_routed(large_job(), at(5), &EveryEvent).expect("captures");
+    assert!(again.messages.is_empty());
+    assert_eq!(store.outbox_counts().expect("counts").pending, 1999);
+}

@@ -41,6 +41,7 @@
 
 mod migrate;
 mod mirror;
+mod outbox;
 mod write;
 
 use std::collections::HashSet;
@@ -60,6 +61,10 @@ use serialhub_epcis::Vocabulary;
 use serialhub_epcis::time::Timestamp;
 use serialhub_store::codec::Decoder;
 use serialhub_store::master::{self, MasterData};
+use serialhub_store::outbox::{
+    MESSAGES_PER_CALL_MAX, MessageFilter, MessageStatus, NewMessage, OutboxCounts, Route,
+    Settlement, StoredMessage,
+};
 
 use crate::mirror::Mirror;
 use serialhub_store::{
@@ -176,6 +181,11 @@ pub(crate) struct Statements {
     master_elements: Statement,
     put_master_element: Statement,
     all_master_data: Statement,
+    outbox_insert: Statement,
+    outbox_claim: Statement,
+    outbox_settle: Statement,
+    outbox_list: Statement,
+    outbox_counts: Statement,
 }
 
 const EXCEPTION_COLUMNS: &str = "SELECT event_seq, event_hash_id, type, code, message, epcs, event_ids, captured_at \
@@ -341,6 +351,16 @@ impl Statements {
                  ON CONFLICT (vtype, id) DO UPDATE SET element = excluded.element",
             )?,
             all_master_data: client.prepare("SELECT element FROM master_data ORDER BY vtype, id")?,
+            outbox_insert: client.prepare(outbox::INSERT)?,
+            outbox_claim: client.prepare(&outbox::claim_sql())?,
+            outbox_settle: client.prepare(outbox::SETTLE)?,
+            outbox_list: client.prepare(&format!(
+                "SELECT {} FROM outbox WHERE ($1::text IS NULL OR status = $1) \
+                 AND ($2::text IS NULL OR connector = $2) \
+                 AND ($3::text IS NULL OR destination = $3) AND id > $4 ORDER BY id LIMIT $5",
+                outbox::COLUMNS
+            ))?,
+            outbox_counts: client.prepare("SELECT status, count(*) FROM outbox GROUP BY status")?,
         })
     }
 }
@@ -733,10 +753,11 @@ impl Store for PgStore {
         })
     }
 
-    fn capture(
+    fn capture_routed(
         &self,
         batch: Vec<EventRecord>,
         now: Timestamp,
+        route: &dyn Route,
     ) -> Result<CommitReceipt, StoreError> {
         self.write(|db, statements, partitions, mirror| {
             let hashes: Vec<&str> = batch.iter().map(|r| r.hash_id.as_str()).collect();
@@ -777,6 +798,19 @@ impl Store for PgStore {
             assert_eq!(decided.job.events.len(), fresh.len(), "decide keeps every event");
             let mut receipt = write::ledger(db, statements, &decided.job, &fresh, &block)?;
             receipt.late = decided.late;
+            // The messages the stored events cause, in the same transaction.
+            let fresh_events = decided.job.events.iter().zip(&fresh).filter(|(_, f)| **f);
+            let routed: Vec<(u64, NewMessage)> = fresh_events
+                .zip(block.first..)
+                .flat_map(|((c, _), seq)| {
+                    let messages = route.route(&c.record);
+                    let seq = u64::try_from(seq).unwrap_or(0);
+                    messages.into_iter().take(MESSAGES_PER_CALL_MAX).map(move |m| (seq, m))
+                })
+                .collect();
+            let routed: Vec<(Option<u64>, &NewMessage)> =
+                routed.iter().map(|(seq, m)| (Some(*seq), m)).collect();
+            receipt.messages = outbox::insert(db, &statements.outbox_insert, &routed, now)?;
             Ok(((receipt, Some(decided)), block.created))
         })
         .map(|(receipt, decided)| {
@@ -920,6 +954,90 @@ impl Store for PgStore {
                 }
             }
             Ok(((), None))
+        })
+    }
+
+    fn outbox_enqueue(
+        &self,
+        messages: Vec<NewMessage>,
+        now: Timestamp,
+    ) -> Result<Vec<u64>, StoreError> {
+        let messages: Vec<(Option<u64>, &NewMessage)> =
+            messages.iter().take(MESSAGES_PER_CALL_MAX).map(|m| (None, m)).collect();
+        // One statement: atomic without the ledger's write lock.
+        self.read(|db, statements| outbox::insert(db, &statements.outbox_insert, &messages, now))
+    }
+
+    fn outbox_claim(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let limit = i64::try_from(limit.min(MESSAGES_PER_CALL_MAX)).unwrap_or(0);
+        let (now, until) =
+            (write::system_time(now.unix_millis), write::system_time(lease_until.unix_millis));
+        let mut claimed = self.read(|db, statements| {
+            let rows = db
+                .query(&statements.outbox_claim, &[&owner, &now, &until, &limit])
+                .map_err(unavailable)?;
+            rows.iter().map(outbox::message_of).collect::<Result<Vec<_>, _>>()
+        })?;
+        claimed.sort_by_key(|m| m.id);
+        Ok(claimed)
+    }
+
+    fn outbox_settle(
+        &self,
+        owner: &str,
+        settlements: &[(u64, Settlement)],
+        now: Timestamp,
+    ) -> Result<Vec<bool>, StoreError> {
+        let settlements = &settlements[..settlements.len().min(MESSAGES_PER_CALL_MAX)];
+        let (ids, statuses, errors, receipts, next_at) = outbox::settle_columns(settlements);
+        let at = write::system_time(now.unix_millis);
+        let applied: HashSet<i64> = self.read(|db, statements| {
+            let rows = db
+                .query(
+                    &statements.outbox_settle,
+                    &[&owner, &at, &ids, &statuses, &errors, &receipts, &next_at],
+                )
+                .map_err(unavailable)?;
+            Ok(rows.iter().map(|r| r.get::<_, i64>(0)).collect())
+        })?;
+        Ok(ids.iter().map(|id| applied.contains(id)).collect())
+    }
+
+    fn outbox_messages(&self, filter: &MessageFilter) -> Result<Vec<StoredMessage>, StoreError> {
+        let status = filter.status.map(MessageStatus::name);
+        let after = filter.after.map_or(0, |a| i64::try_from(a).unwrap_or(i64::MAX));
+        let limit = i64::try_from(filter.limit.min(MESSAGES_PER_CALL_MAX)).unwrap_or(0);
+        self.read(|db, statements| {
+            let rows = db
+                .query(
+                    &statements.outbox_list,
+                    &[&status, &filter.connector, &filter.destination, &after, &limit],
+                )
+                .map_err(unavailable)?;
+            rows.iter().map(outbox::message_of).collect()
+        })
+    }
+
+    fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
+        self.read(|db, statements| {
+            let rows = db.query(&statements.outbox_counts, &[]).map_err(unavailable)?;
+            let mut counts = OutboxCounts::default();
+            for row in &rows {
+                let n = row.get::<_, i64>(1).unsigned_abs();
+                match MessageStatus::from_name(row.get(0)) {
+                    Some(MessageStatus::Pending) => counts.pending = n,
+                    Some(MessageStatus::Delivered) => counts.delivered = n,
+                    Some(MessageStatus::Failed) => counts.failed = n,
+                    None => return Err(corrupt("outbox.status", row.get::<_, &str>(0))),
+                }
+            }
+            Ok(counts)
         })
     }
 

@@ -49,7 +49,7 @@ pub(crate) fn duplicates<'r>(records: impl Iterator<Item = &'r EventRecord>) -> 
 /// The sequence numbers and capture time of a job's fresh events.
 pub(crate) struct Block {
     /// The first sequence number; the fresh events take `first..first + n_fresh` in order.
-    first: i64,
+    pub(crate) first: i64,
     captured_at: SystemTime,
     /// The month whose partition this job created.
     pub(crate) created: Option<i32>,
@@ -389,7 +389,7 @@ impl CopyData {
     }
 }
 
-fn system_time(unix_millis: i64) -> SystemTime {
+pub(crate) fn system_time(unix_millis: i64) -> SystemTime {
     let offset = Duration::from_millis(unix_millis.unsigned_abs());
     if unix_millis >= 0 { UNIX_EPOCH + offset } else { UNIX_EPOCH - offset }
 }

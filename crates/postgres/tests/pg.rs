@@ -61,7 +61,7 @@ fn migrations_apply_once() {
     let schemas = support::Schemas::default();
     let name = schemas.name();
     let first = schemas.open(&name);
-    assert_eq!(first.applied_migrations(), [1, 2, 3, 4, 5, 6]);
+    assert_eq!(first.applied_migrations(), [1, 2, 3, 4, 5, 6, 7]);
     let units = [sgtin("011111", 1)];
     let batch = records(&[json!({"type": "ObjectEvent", "eventTime": "2025-01-01T00:00:00Z",
         "eventTimeZoneOffset": "+00:00", "action": "ADD", "bizStep": "commissioning",
@@ -72,7 +72,7 @@ fn migrations_apply_once() {
     assert_eq!(second.applied_migrations(), [] as [i32; 0]);
     assert!(second.state(&Key::new(&units[0])).expect("state reads").is_some());
     let mut client = client_in(&name);
-    assert_eq!(count(&mut client, "SELECT count(*) FROM schema_migrations"), 6);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM schema_migrations"), 7);
 
     // 0006 fills `known_locations` from the events stored before it: run its backfill again on
     // an emptied table and find the location of the event captured above.
@@ -102,7 +102,7 @@ fn migrations_apply_once() {
     // its tables.
     client.batch_execute("INSERT INTO schema_migrations (version) VALUES (999)").expect("insert");
     let error = PgStore::connect_schema(&support::url(), &name).expect_err("a newer schema");
-    assert!(matches!(error, PgError::NewerSchema { found: 999, known: 6 }), "{error}");
+    assert!(matches!(error, PgError::NewerSchema { found: 999, known: 7 }), "{error}");
     let error = PgStore::connect_schema(&support::url(), "Bad-Name").expect_err("a bad name");
     assert!(matches!(error, PgError::SchemaName(_)), "{error}");
 }
@@ -601,4 +601,71 @@ fn large_batches_take_a_fixed_number_of_statements() {
     let receipt = store.capture(again, now()).expect("repeat");
     assert_eq!(receipt.duplicates.len(), EVENTS);
     assert!(receipt.stored.is_empty());
+}
+
+/// Two dispatcher nodes on one schema claim at the same time: every message goes to exactly
+/// one of them, and the messages of one ordering key go one at a time, in order.
+#[test]
+fn dispatchers_on_two_nodes_share_the_outbox_without_overlap() {
+    use serialhub_store::outbox::{NewMessage, OutboxCounts, Settlement};
+    let schemas = support::Schemas::default();
+    let name = schemas.name();
+    let nodes = [schemas.open(&name), schemas.open(&name)];
+    let message = |key: String, ordering: Option<&str>| NewMessage {
+        connector: "webhook".to_owned(),
+        destination: "https://hooks.example.com".to_owned(),
+        idempotency_key: key,
+        ordering_key: ordering.map(str::to_owned),
+        payload: Vec::new(),
+    };
+    let mut messages: Vec<NewMessage> =
+        (0..200).map(|i| message(format!("free-{i}"), None)).collect();
+    messages.extend((0..20).map(|i| message(format!("ordered-{i}"), Some("dscsa:4098765000003"))));
+    let added = nodes[0].outbox_enqueue(messages, now()).expect("enqueues");
+    assert_eq!(added.len(), 220);
+    let first_ordered = added[200];
+    let lease = Timestamp { unix_millis: now().unix_millis + 600_000, has_offset: true };
+    // Each node claims, records what it got, and settles it, until nothing is left.
+    let log = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for (n, node) in nodes.iter().enumerate() {
+            let log = &log;
+            scope.spawn(move || {
+                let owner = format!("node-{n}");
+                let mut idle = 0;
+                while idle < 3 {
+                    let claimed = node.outbox_claim(&owner, now(), lease, 7).expect("claims");
+                    if claimed.is_empty() {
+                        idle += 1;
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                        continue;
+                    }
+                    idle = 0;
+                    let ids: Vec<u64> = claimed.iter().map(|m| m.id).collect();
+                    log.lock().expect("log").extend(ids.iter().map(|id| (*id, n)));
+                    let settlements: Vec<(u64, Settlement)> = ids
+                        .iter()
+                        .map(|id| (*id, Settlement::Delivered { receipt: format!("ack-{id}") }))
+                        .collect();
+                    let applied = node.outbox_settle(&owner, &settlements, now()).expect("settles");
+                    assert!(applied.iter().all(|a| *a), "a node settles what it holds");
+                }
+            });
+        }
+    });
+    let log = log.into_inner().expect("log");
+    let mut ids: Vec<u64> = log.iter().map(|(id, _)| *id).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, added, "every message claimed exactly once");
+    let ordered: Vec<u64> =
+        log.iter().map(|(id, _)| *id).filter(|id| *id >= first_ordered).collect();
+    assert!(ordered.windows(2).all(|w| w[0] < w[1]), "one ordering key goes in order: {ordered:?}");
+    assert!(
+        log.iter().any(|(_, n)| *n == 0) && log.iter().any(|(_, n)| *n == 1),
+        "both nodes worked"
+    );
+    assert_eq!(
+        nodes[1].outbox_counts().expect("counts"),
+        OutboxCounts { pending: 0, delivered: 220, failed: 0 }
+    );
 }

@@ -14,6 +14,8 @@ use serialhub_core::{
 };
 use serialhub_epcis::time::Timestamp;
 
+use crate::outbox::{NewMessage, Settlement};
+
 /// Appends values to a byte buffer.
 #[derive(Debug, Default)]
 pub struct Encoder {
@@ -137,6 +139,39 @@ impl Encoder {
         };
         self.u8(tag);
         self.u8(reason);
+    }
+
+    /// Appends a timestamp: Unix milliseconds and whether it had an offset.
+    pub fn timestamp(&mut self, t: Timestamp) {
+        self.time(t);
+    }
+
+    /// Appends an outbox message (connector and destination interned: they repeat).
+    pub fn message(&mut self, m: &NewMessage) {
+        self.istr(&m.connector);
+        self.istr(&m.destination);
+        self.str(&m.idempotency_key);
+        self.opt_istr(m.ordering_key.as_deref());
+        self.bytes(&m.payload);
+    }
+
+    /// Appends how an outbox delivery attempt ended.
+    pub fn settlement(&mut self, s: &Settlement) {
+        match s {
+            Settlement::Delivered { receipt } => {
+                self.u8(0);
+                self.str(receipt);
+            }
+            Settlement::Retry { error, at } => {
+                self.u8(1);
+                self.str(error);
+                self.time(*at);
+            }
+            Settlement::Failed { error } => {
+                self.u8(2);
+                self.str(error);
+            }
+        }
     }
 
     /// Appends a ledger record, every field.
@@ -356,6 +391,32 @@ impl<'a> Decoder<'a> {
 
     fn opt_time(&mut self) -> Decoded<Option<Timestamp>> {
         if self.flag()? { self.time().map(Some) } else { Ok(None) }
+    }
+
+    /// Reads what `Encoder::timestamp` wrote.
+    pub fn timestamp(&mut self) -> Decoded<Timestamp> {
+        self.time()
+    }
+
+    /// Reads what `Encoder::message` wrote.
+    pub fn message(&mut self) -> Decoded<NewMessage> {
+        let connector = self.istr()?.to_owned();
+        let destination = self.istr()?.to_owned();
+        let idempotency_key = self.string()?;
+        let ordering_key = if self.flag()? { Some(self.istr()?.to_owned()) } else { None };
+        let payload = self.bytes()?.to_vec();
+        Ok(NewMessage { connector, destination, idempotency_key, ordering_key, payload })
+    }
+
+    /// Reads what `Encoder::settlement` wrote.
+    pub fn settlement(&mut self) -> Decoded<Settlement> {
+        let at = self.pos;
+        match self.u8()? {
+            0 => Ok(Settlement::Delivered { receipt: self.string()? }),
+            1 => Ok(Settlement::Retry { error: self.string()?, at: self.time()? }),
+            2 => Ok(Settlement::Failed { error: self.string()? }),
+            _ => Err(DecodeError { at, what: "a settlement tag (0, 1 or 2)" }),
+        }
     }
 
     fn strings(&mut self) -> Decoded<Vec<String>> {

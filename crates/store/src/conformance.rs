@@ -26,6 +26,7 @@ pub fn run_all(make: &dyn Fn() -> Box<dyn Store>) {
     scan_and_lookup_by_event_id(make().as_ref());
     known_values_page_through_everything_once(make().as_ref());
     master_data_merges_and_reads_back(make().as_ref());
+    outbox_messages_follow_their_events_and_their_leases(make().as_ref());
 }
 
 /// The capture time of every job: later than every event.
@@ -551,4 +552,176 @@ pub fn master_data_merges_and_reads_back(store: &dyn Store) {
     let plant = &read[0].elements.iter().find(|e| e.id == site).expect("the site is stored");
     assert_eq!(plant.attributes[0].value, Content::Text("Plant A (Berlin)".to_owned()));
     assert_eq!(plant.children, [dock], "children are kept across a merge that names none");
+}
+
+/// One shipment report per shipping event, to the shipment's destination party, in order per
+/// party: the route the outbox contract is checked with.
+struct ShipmentRoute;
+
+impl crate::outbox::Route for ShipmentRoute {
+    fn route(&self, record: &EventRecord) -> Vec<crate::outbox::NewMessage> {
+        if record.event.biz_step.as_deref() != Some("shipping") {
+            return Vec::new();
+        }
+        let party = record.event.destination_list.first().map_or("nobody", |d| d.value.as_str());
+        vec![crate::outbox::NewMessage {
+            connector: "dscsa".to_owned(),
+            destination: party.to_owned(),
+            idempotency_key: format!("dscsa:{}", record.hash_id),
+            ordering_key: Some(format!("dscsa:{party}")),
+            payload: record.hash_id.as_bytes().to_vec(),
+        }]
+    }
+}
+
+/// The outbox: messages committed with their events (and not again for duplicates), added
+/// once per idempotency key, claimed under leases one at a time per ordering key, settled
+/// only by their lease holder, claimable again when a lease runs out, counted and listed.
+pub fn outbox_messages_follow_their_events_and_their_leases(store: &dyn Store) {
+    use crate::outbox::{MessageFilter, MessageStatus, NewMessage, OutboxCounts, Settlement};
+    let at = |seconds: i64| Timestamp {
+        unix_millis: 1_748_736_000_000 + seconds * 1000,
+        has_offset: true,
+    };
+    assert_eq!(store.outbox_counts().expect("counts"), OutboxCounts::default());
+    assert!(store.outbox_claim("n1", at(0), at(10), 10).expect("claims").is_empty());
+
+    let ship = |day: u32, serial: u32, party: &str| Event {
+        action: Some(Action::Observe),
+        biz_step: Some("shipping".to_owned()),
+        destination_list: vec![serialhub_epcis::SourceDest {
+            type_: "owning_party".to_owned(),
+            value: party.to_owned(),
+        }],
+        ..event(EventType::ObjectEvent, day, &[sgtin(serial)])
+    };
+    let (b, c) = ("urn:epc:id:pgln:4098765.00000", "urn:epc:id:pgln:4055555.00000");
+    let batch = |events: &[Event]| -> Vec<EventRecord> {
+        events.iter().map(|e| EventRecord::new(hash(e), e.clone())).collect()
+    };
+    let events = [
+        commission(1, &[sgtin(1), sgtin(2), sgtin(3)]),
+        ship(2, 1, b),
+        ship(3, 2, b),
+        ship(4, 3, c),
+    ];
+    let receipt = store.capture_routed(batch(&events), at(0), &ShipmentRoute).expect("captures");
+    assert_eq!(receipt.messages, [1, 2, 3], "one message per shipment, in the commit");
+    let again = store.capture_routed(batch(&events), at(1), &ShipmentRoute).expect("captures");
+    assert!(again.messages.is_empty() && again.duplicates.len() == 4, "duplicates cause nothing");
+    let listed =
+        store.outbox_messages(&MessageFilter { limit: 10, ..Default::default() }).expect("lists");
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed[0].event_seq, Some(2), "caused by the first shipment");
+    assert_eq!(listed[0].message.payload, receipt.stored[1].as_bytes());
+    assert_eq!(
+        (listed[0].status, listed[0].attempts, listed[0].created_at),
+        (MessageStatus::Pending, 0, at(0))
+    );
+
+    let resend = |key: &str| NewMessage {
+        connector: "webhook".to_owned(),
+        destination: "https://hooks.example.com/a".to_owned(),
+        idempotency_key: key.to_owned(),
+        ordering_key: None,
+        payload: b"{}".to_vec(),
+    };
+    let added = store
+        .outbox_enqueue(vec![resend("w1"), resend("w1"), listed[0].message.clone()], at(0))
+        .expect("enqueues");
+    assert_eq!(added, [4], "a key stored, or repeated, adds nothing");
+
+    // Claims: one message per ordering key (1 holds 2 back), none another holds.
+    let ids = |claimed: Vec<crate::outbox::StoredMessage>| {
+        claimed.iter().map(|m| m.id).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(store.outbox_claim("n1", at(0), at(10), 10).expect("claims")), [1, 3, 4]);
+    assert!(store.outbox_claim("n2", at(1), at(11), 10).expect("claims").is_empty());
+    assert_eq!(
+        store
+            .outbox_settle("n2", &[(1, Settlement::Delivered { receipt: "x".to_owned() })], at(2))
+            .expect("settles"),
+        [false],
+        "only the lease holder settles"
+    );
+    let settled = store
+        .outbox_settle(
+            "n1",
+            &[
+                (1, Settlement::Delivered { receipt: "ack-1".to_owned() }),
+                (3, Settlement::Retry { error: "503 from the hub".to_owned(), at: at(30) }),
+                (99, Settlement::Failed { error: "no such message".to_owned() }),
+            ],
+            at(2),
+        )
+        .expect("settles");
+    assert_eq!(settled, [true, true, false]);
+    // 1 delivered frees 2; 3 waits for its retry time; 4 is still leased to n1.
+    assert_eq!(ids(store.outbox_claim("n2", at(3), at(13), 10).expect("claims")), [2]);
+    // n1 dies: its lease of 4 runs out at 10, n2's of 2 at 13.
+    assert_eq!(ids(store.outbox_claim("n3", at(12), at(40), 10).expect("claims")), [4]);
+    assert_eq!(ids(store.outbox_claim("n3", at(31), at(60), 10).expect("claims")), [2, 3]);
+    assert_eq!(
+        store
+            .outbox_settle(
+                "n2",
+                &[(2, Settlement::Delivered { receipt: "late".to_owned() })],
+                at(32)
+            )
+            .expect("settles"),
+        [false],
+        "a lease that ran out settles nothing"
+    );
+    let settled = store
+        .outbox_settle(
+            "n3",
+            &[
+                (2, Settlement::Failed { error: "rejected: unknown product".to_owned() }),
+                (3, Settlement::Delivered { receipt: "ack-3".to_owned() }),
+                (4, Settlement::Delivered { receipt: "ack-4".to_owned() }),
+            ],
+            at(33),
+        )
+        .expect("settles");
+    assert_eq!(settled, [true, true, true]);
+    assert!(store.outbox_claim("n1", at(100), at(110), 10).expect("claims").is_empty());
+    assert_eq!(
+        store.outbox_counts().expect("counts"),
+        OutboxCounts { pending: 0, delivered: 3, failed: 1 }
+    );
+
+    let all =
+        store.outbox_messages(&MessageFilter { limit: 10, ..Default::default() }).expect("lists");
+    let third = &all[2];
+    assert_eq!(
+        (
+            third.status,
+            third.attempts,
+            third.last_error.as_deref(),
+            third.receipt.as_deref(),
+            third.settled_at
+        ),
+        (MessageStatus::Delivered, 2, Some("503 from the hub"), Some("ack-3"), Some(at(33)))
+    );
+    assert_eq!(all[1].lease, None, "settled messages hold no lease");
+    let failed = store
+        .outbox_messages(&MessageFilter {
+            status: Some(MessageStatus::Failed),
+            limit: 10,
+            ..Default::default()
+        })
+        .expect("lists");
+    assert_eq!(failed.iter().map(|m| m.id).collect::<Vec<_>>(), [2]);
+    let to_b = store
+        .outbox_messages(&MessageFilter {
+            destination: Some(b.to_owned()),
+            limit: 10,
+            ..Default::default()
+        })
+        .expect("lists");
+    assert_eq!(to_b.iter().map(|m| m.id).collect::<Vec<_>>(), [1, 2]);
+    let page = store
+        .outbox_messages(&MessageFilter { after: Some(1), limit: 2, ..Default::default() })
+        .expect("lists");
+    assert_eq!(page.iter().map(|m| m.id).collect::<Vec<_>>(), [2, 3]);
 }

@@ -14,6 +14,7 @@ pub mod codec;
 pub mod conformance;
 pub mod master;
 pub mod mem;
+pub mod outbox;
 pub mod query;
 
 use serialhub_core::{Change, ExceptionType, Key, SerialState, Violation};
@@ -163,6 +164,9 @@ pub struct CommitReceipt {
     /// How many stored events were late for some identifier they name (`Store::capture` only;
     /// see `capture::Decided::late`).
     pub late: usize,
+    /// The outbox messages the stored events caused (`Store::capture_routed`), by id; a
+    /// message whose idempotency key was stored already is not added again.
+    pub messages: Vec<u64>,
 }
 
 /// A stored event: the record and its position in capture order.
@@ -334,8 +338,23 @@ pub trait Store: Send + Sync {
     /// the ledger (`capture::decide`) against the committed states at capture time `now`, then
     /// commits the job as `commit` does. Duplicates (stored before, or repeated in the batch)
     /// are reported and change nothing.
-    fn capture(&self, batch: Vec<EventRecord>, now: Timestamp)
-    -> Result<CommitReceipt, StoreError>;
+    fn capture(
+        &self,
+        batch: Vec<EventRecord>,
+        now: Timestamp,
+    ) -> Result<CommitReceipt, StoreError> {
+        self.capture_routed(batch, now, &outbox::NoRoute)
+    }
+
+    /// `capture`, and in the same commit the outbox messages `route` says each stored event
+    /// causes (not a duplicate's), created at `now` and due at once. A message whose
+    /// idempotency key is stored already is not added again.
+    fn capture_routed(
+        &self,
+        batch: Vec<EventRecord>,
+        now: Timestamp,
+        route: &dyn outbox::Route,
+    ) -> Result<CommitReceipt, StoreError>;
 
     /// The current record of `key`, if any committed change created one.
     fn state(&self, key: &Key) -> Result<Option<SerialState>, StoreError>;
@@ -392,4 +411,45 @@ pub trait Store: Send + Sync {
     /// All stored master data: one `Vocabulary` per type, in type order, its elements in id
     /// order.
     fn master_data(&self) -> Result<Vec<Vocabulary>, StoreError>;
+
+    /// Adds `messages` to the outbox, created at `now` and due at once, durably; returns the ids
+    /// of those added (a message whose idempotency key is stored already is skipped, as is a
+    /// repeat within `messages`).
+    fn outbox_enqueue(
+        &self,
+        messages: Vec<outbox::NewMessage>,
+        now: Timestamp,
+    ) -> Result<Vec<u64>, StoreError>;
+
+    /// Leases to `owner` until `lease_until` up to `limit` messages claimable at `now`
+    /// (`outbox::choose_claims`: due, not leased or lease run out, oldest first, one at a time
+    /// per ordering key), and returns them as leased. Several dispatchers may claim at once;
+    /// none gets a message another holds.
+    fn outbox_claim(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<outbox::StoredMessage>, StoreError>;
+
+    /// Records how attempts ended (`StoredMessage::settle`), durably, at `now`: for each
+    /// `(id, settlement)`, whether it was applied. One is not when `owner` no longer holds the
+    /// message's lease (it ran out and another dispatcher may have it): the attempt's result
+    /// is then dropped, and the message goes on as the other holder settles it.
+    fn outbox_settle(
+        &self,
+        owner: &str,
+        settlements: &[(u64, outbox::Settlement)],
+        now: Timestamp,
+    ) -> Result<Vec<bool>, StoreError>;
+
+    /// The messages passing `filter`, in id order.
+    fn outbox_messages(
+        &self,
+        filter: &outbox::MessageFilter,
+    ) -> Result<Vec<outbox::StoredMessage>, StoreError>;
+
+    /// How many messages are pending, delivered and failed.
+    fn outbox_counts(&self) -> Result<outbox::OutboxCounts, StoreError>;
 }

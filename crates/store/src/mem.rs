@@ -11,6 +11,10 @@ use serialhub_epcis::Vocabulary;
 use serialhub_epcis::time::Timestamp;
 
 use crate::master::{self, MasterData};
+use crate::outbox::{
+    self, MessageFilter, MessageStatus, NewMessage, NoRoute, OutboxCounts, Route, Settlement,
+    StoredMessage,
+};
 use crate::{
     CaptureJob, CommitReceipt, EventRecord, ExceptionFilter, KnownField, Store, StoreError,
     StoredEvent, StoredException, ValuePage, capture,
@@ -38,6 +42,11 @@ struct Inner {
     biz_locations: BTreeSet<String>,
     read_points: BTreeSet<String>,
     master: MasterData,
+    /// The outbox: `messages[i].id == i + 1`.
+    messages: Vec<StoredMessage>,
+    message_keys: HashMap<String, u64>,
+    /// Pending messages, by id.
+    unsettled: BTreeSet<u64>,
 }
 
 impl MemStore {
@@ -68,7 +77,30 @@ impl Inner {
 
     /// Stores the fresh events of `job` with their exceptions; their changes are already in
     /// `ledger`.
-    fn record(&mut self, job: &CaptureJob, fresh: &[bool], at: Timestamp) -> CommitReceipt {
+    /// Adds one message unless its idempotency key is stored; returns its id if added.
+    fn add_message(
+        &mut self,
+        message: NewMessage,
+        event_seq: Option<u64>,
+        now: Timestamp,
+    ) -> Option<u64> {
+        if self.message_keys.contains_key(&message.idempotency_key) {
+            return None;
+        }
+        let id = self.messages.len() as u64 + 1;
+        self.message_keys.insert(message.idempotency_key.clone(), id);
+        self.messages.push(StoredMessage::new(id, message, event_seq, now));
+        self.unsettled.insert(id);
+        Some(id)
+    }
+
+    fn record(
+        &mut self,
+        job: &CaptureJob,
+        fresh: &[bool],
+        at: Timestamp,
+        route: &dyn Route,
+    ) -> CommitReceipt {
         let mut receipt = CommitReceipt::default();
         for (captured, &fresh) in job.events.iter().zip(fresh) {
             let record = &captured.record;
@@ -98,6 +130,9 @@ impl Inner {
                 });
                 receipt.exceptions += 1;
             }
+            for message in route.route(record).into_iter().take(outbox::MESSAGES_PER_CALL_MAX) {
+                receipt.messages.extend(self.add_message(message, Some(seq), at));
+            }
             receipt.stored.push(record.hash_id.clone());
         }
         receipt
@@ -119,20 +154,21 @@ impl Store for MemStore {
             };
             inner.ledger.commit(&outcome);
         }
-        Ok(inner.record(job, &fresh, job.captured_at.unwrap_or(crate::EPOCH)))
+        Ok(inner.record(job, &fresh, job.captured_at.unwrap_or(crate::EPOCH), &NoRoute))
     }
 
-    fn capture(
+    fn capture_routed(
         &self,
         batch: Vec<EventRecord>,
         now: Timestamp,
+        route: &dyn Route,
     ) -> Result<CommitReceipt, StoreError> {
         let mut inner = self.lock()?;
         let inner = &mut *inner;
         let by_hash = &inner.by_hash;
         let decided = capture::decide(&mut inner.ledger, &|h| by_hash.contains_key(h), batch, now);
         let fresh = inner.fresh(&decided.job);
-        let mut receipt = inner.record(&decided.job, &fresh, now);
+        let mut receipt = inner.record(&decided.job, &fresh, now, route);
         receipt.late = decided.late;
         Ok(receipt)
     }
@@ -225,5 +261,88 @@ impl Store for MemStore {
 
     fn master_data(&self) -> Result<Vec<Vocabulary>, StoreError> {
         Ok(master::vocabularies(&self.lock()?.master))
+    }
+
+    fn outbox_enqueue(
+        &self,
+        messages: Vec<NewMessage>,
+        now: Timestamp,
+    ) -> Result<Vec<u64>, StoreError> {
+        let mut inner = self.lock()?;
+        let added = messages
+            .into_iter()
+            .take(outbox::MESSAGES_PER_CALL_MAX)
+            .filter_map(|m| inner.add_message(m, None, now))
+            .collect();
+        Ok(added)
+    }
+
+    fn outbox_claim(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let mut inner = self.lock()?;
+        let limit = limit.min(outbox::MESSAGES_PER_CALL_MAX);
+        let chosen = {
+            let inner = &*inner;
+            let unsettled = inner.unsettled.iter().map(|id| &inner.messages[*id as usize - 1]);
+            outbox::choose_claims(unsettled, now, limit)
+        };
+        Ok(chosen
+            .into_iter()
+            .map(|id| {
+                let message = &mut inner.messages[id as usize - 1];
+                message.claim(owner, lease_until);
+                message.clone()
+            })
+            .collect())
+    }
+
+    fn outbox_settle(
+        &self,
+        owner: &str,
+        settlements: &[(u64, Settlement)],
+        now: Timestamp,
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut inner = self.lock()?;
+        let mut applied = Vec::with_capacity(settlements.len());
+        for (id, settlement) in settlements.iter().take(outbox::MESSAGES_PER_CALL_MAX) {
+            let index = usize::try_from(*id).unwrap_or(usize::MAX).wrapping_sub(1);
+            let Some(message) = inner.messages.get_mut(index) else {
+                applied.push(false);
+                continue;
+            };
+            if !message.leased_to(owner, now) {
+                applied.push(false);
+                continue;
+            }
+            message.settle(settlement, now);
+            if message.status != MessageStatus::Pending {
+                inner.unsettled.remove(id);
+            }
+            applied.push(true);
+        }
+        Ok(applied)
+    }
+
+    fn outbox_messages(&self, filter: &MessageFilter) -> Result<Vec<StoredMessage>, StoreError> {
+        let inner = self.lock()?;
+        let start = filter.after.map_or(0, |a| usize::try_from(a).unwrap_or(usize::MAX));
+        Ok(inner
+            .messages
+            .iter()
+            .skip(start)
+            .filter(|m| filter.matches(m))
+            .take(filter.limit.min(outbox::MESSAGES_PER_CALL_MAX))
+            .cloned()
+            .collect())
+    }
+
+    fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
+        let inner = self.lock()?;
+        Ok(outbox::counts(&inner.messages))
     }
 }
