@@ -995,13 +995,14 @@ impl Store for PgStore {
         now: Timestamp,
     ) -> Result<Vec<bool>, StoreError> {
         let settlements = &settlements[..settlements.len().min(MESSAGES_PER_CALL_MAX)];
-        let (ids, statuses, errors, receipts, next_at) = outbox::settle_columns(settlements);
+        let (ids, statuses, errors, receipts, next_at, counted) =
+            outbox::settle_columns(settlements);
         let at = write::system_time(now.unix_millis);
         let applied: HashSet<i64> = self.read(|db, statements| {
             let rows = db
                 .query(
                     &statements.outbox_settle,
-                    &[&owner, &at, &ids, &statuses, &errors, &receipts, &next_at],
+                    &[&owner, &at, &ids, &statuses, &errors, &receipts, &next_at, &counted],
                 )
                 .map_err(unavailable)?;
             Ok(rows.iter().map(|r| r.get::<_, i64>(0)).collect())

@@ -40,12 +40,12 @@ pub(crate) fn claim_sql() -> String {
 
 /// `StoredMessage::settle` in SQL, for the messages whose lease `$1` holds at `$2`.
 pub(crate) const SETTLE: &str = "UPDATE outbox o SET status = u.status, \
-     attempts = o.attempts + 1, lease_owner = NULL, lease_until = NULL, \
+     attempts = o.attempts + u.counted, lease_owner = NULL, lease_until = NULL, \
      last_error = coalesce(u.error, o.last_error), receipt = coalesce(u.receipt, o.receipt), \
      next_attempt_at = coalesce(u.next_at, o.next_attempt_at), \
      settled_at = CASE WHEN u.status = 'pending' THEN o.settled_at ELSE $2 END \
-     FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[]) \
-     AS u (id, status, error, receipt, next_at) \
+     FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], \
+     $8::integer[]) AS u (id, status, error, receipt, next_at, counted) \
      WHERE o.id = u.id AND o.status = 'pending' AND o.lease_owner = $1 AND o.lease_until > $2 \
      RETURNING o.id";
 
@@ -89,6 +89,7 @@ pub(crate) type SettleColumns = (
     Vec<Option<String>>,
     Vec<Option<String>>,
     Vec<Option<SystemTime>>,
+    Vec<i32>,
 );
 
 pub(crate) fn settle_columns(settlements: &[(u64, Settlement)]) -> SettleColumns {
@@ -100,7 +101,12 @@ pub(crate) fn settle_columns(settlements: &[(u64, Settlement)]) -> SettleColumns
                 ("pending", Some(error.clone()), None, Some(system_time(at.unix_millis)))
             }
             Settlement::Failed { error } => ("failed", Some(error.clone()), None, None),
+            Settlement::Deferred { at } => {
+                ("pending", None, None, Some(system_time(at.unix_millis)))
+            }
         };
+        // A deferral is not an attempt.
+        columns.5.push(i32::from(!matches!(settlement, Settlement::Deferred { .. })));
         columns.0.push(i64::try_from(*id).unwrap_or(i64::MAX));
         columns.1.push(status);
         columns.2.push(error);

@@ -171,6 +171,10 @@ impl Encoder {
                 self.u8(2);
                 self.str(error);
             }
+            Settlement::Deferred { at } => {
+                self.u8(3);
+                self.time(*at);
+            }
         }
     }
 
@@ -415,7 +419,8 @@ impl<'a> Decoder<'a> {
             0 => Ok(Settlement::Delivered { receipt: self.string()? }),
             1 => Ok(Settlement::Retry { error: self.string()?, at: self.time()? }),
             2 => Ok(Settlement::Failed { error: self.string()? }),
-            _ => Err(DecodeError { at, what: "a settlement tag (0, 1 or 2)" }),
+            3 => Ok(Settlement::Deferred { at: self.time()? }),
+            _ => Err(DecodeError { at, what: "a settlement tag (0 to 3)" }),
         }
     }
 

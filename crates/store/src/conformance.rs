@@ -658,6 +658,15 @@ pub fn outbox_messages_follow_their_events_and_their_leases(store: &dyn Store) {
     assert_eq!(settled, [true, true, false]);
     // 1 delivered frees 2; 3 waits for its retry time; 4 is still leased to n1.
     assert_eq!(ids(store.outbox_claim("n2", at(3), at(13), 10).expect("claims")), [2]);
+    // Held back by its dispatcher: deferred, which is not an attempt.
+    assert_eq!(
+        store
+            .outbox_settle("n2", &[(2, Settlement::Deferred { at: at(4) })], at(3))
+            .expect("defers"),
+        [true]
+    );
+    assert!(store.outbox_claim("n2", at(3), at(13), 10).expect("claims").is_empty(), "not yet due");
+    assert_eq!(ids(store.outbox_claim("n2", at(4), at(13), 10).expect("claims")), [2]);
     // n1 dies: its lease of 4 runs out at 10, n2's of 2 at 13.
     assert_eq!(ids(store.outbox_claim("n3", at(12), at(40), 10).expect("claims")), [4]);
     assert_eq!(ids(store.outbox_claim("n3", at(31), at(60), 10).expect("claims")), [2, 3]);

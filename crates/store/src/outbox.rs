@@ -121,6 +121,12 @@ pub enum Settlement {
         /// Why.
         error: String,
     },
+    /// Not sent: the dispatcher held it back (the destination's circuit is open, or its rate
+    /// is used up) until `at`. Not an attempt: `attempts` and `last_error` do not change.
+    Deferred {
+        /// When it may go.
+        at: Timestamp,
+    },
 }
 
 /// Which messages `Store::outbox_messages` lists; `None` fields do not filter.
@@ -223,6 +229,10 @@ impl StoredMessage {
     /// Applies how an attempt ended, at `now`.
     pub fn settle(&mut self, settlement: &Settlement, now: Timestamp) {
         self.lease = None;
+        if let Settlement::Deferred { at } = settlement {
+            self.next_attempt_at = *at;
+            return;
+        }
         self.attempts = self.attempts.saturating_add(1);
         match settlement {
             Settlement::Delivered { receipt } => {
@@ -239,6 +249,7 @@ impl StoredMessage {
                 self.last_error = Some(error.clone());
                 self.settled_at = Some(now);
             }
+            Settlement::Deferred { .. } => {}
         }
     }
 }
