@@ -1,0 +1,121 @@
+//! Which messages a stored event causes: a shipment (business step `shipping`) to each
+//! destination party a connector routes, once per connector and party. The message's payload
+//! is the event's hash ID: the document is built when the message is sent, from the stored
+//! event, so a capture only writes a small row per message.
+
+use serialhub_epcis::cbv::{self, Term, Vocab};
+use serialhub_store::EventRecord;
+use serialhub_store::outbox::{NewMessage, Route};
+
+use crate::Connector;
+
+/// The connectors' routing, asked by the store inside each capture.
+#[derive(Clone, Debug, Default)]
+pub struct Routes {
+    connectors: Vec<Connector>,
+}
+
+impl Routes {
+    /// The routing of `connectors`.
+    pub fn new(connectors: Vec<Connector>) -> Routes {
+        Routes { connectors }
+    }
+}
+
+impl Route for Routes {
+    fn route(&self, record: &EventRecord) -> Vec<NewMessage> {
+        let event = &record.event;
+        let shipping = event
+            .biz_step
+            .as_deref()
+            .is_some_and(|s| cbv::classify(Vocab::BizStep, s) == Term::Standard("shipping"));
+        if !shipping || event.error_declaration.is_some() {
+            return Vec::new();
+        }
+        let mut messages = Vec::new();
+        for connector in &self.connectors {
+            for destination in &event.destination_list {
+                let party = destination.value.as_str();
+                let routed = connector.parties.is_empty()
+                    || connector
+                        .parties
+                        .iter()
+                        .any(|p| serialhub_epcis::query::names_party(party, p));
+                if !routed {
+                    continue;
+                }
+                messages.push(NewMessage {
+                    connector: connector.name.clone(),
+                    destination: party.to_owned(),
+                    idempotency_key: format!("{}:{}:{party}", connector.name, record.hash_id),
+                    // A partner's shipments reach it in the order they were captured.
+                    ordering_key: Some(format!("{}:{party}", connector.name)),
+                    payload: record.hash_id.as_bytes().to_vec(),
+                });
+            }
+        }
+        messages.sort_by(|a, b| a.idempotency_key.cmp(&b.idempotency_key));
+        messages.dedup_by(|a, b| a.idempotency_key == b.idempotency_key);
+        messages
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serialhub_epcis::{Event, EventType, SourceDest};
+
+    use super::*;
+    use crate::Kind;
+
+    fn connector(name: &str, parties: &[&str]) -> Connector {
+        Connector {
+            name: name.to_owned(),
+            kind: Kind::Webhook,
+            url: "http://127.0.0.1:9/messages".to_owned(),
+            parties: parties.iter().map(|p| (*p).to_owned()).collect(),
+            secret: None,
+        }
+    }
+
+    fn shipment(step: &str, to: &[&str]) -> EventRecord {
+        let event = Event {
+            event_type: Some(EventType::ObjectEvent),
+            biz_step: Some(step.to_owned()),
+            destination_list: to
+                .iter()
+                .map(|p| SourceDest { type_: "owning_party".to_owned(), value: (*p).to_owned() })
+                .collect(),
+            ..Event::default()
+        };
+        EventRecord::new("ni:///sha-256;abc".to_owned(), event)
+    }
+
+    #[test]
+    fn shipments_go_to_the_connectors_that_route_their_parties() {
+        let routes =
+            Routes::new(vec![connector("us-partner", &["4098765000003"]), connector("audit", &[])]);
+        let keys = |record: &EventRecord| -> Vec<String> {
+            routes.route(record).into_iter().map(|m| m.idempotency_key).collect()
+        };
+        // The party as a PGLN URI, the routing as a bare GLN: one party.
+        let to_b =
+            shipment("urn:epcglobal:cbv:bizstep:shipping", &["urn:epc:id:pgln:4098765.00000"]);
+        assert_eq!(
+            keys(&to_b),
+            [
+                "audit:ni:///sha-256;abc:urn:epc:id:pgln:4098765.00000",
+                "us-partner:ni:///sha-256;abc:urn:epc:id:pgln:4098765.00000"
+            ]
+        );
+        let message = &routes.route(&to_b)[1];
+        assert_eq!(
+            message.ordering_key.as_deref(),
+            Some("us-partner:urn:epc:id:pgln:4098765.00000")
+        );
+        assert_eq!(message.payload, b"ni:///sha-256;abc");
+        let to_c = shipment("shipping", &["urn:epc:id:pgln:4055555.00000"]);
+        assert_eq!(keys(&to_c), ["audit:ni:///sha-256;abc:urn:epc:id:pgln:4055555.00000"]);
+        assert!(keys(&shipment("receiving", &["urn:epc:id:pgln:4098765.00000"])).is_empty());
+        assert!(keys(&shipment("shipping", &[])).is_empty(), "no destination, nothing to send");
+    }
+}

@@ -1,0 +1,211 @@
+//! Sending over HTTP: each message is POSTed to its connector's URL with its idempotency key
+//! (`Idempotency-Key`), and the answer is classified for the dispatcher.
+//!
+//! - 2xx with a JSON acknowledgement: delivered (a duplicate answered as such is delivered:
+//!   the receiver had it). A 2xx whose body is not the acknowledgement expected is a malformed
+//!   acknowledgement: transient (the message may have arrived; the retry's key tells).
+//! - 400, 404, 409, 410, 413, 415, 422: rejected for good, with the receiver's `code` and
+//!   `reason` when its body gives them.
+//! - 408, 425, 429, 5xx, no answer, a timeout: transient.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hmac::{Hmac, KeyInit, Mac};
+use serialhub_dispatch::{Attempt, Transport};
+use serialhub_epcis::{DocumentKind, Header};
+use serialhub_store::Store;
+use serialhub_store::outbox::StoredMessage;
+use sha2::Sha256;
+
+use crate::{Connector, Kind};
+
+/// How long one send may take, connect to last byte.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest acknowledgement read.
+const ANSWER_MAX: u64 = 64 * 1024;
+
+/// The transport of every configured connector.
+pub struct HttpTransport {
+    store: Arc<dyn Store>,
+    connectors: Vec<Connector>,
+    agent: ureq::Agent,
+}
+
+impl std::fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpTransport")
+            .field("connectors", &self.connectors)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpTransport {
+    /// Sends for `connectors`, reading events from `store`.
+    pub fn new(store: Arc<dyn Store>, connectors: Vec<Connector>) -> HttpTransport {
+        // No redirects: a message goes where it is configured to, nowhere else.
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(SEND_TIMEOUT))
+            .max_redirects(0)
+            .build()
+            .into();
+        HttpTransport { store, connectors, agent }
+    }
+
+    /// The body of `message` for `connector`: the event it names, as the kind wants it.
+    fn body(&self, connector: &Connector, message: &StoredMessage) -> Result<Vec<u8>, String> {
+        let hash = std::str::from_utf8(&message.message.payload)
+            .map_err(|_| "the message's payload is not an event hash ID".to_owned())?;
+        let events = self.store.events_by_id(hash).map_err(|e| e.to_string())?;
+        let Some(stored) = events.into_iter().find(|e| e.record.hash_id == hash) else {
+            return Err(format!("the event {hash} is not stored"));
+        };
+        let header = Header {
+            kind: DocumentKind::EpcisDocument,
+            schema_version: Some("2.0".to_owned()),
+            creation_date: Some(message.created_at.to_utc_millis_string()),
+            ..Header::default()
+        };
+        let mut w = serialhub_epcis::json::write::JsonLdWriter::new(Vec::new());
+        w.begin(&header).map_err(|e| e.to_string())?;
+        w.event(&stored.record.event).map_err(|e| e.to_string())?;
+        let document = w.finish().map_err(|e| e.to_string())?;
+        match connector.kind {
+            Kind::Epcis => Ok(document),
+            _ => {
+                let document: serde_json::Value =
+                    serde_json::from_slice(&document).map_err(|e| e.to_string())?;
+                Ok(serde_json::json!({
+                    "messageId": message.message.idempotency_key,
+                    "connector": connector.name,
+                    "destination": message.message.destination,
+                    "document": document,
+                })
+                .to_string()
+                .into_bytes())
+            }
+        }
+    }
+}
+
+/// `sha256=<hex>`: the HMAC-SHA256 of `body` under `secret`.
+fn signature(secret: &str, body: &[u8]) -> String {
+    // Invariant: HMAC takes keys of any length.
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(body);
+    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
+
+/// How an HTTP answer ends an attempt.
+pub fn classify(status: u16, body: &str) -> Attempt {
+    let json: Option<serde_json::Value> = serde_json::from_str(body).ok();
+    let field = |name: &str| {
+        json.as_ref().and_then(|j| j.get(name)).and_then(|v| v.as_str()).map(str::to_owned)
+    };
+    match status {
+        200..=299 => match json {
+            Some(_) => Attempt::Delivered {
+                receipt: field("receipt")
+                    .or_else(|| field("captureID"))
+                    .unwrap_or_else(|| status.to_string()),
+            },
+            None if status == 202 || status == 204 => {
+                Attempt::Delivered { receipt: status.to_string() }
+            }
+            None => Attempt::Transient {
+                error: format!("malformed acknowledgement ({status}): {}", shorten(body)),
+            },
+        },
+        400 | 404 | 409 | 410 | 413 | 415 | 422 => Attempt::Rejected {
+            code: field("code").unwrap_or_else(|| format!("HTTP{status}")),
+            reason: field("reason")
+                .or_else(|| field("detail"))
+                .unwrap_or_else(|| shorten(body).to_owned()),
+        },
+        _ => Attempt::Transient { error: format!("HTTP {status}: {}", shorten(body)) },
+    }
+}
+
+fn shorten(text: &str) -> &str {
+    let mut end = text.len().min(200);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+impl Transport for HttpTransport {
+    fn send(&self, message: &StoredMessage) -> Attempt {
+        let Some(connector) = self.connectors.iter().find(|c| c.name == message.message.connector)
+        else {
+            return Attempt::Rejected {
+                code: "NO_CONNECTOR".to_owned(),
+                reason: format!("no connector named {} is configured", message.message.connector),
+            };
+        };
+        let body = match self.body(connector, message) {
+            Ok(body) => body,
+            Err(error) => return Attempt::Transient { error },
+        };
+        let content_type = match connector.kind {
+            Kind::Epcis => "application/ld+json",
+            _ => "application/json",
+        };
+        let mut request = self
+            .agent
+            .post(&connector.url)
+            .header("Content-Type", content_type)
+            .header("Idempotency-Key", &message.message.idempotency_key);
+        if let Some(secret) = &connector.secret {
+            request = request.header("GS1-Signature", signature(secret, &body));
+        }
+        match request.send(&body[..]) {
+            Err(error) => Attempt::Transient { error: format!("no answer: {error}") },
+            Ok(mut response) => {
+                let status = response.status().as_u16();
+                let answer = response
+                    .body_mut()
+                    .with_config()
+                    .limit(ANSWER_MAX)
+                    .read_to_string()
+                    .unwrap_or_default();
+                classify(status, &answer)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_classified() {
+        let delivered = |receipt: &str| Attempt::Delivered { receipt: receipt.to_owned() };
+        assert_eq!(classify(200, r#"{"status":"accepted","receipt":"R7"}"#), delivered("R7"));
+        assert_eq!(classify(200, r#"{"status":"duplicate","receipt":"R7"}"#), delivered("R7"));
+        assert_eq!(classify(202, ""), delivered("202"));
+        assert!(matches!(classify(200, "{\"receipt\": "), Attempt::Transient { .. }));
+        assert_eq!(
+            classify(422, r#"{"code":"E_PRODUCT_UNKNOWN","reason":"not registered"}"#),
+            Attempt::Rejected {
+                code: "E_PRODUCT_UNKNOWN".to_owned(),
+                reason: "not registered".to_owned()
+            }
+        );
+        assert_eq!(
+            classify(400, "bad"),
+            Attempt::Rejected { code: "HTTP400".to_owned(), reason: "bad".to_owned() }
+        );
+        for status in [408, 429, 500, 502, 503, 504] {
+            assert!(matches!(classify(status, "x"), Attempt::Transient { .. }), "{status}");
+        }
+        assert_eq!(
+            signature("key", b"The quick brown fox jumps over the lazy dog"),
+            "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
+        );
+    }
+}
