@@ -51,6 +51,9 @@ enum Command {
     /// Manage the API keys of `serve`.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// A local stand-in for regulator and partner systems, misbehaving at a chosen rate (for
+    /// tests and demos of the outbox).
+    RegulatorSim(commands::serve::RegulatorSimArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,6 +93,7 @@ fn main() -> ExitCode {
             commands::ledger::exceptions_list(args)
         }
         Command::Serve(args) => commands::serve::serve(args),
+        Command::RegulatorSim(args) => commands::serve::regulator_sim(args),
         Command::Keys(KeysCommand::Create(args)) => commands::serve::keys_create(args),
     };
     match result {

@@ -51,6 +51,8 @@ pub struct Connector {
     pub parties: Vec<String>,
     /// The HMAC secret of `webhook` signatures.
     pub secret: Option<String>,
+    /// How long one send may take, connect to last byte, in milliseconds.
+    pub timeout_ms: u64,
 }
 
 impl Connector {
@@ -58,6 +60,9 @@ impl Connector {
     pub fn validate(&self) -> Result<(), String> {
         if self.name.is_empty() || self.name.len() > 100 {
             return Err("a connector needs a name of 1 to 100 characters".to_owned());
+        }
+        if !(1..=600_000).contains(&self.timeout_ms) {
+            return Err(format!("connector {}: timeout_ms must be 1 to 600,000", self.name));
         }
         if !(self.url.starts_with("https://") || self.url.starts_with("http://")) {
             return Err(format!("connector {}: url {:?} is not http(s)", self.name, self.url));

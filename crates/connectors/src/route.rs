@@ -74,6 +74,7 @@ mod tests {
             url: "http://127.0.0.1:9/messages".to_owned(),
             parties: parties.iter().map(|p| (*p).to_owned()).collect(),
             secret: None,
+            timeout_ms: 10_000,
         }
     }
 

@@ -20,8 +20,6 @@ use sha2::Sha256;
 
 use crate::{Connector, Kind};
 
-/// How long one send may take, connect to last byte.
-pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest acknowledgement read.
 const ANSWER_MAX: u64 = 64 * 1024;
 
@@ -46,7 +44,6 @@ impl HttpTransport {
         // No redirects: a message goes where it is configured to, nowhere else.
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(SEND_TIMEOUT))
             .max_redirects(0)
             .build()
             .into();
@@ -157,6 +154,9 @@ impl Transport for HttpTransport {
         let mut request = self
             .agent
             .post(&connector.url)
+            .config()
+            .timeout_global(Some(Duration::from_millis(connector.timeout_ms)))
+            .build()
             .header("Content-Type", content_type)
             .header("Idempotency-Key", &message.message.idempotency_key);
         if let Some(secret) = &connector.secret {

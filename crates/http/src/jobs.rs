@@ -14,6 +14,7 @@ use std::thread::JoinHandle;
 
 use serialhub_epcis::Vocabulary;
 use serialhub_epcis::time::Timestamp;
+use serialhub_store::outbox::{NoRoute, Route};
 use serialhub_store::{CommitReceipt, EventRecord, Store, StoreError};
 
 use crate::ingest::Ingested;
@@ -99,6 +100,9 @@ impl JobState {
     }
 }
 
+/// The route the writer thread captures with, set once before serving (`Jobs::route_with`).
+type SharedRoute = Arc<std::sync::OnceLock<Arc<dyn Route>>>;
+
 /// What the writer thread is handed.
 struct Work {
     id: String,
@@ -116,6 +120,8 @@ struct Work {
 /// The capture queue, its writer thread and the job table.
 pub struct Jobs {
     table: Arc<Mutex<Table>>,
+    /// Which outbox messages captured events cause (`route_with`); none until set.
+    route: SharedRoute,
     sender: Mutex<Option<SyncSender<Work>>>,
     worker: Mutex<Option<JoinHandle<()>>>,
     clock: Clock,
@@ -184,12 +190,14 @@ impl Jobs {
     ) -> Jobs {
         let (sender, receiver) = sync_channel::<Work>(QUEUE_LEN_MAX);
         let table = Arc::new(Mutex::new(Table::default()));
+        let route: SharedRoute = Arc::default();
         let worker = {
             let table = table.clone();
             let clock = clock.clone();
+            let route = route.clone();
             std::thread::Builder::new()
                 .name("capture".to_owned())
-                .spawn(move || write_loop(receiver, store, table, clock, metrics, wake))
+                .spawn(move || write_loop(receiver, (store, route), table, clock, metrics, wake))
                 .expect("spawning the capture thread")
         };
         let mut random = [0u8; 4];
@@ -200,11 +208,18 @@ impl Jobs {
         };
         Jobs {
             table,
+            route,
             sender: Mutex::new(Some(sender)),
             worker: Mutex::new(Some(worker)),
             clock,
             prefix,
         }
+    }
+
+    /// Routes every job captured from now on through `route` (the outbox's connectors); the
+    /// first call counts, later ones are ignored (set it once, before serving).
+    pub fn route_with(&self, route: Arc<dyn Route>) {
+        let _ = self.route.set(route);
     }
 
     /// Takes the next job number and id (a job that is then never submitted leaves a gap).
@@ -356,7 +371,7 @@ impl Jobs {
 
 fn write_loop(
     receiver: Receiver<Work>,
-    store: Arc<dyn Store>,
+    (store, route): (Arc<dyn Store>, SharedRoute),
     table: Arc<Mutex<Table>>,
     clock: Clock,
     metrics: Arc<Metrics>,
@@ -375,7 +390,8 @@ fn write_loop(
             if !master_data.is_empty() {
                 store.put_master_data(&master_data)?;
             }
-            store.capture(records, now)
+            let route: &dyn Route = route.get().map_or(&NoRoute, |r| r.as_ref());
+            store.capture_routed(records, now, route)
         }))
         .unwrap_or_else(|_| {
             Err(StoreError::Unavailable(

@@ -136,6 +136,10 @@ async fn receive(State(sim): State<Shared>, headers: HeaderMap, body: Bytes) -> 
             let kind = kinds[((sim.draw() * kinds.len() as f64) as usize).min(kinds.len() - 1)];
             *sim.stats.faults.entry(kind).or_default() += 1;
             match kind {
+                // A message applied already is not refused on a retry: it is a duplicate.
+                "reject" if sim.applied.contains_key(&key) => {
+                    Fate::Apply { malformed: false, slow: false }
+                }
                 "reject" => Fate::Reject,
                 "error" => Fate::Error,
                 "outage" => {

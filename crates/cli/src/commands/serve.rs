@@ -30,6 +30,39 @@ struct FileConfig {
     limits: FileLimits,
     #[serde(default)]
     jwt: FileJwt,
+    /// `[[connector]]` tables: where the outbox sends.
+    #[serde(default)]
+    connector: Vec<FileConnector>,
+    #[serde(default)]
+    outbox: FileOutbox,
+}
+
+/// One `[[connector]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConnector {
+    name: String,
+    kind: String,
+    url: String,
+    #[serde(default)]
+    parties: Vec<String>,
+    secret: Option<String>,
+    timeout_ms: Option<u64>,
+}
+
+/// `[outbox]`: how the dispatcher retries, breaks circuits and paces (defaults in
+/// `serialhub_dispatch`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileOutbox {
+    retry_base_ms: Option<u64>,
+    retry_max_ms: Option<u64>,
+    max_attempts: Option<u32>,
+    max_age_hours: Option<i64>,
+    breaker_threshold: Option<u32>,
+    breaker_cooldown_ms: Option<u64>,
+    rate_per_second: Option<u32>,
+    lease_ms: Option<i64>,
 }
 
 /// `[jwt]`: JWT bearer tokens from an OIDC identity provider.
@@ -66,6 +99,8 @@ struct Config {
     jwt_jwks_file: Option<PathBuf>,
     jwt_issuer: Option<String>,
     jwt_audience: Option<String>,
+    connectors: Vec<serialhub_connectors::Connector>,
+    dispatch: serialhub_dispatch::dispatcher::Settings,
 }
 
 /// Options shared by `serve` and `keys create`.
@@ -200,8 +235,78 @@ impl Config {
             jwt_jwks_file: env("JWT__JWKS_FILE").map(PathBuf::from).or(file.jwt.jwks_file),
             jwt_issuer: env("JWT__ISSUER").or(file.jwt.issuer),
             jwt_audience: env("JWT__AUDIENCE").or(file.jwt.audience),
+            connectors: connectors(file.connector)?,
+            dispatch: dispatch_settings(&file.outbox)?,
         })
     }
+}
+
+/// The `[[connector]]` tables, checked: known and built kinds, unique names.
+fn connectors(tables: Vec<FileConnector>) -> anyhow::Result<Vec<serialhub_connectors::Connector>> {
+    let mut connectors: Vec<serialhub_connectors::Connector> = Vec::new();
+    for table in tables {
+        let kind = serialhub_connectors::Kind::parse(&table.kind).with_context(|| {
+            format!(
+                "connector {}: kind {:?} is none of dscsa, eu-hub, epcis, webhook",
+                table.name, table.kind
+            )
+        })?;
+        let connector = serialhub_connectors::Connector {
+            name: table.name,
+            kind,
+            url: table.url,
+            parties: table.parties,
+            secret: table.secret,
+            timeout_ms: table.timeout_ms.unwrap_or(10_000),
+        };
+        connector.validate().map_err(anyhow::Error::msg)?;
+        anyhow::ensure!(
+            connectors.iter().all(|c| c.name != connector.name),
+            "two connectors are named {}",
+            connector.name
+        );
+        connectors.push(connector);
+    }
+    Ok(connectors)
+}
+
+/// The dispatcher's settings: the `[outbox]` table over the defaults.
+fn dispatch_settings(
+    file: &FileOutbox,
+) -> anyhow::Result<serialhub_dispatch::dispatcher::Settings> {
+    let d = serialhub_dispatch::dispatcher::Settings::default();
+    let settings = serialhub_dispatch::dispatcher::Settings {
+        lease_ms: file.lease_ms.unwrap_or(d.lease_ms),
+        retry: serialhub_dispatch::policy::RetryPolicy {
+            base_ms: file.retry_base_ms.unwrap_or(d.retry.base_ms),
+            max_ms: file.retry_max_ms.unwrap_or(d.retry.max_ms),
+            max_attempts: file.max_attempts.unwrap_or(d.retry.max_attempts),
+            max_age_ms: file
+                .max_age_hours
+                .map_or(d.retry.max_age_ms, |h| h.saturating_mul(3_600_000)),
+        },
+        breaker: serialhub_dispatch::breaker::BreakerPolicy {
+            threshold: file.breaker_threshold.unwrap_or(d.breaker.threshold),
+            cooldown_ms: file.breaker_cooldown_ms.unwrap_or(d.breaker.cooldown_ms),
+        },
+        rate: serialhub_dispatch::rate::RatePolicy {
+            per_second: file.rate_per_second.unwrap_or(d.rate.per_second),
+            burst: file.rate_per_second.unwrap_or(d.rate.per_second).max(1),
+        },
+        ..d
+    };
+    let r = &settings.retry;
+    anyhow::ensure!(
+        r.base_ms >= 1 && r.max_ms >= r.base_ms,
+        "outbox: retry_base_ms must be at least 1 and at most retry_max_ms"
+    );
+    anyhow::ensure!(
+        r.max_attempts >= 1 && r.max_age_ms >= 1,
+        "outbox: max_attempts and max_age_hours must be positive"
+    );
+    anyhow::ensure!(settings.breaker.threshold >= 1, "outbox: breaker_threshold must be positive");
+    anyhow::ensure!(settings.lease_ms >= 1_000, "outbox: lease_ms must be at least 1,000");
+    Ok(settings)
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
@@ -241,7 +346,20 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let registry = serialhub_http::registry::Registry::open(&registry_path)
         .map_err(|e| anyhow::anyhow!("could not read the query registry: {e}"))?;
     let jwt = jwt_config(&config)?;
-    let state = AppState::new(store, keys, config.limits.clone(), clock, audit, registry, jwt);
+    let state = AppState::new(
+        store.clone(),
+        keys,
+        config.limits.clone(),
+        clock.clone(),
+        audit,
+        registry,
+        jwt,
+    );
+    // The outbox: what captures route, and the dispatcher that sends it.
+    let routes = serialhub_connectors::route::Routes::new(config.connectors.clone());
+    state.jobs.route_with(Arc::new(routes));
+    let dispatching =
+        Dispatching::start(store, (config.connectors.clone(), config.dispatch), clock);
     let recovered = serialhub_http::recover_spool(&state, &config.data.join("spool"))
         .context("could not open the capture spool")?;
     if recovered > 0 {
@@ -269,10 +387,73 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             ],
         );
         serialhub_http::serve(listener, state, shutdown_signal()).await?;
-        serialhub_http::log::info("stopped", &[]);
         anyhow::Ok(())
     })?;
+    dispatching.stop();
+    serialhub_http::log::info("stopped", &[]);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The outbox dispatcher's thread: rounds until stopped, pausing when there is nothing due.
+struct Dispatching {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Dispatching {
+    /// How long an idle dispatcher waits before claiming again.
+    const IDLE: std::time::Duration = std::time::Duration::from_millis(200);
+
+    fn start(
+        store: Arc<dyn serialhub_store::Store>,
+        (connectors, settings): (
+            Vec<serialhub_connectors::Connector>,
+            serialhub_dispatch::dispatcher::Settings,
+        ),
+        clock: serialhub_http::jobs::Clock,
+    ) -> Dispatching {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        if connectors.is_empty() {
+            return Dispatching { stop, thread: None };
+        }
+        let stopping = stop.clone();
+        let thread = std::thread::Builder::new().name("dispatch".to_owned()).spawn(move || {
+            // Unique per process, so that nodes sharing a PostgreSQL schema hold their own leases.
+            let owner = format!("{}-{}", std::process::id(), clock().unix_millis);
+            let dispatcher = serialhub_dispatch::Dispatcher::new(&owner, settings);
+            let transport =
+                serialhub_connectors::transport::HttpTransport::new(store.clone(), connectors);
+            while !stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                match dispatcher.run_once(store.as_ref(), &transport, clock()) {
+                    Ok(round) if round.claimed > 0 => continue,
+                    Ok(_) => {}
+                    Err(error) => serialhub_http::log::warn(
+                        "outbox round failed; retrying",
+                        &[("error", error.to_string().into())],
+                    ),
+                }
+                std::thread::sleep(Self::IDLE);
+            }
+        });
+        match thread {
+            Ok(thread) => Dispatching { stop, thread: Some(thread) },
+            Err(error) => {
+                serialhub_http::log::warn(
+                    "could not start the outbox dispatcher; messages wait in the outbox",
+                    &[("error", error.to_string().into())],
+                );
+                Dispatching { stop, thread: None }
+            }
+        }
+    }
+
+    /// Stops after the round in progress (its messages are settled, or their leases run out).
+    fn stop(mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 fn jwt_config(config: &Config) -> anyhow::Result<serialhub_http::jwt::JwtConfig> {
@@ -354,4 +535,51 @@ mod tests {
         assert!(format!("{error:#}").contains("listne"), "{error:#}");
         let _ = std::fs::remove_dir_all(&dir);
     }
+}
+
+/// `serialhub regulator-sim`.
+#[derive(Debug, Args)]
+pub(crate) struct RegulatorSimArgs {
+    /// The address to listen on (port 0: any free port; the log says which).
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    listen: String,
+    /// The share of requests that meet a fault, 0 to 1.
+    #[arg(long, default_value_t = 0.0)]
+    fault_rate: f64,
+    /// The seed of the fault draws: a run replays with the same seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+pub(crate) fn regulator_sim(args: RegulatorSimArgs) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&args.fault_rate),
+        "--fault-rate must be between 0 and 1, not {}",
+        args.fault_rate
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("could not listen on {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        serialhub_http::log::info(
+            "listening",
+            &[
+                ("addr", addr.to_string().into()),
+                ("fault_rate", args.fault_rate.into()),
+                ("seed", args.seed.into()),
+            ],
+        );
+        let settings = serialhub_regsim::Settings { fault_rate: args.fault_rate, seed: args.seed };
+        tokio::select! {
+            served = serialhub_regsim::serve(listener, settings) => served?,
+            () = shutdown_signal() => {}
+        }
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
 }

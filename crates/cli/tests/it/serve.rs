@@ -89,10 +89,16 @@ impl Server {
     /// `pin_now`: capture at `NOW` (deterministic recordTime), or on the real clock (what
     /// schedules and retry backoff need).
     fn start_with(data: &Path, env: &[(&str, &str)], pin_now: bool) -> Server {
+        Server::start_args(data, env, pin_now, &[])
+    }
+
+    /// `start_with`, with more arguments to `serve` (`--config FILE`).
+    fn start_args(data: &Path, env: &[(&str, &str)], pin_now: bool, more: &[&str]) -> Server {
         let pinned = if pin_now { vec![NOW] } else { Vec::new() };
         let mut child = Command::new(env!("CARGO_BIN_EXE_serialhub"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
+            .args(more)
             .env_remove("SERIALHUB_NOW")
             .envs(pinned.into_iter().chain(env.iter().copied()))
             .stdin(Stdio::null())
@@ -1700,5 +1706,116 @@ fn master_data_queries_and_top_level_lists() {
     let declared = "example=https://ns.example.com/epcis/";
     let reply = server.get_with("/epcis/events?perPage=1", &admin, ("GS1-Extensions", declared));
     assert_eq!((reply.status, reply.header("gs1-extensions")), (200, Some(declared)));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `serialhub regulator-sim` on a free port; killed when dropped.
+struct RegulatorSim {
+    child: Child,
+    base: String,
+}
+
+impl Drop for RegulatorSim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl RegulatorSim {
+    fn start(fault_rate: &str, seed: &str) -> RegulatorSim {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_serialhub"))
+            .args(["regulator-sim", "--listen", "127.0.0.1:0", "--fault-rate", fault_rate])
+            .args(["--seed", seed])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("regulator-sim starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let mut lines = BufReader::new(stderr).lines();
+        let addr = loop {
+            let line = lines.next().expect("regulator-sim says where it listens").expect("a line");
+            if let Ok(value) = serde_json::from_str::<Value>(&line)
+                && value["msg"] == "listening"
+            {
+                break value["addr"].as_str().unwrap_or_default().to_owned();
+            }
+        };
+        RegulatorSim { child, base: format!("http://{addr}") }
+    }
+
+    fn stats(&self) -> Value {
+        let mut response =
+            ureq::get(format!("{}/stats", self.base)).call().expect("regulator-sim answers");
+        serde_json::from_str(&response.body_mut().read_to_string().expect("a body")).expect("JSON")
+    }
+}
+
+/// The outbox end to end: shipments captured over HTTP become messages in the same commit,
+/// and the dispatcher delivers them to `regulator-sim` misbehaving at 30%: every message ends
+/// once at the receiver (applied exactly once, whatever the retries) or as a failed message
+/// (rejected), none is lost; `GET /api/outbox` reports it.
+#[test]
+fn shipments_reach_the_partner_through_the_outbox_at_a_30_percent_fault_rate() {
+    let dir = temp_dir("outbox");
+    let data = dir.join("data");
+    let admin = create_key(&data, "ops", "admin", None);
+    let reader = create_key(&data, "reader", "query", None);
+    let sim = RegulatorSim::start("0.3", "11");
+    let config = dir.join("serialhub.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[connector]]\nname = \"partner-b\"\nkind = \"webhook\"\nurl = \"{}/messages\"\n\
+             parties = [\"{PARTY_B}\"]\nsecret = \"a shared secret\"\ntimeout_ms = 300\n\
+             [outbox]\nretry_base_ms = 20\nretry_max_ms = 200\nmax_attempts = 30\n\
+             breaker_threshold = 4\nbreaker_cooldown_ms = 200\n",
+            sim.base
+        ),
+    )
+    .expect("config written");
+    let server =
+        Server::start_args(&data, &[], false, &["--config", config.to_str().expect("utf-8")]);
+    let serials: Vec<u32> = (1..=40).collect();
+    let mut events = vec![commission(&serials, 1)];
+    events.extend(serials.iter().map(|s| ship_to_b(&[*s], 2)));
+    // One shipment to another party: no connector routes it.
+    events.push(ship_to_c(&[1], 3));
+    let job = server.capture(&admin, &document(&events), "rollback");
+    assert_eq!(job["stored"], 42, "{job}");
+
+    #[allow(clippy::disallowed_methods)]
+    let started = Instant::now();
+    let outbox = loop {
+        let reply = server.get("/api/outbox?perPage=100", Some(&admin));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let outbox = reply.json();
+        if outbox["pending"] == 0 {
+            break outbox;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "still pending: {outbox}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let (delivered, failed) = (outbox["delivered"].as_u64(), outbox["failed"].as_u64());
+    let (delivered, failed) = (delivered.unwrap_or(0), failed.unwrap_or(0));
+    assert_eq!(delivered + failed, 40, "one message per shipment to B, none lost: {outbox}");
+    let stats = sim.stats();
+    assert_eq!(stats["applied"].as_u64(), Some(delivered), "applied once each: {stats}");
+    assert_eq!(stats["rejected"].as_u64(), Some(failed), "failed = rejected: {stats}");
+    assert!(stats["received"].as_u64().unwrap_or(0) > 40, "the faults happened: {stats}");
+    let messages = outbox["messages"].as_array().expect("messages");
+    assert!(messages.iter().all(|m| m["connector"] == "partner-b"));
+    for m in messages.iter().filter(|m| m["status"] == "failed") {
+        let error = m["lastError"].as_str().unwrap_or_default();
+        assert!(error.starts_with("rejected E_PRODUCT_UNKNOWN"), "{m}");
+    }
+    // Filters and paging.
+    let reply = server.get("/api/outbox?status=delivered&perPage=5", Some(&admin));
+    assert_eq!(reply.json()["messages"].as_array().map(Vec::len), Some(5.min(delivered as usize)));
+    server
+        .get("/api/outbox?status=lost", Some(&admin))
+        .problem(400, "epcisException:QueryParameterException");
+    assert_eq!(server.get("/api/outbox", Some(&reader)).status, 403, "admins only");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -63,7 +63,7 @@ fn visible_pedigree(
 }
 
 /// Runs `work` with the store on the blocking pool.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce(&dyn Store) -> Result<T, Problem> + Send + 'static,
 ) -> Result<T, Problem> {

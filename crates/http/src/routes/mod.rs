@@ -2,8 +2,9 @@
 
 mod capture;
 pub(crate) mod events;
-mod ledger;
+pub(crate) mod ledger;
 mod ops;
+mod outbox;
 mod queries;
 
 use std::sync::Arc;
@@ -90,6 +91,7 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .route("/ledger/identifiers/{code}/contents", get(ledger::identifier_contents))
         .route("/ledger/exceptions", get(ledger::exceptions))
         .route("/ledger/exceptions/{id}", get(ledger::exception))
+        .route("/api/outbox", get(outbox::list))
         .route("/{*rest}", options(ops::discover).fallback(ops::not_found))
         .fallback(ops::not_found)
 }
