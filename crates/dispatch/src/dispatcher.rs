@@ -76,7 +76,13 @@ pub struct Settings {
     pub breaker: BreakerPolicy,
     /// Rate, per destination.
     pub rate: RatePolicy,
+    /// Sends in flight at once (threads per round, at most `CONCURRENCY_MAX`): a receiver
+    /// answers in milliseconds, and one at a time would cap a dispatcher at its latency.
+    pub concurrency: usize,
 }
+
+/// Sends in flight at once, at most.
+pub const CONCURRENCY_MAX: usize = 64;
 
 impl Default for Settings {
     fn default() -> Settings {
@@ -86,6 +92,7 @@ impl Default for Settings {
             retry: RetryPolicy::default(),
             breaker: BreakerPolicy::default(),
             rate: RatePolicy::default(),
+            concurrency: 8,
         }
     }
 }
@@ -136,6 +143,31 @@ impl Dispatcher {
     /// Sends `claimed` (those their destination admits) and decides each settlement; writes
     /// nothing. (A test drops the result to play a dispatcher that died before settling.)
     pub fn attempt(
+        &self,
+        claimed: &[StoredMessage],
+        transport: &dyn Transport,
+        now: Timestamp,
+    ) -> Vec<(u64, Settlement)> {
+        let workers = self.settings.concurrency.clamp(1, CONCURRENCY_MAX);
+        if workers == 1 || claimed.len() <= 1 {
+            return self.attempt_in_turn(claimed, transport, now);
+        }
+        // A claim holds at most one message per ordering key, so the batch may go in any
+        // order; each worker takes a contiguous share, and the shares are joined in order.
+        let share = claimed.len().div_ceil(workers);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = claimed
+                .chunks(share)
+                .map(|chunk| scope.spawn(move || self.attempt_in_turn(chunk, transport, now)))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                .collect()
+        })
+    }
+
+    fn attempt_in_turn(
         &self,
         claimed: &[StoredMessage],
         transport: &dyn Transport,

@@ -63,6 +63,7 @@ struct FileOutbox {
     breaker_cooldown_ms: Option<u64>,
     rate_per_second: Option<u32>,
     lease_ms: Option<i64>,
+    concurrency: Option<usize>,
 }
 
 /// `[jwt]`: JWT bearer tokens from an OIDC identity provider.
@@ -293,6 +294,7 @@ fn dispatch_settings(
             per_second: file.rate_per_second.unwrap_or(d.rate.per_second),
             burst: file.rate_per_second.unwrap_or(d.rate.per_second).max(1),
         },
+        concurrency: file.concurrency.unwrap_or(d.concurrency),
         ..d
     };
     let r = &settings.retry;
@@ -306,6 +308,11 @@ fn dispatch_settings(
     );
     anyhow::ensure!(settings.breaker.threshold >= 1, "outbox: breaker_threshold must be positive");
     anyhow::ensure!(settings.lease_ms >= 1_000, "outbox: lease_ms must be at least 1,000");
+    anyhow::ensure!(
+        (1..=serialhub_dispatch::dispatcher::CONCURRENCY_MAX).contains(&settings.concurrency),
+        "outbox: concurrency must be 1 to {}",
+        serialhub_dispatch::dispatcher::CONCURRENCY_MAX
+    );
     Ok(settings)
 }
 

@@ -140,6 +140,8 @@ fn at_a_30_percent_fault_rate_every_message_ends_once_at_the_receiver_or_as_a_fa
         },
         // Faults are spread, not an outage: keep the circuit out of this test.
         breaker: BreakerPolicy { threshold: 1_000, cooldown_ms: 1_000 },
+        // Concurrent sends: the receiver's draws come in any order, and the promise holds.
+        concurrency: 8,
         ..Settings::default()
     };
     let dispatcher = Dispatcher::new("node-1", settings);
@@ -218,6 +220,8 @@ fn an_outage_opens_the_circuit_and_its_messages_wait_without_spending_attempts()
             ..RetryPolicy::default()
         },
         breaker: BreakerPolicy { threshold: 3, cooldown_ms: 10_000 },
+        // One at a time: the first round's counts follow from the order of the failures.
+        concurrency: 1,
         ..Settings::default()
     };
     let dispatcher = Dispatcher::new("node-1", settings);
@@ -248,6 +252,7 @@ fn a_destination_rate_defers_what_is_over_it() {
     let settings = Settings {
         batch: 100,
         rate: RatePolicy { per_second: 10, burst: 5 },
+        concurrency: 1,
         ..Settings::default()
     };
     let dispatcher = Dispatcher::new("node-1", settings);
