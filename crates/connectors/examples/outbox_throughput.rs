@@ -37,7 +37,7 @@ fn main() {
         .expect("a runtime");
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("a port");
     let addr = listener.local_addr().expect("an address");
-    let settings = serialhub_regsim::Settings { fault_rate: 0.0, seed: 1 };
+    let settings = serialhub_regsim::Settings { fault_rate: 0.0, seed: 1, latency_ms: 0 };
     runtime.spawn(serialhub_regsim::serve(listener, settings));
     let url = format!("http://{addr}/messages");
 

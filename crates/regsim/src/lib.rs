@@ -37,6 +37,8 @@ pub struct Settings {
     pub fault_rate: f64,
     /// The seed of the fault draws.
     pub seed: u64,
+    /// How long every answer takes, in milliseconds (a remote system's latency).
+    pub latency_ms: u64,
 }
 
 /// What happened, as `GET /stats` reports it.
@@ -122,6 +124,10 @@ async fn receive(State(sim): State<Shared>, headers: HeaderMap, body: Bytes) -> 
         );
     }
     let key = key.to_owned();
+    let latency = sim.lock().map_or(0, |s| s.settings.latency_ms);
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
     let fate = {
         let Ok(mut sim) = sim.lock() else {
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();

@@ -556,6 +556,9 @@ pub(crate) struct RegulatorSimArgs {
     /// The seed of the fault draws: a run replays with the same seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// How long every answer takes, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
 }
 
 pub(crate) fn regulator_sim(args: RegulatorSimArgs) -> anyhow::Result<ExitCode> {
@@ -581,7 +584,11 @@ pub(crate) fn regulator_sim(args: RegulatorSimArgs) -> anyhow::Result<ExitCode> 
                 ("seed", args.seed.into()),
             ],
         );
-        let settings = serialhub_regsim::Settings { fault_rate: args.fault_rate, seed: args.seed };
+        let settings = serialhub_regsim::Settings {
+            fault_rate: args.fault_rate,
+            seed: args.seed,
+            latency_ms: args.latency_ms,
+        };
         tokio::select! {
             served = serialhub_regsim::serve(listener, settings) => served?,
             () = shutdown_signal() => {}
