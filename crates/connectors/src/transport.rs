@@ -159,22 +159,113 @@ impl Transport for HttpTransport {
             .build()
             .header("Content-Type", content_type)
             .header("Idempotency-Key", &message.message.idempotency_key);
-        if let Some(secret) = &connector.secret {
-            request = request.header("GS1-Signature", signature(secret, &body));
+        match (&connector.secret, connector.kind) {
+            // Another EPCIS repository authenticates its capture clients by bearer token.
+            (Some(token), Kind::Epcis) => {
+                request = request.header("Authorization", format!("Bearer {token}"));
+            }
+            (Some(secret), _) => {
+                request = request.header("GS1-Signature", signature(secret, &body));
+            }
+            (None, _) => {}
         }
         match request.send(&body[..]) {
             Err(error) => Attempt::Transient { error: format!("no answer: {error}") },
             Ok(mut response) => {
                 let status = response.status().as_u16();
+                let location = response
+                    .headers()
+                    .get("location")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
                 let answer = response
                     .body_mut()
                     .with_config()
                     .limit(ANSWER_MAX)
                     .read_to_string()
                     .unwrap_or_default();
-                classify(status, &answer)
+                match (connector.kind, status, location) {
+                    (Kind::Epcis, 202, Some(location)) => self.follow_capture(connector, &location),
+                    _ => classify(status, &answer),
+                }
             }
         }
+    }
+}
+
+/// Polls per millisecond of a connector's timeout while following a capture job.
+const POLL_EVERY_MS: u64 = 50;
+
+impl HttpTransport {
+    /// Follows an EPCIS capture job (`GET` its `Location`) until it finishes, or the
+    /// connector's timeout has passed in polls: a successful job delivered the message (its
+    /// events stored, or already there: the receiver deduplicates by event hash), a failed one
+    /// rejected it with the job's first error, and one still running is tried again (the
+    /// repeat is a duplicate there).
+    fn follow_capture(&self, connector: &Connector, location: &str) -> Attempt {
+        let url = match location.strip_prefix('/') {
+            Some(_) => format!("{}{location}", origin(&connector.url)),
+            None => location.to_owned(),
+        };
+        for _ in 0..connector.timeout_ms.div_ceil(POLL_EVERY_MS).max(1) {
+            let mut request = self
+                .agent
+                .get(&url)
+                .config()
+                .timeout_global(Some(Duration::from_millis(connector.timeout_ms)))
+                .build();
+            if let Some(token) = &connector.secret {
+                request = request.header("Authorization", format!("Bearer {token}"));
+            }
+            let job: serde_json::Value = match request.call() {
+                Ok(mut response) if response.status().is_success() => {
+                    let text = response
+                        .body_mut()
+                        .with_config()
+                        .limit(ANSWER_MAX)
+                        .read_to_string()
+                        .unwrap_or_default();
+                    match serde_json::from_str(&text) {
+                        Ok(job) => job,
+                        Err(_) => {
+                            return Attempt::Transient {
+                                error: format!("capture job {url}: not JSON: {}", shorten(&text)),
+                            };
+                        }
+                    }
+                }
+                Ok(response) => {
+                    return Attempt::Transient {
+                        error: format!("capture job {url}: HTTP {}", response.status().as_u16()),
+                    };
+                }
+                Err(error) => {
+                    return Attempt::Transient { error: format!("capture job {url}: {error}") };
+                }
+            };
+            if job["running"] == false {
+                let id = job["captureID"].as_str().unwrap_or(location).to_owned();
+                if job["success"] == true {
+                    return Attempt::Delivered { receipt: id };
+                }
+                let first = job["errors"][0].as_str().unwrap_or("the capture job failed");
+                return Attempt::Rejected {
+                    code: "CAPTURE_FAILED".to_owned(),
+                    reason: format!("{id}: {}", shorten(first)),
+                };
+            }
+            std::thread::sleep(Duration::from_millis(POLL_EVERY_MS));
+        }
+        Attempt::Transient { error: format!("capture job {url} still running") }
+    }
+}
+
+/// `scheme://host[:port]` of `url`.
+fn origin(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(path) => &url[..after_scheme + path],
+        None => url,
     }
 }
 
@@ -203,6 +294,11 @@ mod tests {
         for status in [408, 429, 500, 502, 503, 504] {
             assert!(matches!(classify(status, "x"), Attempt::Transient { .. }), "{status}");
         }
+        assert_eq!(
+            origin("https://hub.example.com:8443/epcis/capture"),
+            "https://hub.example.com:8443"
+        );
+        assert_eq!(origin("http://127.0.0.1:9"), "http://127.0.0.1:9");
         assert_eq!(
             signature("key", b"The quick brown fox jumps over the lazy dog"),
             "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"

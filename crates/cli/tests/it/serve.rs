@@ -1895,3 +1895,70 @@ fn sigkills_during_delivery_lose_nothing_and_apply_nothing_twice() {
     assert_eq!(stats["applied"].as_u64(), Some(600), "each applied exactly once: {stats}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The `epcis` connector between two serialhub hubs: A's shipments to B are captured into
+/// B's repository through its capture interface (B's capture key for partner A's system,
+/// bound to party B), each capture job followed to success; B then holds the same events
+/// (equal hashes).
+#[test]
+fn the_epcis_connector_captures_shipments_into_the_partners_repository() {
+    let dir = temp_dir("epcis-connector");
+    let (data_a, data_b) = (dir.join("a"), dir.join("b"));
+    let admin_a = create_key(&data_a, "ops a", "admin", None);
+    let admin_b = create_key(&data_b, "ops b", "admin", None);
+    let inbound = create_key(&data_b, "from hub a", "capture", Some(PARTY_B));
+    let hub_b = Server::start_with(&data_b, &[], false);
+    let config = dir.join("a.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[connector]]\nname = \"hub-b\"\nkind = \"epcis\"\nurl = \"{}/epcis/capture\"\n\
+             parties = [\"{PARTY_B}\"]\nsecret = \"{inbound}\"\ntimeout_ms = 5000\n",
+            hub_b.base
+        ),
+    )
+    .expect("config written");
+    let hub_a =
+        Server::start_args(&data_a, &[], false, &["--config", config.to_str().expect("utf-8")]);
+    let serials: Vec<u32> = (1..=10).collect();
+    let mut events = vec![commission(&serials, 1)];
+    events.extend(serials.iter().map(|s| ship_to_b(&[*s], 2)));
+    let job = hub_a.capture(&admin_a, &document(&events), "rollback");
+    assert_eq!(job["stored"], 11, "{job}");
+    #[allow(clippy::disallowed_methods)]
+    let started = Instant::now();
+    let outbox = loop {
+        let outbox = hub_a.get("/api/outbox?perPage=100", Some(&admin_a)).json();
+        if outbox["pending"] == 0 {
+            break outbox;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "still pending: {outbox}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(
+        (outbox["delivered"].as_u64(), outbox["failed"].as_u64()),
+        (Some(10), Some(0)),
+        "{outbox}"
+    );
+    let receipts: Vec<&str> = outbox["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter_map(|m| m["receipt"].as_str())
+        .collect();
+    assert_eq!(receipts.len(), 10, "each delivery names B's capture job");
+    // B holds the shipments, with the same event hashes as A.
+    let at_b =
+        event_list(&hub_b.get("/epcis/events?EQ_bizStep=shipping&perPage=100", Some(&admin_b)));
+    let at_a =
+        event_list(&hub_a.get("/epcis/events?EQ_bizStep=shipping&perPage=100", Some(&admin_a)));
+    let hashes = |events: &[Value]| -> Vec<String> {
+        let mut ids: Vec<String> =
+            events.iter().map(|e| e["eventID"].as_str().unwrap_or_default().to_owned()).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(at_b.len(), 10);
+    assert_eq!(hashes(&at_b), hashes(&at_a), "the same events, by their hash IDs");
+    let _ = std::fs::remove_dir_all(&dir);
+}
