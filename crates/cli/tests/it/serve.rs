@@ -1822,6 +1822,12 @@ fn shipments_reach_the_partner_through_the_outbox_at_a_30_percent_fault_rate() {
         .get("/api/outbox?status=lost", Some(&admin))
         .problem(400, "epcisException:QueryParameterException");
     assert_eq!(server.get("/api/outbox", Some(&reader)).status, 403, "admins only");
+    let metrics = server.get("/metrics", Some(&admin)).body;
+    assert!(
+        metrics.contains(&format!("serialhub_outbox_messages{{status=\"delivered\"}} {delivered}")),
+        "{metrics}"
+    );
+    assert!(metrics.contains("serialhub_outbox_oldest_pending_seconds 0"), "{metrics}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -48,7 +48,34 @@ pub(crate) async fn metrics(
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     state.authorize(&headers, &[Role::Admin])?;
-    let mut response = state.metrics.render().into_response();
+    let mut text = state.metrics.render();
+    // The outbox, read from the store at scrape time: its backlog and how old it is.
+    let now = (state.clock)();
+    let outbox = crate::routes::ledger::blocking(&state, move |store| {
+        let counts = store.outbox_counts()?;
+        let oldest = store.outbox_messages(&serialhub_store::outbox::MessageFilter {
+            status: Some(serialhub_store::outbox::MessageStatus::Pending),
+            limit: 1,
+            ..Default::default()
+        })?;
+        Ok((counts, oldest.first().map(|m| m.created_at)))
+    })
+    .await?;
+    let (counts, oldest) = outbox;
+    text.push_str("# HELP serialhub_outbox_messages Outbox messages by status.\n");
+    text.push_str("# TYPE serialhub_outbox_messages gauge\n");
+    for (status, n) in
+        [("pending", counts.pending), ("delivered", counts.delivered), ("failed", counts.failed)]
+    {
+        text.push_str(&format!("serialhub_outbox_messages{{status=\"{status}\"}} {n}\n"));
+    }
+    let age = oldest.map_or(0, |t| (now.unix_millis - t.unix_millis).max(0) / 1000);
+    text.push_str(
+        "# HELP serialhub_outbox_oldest_pending_seconds Age of the oldest pending message.\n",
+    );
+    text.push_str("# TYPE serialhub_outbox_oldest_pending_seconds gauge\n");
+    text.push_str(&format!("serialhub_outbox_oldest_pending_seconds {age}\n"));
+    let mut response = text.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
