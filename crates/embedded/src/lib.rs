@@ -29,7 +29,7 @@ use serialhub_epcis::Vocabulary;
 use serialhub_epcis::time::Timestamp;
 use serialhub_store::master::MasterData;
 use serialhub_store::outbox::{
-    self, MessageFilter, MessageStatus, NewMessage, OutboxCounts, Route, Settlement, StoredMessage,
+    self, MemoryOutbox, MessageFilter, NewMessage, OutboxCounts, Route, Settlement, StoredMessage,
 };
 use serialhub_store::{
     CaptureJob, CommitReceipt, EventRecord, ExceptionFilter, KnownField, Store, StoreError,
@@ -140,46 +140,7 @@ struct Inner {
     /// replays the journal).
     failed: bool,
     master: MasterData,
-    outbox: Outbox,
-}
-
-/// The outbox in memory: every message, the idempotency keys, and the unsettled ones.
-#[derive(Debug, Default)]
-struct Outbox {
-    /// `messages[i].id == i + 1`.
-    messages: Vec<StoredMessage>,
-    keys: std::collections::HashMap<String, u64>,
-    unsettled: std::collections::BTreeSet<u64>,
-}
-
-impl Outbox {
-    /// Whether a message with this key is stored.
-    fn has(&self, key: &str) -> bool {
-        self.keys.contains_key(key)
-    }
-
-    fn add(&mut self, message: NewMessage, event_seq: Option<u64>, now: Timestamp) -> u64 {
-        debug_assert!(!self.has(&message.idempotency_key));
-        let id = self.messages.len() as u64 + 1;
-        self.keys.insert(message.idempotency_key.clone(), id);
-        self.messages.push(StoredMessage::new(id, message, event_seq, now));
-        self.unsettled.insert(id);
-        id
-    }
-
-    fn get_mut(&mut self, id: u64) -> Option<&mut StoredMessage> {
-        self.messages.get_mut(usize::try_from(id).ok()?.checked_sub(1)?)
-    }
-
-    /// Applies a settlement decided (and written) already.
-    fn settle(&mut self, id: u64, settlement: &Settlement, now: Timestamp) {
-        if let Some(message) = self.get_mut(id) {
-            message.settle(settlement, now);
-            if message.status != MessageStatus::Pending {
-                self.unsettled.remove(&id);
-            }
-        }
-    }
+    outbox: MemoryOutbox,
 }
 
 impl EmbeddedStore {
@@ -265,7 +226,7 @@ struct Replay {
     ledger: MemoryLedger,
     index: Index,
     master: MasterData,
-    outbox: Outbox,
+    outbox: MemoryOutbox,
 }
 
 /// The stored events: where each is in the journal, and the indexes over them.
@@ -1152,22 +1113,7 @@ impl Store for EmbeddedStore {
         lease_until: Timestamp,
         limit: usize,
     ) -> Result<Vec<StoredMessage>, StoreError> {
-        let mut inner = self.lock()?;
-        let outbox = &mut inner.outbox;
-        let limit = limit.min(outbox::MESSAGES_PER_CALL_MAX);
-        let chosen = {
-            let messages = &outbox.messages;
-            let unsettled = outbox.unsettled.iter().map(|id| &messages[*id as usize - 1]);
-            outbox::choose_claims(unsettled, now, limit)
-        };
-        let mut claimed = Vec::with_capacity(chosen.len());
-        for id in chosen {
-            if let Some(message) = outbox.get_mut(id) {
-                message.claim(owner, lease_until);
-                claimed.push(message.clone());
-            }
-        }
-        Ok(claimed)
+        Ok(self.lock()?.outbox.claim(owner, now, lease_until, limit))
     }
 
     /// One synced record for the whole batch: settling is what a dispatcher does per
@@ -1180,15 +1126,8 @@ impl Store for EmbeddedStore {
     ) -> Result<Vec<bool>, StoreError> {
         let mut inner = self.lock()?;
         let settlements = &settlements[..settlements.len().min(outbox::MESSAGES_PER_CALL_MAX)];
-        let applied: Vec<bool> = settlements
-            .iter()
-            .map(|(id, _)| {
-                let index = usize::try_from(*id).ok().and_then(|i| i.checked_sub(1));
-                index
-                    .and_then(|i| inner.outbox.messages.get(i))
-                    .is_some_and(|m| m.leased_to(owner, now))
-            })
-            .collect();
+        let applied: Vec<bool> =
+            settlements.iter().map(|(id, _)| inner.outbox.leased_to(*id, owner, now)).collect();
         let count = applied.iter().filter(|a| **a).count();
         if count == 0 {
             return Ok(applied);
@@ -1210,20 +1149,10 @@ impl Store for EmbeddedStore {
     }
 
     fn outbox_messages(&self, filter: &MessageFilter) -> Result<Vec<StoredMessage>, StoreError> {
-        let inner = self.lock()?;
-        let start = filter.after.map_or(0, |a| usize::try_from(a).unwrap_or(usize::MAX));
-        Ok(inner
-            .outbox
-            .messages
-            .iter()
-            .skip(start)
-            .filter(|m| filter.matches(m))
-            .take(filter.limit.min(outbox::MESSAGES_PER_CALL_MAX))
-            .cloned()
-            .collect())
+        Ok(self.lock()?.outbox.list(filter))
     }
 
     fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
-        Ok(outbox::counts(&self.lock()?.outbox.messages))
+        Ok(self.lock()?.outbox.counts())
     }
 }

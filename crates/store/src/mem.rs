@@ -12,7 +12,7 @@ use serialhub_epcis::time::Timestamp;
 
 use crate::master::{self, MasterData};
 use crate::outbox::{
-    self, MessageFilter, MessageStatus, NewMessage, NoRoute, OutboxCounts, Route, Settlement,
+    self, MemoryOutbox, MessageFilter, NewMessage, NoRoute, OutboxCounts, Route, Settlement,
     StoredMessage,
 };
 use crate::{
@@ -42,11 +42,7 @@ struct Inner {
     biz_locations: BTreeSet<String>,
     read_points: BTreeSet<String>,
     master: MasterData,
-    /// The outbox: `messages[i].id == i + 1`.
-    messages: Vec<StoredMessage>,
-    message_keys: HashMap<String, u64>,
-    /// Pending messages, by id.
-    unsettled: BTreeSet<u64>,
+    outbox: MemoryOutbox,
 }
 
 impl MemStore {
@@ -84,14 +80,10 @@ impl Inner {
         event_seq: Option<u64>,
         now: Timestamp,
     ) -> Option<u64> {
-        if self.message_keys.contains_key(&message.idempotency_key) {
+        if self.outbox.has(&message.idempotency_key) {
             return None;
         }
-        let id = self.messages.len() as u64 + 1;
-        self.message_keys.insert(message.idempotency_key.clone(), id);
-        self.messages.push(StoredMessage::new(id, message, event_seq, now));
-        self.unsettled.insert(id);
-        Some(id)
+        Some(self.outbox.add(message, event_seq, now))
     }
 
     fn record(
@@ -284,21 +276,7 @@ impl Store for MemStore {
         lease_until: Timestamp,
         limit: usize,
     ) -> Result<Vec<StoredMessage>, StoreError> {
-        let mut inner = self.lock()?;
-        let limit = limit.min(outbox::MESSAGES_PER_CALL_MAX);
-        let chosen = {
-            let inner = &*inner;
-            let unsettled = inner.unsettled.iter().map(|id| &inner.messages[*id as usize - 1]);
-            outbox::choose_claims(unsettled, now, limit)
-        };
-        Ok(chosen
-            .into_iter()
-            .map(|id| {
-                let message = &mut inner.messages[id as usize - 1];
-                message.claim(owner, lease_until);
-                message.clone()
-            })
-            .collect())
+        Ok(self.lock()?.outbox.claim(owner, now, lease_until, limit))
     }
 
     fn outbox_settle(
@@ -308,41 +286,23 @@ impl Store for MemStore {
         now: Timestamp,
     ) -> Result<Vec<bool>, StoreError> {
         let mut inner = self.lock()?;
+        let settlements = &settlements[..settlements.len().min(outbox::MESSAGES_PER_CALL_MAX)];
         let mut applied = Vec::with_capacity(settlements.len());
-        for (id, settlement) in settlements.iter().take(outbox::MESSAGES_PER_CALL_MAX) {
-            let index = usize::try_from(*id).unwrap_or(usize::MAX).wrapping_sub(1);
-            let Some(message) = inner.messages.get_mut(index) else {
-                applied.push(false);
-                continue;
-            };
-            if !message.leased_to(owner, now) {
-                applied.push(false);
-                continue;
+        for (id, settlement) in settlements {
+            let holds = inner.outbox.leased_to(*id, owner, now);
+            if holds {
+                inner.outbox.settle(*id, settlement, now);
             }
-            message.settle(settlement, now);
-            if message.status != MessageStatus::Pending {
-                inner.unsettled.remove(id);
-            }
-            applied.push(true);
+            applied.push(holds);
         }
         Ok(applied)
     }
 
     fn outbox_messages(&self, filter: &MessageFilter) -> Result<Vec<StoredMessage>, StoreError> {
-        let inner = self.lock()?;
-        let start = filter.after.map_or(0, |a| usize::try_from(a).unwrap_or(usize::MAX));
-        Ok(inner
-            .messages
-            .iter()
-            .skip(start)
-            .filter(|m| filter.matches(m))
-            .take(filter.limit.min(outbox::MESSAGES_PER_CALL_MAX))
-            .cloned()
-            .collect())
+        Ok(self.lock()?.outbox.list(filter))
     }
 
     fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
-        let inner = self.lock()?;
-        Ok(outbox::counts(&inner.messages))
+        Ok(self.lock()?.outbox.counts())
     }
 }

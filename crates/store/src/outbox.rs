@@ -296,3 +296,91 @@ pub fn counts<'m>(messages: impl IntoIterator<Item = &'m StoredMessage>) -> Outb
     }
     counts
 }
+
+/// The outbox in memory: every message by id, the idempotency keys, and the unsettled ones.
+/// The reference store keeps its outbox in one; the embedded store too (its journal holds
+/// what rebuilds it). Durability is the caller's: this type only applies the rules.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryOutbox {
+    /// `messages[i].id == i + 1`.
+    messages: Vec<StoredMessage>,
+    keys: std::collections::HashMap<String, u64>,
+    unsettled: std::collections::BTreeSet<u64>,
+}
+
+impl MemoryOutbox {
+    /// Whether a message with this idempotency key is stored.
+    pub fn has(&self, key: &str) -> bool {
+        self.keys.contains_key(key)
+    }
+
+    /// Adds a message whose key is not stored (check `has` first); returns its id.
+    pub fn add(&mut self, message: NewMessage, event_seq: Option<u64>, now: Timestamp) -> u64 {
+        debug_assert!(!self.has(&message.idempotency_key));
+        let id = self.messages.len() as u64 + 1;
+        self.keys.insert(message.idempotency_key.clone(), id);
+        self.messages.push(StoredMessage::new(id, message, event_seq, now));
+        self.unsettled.insert(id);
+        id
+    }
+
+    fn get_mut(&mut self, id: u64) -> Option<&mut StoredMessage> {
+        self.messages.get_mut(usize::try_from(id).ok()?.checked_sub(1)?)
+    }
+
+    /// Leases up to `limit` claimable messages to `owner` (`choose_claims`); returns them.
+    pub fn claim(
+        &mut self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+    ) -> Vec<StoredMessage> {
+        let chosen = {
+            let messages = &self.messages;
+            let unsettled = self.unsettled.iter().map(|id| &messages[*id as usize - 1]);
+            choose_claims(unsettled, now, limit.min(MESSAGES_PER_CALL_MAX))
+        };
+        let mut claimed = Vec::with_capacity(chosen.len());
+        for id in chosen {
+            if let Some(message) = self.get_mut(id) {
+                message.claim(owner, lease_until);
+                claimed.push(message.clone());
+            }
+        }
+        claimed
+    }
+
+    /// Whether `owner` holds message `id`'s lease at `now` (an unknown id: no).
+    pub fn leased_to(&self, id: u64, owner: &str, now: Timestamp) -> bool {
+        let index = usize::try_from(id).ok().and_then(|i| i.checked_sub(1));
+        index.and_then(|i| self.messages.get(i)).is_some_and(|m| m.leased_to(owner, now))
+    }
+
+    /// Applies a settlement (decided, and made durable, by the caller).
+    pub fn settle(&mut self, id: u64, settlement: &Settlement, now: Timestamp) {
+        if let Some(message) = self.get_mut(id) {
+            message.settle(settlement, now);
+            if message.status != MessageStatus::Pending {
+                self.unsettled.remove(&id);
+            }
+        }
+    }
+
+    /// The messages passing `filter`, in id order.
+    pub fn list(&self, filter: &MessageFilter) -> Vec<StoredMessage> {
+        let start = filter.after.map_or(0, |a| usize::try_from(a).unwrap_or(usize::MAX));
+        self.messages
+            .iter()
+            .skip(start)
+            .filter(|m| filter.matches(m))
+            .take(filter.limit.min(MESSAGES_PER_CALL_MAX))
+            .cloned()
+            .collect()
+    }
+
+    /// How many messages are in each status.
+    pub fn counts(&self) -> OutboxCounts {
+        counts(&self.messages)
+    }
+}
