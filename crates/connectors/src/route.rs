@@ -32,10 +32,22 @@ impl Route for Routes {
         if !shipping || event.error_declaration.is_some() {
             return Vec::new();
         }
+        // Each destination party once, by its GLN when it has one: an owning party's PGLN and
+        // its site's SGLN name one party, which gets one message and one order.
+        let mut parties: Vec<String> = event
+            .destination_list
+            .iter()
+            .map(|d| {
+                serialhub_epcis::query::party_gln(&d.value)
+                    .unwrap_or_else(|| serialhub_epcis::canonical_id(&d.value).into_owned())
+            })
+            .collect();
+        parties.sort();
+        parties.dedup();
         let mut messages = Vec::new();
         for connector in &self.connectors {
-            for destination in &event.destination_list {
-                let party = destination.value.as_str();
+            for party in &parties {
+                let party = party.as_str();
                 let routed = connector.parties.is_empty()
                     || connector
                         .parties
@@ -54,8 +66,6 @@ impl Route for Routes {
                 });
             }
         }
-        messages.sort_by(|a, b| a.idempotency_key.cmp(&b.idempotency_key));
-        messages.dedup_by(|a, b| a.idempotency_key == b.idempotency_key);
         messages
     }
 }
@@ -98,24 +108,22 @@ mod tests {
         let keys = |record: &EventRecord| -> Vec<String> {
             routes.route(record).into_iter().map(|m| m.idempotency_key).collect()
         };
-        // The party as a PGLN URI, the routing as a bare GLN: one party.
-        let to_b =
-            shipment("urn:epcglobal:cbv:bizstep:shipping", &["urn:epc:id:pgln:4098765.00000"]);
+        // The party as a PGLN URI and its site as an SGLN, the routing as a bare GLN: one
+        // party, one message per connector, keyed by the GLN.
+        let to_b = shipment(
+            "urn:epcglobal:cbv:bizstep:shipping",
+            &["urn:epc:id:pgln:4098765.00000", "urn:epc:id:sgln:4098765.00000.0"],
+        );
         assert_eq!(
             keys(&to_b),
-            [
-                "audit:ni:///sha-256;abc:urn:epc:id:pgln:4098765.00000",
-                "us-partner:ni:///sha-256;abc:urn:epc:id:pgln:4098765.00000"
-            ]
+            ["us-partner:ni:///sha-256;abc:4098765000003", "audit:ni:///sha-256;abc:4098765000003"]
         );
-        let message = &routes.route(&to_b)[1];
-        assert_eq!(
-            message.ordering_key.as_deref(),
-            Some("us-partner:urn:epc:id:pgln:4098765.00000")
-        );
+        let message = &routes.route(&to_b)[0];
+        assert_eq!(message.ordering_key.as_deref(), Some("us-partner:4098765000003"));
+        assert_eq!(message.destination, "4098765000003");
         assert_eq!(message.payload, b"ni:///sha-256;abc");
         let to_c = shipment("shipping", &["urn:epc:id:pgln:4055555.00000"]);
-        assert_eq!(keys(&to_c), ["audit:ni:///sha-256;abc:urn:epc:id:pgln:4055555.00000"]);
+        assert_eq!(keys(&to_c), ["audit:ni:///sha-256;abc:4055555000001"]);
         assert!(keys(&shipment("receiving", &["urn:epc:id:pgln:4098765.00000"])).is_empty());
         assert!(keys(&shipment("shipping", &[])).is_empty(), "no destination, nothing to send");
     }

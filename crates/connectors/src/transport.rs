@@ -193,8 +193,9 @@ impl Transport for HttpTransport {
     }
 }
 
-/// Polls per millisecond of a connector's timeout while following a capture job.
+/// The pause between two polls of a capture job, and how long one poll may take.
 const POLL_EVERY_MS: u64 = 50;
+const POLL_TIMEOUT_MS: u64 = 200;
 
 impl HttpTransport {
     /// Follows an EPCIS capture job (`GET` its `Location`) until it finishes, or the
@@ -203,16 +204,26 @@ impl HttpTransport {
     /// rejected it with the job's first error, and one still running is tried again (the
     /// repeat is a duplicate there).
     fn follow_capture(&self, connector: &Connector, location: &str) -> Attempt {
-        let url = match location.strip_prefix('/') {
-            Some(_) => format!("{}{location}", origin(&connector.url)),
-            None => location.to_owned(),
+        let base = origin(&connector.url);
+        let url = if location.starts_with('/') {
+            format!("{base}{location}")
+        } else if origin(location) == base {
+            location.to_owned()
+        } else {
+            // The bearer key goes to the configured repository and nowhere else.
+            return Attempt::Transient {
+                error: format!("the capture job is elsewhere ({location}): not followed"),
+            };
         };
-        for _ in 0..connector.timeout_ms.div_ceil(POLL_EVERY_MS).max(1) {
+        // Each poll waits at most POLL_TIMEOUT_MS and then POLL_EVERY_MS: the whole follow
+        // stays within about the connector's timeout.
+        let polls = connector.timeout_ms.div_ceil(POLL_TIMEOUT_MS + POLL_EVERY_MS).max(1);
+        for _ in 0..polls {
             let mut request = self
                 .agent
                 .get(&url)
                 .config()
-                .timeout_global(Some(Duration::from_millis(connector.timeout_ms)))
+                .timeout_global(Some(Duration::from_millis(POLL_TIMEOUT_MS)))
                 .build();
             if let Some(token) = &connector.secret {
                 request = request.header("Authorization", format!("Bearer {token}"));
@@ -249,6 +260,11 @@ impl HttpTransport {
                     return Attempt::Delivered { receipt: id };
                 }
                 let first = job["errors"][0].as_str().unwrap_or("the capture job failed");
+                // The receiving store failed (a serialhub says so in these words): nothing of
+                // the job was kept, and the same capture later will do.
+                if first.starts_with("the store refused the job") {
+                    return Attempt::Transient { error: format!("{id}: {}", shorten(first)) };
+                }
                 return Attempt::Rejected {
                     code: "CAPTURE_FAILED".to_owned(),
                     reason: format!("{id}: {}", shorten(first)),

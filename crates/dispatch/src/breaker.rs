@@ -29,20 +29,31 @@ pub struct Breaker {
 }
 
 impl Breaker {
-    /// Whether a message may go at `now`; when not, until when to defer it. Letting one go
-    /// while the circuit is half open makes it the trial.
-    pub fn admit(&mut self, now: i64) -> Result<(), i64> {
+    /// Whether a message may go at `now` (`Ok(true)`: as the trial of a half-open circuit,
+    /// which the caller starts with `start_trial` once it does send); when not, until when to
+    /// defer it.
+    pub fn check(&self, now: i64) -> Result<bool, i64> {
         match self.open_until {
             Some(until) if now < until => Err(until),
-            Some(until) => {
-                if self.trial {
-                    return Err(until.max(now) + 1_000);
-                }
-                self.trial = true;
-                Ok(())
-            }
-            None => Ok(()),
+            Some(until) if self.trial => Err(until.max(now) + 1_000),
+            Some(_) => Ok(true),
+            None => Ok(false),
         }
+    }
+
+    /// Marks the trial of a half-open circuit as out: no other message goes until it ends
+    /// (`succeeded` or `failed`).
+    pub fn start_trial(&mut self) {
+        self.trial = true;
+    }
+
+    /// `check`, starting the trial when it is one (for a caller that sends whenever this
+    /// admits).
+    pub fn admit(&mut self, now: i64) -> Result<(), i64> {
+        if self.check(now)? {
+            self.start_trial();
+        }
+        Ok(())
     }
 
     /// The destination answered (delivered or rejected: it is up).

@@ -119,8 +119,10 @@ impl Dispatcher {
         transport: &dyn Transport,
         now: Timestamp,
     ) -> Result<Round, StoreError> {
-        let lease_until =
-            Timestamp { unix_millis: now.unix_millis + self.settings.lease_ms, has_offset: true };
+        let lease_until = Timestamp {
+            unix_millis: now.unix_millis.saturating_add(self.settings.lease_ms),
+            has_offset: true,
+        };
         let batch = self.settings.batch.clamp(1, BATCH_MAX);
         let claimed = store.outbox_claim(&self.owner, now, lease_until, batch)?;
         let settlements = self.attempt(&claimed, transport, now);
@@ -177,13 +179,33 @@ impl Dispatcher {
         let mut settlements = Vec::with_capacity(claimed.len());
         for message in claimed {
             let destination = message.message.destination.clone();
-            // The lock is not held while sending.
+            let age = now.unix_millis - message.created_at.unix_millis;
+            // The lock is not held while sending. The rate is asked only once the circuit
+            // admits the message, and a half-open circuit's trial starts only once both do:
+            // a trial that is not sent must not hold the circuit shut.
             let admitted = self.with_destination(&destination, |breaker, bucket| {
-                breaker.admit(now.unix_millis)?;
-                bucket.take(now.unix_millis, &self.settings.rate)
+                let trial = breaker.check(now.unix_millis)?;
+                bucket.take(now.unix_millis, &self.settings.rate)?;
+                if trial {
+                    breaker.start_trial();
+                }
+                Ok(())
             });
             if let Err(until) = admitted {
-                settlements.push((message.id, Settlement::Deferred { at: at(until) }));
+                // Held back, but not past its age: a destination down for days fails its
+                // messages at their age, not one trial at a time.
+                let settlement = if age >= self.settings.retry.max_age_ms {
+                    Settlement::Failed {
+                        error: format!(
+                            "gave up after {} undelivered ({} attempts): the destination is unavailable",
+                            duration(age),
+                            message.attempts
+                        ),
+                    }
+                } else {
+                    Settlement::Deferred { at: at(until) }
+                };
+                settlements.push((message.id, settlement));
                 continue;
             }
             let settlement = match transport.send(message) {
@@ -201,7 +223,6 @@ impl Dispatcher {
                         breaker.failed(now.unix_millis, &self.settings.breaker);
                         breaker.admit_after()
                     });
-                    let age = now.unix_millis - message.created_at.unix_millis;
                     let attempt = message.attempts.saturating_add(1);
                     let retry = &self.settings.retry;
                     match (open_until, retry.delay_ms(attempt, &message.message.idempotency_key)) {

@@ -1629,6 +1629,12 @@ fn field_count(scheme: EpcScheme) -> usize {
 }
 
 /// The GLN a GLN-based party or location identifier names, check digit included.
+/// The GLN `value` names, as 13 digits, if it is GLN-based (an SGLN or PGLN EPC URI, a
+/// Digital Link with (414) or (417), or a bare GLN): how parties are compared.
+pub fn party_gln(value: &str) -> Option<String> {
+    gln_of(value).map(|digits| digits.iter().map(|d| char::from(*d)).collect())
+}
+
 /// Whether `value` names the party `party` as `restrict_to_parties` compares them: by GLN
 /// for GLN-based identifiers (an SGLN of any extension names its GLN's party), canonically
 /// otherwise.

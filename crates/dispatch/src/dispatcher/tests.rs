@@ -281,3 +281,30 @@ fn a_message_undelivered_past_its_age_fails_even_through_an_outage() {
     let error = failed.last_error.as_deref().unwrap_or_default();
     assert!(error.starts_with("gave up after 2 minutes undelivered"), "{error}");
 }
+
+#[test]
+fn a_trial_held_back_by_the_rate_does_not_shut_the_circuit() {
+    // Down at first; the circuit opens on the first failure, and its half-open trial comes
+    // when no token is left: that message is deferred unsent, and a later one must still
+    // be able to try.
+    let store = MemStore::new();
+    store
+        .outbox_enqueue((0..5).map(|i| message(format!("m-{i}"), "hub")).collect(), at(0))
+        .expect("enqueues");
+    let receiver = Receiver { down_until: 400, ..Receiver::default() };
+    let settings = Settings {
+        rate: RatePolicy { per_second: 1, burst: 1 },
+        breaker: BreakerPolicy { threshold: 1, cooldown_ms: 500 },
+        concurrency: 1,
+        ..Settings::default()
+    };
+    let dispatcher = Dispatcher::new("node-1", settings);
+    let mut now = 0;
+    while store.outbox_counts().expect("counts").pending > 0 {
+        receiver.state.lock().expect("lock").now = now;
+        dispatcher.run_once(&store, &receiver, at(now)).expect("a round");
+        now += 100;
+        assert!(now < 60_000, "the circuit never closed: {:?}", store.outbox_counts());
+    }
+    assert_eq!(store.outbox_counts().expect("counts").delivered, 5);
+}
