@@ -1125,9 +1125,12 @@ impl Store for EmbeddedStore {
         now: Timestamp,
     ) -> Result<Vec<bool>, StoreError> {
         let mut inner = self.lock()?;
-        let settlements = &settlements[..settlements.len().min(outbox::MESSAGES_PER_CALL_MAX)];
-        let applied: Vec<bool> =
-            settlements.iter().map(|(id, _)| inner.outbox.leased_to(*id, owner, now)).collect();
+        let considered = outbox::first_of_each_id(settlements);
+        let applied: Vec<bool> = settlements
+            .iter()
+            .zip(considered)
+            .map(|((id, _), considered)| considered && inner.outbox.leased_to(*id, owner, now))
+            .collect();
         let count = applied.iter().filter(|a| **a).count();
         if count == 0 {
             return Ok(applied);

@@ -994,9 +994,14 @@ impl Store for PgStore {
         settlements: &[(u64, Settlement)],
         now: Timestamp,
     ) -> Result<Vec<bool>, StoreError> {
-        let settlements = &settlements[..settlements.len().min(MESSAGES_PER_CALL_MAX)];
-        let (ids, statuses, errors, receipts, next_at, counted) =
-            outbox::settle_columns(settlements);
+        let considered = serialhub_store::outbox::first_of_each_id(settlements);
+        let unique: Vec<(u64, Settlement)> = settlements
+            .iter()
+            .zip(&considered)
+            .filter(|(_, c)| **c)
+            .map(|(s, _)| s.clone())
+            .collect();
+        let (ids, statuses, errors, receipts, next_at, counted) = outbox::settle_columns(&unique);
         let at = write::system_time(now.unix_millis);
         let applied: HashSet<i64> = self.read(|db, statements| {
             let rows = db
@@ -1007,7 +1012,13 @@ impl Store for PgStore {
                 .map_err(unavailable)?;
             Ok(rows.iter().map(|r| r.get::<_, i64>(0)).collect())
         })?;
-        Ok(ids.iter().map(|id| applied.contains(id)).collect())
+        Ok(settlements
+            .iter()
+            .zip(considered)
+            .map(|((id, _), considered)| {
+                considered && i64::try_from(*id).is_ok_and(|id| applied.contains(&id))
+            })
+            .collect())
     }
 
     fn outbox_messages(&self, filter: &MessageFilter) -> Result<Vec<StoredMessage>, StoreError> {

@@ -656,6 +656,20 @@ pub fn outbox_messages_follow_their_events_and_their_leases(store: &dyn Store) {
         )
         .expect("settles");
     assert_eq!(settled, [true, true, false]);
+    assert_eq!(
+        store
+            .outbox_settle(
+                "n1",
+                &[
+                    (4, Settlement::Retry { error: "twice".to_owned(), at: at(5) }),
+                    (4, Settlement::Retry { error: "twice".to_owned(), at: at(5) }),
+                ],
+                at(2),
+            )
+            .expect("settles"),
+        [true, false],
+        "an id repeated in one call is settled once"
+    );
     // 1 delivered frees 2; 3 waits for its retry time; 4 is still leased to n1.
     assert_eq!(ids(store.outbox_claim("n2", at(3), at(13), 10).expect("claims")), [2]);
     // Held back by its dispatcher: deferred, which is not an attempt.

@@ -286,10 +286,10 @@ impl Store for MemStore {
         now: Timestamp,
     ) -> Result<Vec<bool>, StoreError> {
         let mut inner = self.lock()?;
-        let settlements = &settlements[..settlements.len().min(outbox::MESSAGES_PER_CALL_MAX)];
+        let considered = outbox::first_of_each_id(settlements);
         let mut applied = Vec::with_capacity(settlements.len());
-        for (id, settlement) in settlements {
-            let holds = inner.outbox.leased_to(*id, owner, now);
+        for ((id, settlement), considered) in settlements.iter().zip(considered) {
+            let holds = considered && inner.outbox.leased_to(*id, owner, now);
             if holds {
                 inner.outbox.settle(*id, settlement, now);
             }

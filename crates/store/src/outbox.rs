@@ -284,6 +284,17 @@ pub fn choose_claims<'m>(
     chosen
 }
 
+/// Which of `settlements` a store considers: the first of each id (a repeat in one call is
+/// not applied, and answered `false`), at most `MESSAGES_PER_CALL_MAX`.
+pub fn first_of_each_id(settlements: &[(u64, Settlement)]) -> Vec<bool> {
+    let mut seen = std::collections::HashSet::new();
+    settlements
+        .iter()
+        .enumerate()
+        .map(|(i, (id, _))| i < MESSAGES_PER_CALL_MAX && seen.insert(*id))
+        .collect()
+}
+
 /// The counts of `messages` by status.
 pub fn counts<'m>(messages: impl IntoIterator<Item = &'m StoredMessage>) -> OutboxCounts {
     let mut counts = OutboxCounts::default();
@@ -306,6 +317,8 @@ pub struct MemoryOutbox {
     messages: Vec<StoredMessage>,
     keys: std::collections::HashMap<String, u64>,
     unsettled: std::collections::BTreeSet<u64>,
+    /// Kept as messages change, so that counting reads no message.
+    counts: OutboxCounts,
 }
 
 impl MemoryOutbox {
@@ -321,6 +334,7 @@ impl MemoryOutbox {
         self.keys.insert(message.idempotency_key.clone(), id);
         self.messages.push(StoredMessage::new(id, message, event_seq, now));
         self.unsettled.insert(id);
+        self.counts.pending += 1;
         id
     }
 
@@ -359,28 +373,49 @@ impl MemoryOutbox {
 
     /// Applies a settlement (decided, and made durable, by the caller).
     pub fn settle(&mut self, id: u64, settlement: &Settlement, now: Timestamp) {
-        if let Some(message) = self.get_mut(id) {
-            message.settle(settlement, now);
-            if message.status != MessageStatus::Pending {
-                self.unsettled.remove(&id);
+        let Some(message) = self.get_mut(id) else { return };
+        let before = message.status;
+        message.settle(settlement, now);
+        let after = message.status;
+        if before == MessageStatus::Pending && after != MessageStatus::Pending {
+            self.unsettled.remove(&id);
+            self.counts.pending -= 1;
+            match after {
+                MessageStatus::Delivered => self.counts.delivered += 1,
+                MessageStatus::Failed => self.counts.failed += 1,
+                MessageStatus::Pending => {}
             }
         }
     }
 
-    /// The messages passing `filter`, in id order.
+    /// The messages passing `filter`, in id order. Pending ones are read from the unsettled
+    /// set, not by walking every message ever delivered.
     pub fn list(&self, filter: &MessageFilter) -> Vec<StoredMessage> {
+        let limit = filter.limit.min(MESSAGES_PER_CALL_MAX);
+        if filter.status == Some(MessageStatus::Pending) {
+            let from = filter.after.map_or(0, |a| a.saturating_add(1));
+            return self
+                .unsettled
+                .range(from..)
+                .map(|id| &self.messages[*id as usize - 1])
+                .filter(|m| filter.matches(m))
+                .take(limit)
+                .cloned()
+                .collect();
+        }
         let start = filter.after.map_or(0, |a| usize::try_from(a).unwrap_or(usize::MAX));
         self.messages
             .iter()
             .skip(start)
             .filter(|m| filter.matches(m))
-            .take(filter.limit.min(MESSAGES_PER_CALL_MAX))
+            .take(limit)
             .cloned()
             .collect()
     }
 
     /// How many messages are in each status.
     pub fn counts(&self) -> OutboxCounts {
-        counts(&self.messages)
+        debug_assert_eq!(self.counts, counts(&self.messages));
+        self.counts
     }
 }
