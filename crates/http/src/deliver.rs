@@ -246,9 +246,10 @@ fn deliver(
     }
     let mut query = EventQuery::parse(params.iter().map(|(n, v)| (n.as_str(), v.as_str())), &[])
         .map_err(|e| format!("the named query no longer parses: {e}"))?;
-    // Each round: master data captured since the last one counts from now on.
-    serialhub_store::master::resolve(store, &mut query).map_err(|e| e.to_string())?;
     let visibility = Visibility::for_party(subscription.party.clone());
+    // Each round: master data captured since the last one counts from now on.
+    serialhub_store::master::resolve(store, &mut query, visibility.party())
+        .map_err(|e| e.to_string())?;
     let mut matched: Vec<StoredEvent> = Vec::new();
     let mut cursor = subscription.cursor;
     let mut examined = 0usize;

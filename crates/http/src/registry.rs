@@ -346,8 +346,19 @@ impl Registry {
         let mut lines = 0;
         match std::fs::read_to_string(&log_path) {
             Ok(log) => {
-                // A torn last line (a crash mid-append) was never acknowledged: skipped.
-                for line in log.lines() {
+                // A torn last line (a crash mid-append) was never acknowledged: cut off, so
+                // that the next advance starts a line of its own.
+                let whole = log.rfind('\n').map_or(0, |at| at + 1);
+                if whole < log.len() {
+                    let file = std::fs::OpenOptions::new()
+                        .write(true)
+                        .open(&log_path)
+                        .map_err(|e| format!("{}: {e}", log_path.display()))?;
+                    file.set_len(whole as u64)
+                        .and_then(|()| file.sync_data())
+                        .map_err(|e| format!("{}: {e}", log_path.display()))?;
+                }
+                for line in log[..whole].lines() {
                     let Ok(entry) = serde_json::from_str::<Value>(line) else { continue };
                     let (Some(id), Some(cursor)) = (entry["id"].as_str(), entry["cursor"].as_u64())
                     else {
@@ -698,6 +709,11 @@ mod cursor_log_tests {
             reopened.subscriptions(None).into_iter().map(|s| (s.id, s.cursor)).collect();
         let last = CURSOR_LOG_LINES_MAX as u64 + 10;
         assert_eq!(cursors, [("a".to_owned(), last), ("b".to_owned(), 3)]);
+        // The torn line was cut off: the next advance is a line of its own, and kept.
+        reopened.advance("b", 4, None).expect("advances");
+        drop(reopened);
+        let reopened = Registry::open(&path).expect("reopens");
+        assert_eq!(reopened.subscriptions(None)[1].cursor, 4);
         // A definition change rewrites the file with the cursors and empties the log.
         reopened.add_subscription(subscription("c")).expect("adds");
         assert!(!cursor_log_path(&path).exists());

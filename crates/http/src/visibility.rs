@@ -34,6 +34,11 @@ impl Visibility {
         Visibility { party }
     }
 
+    /// The party it is restricted to, if any.
+    pub fn party(&self) -> Option<&str> {
+        self.party.as_ref().map(|(gln, _)| gln.as_str())
+    }
+
     /// Whether `event` is visible.
     pub fn sees(&self, event: &StoredEvent) -> bool {
         match &self.party {

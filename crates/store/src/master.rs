@@ -30,8 +30,8 @@ pub fn merge(stored: &mut MasterData, incoming: &[Vocabulary]) {
         for element in vocabulary.elements.iter().filter(|e| !e.id.is_empty()) {
             match elements.get_mut(&element.id) {
                 None => {
-                    let mut fresh = VocabularyElement { id: element.id.clone(), ..element.clone() };
-                    fresh.children.dedup();
+                    let mut fresh = VocabularyElement { children: Vec::new(), ..element.clone() };
+                    merge_element(&mut fresh, element);
                     elements.insert(element.id.clone(), fresh);
                 }
                 Some(existing) => merge_element(existing, element),
@@ -81,18 +81,28 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Vocabulary>, String> {
 }
 
 /// Resolves the master data parameters of `query` (WD_, HASATTR_, EQ_ATTR_) against the
-/// master data `store` holds now; reads nothing when the query has none.
-pub fn resolve(store: &dyn Store, query: &mut EventQuery) -> Result<(), StoreError> {
+/// master data `store` holds now; reads nothing when the query has none. A caller acting for
+/// `party` resolves against the elements naming its party only: another party's site
+/// attributes must not be found out one query at a time.
+pub fn resolve(
+    store: &dyn Store,
+    query: &mut EventQuery,
+    party: Option<&str>,
+) -> Result<(), StoreError> {
     let needed = query.master_data_needed();
     if needed.is_empty() {
         return Ok(());
     }
     let vocabularies = store.master_data()?;
+    let own = |element: &&VocabularyElement| {
+        party.is_none_or(|p| serialhub_epcis::query::names_party(&element.id, p))
+    };
     for kind in needed {
         let elements: Vec<&VocabularyElement> = vocabularies
             .iter()
             .filter(|v| MasterDataKind::of_vocabulary_type(&v.type_) == Some(kind))
             .flat_map(|v| &v.elements)
+            .filter(own)
             .collect();
         query.resolve_master_data(kind, &elements);
     }

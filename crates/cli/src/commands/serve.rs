@@ -307,7 +307,10 @@ fn dispatch_settings(
         "outbox: max_attempts and max_age_hours must be positive"
     );
     anyhow::ensure!(settings.breaker.threshold >= 1, "outbox: breaker_threshold must be positive");
-    anyhow::ensure!(settings.lease_ms >= 1_000, "outbox: lease_ms must be at least 1,000");
+    anyhow::ensure!(
+        (1_000..=3_600_000).contains(&settings.lease_ms),
+        "outbox: lease_ms must be 1,000 to 3,600,000"
+    );
     anyhow::ensure!(
         (1..=serialhub_dispatch::dispatcher::CONCURRENCY_MAX).contains(&settings.concurrency),
         "outbox: concurrency must be 1 to {}",
@@ -431,12 +434,21 @@ impl Dispatching {
             let transport =
                 serialhub_connectors::transport::HttpTransport::new(store.clone(), connectors);
             while !stopping.load(std::sync::atomic::Ordering::SeqCst) {
-                match dispatcher.run_once(store.as_ref(), &transport, clock()) {
-                    Ok(round) if round.claimed > 0 => continue,
-                    Ok(_) => {}
-                    Err(error) => serialhub_http::log::warn(
+                // A panic (a bug) costs the round, not the dispatcher: its claimed messages
+                // come back when their leases run out.
+                let round = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    dispatcher.run_once(store.as_ref(), &transport, clock())
+                }));
+                match round {
+                    Ok(Ok(round)) if round.claimed > 0 => continue,
+                    Ok(Ok(_)) => {}
+                    Ok(Err(error)) => serialhub_http::log::warn(
                         "outbox round failed; retrying",
                         &[("error", error.to_string().into())],
+                    ),
+                    Err(_) => serialhub_http::log::warn(
+                        "outbox round failed unexpectedly (a bug); retrying",
+                        &[],
                     ),
                 }
                 std::thread::sleep(Self::IDLE);

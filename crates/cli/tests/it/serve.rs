@@ -1598,6 +1598,13 @@ fn master_data_queries_and_top_level_lists() {
     assert!(steps(&format!("EQ_readPoint={plant_wide}")).is_empty());
     let refused = server.get("/epcis/events?HASATTR_bizStep=cbvmda:city", Some(&admin));
     refused.problem(400, "epcisException:QueryParameterException");
+    // B sees A's shipment to it, made at A's plant, but not A's master data: a partner's
+    // master data parameters resolve against its own sites only.
+    let b_sees =
+        biz_steps(&event_list(&server.get("/epcis/events?EQ_bizStep=shipping", Some(&query_b))));
+    assert_eq!(b_sees, ["shipping"]);
+    let probe = server.get("/epcis/events?EQ_ATTR_bizLocation_cbvmda:city=Berlin", Some(&query_b));
+    assert!(event_list(&probe).is_empty(), "B cannot probe A's site attributes");
 
     // A partner cannot describe another party's site: the element is not stored, and the job
     // says so; its events are captured (proceed).

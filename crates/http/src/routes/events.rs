@@ -353,7 +353,7 @@ pub(crate) async fn answer(
             None
         };
     let page = tokio::task::spawn_blocking(move || {
-        serialhub_store::master::resolve(store.as_ref(), &mut query)?;
+        serialhub_store::master::resolve(store.as_ref(), &mut query, visibility.party())?;
         let page = run(store.as_ref(), &query, &visibility, per_page, resume, scan_max)?;
         // maxEventCount always materialises the result (`run`), so the total is known.
         if let (Some(max), Some(total)) = (query.max_event_count(), page.total)
@@ -547,6 +547,8 @@ pub(crate) async fn dispositions(
 /// partner may see): a bound on the work of one page, which may then hold fewer than perPage
 /// values and still link to the next.
 const KNOWN_EXAMINED_MAX: usize = 2_000;
+/// Store calls a partner's listing makes per request, at most.
+const KNOWN_CALLS_MAX: usize = 8;
 
 /// `GET /epcis/epcs`, `/epcis/bizLocations`, `/epcis/readPoints`: the values stored events
 /// name, paged (`Store::known_values`; JSON arrays, as the vocabulary lists). A caller acting
@@ -597,7 +599,11 @@ async fn known(
         let mut found = Vec::new();
         let mut cursor = after;
         let mut examined = 0;
-        while found.len() < per_page && examined < KNOWN_EXAMINED_MAX {
+        // Calls as well as values: a store may answer a call with no value after scanning
+        // (its own bound), and a request must not go on through the whole store.
+        let mut calls = 0;
+        while found.len() < per_page && examined < KNOWN_EXAMINED_MAX && calls < KNOWN_CALLS_MAX {
+            calls += 1;
             // Never more than the page has room for: every value of a page is examined, so
             // the store's cursor is where the next request goes on.
             let page = store.known_values(field, cursor.as_deref(), per_page - found.len())?;

@@ -339,9 +339,10 @@ async fn stream(
             let store = state.store.clone();
             let from = cursor + 1;
             let mut resolved = matcher.clone();
+            let party = visibility.party().map(str::to_owned);
             let batch = tokio::task::spawn_blocking(move || {
                 // Each batch: master data captured meanwhile counts from now on.
-                serialhub_store::master::resolve(store.as_ref(), &mut resolved)?;
+                serialhub_store::master::resolve(store.as_ref(), &mut resolved, party.as_deref())?;
                 store.events(from, DELIVERY_EVENTS_MAX).map(|batch| (batch, resolved))
             })
             .await;
