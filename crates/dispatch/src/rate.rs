@@ -1,5 +1,8 @@
 //! A token bucket per destination: at most `per_second` messages a second on average, with
-//! bursts of `burst`. A message over the rate is deferred to when a token will be there.
+//! bursts of `burst`. A message over the rate is deferred to a slot of its own: the first to
+//! when a token will be there, each next one an interval later, so that a backlog over the
+//! rate comes back spread out instead of all at once (to be deferred again, each time a
+//! durable settlement).
 
 /// The rate's settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,6 +25,8 @@ pub struct Bucket {
     tokens: f64,
     /// When `tokens` was last brought up to date (Unix milliseconds); `None` before first use.
     at: Option<i64>,
+    /// The last slot given to a deferred message.
+    reserved_until: i64,
 }
 
 impl Bucket {
@@ -40,7 +45,10 @@ impl Bucket {
             return Ok(());
         }
         let wait = ((1.0 - self.tokens) / rate).ceil() as i64;
-        Err(now + wait.max(1))
+        let interval = (1.0 / rate).ceil() as i64;
+        let slot = (now + wait.max(1)).max(self.reserved_until.saturating_add(interval.max(1)));
+        self.reserved_until = slot;
+        Err(slot)
     }
 }
 
@@ -56,8 +64,10 @@ mod tests {
             assert_eq!(bucket.take(0, &policy), Ok(()));
         }
         assert_eq!(bucket.take(0, &policy), Err(100), "one token every 100 ms");
+        assert_eq!(bucket.take(0, &policy), Err(200), "the next deferred message, a slot later");
+        assert_eq!(bucket.take(0, &policy), Err(300));
         assert_eq!(bucket.take(100, &policy), Ok(()));
-        assert_eq!(bucket.take(150, &policy), Err(200));
+        assert_eq!(bucket.take(150, &policy), Err(400), "after the slots already given");
         assert_eq!(RatePolicy::default().per_second, 0);
         let mut free = Bucket::default();
         assert!((0..1_000).all(|_| free.take(0, &RatePolicy::default()).is_ok()), "no limit");
