@@ -228,6 +228,22 @@ impl Server {
         }
     }
 
+    /// `GET /api/outbox?perPage=100` once nothing is pending (within 120 s).
+    fn drained_outbox(&self, admin: &str) -> Value {
+        #[allow(clippy::disallowed_methods)]
+        let started = Instant::now();
+        loop {
+            let reply = self.get("/api/outbox?perPage=100", Some(admin));
+            assert_eq!(reply.status, 200, "{}", reply.body);
+            let outbox = reply.json();
+            if outbox["pending"] == 0 {
+                return outbox;
+            }
+            assert!(started.elapsed() < Duration::from_secs(120), "still pending: {outbox}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     fn log_lines(&self) -> Vec<String> {
         self.log.lock().expect("log lock").clone()
     }
@@ -1797,18 +1813,7 @@ fn shipments_reach_the_partner_through_the_outbox_at_a_30_percent_fault_rate() {
     let job = server.capture(&admin, &document(&events), "rollback");
     assert_eq!(job["stored"], 42, "{job}");
 
-    #[allow(clippy::disallowed_methods)]
-    let started = Instant::now();
-    let outbox = loop {
-        let reply = server.get("/api/outbox?perPage=100", Some(&admin));
-        assert_eq!(reply.status, 200, "{}", reply.body);
-        let outbox = reply.json();
-        if outbox["pending"] == 0 {
-            break outbox;
-        }
-        assert!(started.elapsed() < Duration::from_secs(120), "still pending: {outbox}");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let outbox = server.drained_outbox(&admin);
     let (delivered, failed) = (outbox["delivered"].as_u64(), outbox["failed"].as_u64());
     let (delivered, failed) = (delivered.unwrap_or(0), failed.unwrap_or(0));
     assert_eq!(delivered + failed, 40, "one message per shipment to B, none lost: {outbox}");
@@ -1889,16 +1894,7 @@ fn sigkills_during_delivery_lose_nothing_and_apply_nothing_twice() {
     }
     assert!(kills_mid_delivery >= 20, "only {kills_mid_delivery} kills landed during delivery");
     let server = Server::start_args(&data, &[], false, &args);
-    #[allow(clippy::disallowed_methods)]
-    let started = Instant::now();
-    let outbox = loop {
-        let outbox = server.get("/api/outbox?perPage=1", Some(&admin)).json();
-        if outbox["pending"] == 0 {
-            break outbox;
-        }
-        assert!(started.elapsed() < Duration::from_secs(120), "still pending: {outbox}");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let outbox = server.drained_outbox(&admin);
     assert_eq!(
         (outbox["delivered"].as_u64(), outbox["failed"].as_u64()),
         (Some(600), Some(0)),
@@ -1938,16 +1934,7 @@ fn the_epcis_connector_captures_shipments_into_the_partners_repository() {
     events.extend(serials.iter().map(|s| ship_to_b(&[*s], 2)));
     let job = hub_a.capture(&admin_a, &document(&events), "rollback");
     assert_eq!(job["stored"], 11, "{job}");
-    #[allow(clippy::disallowed_methods)]
-    let started = Instant::now();
-    let outbox = loop {
-        let outbox = hub_a.get("/api/outbox?perPage=100", Some(&admin_a)).json();
-        if outbox["pending"] == 0 {
-            break outbox;
-        }
-        assert!(started.elapsed() < Duration::from_secs(60), "still pending: {outbox}");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let outbox = hub_a.drained_outbox(&admin_a);
     assert_eq!(
         (outbox["delivered"].as_u64(), outbox["failed"].as_u64()),
         (Some(10), Some(0)),
