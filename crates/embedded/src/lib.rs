@@ -38,6 +38,7 @@ use serialhub_store::{
 
 use crate::journal::Journal;
 pub use crate::journal::JournalError;
+use serialhub_store::audit::{AuditDraft, AuditEntry, AuditLog};
 use serialhub_store::codec::{DecodeError, Decoder, Encoder};
 
 /// The journal's file name inside the data directory.
@@ -68,6 +69,10 @@ const TAG_MASTER: u8 = 4;
 /// time and the settlement). Leases are not written: after a restart every pending message is
 /// claimable, as if its lease had run out.
 const TAG_OUTBOX: u8 = 5;
+/// The tag of an audit record: entries appended by one call (a count, then each entry as
+/// stored, its seq and hashes included: replay keeps what was written, and
+/// `serialhub_store::audit::verify` tells whether the chain still holds).
+const TAG_AUDIT: u8 = 6;
 /// Events read per step of the `known_values` identifier scan, and the most one call reads:
 /// a bound on the work of one page.
 const KNOWN_SCAN_STEP: usize = 512;
@@ -141,6 +146,7 @@ struct Inner {
     failed: bool,
     master: MasterData,
     outbox: MemoryOutbox,
+    audit: AuditLog,
 }
 
 impl EmbeddedStore {
@@ -178,6 +184,7 @@ impl EmbeddedStore {
             failed: false,
             master: state.master,
             outbox: state.outbox,
+            audit: state.audit,
         };
         Ok(EmbeddedStore {
             inner: Mutex::new(inner),
@@ -227,6 +234,7 @@ struct Replay {
     index: Index,
     master: MasterData,
     outbox: MemoryOutbox,
+    audit: AuditLog,
 }
 
 /// The stored events: where each is in the journal, and the indexes over them.
@@ -290,6 +298,14 @@ impl Replay {
         let tag = d.u8()?;
         if tag == TAG_OUTBOX {
             return self.outbox_record(&mut d, payload.len());
+        }
+        if tag == TAG_AUDIT {
+            let entries = (0..d.length()?).map(|_| d.audit_entry()).collect::<Result<_, _>>()?;
+            if d.pos != payload.len() {
+                return Err(DecodeError { at: d.pos, what: "the end of the record" });
+            }
+            self.audit.push(entries);
+            return Ok(());
         }
         if tag == TAG_MASTER {
             let vocabularies = serialhub_store::master::decode(&payload[1..])
@@ -823,7 +839,8 @@ impl Store for EmbeddedStore {
         route: &dyn Route,
     ) -> Result<CommitReceipt, StoreError> {
         let mut guard = self.lock()?;
-        let Inner { ledger, journal, index, buf, failed, master: _, outbox } = &mut *guard;
+        let Inner { ledger, journal, index, buf, failed, master: _, outbox, audit: _ } =
+            &mut *guard;
         // The messages of this job, by the position of their event in it: written in the
         // record's trailer, added to the outbox only once the record is on disk.
         let mut messages: Vec<(u64, NewMessage)> = Vec::new();
@@ -1157,5 +1174,27 @@ impl Store for EmbeddedStore {
 
     fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
         Ok(self.lock()?.outbox.counts())
+    }
+
+    fn audit_append(&self, drafts: Vec<AuditDraft>) -> Result<Vec<AuditEntry>, StoreError> {
+        serialhub_store::check_audit_drafts(&drafts)?;
+        if drafts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut inner = self.lock()?;
+        let entries = inner.audit.link(drafts);
+        let mut e = Encoder::default();
+        e.u8(TAG_AUDIT);
+        e.varint(entries.len() as u64);
+        for entry in &entries {
+            e.audit_entry(entry);
+        }
+        inner.journal.append(&e.buf).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        inner.audit.push(entries.clone());
+        Ok(entries)
+    }
+
+    fn audit_log(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        Ok(self.lock()?.audit.read(after, limit))
     }
 }

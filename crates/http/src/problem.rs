@@ -167,6 +167,9 @@ impl From<serialhub_store::StoreError> for Problem {
                 "nextPageToken: not a token this server gave for this resource",
             );
         }
+        if let serialhub_store::StoreError::Refused(why) = error {
+            return Problem::new(ExceptionKind::Validation, why);
+        }
         // The backend's own words (SQL errors, paths) go to the log; the caller gets the code.
         crate::log::warn(
             "store error",

@@ -39,6 +39,7 @@
 
 #![warn(missing_docs)]
 
+mod audit;
 mod migrate;
 mod mirror;
 mod outbox;
@@ -59,6 +60,7 @@ use serialhub_core::{
 };
 use serialhub_epcis::Vocabulary;
 use serialhub_epcis::time::Timestamp;
+use serialhub_store::audit::{AuditDraft, AuditEntry};
 use serialhub_store::codec::Decoder;
 use serialhub_store::master::{self, MasterData};
 use serialhub_store::outbox::{
@@ -262,11 +264,16 @@ fn stored_event(row: &postgres::Row) -> Result<StoredEvent, StoreError> {
 impl Statements {
     fn prepare(client: &mut Client) -> Result<Statements, postgres::Error> {
         let exceptions = [
-            format!("{EXCEPTION_COLUMNS} ORDER BY event_seq, id"),
-            format!("{EXCEPTION_COLUMNS} WHERE type = $1 ORDER BY event_seq, id"),
-            format!("{EXCEPTION_COLUMNS} WHERE keys @> ARRAY[$1::text] ORDER BY event_seq, id"),
+            format!("{EXCEPTION_COLUMNS} WHERE event_seq > $1 ORDER BY event_seq, id"),
             format!(
-                "{EXCEPTION_COLUMNS} WHERE type = $1 AND keys @> ARRAY[$2::text] \
+                "{EXCEPTION_COLUMNS} WHERE event_seq > $1 AND type = $2 ORDER BY event_seq, id"
+            ),
+            format!(
+                "{EXCEPTION_COLUMNS} WHERE event_seq > $1 AND keys @> ARRAY[$2::text] \
+                 ORDER BY event_seq, id"
+            ),
+            format!(
+                "{EXCEPTION_COLUMNS} WHERE event_seq > $1 AND type = $2 AND keys @> ARRAY[$3::text] \
                  ORDER BY event_seq, id"
             ),
         ];
@@ -870,11 +877,12 @@ impl Store for PgStore {
             let type_code = filter.exception_type.map(ExceptionType::code);
             let key = filter.key.as_ref().map(Key::as_str);
             let variant = usize::from(type_code.is_some()) | usize::from(key.is_some()) << 1;
+            let after = filter.after_seq.map_or(0, |s| i64::try_from(s).unwrap_or(i64::MAX));
             let params: Vec<&(dyn ToSql + Sync)> = match (&type_code, &key) {
-                (None, None) => vec![],
-                (Some(t), None) => vec![t],
-                (None, Some(k)) => vec![k],
-                (Some(t), Some(k)) => vec![t, k],
+                (None, None) => vec![&after],
+                (Some(t), None) => vec![&after, t],
+                (None, Some(k)) => vec![&after, k],
+                (Some(t), Some(k)) => vec![&after, t, k],
             };
             let rows = db.query(&statements.exceptions[variant], &params).map_err(unavailable)?;
             let mut out = Vec::with_capacity(rows.len());
@@ -1051,6 +1059,22 @@ impl Store for PgStore {
             }
             Ok(counts)
         })
+    }
+
+    fn audit_append(&self, drafts: Vec<AuditDraft>) -> Result<Vec<AuditEntry>, StoreError> {
+        serialhub_store::check_audit_drafts(&drafts)?;
+        if drafts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut guard = self.conn()?;
+        let conn = &mut *guard;
+        let result = audit::append(&mut conn.client, conn.lock_id, drafts);
+        guard.check(&result);
+        result
+    }
+
+    fn audit_log(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        self.read(|db, _| audit::read(db.client, after, limit))
     }
 
     fn master_data(&self) -> Result<Vec<Vocabulary>, StoreError> {

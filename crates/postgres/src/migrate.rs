@@ -16,6 +16,7 @@ pub(crate) const MIGRATIONS: &[(i32, &str)] = &[
     (5, include_str!("../migrations/0005_captured_by.sql")),
     (6, include_str!("../migrations/0006_known_values_and_master_data.sql")),
     (7, include_str!("../migrations/0007_outbox.sql")),
+    (8, include_str!("../migrations/0008_audit_log.sql")),
 ];
 
 /// Applies the migrations the database lacks, under an advisory lock so that two processes

@@ -61,7 +61,7 @@ fn migrations_apply_once() {
     let schemas = support::Schemas::default();
     let name = schemas.name();
     let first = schemas.open(&name);
-    assert_eq!(first.applied_migrations(), [1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(first.applied_migrations(), [1, 2, 3, 4, 5, 6, 7, 8]);
     let units = [sgtin("011111", 1)];
     let batch = records(&[json!({"type": "ObjectEvent", "eventTime": "2025-01-01T00:00:00Z",
         "eventTimeZoneOffset": "+00:00", "action": "ADD", "bizStep": "commissioning",
@@ -72,7 +72,7 @@ fn migrations_apply_once() {
     assert_eq!(second.applied_migrations(), [] as [i32; 0]);
     assert!(second.state(&Key::new(&units[0])).expect("state reads").is_some());
     let mut client = client_in(&name);
-    assert_eq!(count(&mut client, "SELECT count(*) FROM schema_migrations"), 7);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM schema_migrations"), 8);
 
     // 0006 fills `known_locations` from the events stored before it: run its backfill again on
     // an emptied table and find the location of the event captured above.
@@ -668,4 +668,44 @@ fn dispatchers_on_two_nodes_share_the_outbox_without_overlap() {
         nodes[1].outbox_counts().expect("counts"),
         OutboxCounts { pending: 0, delivered: 220, failed: 0 }
     );
+}
+
+/// The audit log's table refuses UPDATE and DELETE from the application's role, and a row
+/// edited behind the trigger's back (by a superuser who disables it) shows in `verify`.
+#[test]
+fn audit_log_is_append_only_and_edits_show() {
+    use serialhub_store::audit::{self, AuditDraft};
+    let schemas = support::Schemas::default();
+    let name = schemas.name();
+    let store = schemas.open(&name);
+    let draft = |action: &str| AuditDraft {
+        at: now(),
+        actor: "qa".to_owned(),
+        action: action.to_owned(),
+        targets: vec!["1-0".to_owned()],
+        reason: "why".to_owned(),
+        before: "{}".to_owned(),
+        after: "{}".to_owned(),
+    };
+    store.audit_append(vec![draft("assign"), draft("void")]).expect("append");
+    let mut client = support::client();
+    for sql in [
+        format!("UPDATE {name}.audit_log SET reason = 'edited' WHERE seq = 1"),
+        format!("DELETE FROM {name}.audit_log WHERE seq = 2"),
+    ] {
+        let error = client.batch_execute(&sql).expect_err("edits are refused");
+        assert!(
+            error.to_string().contains("append-only")
+                || format!("{error:?}").contains("append-only"),
+            "{error:?}"
+        );
+    }
+    client
+        .batch_execute(&format!(
+            "ALTER TABLE {name}.audit_log DISABLE TRIGGER audit_log_append_only; \
+             UPDATE {name}.audit_log SET reason = 'edited' WHERE seq = 1"
+        ))
+        .expect("a superuser can still edit");
+    let entries = store.audit_log(0, 10).expect("read");
+    assert_eq!(audit::verify((0, audit::GENESIS), &entries).expect_err("edit shows").seq, 1);
 }

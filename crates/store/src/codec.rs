@@ -155,6 +155,24 @@ impl Encoder {
         self.bytes(&m.payload);
     }
 
+    /// Appends an audit entry as stored: its number, links and fields.
+    pub fn audit_entry(&mut self, entry: &crate::audit::AuditEntry) {
+        self.varint(entry.seq);
+        self.str(&entry.prev_hash);
+        self.str(&entry.hash);
+        let d = &entry.draft;
+        self.time(d.at);
+        self.str(&d.actor);
+        self.str(&d.action);
+        self.varint(d.targets.len() as u64);
+        for target in &d.targets {
+            self.str(target);
+        }
+        self.str(&d.reason);
+        self.str(&d.before);
+        self.str(&d.after);
+    }
+
     /// Appends how an outbox delivery attempt ended.
     pub fn settlement(&mut self, s: &Settlement) {
         match s {
@@ -410,6 +428,22 @@ impl<'a> Decoder<'a> {
         let ordering_key = if self.flag()? { Some(self.istr()?.to_owned()) } else { None };
         let payload = self.bytes()?.to_vec();
         Ok(NewMessage { connector, destination, idempotency_key, ordering_key, payload })
+    }
+
+    /// Reads what `Encoder::audit_entry` wrote.
+    pub fn audit_entry(&mut self) -> Decoded<crate::audit::AuditEntry> {
+        let seq = self.varint()?;
+        let prev_hash = self.string()?;
+        let hash = self.string()?;
+        let at = self.time()?;
+        let actor = self.string()?;
+        let action = self.string()?;
+        let targets = self.strings()?;
+        let reason = self.string()?;
+        let before = self.string()?;
+        let after = self.string()?;
+        let draft = crate::audit::AuditDraft { at, actor, action, targets, reason, before, after };
+        Ok(crate::audit::AuditEntry { seq, draft, prev_hash, hash })
     }
 
     /// Reads what `Encoder::settlement` wrote.

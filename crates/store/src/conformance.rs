@@ -27,6 +27,49 @@ pub fn run_all(make: &dyn Fn() -> Box<dyn Store>) {
     known_values_page_through_everything_once(make().as_ref());
     master_data_merges_and_reads_back(make().as_ref());
     outbox_messages_follow_their_events_and_their_leases(make().as_ref());
+    audit_log_is_one_chain(make().as_ref());
+}
+
+/// The audit log numbers entries without gaps, links each to the one before, reads back as
+/// written and page by page, and refuses an entry out of bounds without writing any of the
+/// call's entries.
+pub fn audit_log_is_one_chain(store: &dyn Store) {
+    use crate::audit::{self, AuditDraft};
+    let now = Timestamp::parse(NOW).expect("NOW is a timestamp");
+    let draft = |action: &str, targets: &[&str]| AuditDraft {
+        at: now,
+        actor: "qa-lead".to_owned(),
+        action: action.to_owned(),
+        targets: targets.iter().map(|t| (*t).to_owned()).collect(),
+        reason: "batch 42: master data corrected".to_owned(),
+        before: r#"{"1-0":"new"}"#.to_owned(),
+        after: r#"{"1-0":"resubmitted","messages":[7]}"#.to_owned(),
+    };
+    assert!(store.audit_log(0, 10).expect("read").is_empty());
+    let first = store.audit_append(vec![draft("assign", &["1-0"])]).expect("append");
+    assert_eq!(first.len(), 1);
+    assert_eq!((first[0].seq, first[0].prev_hash.as_str()), (1, audit::GENESIS));
+    let bulk: Vec<String> = (0..1_500).map(|i| format!("{i}-0")).collect();
+    let bulk: Vec<&str> = bulk.iter().map(String::as_str).collect();
+    let more = store
+        .audit_append(vec![draft("resubmit", &bulk), draft("close", &["m9", "1-0"])])
+        .expect("append");
+    assert_eq!(more.iter().map(|e| e.seq).collect::<Vec<_>>(), [2, 3]);
+    assert_eq!(more[0].prev_hash, first[0].hash);
+
+    let mut too_long = draft("void", &["1-0"]);
+    too_long.reason = "x".repeat(audit::TEXT_MAX + 1);
+    let refused = store.audit_append(vec![draft("void", &["1-0"]), too_long]);
+    assert!(matches!(refused, Err(StoreError::Refused(_))), "{refused:?}");
+
+    let all = store.audit_log(0, 100).expect("read");
+    assert_eq!(all.len(), 3, "nothing of a refused call is written");
+    assert_eq!(all[..1], first[..]);
+    assert_eq!(all[1..], more[..]);
+    assert_eq!(all[1].draft.targets.len(), 1_500);
+    assert_eq!(audit::verify((0, audit::GENESIS), &all), Ok(()));
+    assert_eq!(store.audit_log(1, 1).expect("read"), all[1..2]);
+    assert!(store.audit_log(3, 10).expect("read").is_empty());
 }
 
 /// The capture time of every job: later than every event.
@@ -273,6 +316,9 @@ pub fn exceptions_filter(store: &dyn Store) {
         ..ExceptionFilter::default()
     };
     assert!(list(none).is_empty());
+    let twice_seq = store.events_by_id(&hash(&twice)).expect("read")[0].seq;
+    let after = ExceptionFilter { after_seq: Some(twice_seq), ..ExceptionFilter::default() };
+    assert_eq!(list(after), all[1..], "only exceptions of later events");
 }
 
 /// `capture` decides with the ledger against committed states, across batches, exactly as the

@@ -9,6 +9,7 @@
 
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod capture;
 pub mod codec;
 pub mod conformance;
@@ -202,6 +203,9 @@ pub struct ExceptionFilter {
     pub since: Option<Timestamp>,
     /// Only exceptions captured before this time.
     pub until: Option<Timestamp>,
+    /// Only exceptions raised by events after this `seq` (what a reader that has seen the
+    /// exceptions up to an event reads next).
+    pub after_seq: Option<u64>,
 }
 
 impl ExceptionFilter {
@@ -211,6 +215,7 @@ impl ExceptionFilter {
         self.exception_type.is_none_or(|t| violation.exception_type == t)
             && self.since.is_none_or(|t| exception.captured_at >= t)
             && self.until.is_none_or(|t| exception.captured_at < t)
+            && self.after_seq.is_none_or(|seq| exception.event_seq > seq)
             && self
                 .key
                 .as_ref()
@@ -306,6 +311,10 @@ pub enum StoreError {
     /// A `known_values` cursor this store did not give for that field.
     #[error("not a cursor of this store: {0}")]
     BadCursor(String),
+    /// The request is outside the store's bounds (too many or too large items); nothing was
+    /// written.
+    #[error("refused: {0}")]
+    Refused(String),
 }
 
 impl StoreError {
@@ -316,6 +325,7 @@ impl StoreError {
             StoreError::UpdateMissing(_) => "store_update_missing",
             StoreError::Unavailable(_) => "store_unavailable",
             StoreError::BadCursor(_) => "store_bad_cursor",
+            StoreError::Refused(_) => "store_refused",
         }
     }
 }
@@ -452,4 +462,28 @@ pub trait Store: Send + Sync {
 
     /// How many messages are pending, delivered and failed.
     fn outbox_counts(&self) -> Result<outbox::OutboxCounts, StoreError>;
+
+    /// Appends `drafts` to the audit log, durably and in order, numbered and hash-linked after
+    /// the last entry (`audit::AuditLog::link`), and returns them as stored. A draft outside
+    /// `AuditDraft::check`'s bounds, or more than `audit::ENTRIES_PER_CALL_MAX` of them, is
+    /// `StoreError::Refused` and nothing is written.
+    fn audit_append(
+        &self,
+        drafts: Vec<audit::AuditDraft>,
+    ) -> Result<Vec<audit::AuditEntry>, StoreError>;
+
+    /// The audit entries with `seq > after`, in order, at most `limit` (capped at
+    /// `audit::ENTRIES_PER_CALL_MAX`).
+    fn audit_log(&self, after: u64, limit: usize) -> Result<Vec<audit::AuditEntry>, StoreError>;
+}
+
+/// The checks every backend's `audit_append` makes before writing anything.
+pub fn check_audit_drafts(drafts: &[audit::AuditDraft]) -> Result<(), StoreError> {
+    if drafts.len() > audit::ENTRIES_PER_CALL_MAX {
+        return Err(StoreError::Refused(format!(
+            "over {} audit entries in one call",
+            audit::ENTRIES_PER_CALL_MAX
+        )));
+    }
+    drafts.iter().try_for_each(|d| d.check().map_err(StoreError::Refused))
 }

@@ -43,6 +43,7 @@ struct Inner {
     read_points: BTreeSet<String>,
     master: MasterData,
     outbox: MemoryOutbox,
+    audit: crate::audit::AuditLog,
 }
 
 impl MemStore {
@@ -304,5 +305,24 @@ impl Store for MemStore {
 
     fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
         Ok(self.lock()?.outbox.counts())
+    }
+
+    fn audit_append(
+        &self,
+        drafts: Vec<crate::audit::AuditDraft>,
+    ) -> Result<Vec<crate::audit::AuditEntry>, StoreError> {
+        crate::check_audit_drafts(&drafts)?;
+        let mut inner = self.lock()?;
+        let entries = inner.audit.link(drafts);
+        inner.audit.push(entries.clone());
+        Ok(entries)
+    }
+
+    fn audit_log(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<crate::audit::AuditEntry>, StoreError> {
+        Ok(self.lock()?.audit.read(after, limit))
     }
 }
