@@ -102,7 +102,7 @@ fn migrations_apply_once() {
     // its tables.
     client.batch_execute("INSERT INTO schema_migrations (version) VALUES (999)").expect("insert");
     let error = PgStore::connect_schema(&support::url(), &name).expect_err("a newer schema");
-    assert!(matches!(error, PgError::NewerSchema { found: 999, known: 7 }), "{error}");
+    assert!(matches!(error, PgError::NewerSchema { found: 999, known: 8 }), "{error}");
     let error = PgStore::connect_schema(&support::url(), "Bad-Name").expect_err("a bad name");
     assert!(matches!(error, PgError::SchemaName(_)), "{error}");
 }
