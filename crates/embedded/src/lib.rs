@@ -952,7 +952,13 @@ impl Store for EmbeddedStore {
 
     fn exceptions(&self, filter: &ExceptionFilter) -> Result<Vec<StoredException>, StoreError> {
         let inner = self.lock()?;
-        Ok(inner.index.exceptions.iter().filter(|e| filter.matches(e)).cloned().collect())
+        // Exceptions are in event order: a seq range is two binary searches, not a scan.
+        let all = &inner.index.exceptions;
+        let start = filter.after_seq.map_or(0, |s| all.partition_point(|e| e.event_seq <= s));
+        let end =
+            filter.through_seq.map_or(all.len(), |s| all.partition_point(|e| e.event_seq <= s));
+        let range = all.get(start..end.max(start)).unwrap_or_default();
+        Ok(range.iter().filter(|e| filter.matches(e)).cloned().collect())
     }
 
     fn lot_units(&self, lot: &Key) -> Result<Vec<Key>, StoreError> {

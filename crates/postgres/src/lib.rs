@@ -263,17 +263,18 @@ fn stored_event(row: &postgres::Row) -> Result<StoredEvent, StoreError> {
 
 impl Statements {
     fn prepare(client: &mut Client) -> Result<Statements, postgres::Error> {
+        // Every variant bounds the event seq (`$1 < event_seq <= $2`), then filters by type
+        // and key as given.
+        let range = "event_seq > $1 AND event_seq <= $2";
         let exceptions = [
-            format!("{EXCEPTION_COLUMNS} WHERE event_seq > $1 ORDER BY event_seq, id"),
+            format!("{EXCEPTION_COLUMNS} WHERE {range} ORDER BY event_seq, id"),
+            format!("{EXCEPTION_COLUMNS} WHERE {range} AND type = $3 ORDER BY event_seq, id"),
             format!(
-                "{EXCEPTION_COLUMNS} WHERE event_seq > $1 AND type = $2 ORDER BY event_seq, id"
-            ),
-            format!(
-                "{EXCEPTION_COLUMNS} WHERE event_seq > $1 AND keys @> ARRAY[$2::text] \
+                "{EXCEPTION_COLUMNS} WHERE {range} AND keys @> ARRAY[$3::text] \
                  ORDER BY event_seq, id"
             ),
             format!(
-                "{EXCEPTION_COLUMNS} WHERE event_seq > $1 AND type = $2 AND keys @> ARRAY[$3::text] \
+                "{EXCEPTION_COLUMNS} WHERE {range} AND type = $3 AND keys @> ARRAY[$4::text] \
                  ORDER BY event_seq, id"
             ),
         ];
@@ -878,11 +879,13 @@ impl Store for PgStore {
             let key = filter.key.as_ref().map(Key::as_str);
             let variant = usize::from(type_code.is_some()) | usize::from(key.is_some()) << 1;
             let after = filter.after_seq.map_or(0, |s| i64::try_from(s).unwrap_or(i64::MAX));
+            let through =
+                filter.through_seq.map_or(i64::MAX, |s| i64::try_from(s).unwrap_or(i64::MAX));
             let params: Vec<&(dyn ToSql + Sync)> = match (&type_code, &key) {
-                (None, None) => vec![&after],
-                (Some(t), None) => vec![&after, t],
-                (None, Some(k)) => vec![&after, k],
-                (Some(t), Some(k)) => vec![&after, t, k],
+                (None, None) => vec![&after, &through],
+                (Some(t), None) => vec![&after, &through, t],
+                (None, Some(k)) => vec![&after, &through, k],
+                (Some(t), Some(k)) => vec![&after, &through, t, k],
             };
             let rows = db.query(&statements.exceptions[variant], &params).map_err(unavailable)?;
             let mut out = Vec::with_capacity(rows.len());

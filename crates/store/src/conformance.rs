@@ -319,6 +319,14 @@ pub fn exceptions_filter(store: &dyn Store) {
     let twice_seq = store.events_by_id(&hash(&twice)).expect("read")[0].seq;
     let after = ExceptionFilter { after_seq: Some(twice_seq), ..ExceptionFilter::default() };
     assert_eq!(list(after), all[1..], "only exceptions of later events");
+    let through = ExceptionFilter { through_seq: Some(twice_seq), ..ExceptionFilter::default() };
+    assert_eq!(list(through), all[..1], "only exceptions of events up to it");
+    let one = ExceptionFilter {
+        after_seq: Some(twice_seq - 1),
+        through_seq: Some(twice_seq),
+        ..ExceptionFilter::default()
+    };
+    assert_eq!(list(one), all[..1], "the exceptions of one event");
 }
 
 /// `capture` decides with the ledger against committed states, across batches, exactly as the

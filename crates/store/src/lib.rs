@@ -206,6 +206,9 @@ pub struct ExceptionFilter {
     /// Only exceptions raised by events after this `seq` (what a reader that has seen the
     /// exceptions up to an event reads next).
     pub after_seq: Option<u64>,
+    /// Only exceptions raised by events up to this `seq`, inclusive (with `after_seq`, the
+    /// exceptions of one event).
+    pub through_seq: Option<u64>,
 }
 
 impl ExceptionFilter {
@@ -216,6 +219,7 @@ impl ExceptionFilter {
             && self.since.is_none_or(|t| exception.captured_at >= t)
             && self.until.is_none_or(|t| exception.captured_at < t)
             && self.after_seq.is_none_or(|seq| exception.event_seq > seq)
+            && self.through_seq.is_none_or(|seq| exception.event_seq <= seq)
             && self
                 .key
                 .as_ref()

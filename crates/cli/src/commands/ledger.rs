@@ -551,7 +551,8 @@ pub(crate) fn exceptions_list(args: ExceptionsListArgs) -> anyhow::Result<ExitCo
         None => GcpLengthTable::new(),
     };
     let store = args.store.open()?;
-    let filter = ExceptionFilter { exception_type, key, since, until, after_seq: None };
+    let filter =
+        ExceptionFilter { exception_type, key, since, until, after_seq: None, through_seq: None };
     let exceptions = match &lot {
         Some(lot) => query::lot_exceptions(store.as_ref(), lot, &filter)?,
         None => store.exceptions(&filter)?,
