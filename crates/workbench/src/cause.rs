@@ -1,0 +1,386 @@
+//! Root-cause suggestions: from an exception's evidence, the likely cause and the scope one
+//! correction covers (the group key), with the evidence that led there.
+//!
+//! The rules, in the order they are tried:
+//!
+//! | Evidence | Cause | Scope |
+//! |---|---|---|
+//! | a serial nobody commissioned, whose case-inverted form was | `serial_case_inverted` | GTIN |
+//! | ... whose form with O/0, I/1 swapped was | `serial_character_confusion` | GTIN |
+//! | ... which is a commissioned serial with the GTIN's digits before or after it | `gtin_appended` | GTIN |
+//! | a lot that is the commissioned lot with digits appended | `gtin_appended` | GTIN |
+//! | an expiry that contradicts commissioning; a receiver refusing an expiry | `wrong_expiry` | GTIN or lot |
+//! | an aggregation rule (F4), a reused SSCC, a container shipped with unavailable content | `aggregation_error` | the container |
+//! | a second commissioning, dispense or decommission; a receiver's duplicate | `duplicate` | GTIN |
+//! | a receiver refusing the product or its master data; master data missing to build a report | `master_data_mismatch` | GTIN, else the destination |
+//! | a receiver that does not know the batch or its serials | `pack_data_not_uploaded` | GTIN, else the destination |
+//! | a message out of attempts without an answer | `partner_outage` | connector and destination |
+//!
+//! A suggestion is only a suggestion: the exception keeps its evidence, and the person who
+//! investigates may correct the cause (the `assign` action takes one).
+
+use serialhub_core::{Key, Violation, ViolationKind};
+
+use crate::model::RootCause;
+
+/// What the suggestion rules may ask of the ledger.
+pub trait Lookup {
+    /// Whether the identifier with this key was commissioned (has a record).
+    fn commissioned(&self, key: &Key) -> bool;
+}
+
+/// A suggested cause.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suggestion {
+    /// The likely cause.
+    pub cause: RootCause,
+    /// What one correction of this cause covers: a GTIN, a lot, a container, a connector and
+    /// destination. Exceptions with the same cause and scope form a group.
+    pub scope: String,
+    /// Why: the fact that made the rule match, for the person investigating.
+    pub evidence: String,
+}
+
+/// The Digital Link stem of canonical keys.
+const STEM: &str = "https://id.gs1.org/";
+
+/// The GTIN-14 and the serial of an SGTIN key, the serial as written in the key
+/// (percent-encoded where it must be).
+fn gtin_and_serial(key: &Key) -> Option<(&str, &str)> {
+    let rest = key.as_str().strip_prefix(STEM)?.strip_prefix("01/")?;
+    let gtin = rest.get(..14)?;
+    let serial = rest.get(14..)?.strip_prefix("/21/")?;
+    (!serial.contains('/')).then_some((gtin, serial))
+}
+
+/// The GTIN the identifier names (an SGTIN's or a lot's), else the identifier itself.
+fn scope_of(epc: &str) -> String {
+    let key = Key::new(epc);
+    match key.as_str().strip_prefix(STEM).and_then(|r| r.strip_prefix("01/")) {
+        Some(rest) if rest.len() >= 14 => rest[..14].to_owned(),
+        _ => key.as_str().to_owned(),
+    }
+}
+
+fn suggestion(cause: RootCause, scope: String, evidence: String) -> Suggestion {
+    Suggestion { cause, scope, evidence }
+}
+
+/// The SGTIN key of `gtin` with `serial`, if it is a valid one.
+fn sgtin(gtin: &str, serial: &str) -> Option<Key> {
+    if serial.is_empty() {
+        return None;
+    }
+    let key = Key::new(&format!("{STEM}01/{gtin}/21/{serial}"));
+    gtin_and_serial(&key).is_some().then_some(key)
+}
+
+/// Swaps the case of every letter.
+fn case_inverted(serial: &str) -> String {
+    serial
+        .chars()
+        .map(
+            |c| {
+                if c.is_ascii_uppercase() { c.to_ascii_lowercase() } else { c.to_ascii_uppercase() }
+            },
+        )
+        .collect()
+}
+
+/// The serials a misread of O/0 and I/1 (and l/1) could have come from: each confusable
+/// character swapped alone, then all of them at once (at most `len + 1` candidates).
+fn confusions(serial: &str) -> Vec<String> {
+    let swap = |c: char| match c {
+        'O' => Some('0'),
+        '0' => Some('O'),
+        'I' | 'l' => Some('1'),
+        '1' => Some('I'),
+        _ => None,
+    };
+    let chars: Vec<char> = serial.chars().collect();
+    let mut out = Vec::new();
+    for (i, c) in chars.iter().enumerate() {
+        if let Some(other) = swap(*c) {
+            let mut variant = chars.clone();
+            variant[i] = other;
+            out.push(variant.into_iter().collect());
+        }
+    }
+    let all: String = chars.iter().map(|c| swap(*c).unwrap_or(*c)).collect();
+    if all != serial && !out.contains(&all) {
+        out.push(all);
+    }
+    out
+}
+
+/// The serials left when the GTIN's digits (14, or the 13 of a GTIN-13, with or without the
+/// `01` AI) are cut off the front or the back.
+fn without_gtin(gtin: &str, serial: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for digits in [format!("01{gtin}"), gtin.to_owned(), gtin[1..].to_owned()] {
+        if let Some(rest) = serial.strip_prefix(digits.as_str()) {
+            out.push(rest.to_owned());
+        }
+        if let Some(rest) = serial.strip_suffix(digits.as_str()) {
+            out.push(rest.to_owned());
+        }
+    }
+    out
+}
+
+/// The cause of an identifier nobody commissioned: a misread of one that was.
+fn misread(epc: &str, lookup: &dyn Lookup) -> Option<Suggestion> {
+    let key = Key::new(epc);
+    let (gtin, serial) = gtin_and_serial(&key)?;
+    let found = |variant: &str| sgtin(gtin, variant).filter(|k| lookup.commissioned(k));
+    let inverted = case_inverted(serial);
+    if inverted != serial
+        && let Some(k) = found(&inverted)
+    {
+        let why =
+            format!("{epc} was never commissioned; {} was (letter case inverted)", k.as_str());
+        return Some(suggestion(RootCause::SerialCaseInverted, gtin.to_owned(), why));
+    }
+    for variant in confusions(serial) {
+        if let Some(k) = found(&variant) {
+            let why =
+                format!("{epc} was never commissioned; {} was (O/0 or I/1 read wrong)", k.as_str());
+            return Some(suggestion(RootCause::SerialCharacterConfusion, gtin.to_owned(), why));
+        }
+    }
+    for variant in without_gtin(gtin, serial) {
+        if let Some(k) = found(&variant) {
+            let why =
+                format!("{epc} was never commissioned; {} was (GTIN digits appended)", k.as_str());
+            return Some(suggestion(RootCause::GtinAppended, gtin.to_owned(), why));
+        }
+    }
+    None
+}
+
+/// The lot given and the lot recorded in a `lot_mismatch` message ("... lot GIVEN but
+/// commissioning event ID recorded RECORDED").
+fn lots_of(message: &str) -> Option<(&str, &str)> {
+    let (head, recorded) = message.rsplit_once(" recorded ")?;
+    let given = head.split_once(" lot ")?.1.split_once(" but ")?.0;
+    Some((given, recorded))
+}
+
+/// The likely cause of a ledger violation.
+pub fn for_violation(violation: &Violation, lookup: &dyn Lookup) -> Suggestion {
+    let first = violation.epcs.first().map(String::as_str).unwrap_or_default();
+    let scope = scope_of(first);
+    let unknown = || suggestion(RootCause::Unknown, scope.clone(), String::new());
+    match violation.kind {
+        ViolationKind::NeverCommissioned | ViolationKind::ReceiveWithoutShip => {
+            violation.epcs.iter().find_map(|e| misread(e, lookup)).unwrap_or_else(unknown)
+        }
+        ViolationKind::LotMismatch => match lots_of(&violation.message) {
+            Some((given, recorded))
+                if given.len() >= recorded.len() + 8
+                    && (given.starts_with(recorded) || given.ends_with(recorded))
+                    && given.replacen(recorded, "", 1).bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                let why =
+                    format!("lot {given} is the commissioned lot {recorded} with digits appended");
+                suggestion(RootCause::GtinAppended, scope, why)
+            }
+            _ => unknown(),
+        },
+        ViolationKind::ExpiryMismatch => {
+            suggestion(RootCause::WrongExpiry, scope, violation.message.clone())
+        }
+        ViolationKind::ChildInTwoParents
+        | ViolationKind::AggregationCycle
+        | ViolationKind::UnpackNotPacked
+        | ViolationKind::SsccReused
+        | ViolationKind::ShipUnavailableContent => suggestion(
+            RootCause::AggregationError,
+            Key::new(first).as_str().to_owned(),
+            violation.message.clone(),
+        ),
+        ViolationKind::CommissionedTwice
+        | ViolationKind::DispenseTwice
+        | ViolationKind::DecommissionTwice => {
+            suggestion(RootCause::Duplicate, scope, violation.message.clone())
+        }
+        _ => unknown(),
+    }
+}
+
+/// A failed message's error as the dispatcher wrote it: `rejected CODE: REASON` for a
+/// receiver's refusal, anything else for attempts run out without an answer.
+pub fn rejection(error: &str) -> Option<(&str, &str)> {
+    let rest = error.strip_prefix("rejected ")?;
+    Some(rest.split_once(": ").unwrap_or((rest, "")))
+}
+
+/// The first GTIN-14 (14 digits standing alone) in `text`.
+fn gtin_in(text: &str) -> Option<&str> {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        if bytes[start].is_ascii_digit() {
+            let end = start + bytes[start..].iter().take_while(|b| b.is_ascii_digit()).count();
+            if end - start == 14 {
+                return Some(&text[start..end]);
+            }
+            start = end;
+        } else {
+            start += 1;
+        }
+    }
+    None
+}
+
+/// Receiver and connector codes meaning the product's master data is missing or differs.
+const MASTER_DATA_CODES: &[&str] = &[
+    "master_data_missing",
+    "master_data_mismatch",
+    "product_unknown",
+    "unknown_product",
+    "ndc_missing",
+    "gtin_unknown",
+];
+/// Codes meaning the receiver lacks the batch or its serials.
+const PACK_DATA_CODES: &[&str] = &[
+    "pack_data_missing",
+    "batch_unknown",
+    "serial_unknown",
+    "serials_rejected",
+    "hierarchy_incomplete",
+];
+/// Codes meaning a wrong expiry.
+const EXPIRY_CODES: &[&str] = &["expiry_invalid", "expiry_mismatch", "wrong_expiry"];
+/// Codes meaning the receiver had it already.
+const DUPLICATE_CODES: &[&str] = &["duplicate", "serial_duplicate", "duplicate_message"];
+
+/// The likely cause of a failed message to `destination` through `connector`.
+pub fn for_failure(connector: &str, destination: &str, error: &str) -> Suggestion {
+    let route = format!("{connector}:{destination}");
+    let Some((code, reason)) = rejection(error) else {
+        let why = format!("no delivery to {destination} through {connector}: {error}");
+        return suggestion(RootCause::PartnerOutage, route, why);
+    };
+    let code = code.to_ascii_lowercase();
+    let reason_codes: Vec<String> = reason
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let names = |codes: &[&str]| {
+        codes.contains(&code.as_str()) || reason_codes.iter().any(|r| codes.contains(&r.as_str()))
+    };
+    let by_gtin = || gtin_in(reason).map_or_else(|| route.clone(), str::to_owned);
+    let why = format!("{destination} rejected it: {code}: {reason}");
+    // The serial-level codes first: a `serials_rejected` answer names the codes of its serials.
+    let cause = if names(EXPIRY_CODES) {
+        RootCause::WrongExpiry
+    } else if names(DUPLICATE_CODES) {
+        RootCause::Duplicate
+    } else if names(MASTER_DATA_CODES) {
+        RootCause::MasterDataMismatch
+    } else if names(PACK_DATA_CODES) {
+        RootCause::PackDataNotUploaded
+    } else {
+        return suggestion(RootCause::Unknown, route, why);
+    };
+    suggestion(cause, by_gtin(), why)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use serialhub_core::Violation;
+
+    use super::*;
+
+    struct Commissioned(HashSet<Key>);
+
+    impl Lookup for Commissioned {
+        fn commissioned(&self, key: &Key) -> bool {
+            self.0.contains(key)
+        }
+    }
+
+    fn ledger(serials: &[&str]) -> Commissioned {
+        Commissioned(
+            serials
+                .iter()
+                .map(|s| Key::new(&format!("urn:epc:id:sgtin:4012345.011111.{s}")))
+                .collect(),
+        )
+    }
+
+    fn never(serial: &str) -> Violation {
+        let epc = format!("urn:epc:id:sgtin:4012345.011111.{serial}");
+        Violation::new(
+            ViolationKind::NeverCommissioned,
+            format!("{epc} was never commissioned"),
+            vec![epc],
+            vec![],
+        )
+    }
+
+    #[test]
+    fn misread_serials_are_found_among_the_commissioned() {
+        let lookup = ledger(&["AbC123", "X0O1", "7001"]);
+        let cause = |serial: &str| for_violation(&never(serial), &lookup).cause;
+        assert_eq!(cause("aBc123"), RootCause::SerialCaseInverted);
+        assert_eq!(cause("XOO1"), RootCause::SerialCharacterConfusion);
+        assert_eq!(cause("X0OI"), RootCause::SerialCharacterConfusion);
+        assert_eq!(cause("700I"), RootCause::SerialCharacterConfusion);
+        assert_eq!(cause("9999"), RootCause::Unknown, "no commissioned serial is near it");
+        assert_eq!(cause("040123451111187001"), RootCause::GtinAppended);
+        assert_eq!(cause("01040123451111187001"), RootCause::GtinAppended);
+        assert_eq!(cause("700104012345111118"), RootCause::GtinAppended);
+        assert_eq!(cause("ZZZ"), RootCause::Unknown);
+        let s = for_violation(&never("aBc123"), &lookup);
+        assert_eq!(s.scope, "04012345111118");
+        assert!(s.evidence.contains("/21/AbC123"), "{}", s.evidence);
+    }
+
+    #[test]
+    fn lots_with_digits_appended_and_wrong_expiries() {
+        let lot = |given: &str| {
+            let v = Violation::new(
+                ViolationKind::LotMismatch,
+                format!(
+                    "event e2 gives urn:epc:id:sgtin:4012345.011111.1 lot {given} but commissioning event e1 recorded L42"
+                ),
+                vec!["urn:epc:id:sgtin:4012345.011111.1".to_owned()],
+                vec![],
+            );
+            for_violation(&v, &ledger(&[])).cause
+        };
+        assert_eq!(lot("L4204012345111118"), RootCause::GtinAppended);
+        assert_eq!(lot("L43"), RootCause::Unknown);
+        let expiry = Violation::new(ViolationKind::ExpiryMismatch, "x".to_owned(), vec![], vec![]);
+        assert_eq!(for_violation(&expiry, &ledger(&[])).cause, RootCause::WrongExpiry);
+    }
+
+    #[test]
+    fn failures_by_the_receivers_code() {
+        let cause = |error: &str| for_failure("us", "4098765000003", error);
+        let master = cause("rejected master_data_missing: no NDC for GTIN 00312345678906");
+        assert_eq!(
+            (master.cause, master.scope.as_str()),
+            (RootCause::MasterDataMismatch, "00312345678906")
+        );
+        assert_eq!(
+            cause("rejected serials_rejected: 3 of 10: X1: expiry_invalid").cause,
+            RootCause::WrongExpiry
+        );
+        assert_eq!(
+            cause("rejected serials_rejected: 3 of 10: X1: batch_unknown").cause,
+            RootCause::PackDataNotUploaded
+        );
+        assert_eq!(cause("rejected SERIAL_DUPLICATE: seen").cause, RootCause::Duplicate);
+        assert_eq!(cause("rejected HTTP400: bad").cause, RootCause::Unknown);
+        let outage = cause("gave up after 8 attempts: 503");
+        assert_eq!(
+            (outage.cause, outage.scope.as_str()),
+            (RootCause::PartnerOutage, "us:4098765000003")
+        );
+    }
+}

@@ -1,0 +1,845 @@
+//! `Service`: the workbench over a store. It keeps the `Workbench` rows in step with the store
+//! (`sync`), reads evidence per exception, and carries out actions: each action's effects
+//! (master data merged, messages resubmitted, an error declaration captured) go through the
+//! `Store` port, and the action itself is one audit entry, applied to the rows by replaying
+//! the log, as every other node does.
+//!
+//! Order of effects, so that a crash at any point leaves nothing half-done that a retry would
+//! double: effects first, each idempotent (a resubmission's idempotency key is the original's
+//! with `#r` and the resubmission's number; merging master data twice is merging it once; a
+//! declaration is deduplicated by its hash), then the audit entry. A crash before the entry
+//! leaves the exception as it was, and running the action again finds its effects there.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock};
+
+use serde_json::{Map, Value, json};
+use serialhub_core::{ExceptionType, Key};
+use serialhub_epcis::time::Timestamp;
+use serialhub_epcis::{ErrorDeclaration, Event, Vocabulary};
+use serialhub_store::audit::AuditDraft;
+use serialhub_store::outbox::{MessageFilter, MessageStatus, NewMessage, Route, StoredMessage};
+use serialhub_store::{EventRecord, ExceptionFilter, Store, StoreError, StoredException};
+
+use crate::bench::{ListFilter, Workbench, millis_string};
+use crate::cause::{self, Lookup};
+use crate::model::{Closure, Department, ExceptionRef, RootCause, Status};
+use crate::sla::Sla;
+
+/// The most targets one action takes (a group's open exceptions).
+pub const TARGETS_MAX: usize = serialhub_store::audit::TARGETS_MAX;
+/// Messages read per outbox page while syncing.
+const PAGE: usize = 10_000;
+
+/// How the workbench is set up.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// Service levels.
+    pub sla: Sla,
+    /// The regime of each connector (`us` for dscsa, `eu` for eu-hub), for SLAs.
+    pub regimes: HashMap<String, String>,
+    /// The least time between two syncs a read triggers, in ms (actions always sync).
+    pub sync_interval_ms: i64,
+}
+
+/// Why an action was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    /// The request is malformed or incomplete (400).
+    #[error("{0}")]
+    Invalid(String),
+    /// A target does not exist (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// A target cannot take this action in its state (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What to act on.
+#[derive(Clone, Debug)]
+pub enum Targets {
+    /// These exceptions (ids as the API shows them).
+    Ids(Vec<String>),
+    /// The open exceptions of this group.
+    Group(String),
+}
+
+/// An action as requested.
+#[derive(Clone, Debug)]
+pub struct ActionRequest {
+    /// `assign`, `investigate`, `await_partner`, `correct_master_data`, `resubmit`, `resend`,
+    /// `declare_error`, `void`, `accept`, `reopen`.
+    pub action: String,
+    /// What it applies to.
+    pub targets: Targets,
+    /// Why (required: it goes into the audit log).
+    pub reason: String,
+    /// `assign`: the new owner.
+    pub owner: Option<Department>,
+    /// `assign`: the corrected root cause.
+    pub cause: Option<RootCause>,
+    /// `correct_master_data`: the corrected master data.
+    pub master_data: Vec<Vocabulary>,
+    /// `declare_error`: the CBV error reason (`incorrect_data`, `did_not_occur`).
+    pub error_reason: Option<String>,
+    /// `declare_error`: the corrective events, captured with the declaration.
+    pub corrective_events: Vec<Event>,
+}
+
+/// What an action did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionOutcome {
+    /// The audit entry recording it.
+    pub audit_seq: u64,
+    /// The exceptions it applied to.
+    pub targets: Vec<String>,
+    /// Outbox messages it added (resubmissions, corrections to partners).
+    pub messages: Vec<u64>,
+    /// Events it captured (declarations, corrective events), by hash ID.
+    pub events: Vec<String>,
+}
+
+/// The workbench over a store.
+pub struct Service {
+    store: Arc<dyn Store>,
+    route: Arc<dyn Route>,
+    regimes: HashMap<String, String>,
+    bench: RwLock<Workbench>,
+    /// Serialises syncs and actions; holds the time of the last sync.
+    sync: Mutex<i64>,
+    interval_ms: i64,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service").field("regimes", &self.regimes).finish_non_exhaustive()
+    }
+}
+
+struct StoreLookup<'s>(&'s dyn Store);
+
+impl Lookup for StoreLookup<'_> {
+    fn commissioned(&self, key: &Key) -> bool {
+        self.0.state(key).ok().flatten().is_some()
+    }
+}
+
+fn poisoned() -> StoreError {
+    StoreError::Unavailable("workbench lock poisoned".to_owned())
+}
+
+/// The numbered exceptions of `stored` (in store order), each with its place in its event.
+fn numbered(stored: Vec<StoredException>) -> Vec<(ExceptionRef, StoredException)> {
+    let mut last = (0, 0u32);
+    stored
+        .into_iter()
+        .map(|e| {
+            let nth = if e.event_seq == last.0 { last.1 + 1 } else { 0 };
+            last = (e.event_seq, nth);
+            (ExceptionRef::Ledger { seq: e.event_seq, nth }, e)
+        })
+        .collect()
+}
+
+impl Service {
+    /// The workbench over `store`, rebuilt from it at `now` (Unix ms). `route` routes the
+    /// corrective events an action captures.
+    pub fn open(
+        store: Arc<dyn Store>,
+        route: Arc<dyn Route>,
+        config: Config,
+        now: i64,
+    ) -> Result<Service, StoreError> {
+        let service = Service {
+            store,
+            route,
+            regimes: config.regimes,
+            bench: RwLock::new(Workbench::new(config.sla)),
+            sync: Mutex::new(i64::MIN),
+            interval_ms: config.sync_interval_ms,
+        };
+        service.sync(now, true)?;
+        Ok(service)
+    }
+
+    /// Brings the rows up to date with the store, unless a sync ran less than the interval
+    /// ago (`force` syncs anyway).
+    pub fn sync(&self, now: i64, force: bool) -> Result<(), StoreError> {
+        let mut last = self.sync.lock().map_err(|_| poisoned())?;
+        if !force && now.saturating_sub(*last) < self.interval_ms {
+            return Ok(());
+        }
+        self.sync_locked()?;
+        *last = now;
+        Ok(())
+    }
+
+    fn sync_locked(&self) -> Result<(), StoreError> {
+        let store = self.store.as_ref();
+        let (ledger_seq, audit_seq, messages_seen) = {
+            let bench = self.bench.read().map_err(|_| poisoned())?;
+            (bench.ledger_seq, bench.audit_seq, bench.messages_seen)
+        };
+        // Suggestions read the store: made before taking the write lock.
+        let filter = ExceptionFilter { after_seq: Some(ledger_seq), ..ExceptionFilter::default() };
+        let lookup = StoreLookup(store);
+        let raised: Vec<_> = numbered(store.exceptions(&filter)?)
+            .into_iter()
+            .map(|(id, e)| {
+                let suggestion = cause::for_violation(&e.violation, &lookup);
+                (id, e, suggestion)
+            })
+            .collect();
+        let mut fresh = Vec::new();
+        let mut after = messages_seen;
+        loop {
+            let page = store.outbox_messages(&MessageFilter {
+                after: Some(after),
+                limit: PAGE,
+                ..MessageFilter::default()
+            })?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            fresh.extend(page.into_iter().map(|m| (m.id, m.message.destination)));
+        }
+        let failed = store.outbox_messages(&MessageFilter {
+            status: Some(MessageStatus::Failed),
+            limit: serialhub_store::outbox::MESSAGES_PER_CALL_MAX,
+            ..MessageFilter::default()
+        })?;
+        let entries = read_all_audit(store, audit_seq)?;
+
+        let mut bench = self.bench.write().map_err(|_| poisoned())?;
+        for (id, e, suggestion) in &raised {
+            let t = e.violation.exception_type;
+            let partner = None;
+            bench.raise(
+                *id,
+                t,
+                e.violation.kind.code(),
+                suggestion,
+                partner,
+                None,
+                e.captured_at.unix_millis,
+            );
+            bench.ledger_seq = bench.ledger_seq.max(e.event_seq);
+        }
+        for (id, destination) in &fresh {
+            bench.count_message(destination, *id);
+        }
+        for message in failed.iter().filter(|m| !is_resubmission(m)) {
+            self.raise_failure(&mut bench, message);
+        }
+        for entry in &entries {
+            bench.apply(entry);
+        }
+        // Resubmissions in flight: settled ones close or reopen their exceptions.
+        let in_flight: HashSet<u64> = bench.resubmissions_in_flight().collect();
+        drop(bench);
+        if let Some(first) = in_flight.iter().min() {
+            let mut settled = Vec::new();
+            let mut after = first - 1;
+            loop {
+                let page = store.outbox_messages(&MessageFilter {
+                    after: Some(after),
+                    limit: PAGE,
+                    ..MessageFilter::default()
+                })?;
+                let Some(last) = page.last() else { break };
+                after = last.id;
+                settled.extend(
+                    page.into_iter().filter(|m| {
+                        in_flight.contains(&m.id) && m.status != MessageStatus::Pending
+                    }),
+                );
+            }
+            let mut bench = self.bench.write().map_err(|_| poisoned())?;
+            for m in settled {
+                let delivered = m.status == MessageStatus::Delivered;
+                if !delivered {
+                    bench.count_failure(&m.message.destination);
+                }
+                let at = m.settled_at.map_or(0, |t| t.unix_millis);
+                bench.resubmission_ended(m.id, delivered, at);
+            }
+        }
+        Ok(())
+    }
+
+    fn raise_failure(&self, bench: &mut Workbench, message: &StoredMessage) {
+        let id = ExceptionRef::Message { id: message.id };
+        if bench.row(id).is_some() {
+            return;
+        }
+        let error = message.last_error.as_deref().unwrap_or("failed");
+        let suggestion =
+            cause::for_failure(&message.message.connector, &message.message.destination, error);
+        let code = cause::rejection(error).map_or("delivery_gave_up", |(code, _)| code);
+        // A report the receiver refused for its product data is master data's (F5); every
+        // other refusal or outage of a report is F10.
+        let t = if suggestion.cause == RootCause::MasterDataMismatch {
+            ExceptionType::MasterData
+        } else {
+            ExceptionType::RegulatorRejection
+        };
+        let regime = self.regimes.get(&message.message.connector).map(String::as_str);
+        let at = message.settled_at.unwrap_or(message.created_at).unix_millis;
+        if bench.raise(id, t, code, &suggestion, Some(&message.message.destination), regime, at) {
+            bench.count_failure(&message.message.destination);
+        }
+    }
+
+    /// A page of exceptions as JSON (`exceptions`, `total`, `next`).
+    pub fn list(
+        &self,
+        filter: &ListFilter,
+        after: Option<usize>,
+        limit: usize,
+        now: i64,
+    ) -> Result<Value, StoreError> {
+        self.sync(now, false)?;
+        let bench = self.bench.read().map_err(|_| poisoned())?;
+        let page = bench.list(filter, after, limit);
+        let rows: Vec<Value> = page.rows.iter().map(|r| bench.row_json(r, now)).collect();
+        Ok(json!({ "total": page.total, "exceptions": rows, "next": page.next }))
+    }
+
+    /// The exceptions naming `key` (for the list's identifier filter).
+    pub fn naming(&self, key: &Key) -> Result<Vec<ExceptionRef>, StoreError> {
+        let filter = ExceptionFilter { key: Some(key.clone()), ..ExceptionFilter::default() };
+        let mut out = Vec::new();
+        for e in self.store.exceptions(&filter)? {
+            // Its place among all its event's exceptions, not only those naming the key.
+            let one = ExceptionFilter {
+                after_seq: Some(e.event_seq - 1),
+                through_seq: Some(e.event_seq),
+                ..ExceptionFilter::default()
+            };
+            if let Some((id, _)) =
+                numbered(self.store.exceptions(&one)?).into_iter().find(|(_, x)| *x == e)
+            {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The groups (open ones only unless `all`).
+    pub fn groups(&self, all: bool, now: i64) -> Result<Value, StoreError> {
+        self.sync(now, false)?;
+        let bench = self.bench.read().map_err(|_| poisoned())?;
+        let groups: Vec<Value> = bench
+            .groups(!all)
+            .into_iter()
+            .map(|g| {
+                json!({
+                    "id": g.id, "rootCause": g.cause.name(), "scope": g.scope,
+                    "open": g.open, "total": g.total,
+                    "firstDue": g.first_due.map(millis_string),
+                })
+            })
+            .collect();
+        Ok(json!({ "groups": groups }))
+    }
+
+    /// The KPIs (`Workbench::metrics`).
+    pub fn metrics(&self, now: i64) -> Result<String, StoreError> {
+        self.sync(now, false)?;
+        Ok(self.bench.read().map_err(|_| poisoned())?.metrics(now))
+    }
+
+    /// One exception with its evidence and history, or `None`.
+    pub fn detail(&self, id: &str, now: i64) -> Result<Option<Value>, StoreError> {
+        self.sync(now, false)?;
+        let Some(id) = ExceptionRef::parse(id) else { return Ok(None) };
+        let (mut body, history) = {
+            let bench = self.bench.read().map_err(|_| poisoned())?;
+            let Some(row) = bench.row(id) else { return Ok(None) };
+            (bench.row_json(row, now), bench.history(id).to_vec())
+        };
+        let evidence = match id {
+            ExceptionRef::Ledger { seq, .. } => self.ledger_evidence(id, seq)?,
+            ExceptionRef::Message { id } => self.message_evidence(id)?,
+        };
+        body["evidence"] = evidence;
+        let mut entries = Vec::new();
+        for seq in history {
+            if let Some(e) = self.store.audit_log(seq - 1, 1)?.into_iter().next() {
+                entries.push(json!({
+                    "seq": e.seq, "at": e.draft.at.to_utc_millis_string(), "actor": e.draft.actor,
+                    "action": e.draft.action, "reason": e.draft.reason,
+                    "before": serde_json::from_str::<Value>(&e.draft.before).ok().and_then(|b| b.get(id.to_string()).cloned()),
+                    "after": serde_json::from_str::<Value>(&e.draft.after).unwrap_or(Value::Null),
+                    "hash": e.hash,
+                }));
+            }
+        }
+        body["history"] = Value::from(entries);
+        Ok(Some(body))
+    }
+
+    fn ledger_exception(
+        &self,
+        id: ExceptionRef,
+        seq: u64,
+    ) -> Result<Option<StoredException>, StoreError> {
+        let one = ExceptionFilter {
+            after_seq: Some(seq - 1),
+            through_seq: Some(seq),
+            ..ExceptionFilter::default()
+        };
+        Ok(numbered(self.store.exceptions(&one)?)
+            .into_iter()
+            .find(|(r, _)| *r == id)
+            .map(|(_, e)| e))
+    }
+
+    fn ledger_evidence(&self, id: ExceptionRef, seq: u64) -> Result<Value, StoreError> {
+        let Some(e) = self.ledger_exception(id, seq)? else { return Ok(Value::Null) };
+        let suggestion = cause::for_violation(&e.violation, &StoreLookup(self.store.as_ref()));
+        let event = self
+            .store
+            .events_by_id(&e.event_hash_id)?
+            .into_iter()
+            .find(|s| s.seq == seq)
+            .and_then(|s| {
+                serde_json::from_slice::<Value>(&serialhub_store::stored_json(&s.record.event)).ok()
+            })
+            .and_then(|doc| doc.pointer("/epcisBody/eventList/0").cloned());
+        Ok(json!({
+            "rule": e.violation.kind.code(),
+            "message": e.violation.message,
+            "identifiers": e.violation.epcs,
+            "events": e.violation.event_ids,
+            "eventHashID": e.event_hash_id,
+            "eventSeq": e.event_seq,
+            "event": event,
+            "causeEvidence": suggestion.evidence,
+        }))
+    }
+
+    fn message_evidence(&self, id: u64) -> Result<Value, StoreError> {
+        let Some(m) = self.message(id)? else { return Ok(Value::Null) };
+        let error = m.last_error.clone().unwrap_or_default();
+        let suggestion = cause::for_failure(&m.message.connector, &m.message.destination, &error);
+        Ok(json!({
+            "connector": m.message.connector,
+            "destination": m.message.destination,
+            "idempotencyKey": m.message.idempotency_key,
+            "payload": String::from_utf8_lossy(&m.message.payload),
+            "eventSeq": m.event_seq,
+            "attempts": m.attempts,
+            "lastError": m.last_error,
+            "createdAt": m.created_at.to_utc_millis_string(),
+            "settledAt": m.settled_at.map(|t| t.to_utc_millis_string()),
+            "causeEvidence": suggestion.evidence,
+        }))
+    }
+
+    fn message(&self, id: u64) -> Result<Option<StoredMessage>, StoreError> {
+        let filter = MessageFilter {
+            after: Some(id.saturating_sub(1)),
+            limit: 1,
+            ..MessageFilter::default()
+        };
+        Ok(self.store.outbox_messages(&filter)?.into_iter().find(|m| m.id == id))
+    }
+
+    /// Carries out `request` for `actor` at `now`.
+    pub fn act(
+        &self,
+        actor: &str,
+        request: &ActionRequest,
+        now: Timestamp,
+    ) -> Result<ActionOutcome, ActionError> {
+        if request.reason.trim().is_empty() {
+            return Err(ActionError::Invalid(
+                "reason: every action needs one; it goes into the audit log".to_owned(),
+            ));
+        }
+        let mut last = self.sync.lock().map_err(|_| poisoned())?;
+        self.sync_locked()?;
+        *last = now.unix_millis;
+        let targets = self.targets(&request.targets)?;
+        let plan = self.plan(request, &targets)?;
+        let mut outcome = ActionOutcome {
+            audit_seq: 0,
+            targets: targets.iter().map(ToString::to_string).collect(),
+            messages: Vec::new(),
+            events: Vec::new(),
+        };
+        let mut after = Map::new();
+        if let Some(status) = plan.status {
+            after.insert("status".to_owned(), status.name().into());
+        }
+        if let Some(closure) = plan.closure {
+            after.insert("closure".to_owned(), closure.name().into());
+        }
+        if let Some(owner) = request.owner.filter(|_| request.action == "assign") {
+            after.insert("owner".to_owned(), owner.name().into());
+        }
+        if let Some(cause) = request.cause.filter(|_| request.action == "assign") {
+            after.insert("cause".to_owned(), cause.name().into());
+        }
+        if request.action == "correct_master_data" {
+            self.store.put_master_data(&request.master_data)?;
+            let elements: usize = request.master_data.iter().map(|v| v.elements.len()).sum();
+            after.insert("masterDataElements".to_owned(), elements.into());
+        }
+        if plan.resubmit {
+            let resubmissions = self.resubmit(&targets, now)?;
+            outcome.messages.extend(resubmissions.values());
+            let map: Map<String, Value> =
+                resubmissions.into_iter().map(|(k, v)| (k, v.into())).collect();
+            after.insert("resubmissions".to_owned(), Value::Object(map));
+        }
+        if request.action == "declare_error" {
+            let (events, messages) = self.declare(request, &targets, now)?;
+            after.insert("events".to_owned(), events.clone().into());
+            after.insert("corrections".to_owned(), messages.clone().into());
+            outcome.events = events;
+            outcome.messages.extend(messages);
+        }
+        let draft = AuditDraft {
+            at: now,
+            actor: actor.to_owned(),
+            action: request.action.clone(),
+            targets: outcome.targets.clone(),
+            reason: request.reason.clone(),
+            before: plan.before.to_string(),
+            after: Value::Object(after).to_string(),
+        };
+        let entries = self.store.audit_append(vec![draft])?;
+        outcome.audit_seq = entries.first().map_or(0, |e| e.seq);
+        // Replayed, not applied directly: another node's entries may come before ours.
+        self.sync_locked()?;
+        Ok(outcome)
+    }
+
+    fn targets(&self, targets: &Targets) -> Result<Vec<ExceptionRef>, ActionError> {
+        let bench = self.bench.read().map_err(|_| poisoned())?;
+        let ids = match targets {
+            Targets::Ids(ids) => {
+                let mut out = Vec::with_capacity(ids.len());
+                for id in ids {
+                    match ExceptionRef::parse(id).filter(|r| bench.row(*r).is_some()) {
+                        Some(r) => out.push(r),
+                        None => return Err(ActionError::NotFound(format!("no exception {id}"))),
+                    }
+                }
+                out.sort_unstable();
+                out.dedup();
+                out
+            }
+            Targets::Group(group) => bench
+                .group_members(group)
+                .into_iter()
+                .filter(|id| bench.row(*id).is_some_and(|r| r.status.is_open()))
+                .collect(),
+        };
+        if ids.is_empty() {
+            return Err(ActionError::NotFound("no open exception to act on".to_owned()));
+        }
+        if ids.len() > TARGETS_MAX {
+            return Err(ActionError::Invalid(format!("over {TARGETS_MAX} targets in one action")));
+        }
+        Ok(ids)
+    }
+
+    fn plan(&self, request: &ActionRequest, targets: &[ExceptionRef]) -> Result<Plan, ActionError> {
+        let bench = self.bench.read().map_err(|_| poisoned())?;
+        let rows: Vec<_> = targets.iter().filter_map(|t| bench.row(*t)).collect();
+        let mut before = Map::new();
+        for row in &rows {
+            before.insert(
+                row.id.to_string(),
+                json!({ "status": row.status.name(), "owner": row.owner.name(), "rootCause": row.cause.name() }),
+            );
+        }
+        let refuse = |why: &str, ids: Vec<String>| -> Result<Plan, ActionError> {
+            let shown: Vec<String> = ids.iter().take(20).cloned().collect();
+            Err(ActionError::Conflict(format!(
+                "{why}: {}{}",
+                shown.join(", "),
+                if ids.len() > 20 {
+                    format!(" and {} more", ids.len() - 20)
+                } else {
+                    String::new()
+                }
+            )))
+        };
+        let closed: Vec<String> =
+            rows.iter().filter(|r| !r.status.is_open()).map(|r| r.id.to_string()).collect();
+        let ledger: Vec<String> = rows
+            .iter()
+            .filter(|r| matches!(r.id, ExceptionRef::Ledger { .. }))
+            .map(|r| r.id.to_string())
+            .collect();
+        let messages: Vec<String> = rows
+            .iter()
+            .filter(|r| matches!(r.id, ExceptionRef::Message { .. }))
+            .map(|r| r.id.to_string())
+            .collect();
+        let plan = |status: Option<Status>, closure: Option<Closure>, resubmit: bool| {
+            Ok(Plan { status, closure, resubmit, before: Value::Object(before.clone()) })
+        };
+        let action = request.action.as_str();
+        if action != "reopen" && !closed.is_empty() {
+            return refuse("closed exceptions take no action but reopen", closed);
+        }
+        match action {
+            "assign" => {
+                if request.owner.is_none() && request.cause.is_none() {
+                    return Err(ActionError::Invalid(
+                        "assign: give an owner, a rootCause, or both".to_owned(),
+                    ));
+                }
+                plan(None, None, false)
+            }
+            "investigate" => plan(Some(Status::Investigating), None, false),
+            "await_partner" => plan(Some(Status::AwaitingPartner), None, false),
+            "correct_master_data" => {
+                if request.master_data.iter().all(|v| v.elements.is_empty()) {
+                    return Err(ActionError::Invalid(
+                        "correct_master_data: masterData holds no element".to_owned(),
+                    ));
+                }
+                if ledger.is_empty() {
+                    plan(Some(Status::Resubmitted), None, true)
+                } else if messages.is_empty() {
+                    plan(Some(Status::Corrected), None, false)
+                } else {
+                    Err(ActionError::Invalid("correct_master_data: act on ledger exceptions and failed messages separately".to_owned()))
+                }
+            }
+            "resubmit" | "resend" => {
+                if !ledger.is_empty() {
+                    return refuse(
+                        "a ledger exception is corrected with declare_error, not resent",
+                        ledger,
+                    );
+                }
+                plan(Some(Status::Resubmitted), None, true)
+            }
+            "declare_error" => {
+                if !messages.is_empty() {
+                    return refuse(
+                        "declare_error applies to ledger exceptions (an event in error); failed messages are resubmitted",
+                        messages,
+                    );
+                }
+                plan(Some(Status::Closed), Some(Closure::Declared), false)
+            }
+            "void" => plan(Some(Status::Closed), Some(Closure::Voided), false),
+            "accept" => {
+                if request.reason.trim().chars().count() < 10 {
+                    return Err(ActionError::Invalid(
+                        "accept: the reason is the justification, at least 10 characters"
+                            .to_owned(),
+                    ));
+                }
+                plan(Some(Status::Closed), Some(Closure::Accepted), false)
+            }
+            "reopen" => {
+                let open: Vec<String> =
+                    rows.iter().filter(|r| r.status.is_open()).map(|r| r.id.to_string()).collect();
+                if !open.is_empty() {
+                    return refuse("only closed exceptions reopen", open);
+                }
+                plan(Some(Status::New), None, false)
+            }
+            other => Err(ActionError::Invalid(format!(
+                "action {other:?} is not one of assign, investigate, await_partner, correct_master_data, resubmit, resend, declare_error, void, accept, reopen"
+            ))),
+        }
+    }
+
+    /// Adds one resubmission per failed message in `targets`: same connector, destination,
+    /// payload and ordering, key `{original}#r{n}`. Returns target id to message id.
+    fn resubmit(
+        &self,
+        targets: &[ExceptionRef],
+        now: Timestamp,
+    ) -> Result<BTreeMap<String, u64>, StoreError> {
+        let counts: HashMap<ExceptionRef, u32> = {
+            let bench = self.bench.read().map_err(|_| poisoned())?;
+            targets.iter().filter_map(|t| bench.row(*t).map(|r| (*t, r.resubmissions))).collect()
+        };
+        let mut fresh = Vec::new();
+        let mut keys = Vec::new();
+        for target in targets {
+            let ExceptionRef::Message { id } = *target else { continue };
+            let Some(original) = self.message(id)? else { continue };
+            let n = counts.get(target).copied().unwrap_or(0) + 1;
+            let key = format!("{}#r{n}", original.message.idempotency_key);
+            keys.push((target.to_string(), key.clone()));
+            fresh.push(NewMessage { idempotency_key: key, ..original.message });
+        }
+        let expected = fresh.len();
+        let added = self.store.outbox_enqueue(fresh, now)?;
+        if added.len() == expected {
+            return Ok(keys.into_iter().map(|(t, _)| t).zip(added).collect());
+        }
+        // Some were added by an earlier try that crashed before its audit entry: read the ids
+        // back by key.
+        let wanted: HashMap<&str, &str> =
+            keys.iter().map(|(t, k)| (k.as_str(), t.as_str())).collect();
+        let mut out = BTreeMap::new();
+        let mut after = 0;
+        loop {
+            let page = self.store.outbox_messages(&MessageFilter {
+                after: Some(after),
+                limit: PAGE,
+                ..MessageFilter::default()
+            })?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for m in page {
+                if let Some(target) = wanted.get(m.message.idempotency_key.as_str()) {
+                    out.insert((*target).to_owned(), m.id);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Captures an error declaration for each event that raised a target, and the corrective
+    /// events, then sends each declaration to every connector and destination that received
+    /// the declared event. Returns the captured hash IDs and the correction messages.
+    fn declare(
+        &self,
+        request: &ActionRequest,
+        targets: &[ExceptionRef],
+        now: Timestamp,
+    ) -> Result<(Vec<String>, Vec<u64>), ActionError> {
+        let store = self.store.as_ref();
+        let mut corrective = Vec::new();
+        let mut corrective_ids = Vec::new();
+        let mut hasher =
+            serialhub_epcis::hash::EventHasher::new(&serialhub_epcis::Header::default());
+        let recorded = now.to_utc_millis_string();
+        for event in &request.corrective_events {
+            let mut event = event.clone();
+            let hash = hasher.hash(&event);
+            event.record_time = Some(recorded.clone());
+            let id = event.event_id.get_or_insert_with(|| hash.clone()).clone();
+            corrective_ids.push(id);
+            corrective.push(
+                EventRecord::new(serialhub_store::capture_id(hash, &event), event).with_body(),
+            );
+        }
+        let seqs: Vec<u64> = {
+            let mut s: Vec<u64> = targets
+                .iter()
+                .filter_map(|t| match t {
+                    ExceptionRef::Ledger { seq, .. } => Some(*seq),
+                    ExceptionRef::Message { .. } => None,
+                })
+                .collect();
+            s.sort_unstable();
+            s.dedup();
+            s
+        };
+        let mut declarations = Vec::new();
+        let mut declared_seqs = Vec::new();
+        for seq in &seqs {
+            let Some(stored) = store.events(*seq, 1)?.into_iter().find(|e| e.seq == *seq) else {
+                return Err(ActionError::NotFound(format!(
+                    "the event {seq} that raised the exception is not stored"
+                )));
+            };
+            if stored.record.event.error_declaration.is_some() {
+                return Err(ActionError::Conflict(format!(
+                    "event {seq} is itself an error declaration"
+                )));
+            }
+            let mut event = stored.record.event.clone();
+            event.error_declaration = Some(ErrorDeclaration {
+                declaration_time: recorded.clone(),
+                reason: Some(
+                    request.error_reason.clone().unwrap_or_else(|| "incorrect_data".to_owned()),
+                ),
+                corrective_event_ids: corrective_ids.clone(),
+                extensions: Vec::new(),
+            });
+            event.record_time = Some(recorded.clone());
+            let hash = serialhub_store::hash_of_capture_id(&stored.record.hash_id).to_owned();
+            let id = serialhub_store::capture_id(hash, &event);
+            declarations.push(EventRecord::new(id, event).with_body());
+            declared_seqs.push(*seq);
+        }
+        let declaration_ids: Vec<String> = declarations.iter().map(|r| r.hash_id.clone()).collect();
+        let mut records = declarations;
+        records.extend(corrective);
+        let captured: Vec<String> = records.iter().map(|r| r.hash_id.clone()).collect();
+        store.capture_routed(records, now, self.route.as_ref())?;
+        // The declared events' delivered messages: a correction to each of their receivers.
+        let mut corrections = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = store.outbox_messages(&MessageFilter {
+                status: Some(MessageStatus::Delivered),
+                after: Some(after),
+                limit: PAGE,
+                ..MessageFilter::default()
+            })?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for m in page {
+                let Some(at) = m.event_seq.and_then(|s| declared_seqs.iter().position(|d| *d == s))
+                else {
+                    continue;
+                };
+                let declaration = &declaration_ids[at];
+                corrections.push(NewMessage {
+                    idempotency_key: format!(
+                        "{}#d{}",
+                        m.message.idempotency_key,
+                        declaration.rsplit('=').next().unwrap_or_default()
+                    ),
+                    payload: declaration.as_bytes().to_vec(),
+                    ..m.message
+                });
+            }
+        }
+        let messages = store.outbox_enqueue(corrections, now)?;
+        Ok((captured, messages))
+    }
+}
+
+/// What `plan` decided: the targets' new status and closure, whether to resubmit, and their
+/// state before (for the audit entry).
+struct Plan {
+    status: Option<Status>,
+    closure: Option<Closure>,
+    resubmit: bool,
+    before: Value,
+}
+
+/// Whether `message` resubmits an exception (its key is the original's with `#r`).
+fn is_resubmission(message: &StoredMessage) -> bool {
+    message
+        .message
+        .idempotency_key
+        .rsplit_once("#r")
+        .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn read_all_audit(
+    store: &dyn Store,
+    after: u64,
+) -> Result<Vec<serialhub_store::audit::AuditEntry>, StoreError> {
+    let mut out = Vec::new();
+    let mut after = after;
+    loop {
+        let page = store.audit_log(after, serialhub_store::audit::ENTRIES_PER_CALL_MAX)?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        out.extend(page);
+    }
+    Ok(out)
+}
