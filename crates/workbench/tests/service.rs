@@ -1,0 +1,337 @@
+//! The workbench over a store: exceptions from both sources, groups, bulk correction with
+//! resubmission, declarations sent to the partners that had the original, the audit chain,
+//! and rebuilding from the store.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use serialhub_epcis::time::Timestamp;
+use serialhub_epcis::{
+    Action, Content, Event, EventType, Vocabulary, VocabularyAttribute, VocabularyElement,
+};
+use serialhub_store::outbox::{
+    MessageFilter, MessageStatus, NewMessage, NoRoute, Route, Settlement,
+};
+use serialhub_store::{EventRecord, MemStore, Store, audit};
+use serialhub_workbench::{ActionError, ActionRequest, Config, Service, Targets};
+
+const GTIN: &str = "00312345678906";
+
+fn at(ms: i64) -> Timestamp {
+    Timestamp { unix_millis: ms, has_offset: true }
+}
+
+const T0: i64 = 1_750_000_000_000;
+
+fn message(i: usize) -> NewMessage {
+    NewMessage {
+        connector: "us-partner".to_owned(),
+        destination: "4098765000003".to_owned(),
+        idempotency_key: format!("us-partner:m{i}"),
+        ordering_key: None,
+        payload: format!("event-{i}").into_bytes(),
+    }
+}
+
+/// Sends every due message and settles it with `answer(message key)`.
+fn deliver(store: &dyn Store, now: i64, answer: &dyn Fn(&str) -> Settlement) -> usize {
+    let claimed = store.outbox_claim("test", at(now), at(now + 60_000), 100_000).expect("claim");
+    let settlements: Vec<_> =
+        claimed.iter().map(|m| (m.id, answer(&m.message.idempotency_key))).collect();
+    store.outbox_settle("test", &settlements, at(now)).expect("settle");
+    claimed.len()
+}
+
+fn request(action: &str, targets: Targets, reason: &str) -> ActionRequest {
+    ActionRequest {
+        action: action.to_owned(),
+        targets,
+        reason: reason.to_owned(),
+        owner: None,
+        cause: None,
+        master_data: Vec::new(),
+        error_reason: None,
+        corrective_events: Vec::new(),
+    }
+}
+
+fn ndc_master_data() -> Vec<Vocabulary> {
+    vec![Vocabulary {
+        type_: "urn:epcglobal:epcis:vtype:EPCClass".to_owned(),
+        elements: vec![VocabularyElement {
+            id: "urn:epc:idpat:sgtin:0312345.067890.*".to_owned(),
+            attributes: vec![VocabularyAttribute {
+                id: "urn:epcglobal:cbv:mda#additionalTradeItemIdentification".to_owned(),
+                value: Content::Text("12345-6789-0".to_owned()),
+            }],
+            children: Vec::new(),
+        }],
+    }]
+}
+
+fn list(service: &Service, query: &[(&str, &str)], now: i64) -> Value {
+    let mut filter = serialhub_workbench::ListFilter::default();
+    for (k, v) in query {
+        match *k {
+            "status" => {
+                filter.statuses.push(serialhub_workbench::Status::from_name(v).expect("status"))
+            }
+            "group" => filter.group = Some((*v).to_owned()),
+            "open" => filter.open = Some(*v == "true"),
+            _ => panic!("{k}"),
+        }
+    }
+    service.list(&filter, None, 5_000, now).expect("list")
+}
+
+/// 1,000 reports refused for one GTIN's missing master data form one group; one action
+/// corrects the master data and resubmits them all; once delivered they close by themselves.
+/// An outage's exceptions stay apart, untouched.
+#[test]
+fn one_correction_clears_a_group_of_a_thousand() {
+    let store: Arc<MemStore> = Arc::new(MemStore::default());
+    let messages: Vec<NewMessage> = (0..1_200).map(message).collect();
+    store.outbox_enqueue(messages, at(T0)).expect("enqueue");
+    deliver(store.as_ref(), T0, &|key| {
+        let i: usize = key.rsplit('m').next().and_then(|n| n.parse().ok()).expect("numbered");
+        if i < 1_000 {
+            Settlement::Failed {
+                error: format!(
+                    "rejected master_data_missing: no NDC for GTIN {GTIN} in EPCClass master data"
+                ),
+            }
+        } else {
+            Settlement::Failed {
+                error: "gave up after 8 attempts: 503 Service Unavailable".to_owned(),
+            }
+        }
+    });
+    let service =
+        Service::open(store.clone(), Arc::new(NoRoute), Config::default(), T0).expect("open");
+    let groups = service.groups(false, T0).expect("groups");
+    let groups = groups["groups"].as_array().expect("list");
+    assert_eq!(groups.len(), 2, "{groups:?}");
+    let master = format!("master_data_mismatch:{GTIN}");
+    assert_eq!(groups[0]["id"], master.as_str());
+    assert_eq!(groups[0]["open"], 1_000);
+    assert_eq!(groups[1]["id"], "partner_outage:us-partner:4098765000003");
+    let first = list(&service, &[("group", &master)], T0);
+    assert_eq!(first["total"], 1_000);
+    let row = &first["exceptions"][0];
+    assert_eq!(
+        (row["type"].as_str(), row["code"].as_str()),
+        (Some("F5"), Some("master_data_missing"))
+    );
+    assert_eq!((row["owner"].as_str(), row["status"].as_str()), (Some("master_data"), Some("new")));
+
+    let mut fix = request(
+        "correct_master_data",
+        Targets::Group(master.clone()),
+        "NDC added to the GTIN's master data",
+    );
+    fix.master_data = ndc_master_data();
+    let outcome = service.act("md-steward", &fix, at(T0 + 1_000)).expect("act");
+    assert_eq!(outcome.targets.len(), 1_000);
+    assert_eq!(outcome.messages.len(), 1_000);
+    assert_eq!(store.master_data().expect("master data")[0].elements.len(), 1);
+    assert_eq!(list(&service, &[("status", "resubmitted")], T0)["total"], 1_000);
+
+    // The resubmissions go out with new idempotency keys and succeed.
+    let sent = deliver(store.as_ref(), T0 + 2_000, &|key| {
+        assert!(key.ends_with("#r1"), "{key}");
+        Settlement::Delivered { receipt: "ack".to_owned() }
+    });
+    assert_eq!(sent, 1_000);
+    service.sync(T0 + 3_000, true).expect("sync");
+    let closed = list(&service, &[("status", "closed")], T0 + 3_000);
+    assert_eq!(closed["total"], 1_000);
+    assert_eq!(closed["exceptions"][0]["closure"], "delivered");
+    assert_eq!(list(&service, &[("open", "true")], T0)["total"], 200, "the outage's are left");
+
+    let entries = store.audit_log(0, 100).expect("audit");
+    assert_eq!(entries.len(), 1, "one action, one entry");
+    assert_eq!(entries[0].draft.targets.len(), 1_000);
+    assert_eq!(audit::verify((0, audit::GENESIS), &entries), Ok(()));
+    let detail = service.detail(&outcome.targets[0], T0 + 3_000).expect("detail").expect("exists");
+    assert_eq!(detail["history"][0]["action"], "correct_master_data");
+    assert_eq!(detail["history"][0]["before"]["status"], "new");
+    assert_eq!(detail["evidence"]["connector"], "us-partner");
+
+    let metrics = service.metrics(T0 + 3_000).expect("metrics");
+    assert!(
+        metrics.contains("serialhub_workbench_resolve_seconds_count{type=\"F5\"} 1000"),
+        "{metrics}"
+    );
+    // 1,200 failed of 2,200 sent to the partner.
+    assert!(
+        metrics
+            .contains("serialhub_workbench_failures_per_1000{partner=\"4098765000003\"} 545.455"),
+        "{metrics}"
+    );
+
+    // A second workbench over the same store replays to the same rows.
+    let again =
+        Service::open(store.clone(), Arc::new(NoRoute), Config::default(), T0).expect("open");
+    assert_eq!(list(&again, &[], T0 + 3_000), list(&service, &[], T0 + 3_000));
+}
+
+/// A failed resubmission reopens its exception instead of raising a second one; actions are
+/// checked before anything is done.
+#[test]
+fn resubmissions_that_fail_reopen_and_bad_actions_are_refused() {
+    let store: Arc<MemStore> = Arc::new(MemStore::default());
+    store.outbox_enqueue(vec![message(1), message(2)], at(T0)).expect("enqueue");
+    deliver(store.as_ref(), T0, &|_| Settlement::Failed {
+        error: "rejected HTTP400: bad".to_owned(),
+    });
+    let service =
+        Service::open(store.clone(), Arc::new(NoRoute), Config::default(), T0).expect("open");
+    let ids = |v: &[&str]| Targets::Ids(v.iter().map(|s| (*s).to_owned()).collect());
+
+    let refused = |r: ActionRequest| service.act("it", &r, at(T0)).expect_err("refused");
+    assert!(matches!(refused(request("resend", ids(&["m1"]), " ")), ActionError::Invalid(_)));
+    assert!(matches!(refused(request("resend", ids(&["m9"]), "why")), ActionError::NotFound(_)));
+    assert!(matches!(refused(request("accept", ids(&["m1"]), "ok")), ActionError::Invalid(_)));
+    assert!(matches!(
+        refused(request("declare_error", ids(&["m1"]), "why")),
+        ActionError::Conflict(_)
+    ));
+    assert!(matches!(refused(request("fix", ids(&["m1"]), "why")), ActionError::Invalid(_)));
+    assert!(store.audit_log(0, 10).expect("audit").is_empty(), "nothing refused is audited");
+
+    service
+        .act("it", &request("resend", ids(&["m1"]), "partner fixed its endpoint"), at(T0 + 1))
+        .expect("resend");
+    deliver(store.as_ref(), T0 + 2, &|_| Settlement::Failed {
+        error: "rejected HTTP400: still bad".to_owned(),
+    });
+    service.sync(T0 + 3, true).expect("sync");
+    let all = list(&service, &[], T0 + 3);
+    assert_eq!(all["total"], 2, "the failed resubmission raised nothing new: {all}");
+    assert_eq!(all["exceptions"][0]["status"], "new", "reopened");
+    assert_eq!(all["exceptions"][0]["resubmissions"], 1);
+
+    service.act("qa", &request("void", ids(&["m2"]), "test message"), at(T0 + 4)).expect("void");
+    assert!(matches!(
+        refused(request("investigate", ids(&["m2"]), "why")),
+        ActionError::Conflict(_)
+    ));
+    service
+        .act("qa", &request("reopen", ids(&["m2"]), "voided by mistake"), at(T0 + 5))
+        .expect("reopen");
+    let mut assign = request("assign", ids(&["m1", "m2"]), "outage team");
+    assign.owner = Some(serialhub_workbench::Department::It);
+    assign.cause = Some(serialhub_workbench::RootCause::PartnerOutage);
+    service.act("qa", &assign, at(T0 + 6)).expect("assign");
+    let groups = service.groups(false, T0 + 6).expect("groups");
+    assert_eq!(groups["groups"][0]["id"], "partner_outage:us-partner:4098765000003");
+    assert_eq!(groups["groups"][0]["open"], 2);
+    let entries = store.audit_log(0, 100).expect("audit");
+    assert_eq!(entries.len(), 4);
+    assert_eq!(audit::verify((0, audit::GENESIS), &entries), Ok(()));
+}
+
+/// Routes every stored event to one partner, but declarations (as the connectors' routes do:
+/// a correction goes to whoever had the original).
+struct EveryEvent;
+
+impl Route for EveryEvent {
+    fn route(&self, record: &EventRecord) -> Vec<NewMessage> {
+        if record.event.error_declaration.is_some() {
+            return Vec::new();
+        }
+        vec![NewMessage {
+            connector: "us-partner".to_owned(),
+            destination: "4098765000003".to_owned(),
+            idempotency_key: format!("us-partner:{}", record.hash_id),
+            ordering_key: None,
+            payload: record.hash_id.as_bytes().to_vec(),
+        }]
+    }
+}
+
+fn event(day: u32, step: &str, epcs: &[&str]) -> Event {
+    Event {
+        event_type: Some(EventType::ObjectEvent),
+        event_time: format!("2025-01-{day:02}T00:00:00Z"),
+        event_time_zone_offset: "+00:00".to_owned(),
+        action: Some(Action::Observe),
+        biz_step: Some(step.to_owned()),
+        epc_list: epcs.iter().map(|e| (*e).to_owned()).collect(),
+        ..Event::default()
+    }
+}
+
+fn record(e: Event) -> EventRecord {
+    let hash =
+        serialhub_epcis::hash::EventHasher::new(&serialhub_epcis::Header::default()).hash(&e);
+    EventRecord::new(hash, e)
+}
+
+/// A shipment naming a serial with inverted case: the cause is found among the commissioned;
+/// declaring the event in error captures the declaration and corrective event and sends the
+/// declaration to the partner that received the shipment.
+#[test]
+fn a_declared_error_reaches_the_partner_that_had_the_original() {
+    let store: Arc<MemStore> = Arc::new(MemStore::default());
+    let good = "urn:epc:id:sgtin:0312345.067890.AbC1";
+    let typo = "urn:epc:id:sgtin:0312345.067890.aBc1";
+    let mut commission = event(1, "commissioning", &[good]);
+    commission.action = Some(Action::Add);
+    store.capture(vec![record(commission)], at(T0)).expect("commission");
+    let ship = record(event(2, "shipping", &[typo]));
+    let ship_hash = ship.hash_id.clone();
+    store.capture_routed(vec![ship], at(T0), &EveryEvent).expect("ship");
+    deliver(store.as_ref(), T0, &|_| Settlement::Delivered { receipt: "ack".to_owned() });
+
+    let service =
+        Service::open(store.clone(), Arc::new(EveryEvent), Config::default(), T0).expect("open");
+    let all = list(&service, &[], T0);
+    assert_eq!(all["total"], 1, "{all}");
+    let row = &all["exceptions"][0];
+    assert_eq!(
+        (row["type"].as_str(), row["rootCause"].as_str()),
+        (Some("F1"), Some("serial_case_inverted"))
+    );
+    assert_eq!(row["owner"], "packaging");
+    let id = row["id"].as_str().expect("id").to_owned();
+    let detail = service.detail(&id, T0).expect("detail").expect("exists");
+    assert_eq!(detail["evidence"]["rule"], "never_commissioned");
+    assert!(
+        detail["evidence"]["causeEvidence"].as_str().is_some_and(|e| e.contains("AbC1")),
+        "{detail}"
+    );
+    assert_eq!(detail["evidence"]["event"]["bizStep"], "shipping");
+    let key = serialhub_core::Key::new(typo);
+    assert_eq!(service.naming(&key).expect("naming").len(), 1);
+
+    let mut declare = request(
+        "declare_error",
+        Targets::Ids(vec![id.clone()]),
+        "serial keyed with its case inverted",
+    );
+    declare.corrective_events = vec![event(2, "shipping", &[good])];
+    let outcome = service.act("warehouse-lead", &declare, at(T0 + 10_000)).expect("declare");
+    assert_eq!(outcome.events.len(), 2, "the declaration and the corrective shipment");
+    assert!(
+        outcome.events[0].starts_with(&ship_hash)
+            && outcome.events[0].contains("&errorDeclaration=")
+    );
+    assert_eq!(outcome.messages.len(), 1, "a correction to the partner that had the shipment");
+    let stored = store.events_by_id(&ship_hash).expect("read");
+    assert_eq!(stored.len(), 2, "the shipment and its declaration");
+    let declaration = stored[1].record.event.error_declaration.as_ref().expect("a declaration");
+    assert_eq!(declaration.corrective_event_ids.len(), 1);
+    let pending = store
+        .outbox_messages(&MessageFilter {
+            status: Some(MessageStatus::Pending),
+            limit: 10,
+            ..MessageFilter::default()
+        })
+        .expect("messages");
+    // The corrective shipment routes like any event; the declaration goes as a correction.
+    assert_eq!(pending.len(), 2);
+    assert!(pending.iter().any(|m| m.message.payload == outcome.events[0].as_bytes()));
+    let closed = list(&service, &[("status", "closed")], T0 + 10_000);
+    assert_eq!(closed["exceptions"][0]["closure"], "declared");
+}
