@@ -52,6 +52,9 @@ fn main() {
         parties: Vec::new(),
         secret: Some("a shared secret".to_owned()),
         timeout_ms: 10_000,
+        sender: None,
+        market: None,
+        gtins: Vec::new(),
     };
     let routes = Routes::new(vec![connector.clone()]);
     let now = Timestamp { unix_millis: 1_764_000_000_000, has_offset: true };

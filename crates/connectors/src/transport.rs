@@ -1,5 +1,9 @@
-//! Sending over HTTP: each message is POSTed to its connector's URL with its idempotency key
-//! (`Idempotency-Key`), and the answer is classified for the dispatcher.
+//! Sending over HTTP: each message's body is built from the stored event it names (a `dscsa`
+//! document from the shipped hierarchy and the master data, an `eu-hub` upload from the
+//! commissioning event and the master data), POSTed to its connector's URL with its
+//! idempotency key (`Idempotency-Key`), and the answer is classified for the dispatcher. A body
+//! that cannot be built as the regime requires ends the attempt rejected with its
+//! `refusal::Code`, before anything is sent; a store that cannot be read, transient.
 //!
 //! - 2xx with a JSON acknowledgement: delivered (a duplicate answered as such is delivered:
 //!   the receiver had it). A 2xx whose body is not the acknowledgement expected is a malformed
@@ -7,6 +11,7 @@
 //! - 400, 404, 409, 410, 413, 415, 422: rejected for good, with the receiver's `code` and
 //!   `reason` when its body gives them.
 //! - 408, 425, 429, 5xx, no answer, a timeout: transient.
+//! - `eu-hub` answers per serial: see `euhub::classify`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +23,8 @@ use serialhub_store::Store;
 use serialhub_store::outbox::StoredMessage;
 use sha2::Sha256;
 
-use crate::{Connector, Kind};
+use crate::refusal::Refusal;
+use crate::{Connector, Kind, dscsa, euhub};
 
 /// The largest acknowledgement read.
 const ANSWER_MAX: u64 = 64 * 1024;
@@ -50,18 +56,69 @@ impl HttpTransport {
         HttpTransport { store, connectors, agent }
     }
 
-    /// The body of `message` for `connector`: the event it names, as the kind wants it.
-    fn body(&self, connector: &Connector, message: &StoredMessage) -> Result<Vec<u8>, String> {
+    /// The body of `message` for `connector`, or how the attempt ends without sending.
+    fn body(&self, connector: &Connector, message: &StoredMessage) -> Result<Vec<u8>, Attempt> {
+        let transient = |error: String| Attempt::Transient { error };
         let hash = std::str::from_utf8(&message.message.payload)
-            .map_err(|_| "the message's payload is not an event hash ID".to_owned())?;
-        let events = self.store.events_by_id(hash).map_err(|e| e.to_string())?;
+            .map_err(|_| transient("the message's payload is not an event hash ID".to_owned()))?;
+        let events = self.store.events_by_id(hash).map_err(|e| transient(e.to_string()))?;
         let Some(stored) = events.into_iter().find(|e| e.record.hash_id == hash) else {
-            return Err(format!("the event {hash} is not stored"));
+            return Err(transient(format!("the event {hash} is not stored")));
         };
+        let created = message.created_at.to_utc_millis_string();
+        match connector.kind {
+            Kind::Dscsa => {
+                let master_data = self.store.master_data().map_err(|e| transient(e.to_string()))?;
+                let shipment = dscsa::Shipment {
+                    shipping: &stored,
+                    receiver: &message.message.destination,
+                    sender: connector.sender.as_deref(),
+                    idempotency_key: &message.message.idempotency_key,
+                    created: &created,
+                    master_data: &master_data,
+                };
+                dscsa::document(&shipment, &mut |key| self.store.history(key)).map_err(|failure| {
+                    match failure {
+                        dscsa::Failure::Refused(refusal) => refusal.into_attempt(),
+                        dscsa::Failure::Store(error) => transient(error.to_string()),
+                    }
+                })
+            }
+            Kind::EuHub => {
+                let key = &message.message.idempotency_key;
+                let Some(gtin) = euhub::gtin_of_key(key) else {
+                    return Err(transient(format!("the key {key} names no GTIN")));
+                };
+                let master_data = self.store.master_data().map_err(|e| transient(e.to_string()))?;
+                let upload = euhub::Upload {
+                    event: &stored.record.event,
+                    gtin,
+                    market: connector.market.as_deref().unwrap_or_default(),
+                    sender: connector.sender.as_deref(),
+                    idempotency_key: key,
+                    master_data: &master_data,
+                };
+                euhub::upload(&upload).map_err(Refusal::into_attempt)
+            }
+            Kind::Webhook | Kind::Epcis => {
+                self.capture_document(connector, message, &stored, &created).map_err(transient)
+            }
+        }
+    }
+
+    /// The `epcis` capture document of one event, or for a `webhook` that document in the
+    /// message's envelope.
+    fn capture_document(
+        &self,
+        connector: &Connector,
+        message: &StoredMessage,
+        stored: &serialhub_store::StoredEvent,
+        created: &str,
+    ) -> Result<Vec<u8>, String> {
         let header = Header {
             kind: DocumentKind::EpcisDocument,
             schema_version: Some("2.0".to_owned()),
-            creation_date: Some(message.created_at.to_utc_millis_string()),
+            creation_date: Some(created.to_owned()),
             ..Header::default()
         };
         let mut w = serialhub_epcis::json::write::JsonLdWriter::new(Vec::new());
@@ -126,7 +183,8 @@ pub fn classify(status: u16, body: &str) -> Attempt {
     }
 }
 
-fn shorten(text: &str) -> &str {
+/// `text` cut to at most 200 bytes, on a character boundary.
+pub(crate) fn shorten(text: &str) -> &str {
     let mut end = text.len().min(200);
     while !text.is_char_boundary(end) {
         end -= 1;
@@ -145,11 +203,12 @@ impl Transport for HttpTransport {
         };
         let body = match self.body(connector, message) {
             Ok(body) => body,
-            Err(error) => return Attempt::Transient { error },
+            Err(attempt) => return attempt,
         };
         let content_type = match connector.kind {
             Kind::Epcis => "application/ld+json",
-            _ => "application/json",
+            Kind::Dscsa => "application/xml",
+            Kind::Webhook | Kind::EuHub => "application/json",
         };
         let mut request = self
             .agent
@@ -186,6 +245,7 @@ impl Transport for HttpTransport {
                     .unwrap_or_default();
                 match (connector.kind, status, location) {
                     (Kind::Epcis, 202, Some(location)) => self.follow_capture(connector, &location),
+                    (Kind::EuHub, _, _) => euhub::classify(status, &answer),
                     _ => classify(status, &answer),
                 }
             }

@@ -48,6 +48,10 @@ struct FileConnector {
     parties: Vec<String>,
     secret: Option<String>,
     timeout_ms: Option<u64>,
+    sender: Option<String>,
+    market: Option<String>,
+    #[serde(default)]
+    gtins: Vec<String>,
 }
 
 /// `[outbox]`: how the dispatcher retries, breaks circuits and paces (defaults in
@@ -259,6 +263,9 @@ fn connectors(tables: Vec<FileConnector>) -> anyhow::Result<Vec<serialhub_connec
             parties: table.parties,
             secret: table.secret,
             timeout_ms: table.timeout_ms.unwrap_or(10_000),
+            sender: table.sender,
+            market: table.market,
+            gtins: table.gtins,
         };
         connector.validate().map_err(anyhow::Error::msg)?;
         anyhow::ensure!(
