@@ -1,13 +1,28 @@
 //! `serialhub regulator-sim`: a local server that stands in for a regulator's hub or a trading
 //! partner's system, for tests and demos (real ones are not reachable from here).
 //!
-//! `POST /messages` takes one message (any body up to `BODY_MAX`) with an `Idempotency-Key`
-//! header and applies each key once: a repeat is answered as the duplicate it is, with the
-//! first receipt. At the configured fault rate a request instead meets one fault, drawn from a
-//! seeded generator so that a run can be replayed: a rejection with a reason code (422), a
-//! server error (500), an outage (503 for the next `OUTAGE_REQUESTS` requests), a slow answer,
-//! a timeout (no answer for `TIMEOUT_MS`), or a malformed acknowledgement (the message IS
-//! applied, the answer is not JSON). `GET /stats` counts what happened.
+//! It speaks three formats, by path, each message carrying an `Idempotency-Key` header:
+//! - `POST /messages` takes one message (any body up to `BODY_MAX`).
+//! - `POST /dscsa` takes an EPCIS 1.2 DSCSA document and checks it as a US trading partner
+//!   does (`dscsa`: SBDH, transaction statement, NDCs, commissioning of every shipped
+//!   identifier), answering 422 with a reason code when a check fails.
+//! - `POST /eu-hub` takes an EU FMD hub upload (product, batch, serials) and answers per serial
+//!   (`euhub`): a serial uploaded before in another message is `serial_duplicate`.
+//!
+//! Each idempotency key is applied once: a repeat is answered as the duplicate it is, with the
+//! first answer (receipt, and the per-serial answers of an upload). At the configured fault
+//! rate a request instead meets one fault, drawn from a seeded generator so that a run can be
+//! replayed: a rejection with a realistic reason code (`/messages`: 422 `E_PRODUCT_UNKNOWN`;
+//! `/dscsa`: 422 `po_unknown` or `product_unknown`; `/eu-hub`: the upload applied with one
+//! serial refused `serial_blocked`), a server error (500), an outage (503 for the next
+//! `OUTAGE_REQUESTS` requests), a slow answer, a timeout (no answer for `TIMEOUT_MS`), or a
+//! malformed acknowledgement (the message IS applied, the answer is not JSON). `GET /stats`
+//! counts what happened: `received`, `applied` (taken whole: an upload with a refused serial
+//! is not), `duplicates`, `rejected` (refused, or an upload with a refused serial), the faults,
+//! the same counts per format, and the serials the hub holds.
+
+mod dscsa;
+mod euhub;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -41,14 +56,79 @@ pub struct Settings {
     pub latency_ms: u64,
 }
 
-/// What happened, as `GET /stats` reports it.
-#[derive(Debug, Default)]
-struct Stats {
+/// A refusal of a whole message: its HTTP status, reason code and words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Rejection {
+    status: u16,
+    code: &'static str,
+    reason: String,
+}
+
+/// The formats the simulator takes, by path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Format {
+    /// `POST /messages`: any body.
+    Messages,
+    /// `POST /dscsa`: an EPCIS 1.2 DSCSA document.
+    Dscsa,
+    /// `POST /eu-hub`: an EU FMD hub upload.
+    EuHub,
+}
+
+impl Format {
+    const ALL: [Format; 3] = [Format::Messages, Format::Dscsa, Format::EuHub];
+
+    fn name(self) -> &'static str {
+        match self {
+            Format::Messages => "messages",
+            Format::Dscsa => "dscsa",
+            Format::EuHub => "eu-hub",
+        }
+    }
+}
+
+/// What happened to messages of one format (or all).
+#[derive(Clone, Copy, Debug, Default)]
+struct Counts {
     received: u64,
     applied: u64,
     duplicates: u64,
     rejected: u64,
+}
+
+impl Counts {
+    fn json(&self) -> serde_json::Value {
+        json!({
+            "received": self.received,
+            "applied": self.applied,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+        })
+    }
+}
+
+/// What happened, as `GET /stats` reports it.
+#[derive(Debug, Default)]
+struct Stats {
+    all: Counts,
+    formats: HashMap<Format, Counts>,
     faults: HashMap<&'static str, u64>,
+}
+
+impl Stats {
+    /// Counts one event of `format` in its counts and the totals.
+    fn count(&mut self, format: Format, which: fn(&mut Counts) -> &mut u64) {
+        *which(&mut self.all) += 1;
+        *which(self.formats.entry(format).or_default()) += 1;
+    }
+}
+
+/// The first answer to an idempotency key, repeated to its retries.
+#[derive(Clone, Debug)]
+struct Applied {
+    receipt: String,
+    /// An upload's per-serial answers.
+    serials: Option<Vec<serde_json::Value>>,
 }
 
 #[derive(Debug)]
@@ -56,10 +136,12 @@ struct Sim {
     settings: Settings,
     rng: u64,
     stats: Stats,
-    /// Applied idempotency keys and their receipts.
-    applied: HashMap<String, String>,
+    /// Applied idempotency keys and their first answers.
+    applied: HashMap<String, Applied>,
     /// Requests the current outage still refuses.
     outage_left: u32,
+    /// The serials the EU hub holds.
+    hub: euhub::Registry,
 }
 
 impl Sim {
@@ -84,9 +166,15 @@ pub fn router(settings: Settings) -> Router {
         stats: Stats::default(),
         applied: HashMap::new(),
         outage_left: 0,
+        hub: euhub::Registry::default(),
     };
     Router::new()
-        .route("/messages", post(receive))
+        .route(
+            "/messages",
+            post(|sim, headers, body| receive(Format::Messages, sim, headers, body)),
+        )
+        .route("/dscsa", post(|sim, headers, body| receive(Format::Dscsa, sim, headers, body)))
+        .route("/eu-hub", post(|sim, headers, body| receive(Format::EuHub, sim, headers, body)))
         .route("/stats", get(stats))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_MAX))
         .with_state(Arc::new(Mutex::new(sim)))
@@ -99,8 +187,14 @@ pub async fn serve(listener: tokio::net::TcpListener, settings: Settings) -> std
 
 /// What one request meets.
 enum Fate {
-    Apply { malformed: bool, slow: bool },
-    Reject,
+    Apply {
+        malformed: bool,
+        slow: bool,
+    },
+    /// A rejection; the draw picks its code (or an upload's refused serial).
+    Reject {
+        pick: f64,
+    },
     Error,
     Outage,
     Timeout,
@@ -110,7 +204,23 @@ fn answer(status: StatusCode, body: serde_json::Value) -> Response {
     (status, [("content-type", "application/json")], body.to_string()).into_response()
 }
 
-async fn receive(State(sim): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+fn refuse(rejection: &Rejection) -> Response {
+    let status = StatusCode::from_u16(rejection.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+    answer(status, json!({"code": rejection.code, "reason": rejection.reason}))
+}
+
+/// The rejections a trading partner answers a DSCSA document with at the fault rate.
+const DSCSA_FAULTS: [(&str, &str); 2] = [
+    ("po_unknown", "the purchase order is not one of ours"),
+    ("product_unknown", "the NDC is not in our item master"),
+];
+
+async fn receive(
+    format: Format,
+    State(sim): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) else {
         return answer(
             StatusCode::BAD_REQUEST,
@@ -132,7 +242,7 @@ async fn receive(State(sim): State<Shared>, headers: HeaderMap, body: Bytes) -> 
         let Ok(mut sim) = sim.lock() else {
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         };
-        sim.stats.received += 1;
+        sim.stats.count(format, |c| &mut c.received);
         if sim.outage_left > 0 {
             sim.outage_left -= 1;
             *sim.stats.faults.entry("outage").or_default() += 1;
@@ -146,7 +256,7 @@ async fn receive(State(sim): State<Shared>, headers: HeaderMap, body: Bytes) -> 
                 "reject" if sim.applied.contains_key(&key) => {
                     Fate::Apply { malformed: false, slow: false }
                 }
-                "reject" => Fate::Reject,
+                "reject" => Fate::Reject { pick: sim.draw() },
                 "error" => Fate::Error,
                 "outage" => {
                     sim.outage_left = OUTAGE_REQUESTS;
@@ -161,15 +271,26 @@ async fn receive(State(sim): State<Shared>, headers: HeaderMap, body: Bytes) -> 
         }
     };
     match fate {
-        Fate::Reject => {
-            if let Ok(mut sim) = sim.lock() {
-                sim.stats.rejected += 1;
+        Fate::Reject { pick } => match format {
+            Format::Messages => {
+                if let Ok(mut sim) = sim.lock() {
+                    sim.stats.count(format, |c| &mut c.rejected);
+                }
+                answer(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    json!({"code": "E_PRODUCT_UNKNOWN", "reason": "the product code is not registered"}),
+                )
             }
-            answer(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                json!({"code": "E_PRODUCT_UNKNOWN", "reason": "the product code is not registered"}),
-            )
-        }
+            Format::Dscsa => {
+                if let Ok(mut sim) = sim.lock() {
+                    sim.stats.count(format, |c| &mut c.rejected);
+                }
+                let (code, reason) = DSCSA_FAULTS[((pick * 2.0) as usize).min(1)];
+                answer(StatusCode::UNPROCESSABLE_ENTITY, json!({"code": code, "reason": reason}))
+            }
+            // The hub takes the upload but refuses one of its serials.
+            Format::EuHub => apply(format, &sim, key, &body, Some(pick), false),
+        },
         Fate::Error => {
             answer(StatusCode::INTERNAL_SERVER_ERROR, json!({"reason": "internal error"}))
         }
@@ -184,31 +305,88 @@ async fn receive(State(sim): State<Shared>, headers: HeaderMap, body: Bytes) -> 
             if slow {
                 tokio::time::sleep(Duration::from_millis(SLOW_MS)).await;
             }
-            let (receipt, duplicate) = {
-                let Ok(mut sim) = sim.lock() else {
-                    return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-                };
-                match sim.applied.get(&key).cloned() {
-                    Some(receipt) => {
-                        sim.stats.duplicates += 1;
-                        (receipt, true)
-                    }
-                    None => {
-                        sim.stats.applied += 1;
-                        let receipt = format!("R{}", sim.stats.applied);
-                        sim.applied.insert(key, receipt.clone());
-                        (receipt, false)
-                    }
-                }
-            };
-            if malformed {
-                return (StatusCode::OK, [("content-type", "application/json")], "{\"receipt\": ")
-                    .into_response();
-            }
-            let status = if duplicate { "duplicate" } else { "accepted" };
-            answer(StatusCode::OK, json!({"status": status, "receipt": receipt}))
+            apply(format, &sim, key, &body, None, malformed)
         }
     }
+}
+
+/// Applies a message once per key: a repeat gets the first answer; a new one is checked as
+/// its format requires and, if taken, remembered. `block` (a draw) refuses one serial of an
+/// upload; `malformed` answers with a broken acknowledgement after applying.
+fn apply(
+    format: Format,
+    sim: &Shared,
+    key: String,
+    body: &[u8],
+    block: Option<f64>,
+    malformed: bool,
+) -> Response {
+    // The checks read the whole body: done before the lock, and only for a key not seen yet.
+    let seen = sim.lock().is_ok_and(|s| s.applied.contains_key(&key));
+    let checked = match format {
+        _ if seen => Ok(None),
+        Format::Messages => Ok(None),
+        Format::Dscsa => dscsa::check(body).map(|_| None),
+        Format::EuHub => euhub::parse(body).map(Some),
+    };
+    let Ok(mut sim) = sim.lock() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let (applied, duplicate) = match sim.applied.get(&key).cloned() {
+        Some(applied) => {
+            sim.stats.count(format, |c| &mut c.duplicates);
+            (applied, true)
+        }
+        None => {
+            let upload = match checked {
+                Ok(upload) => upload,
+                Err(rejection) => {
+                    sim.stats.count(format, |c| &mut c.rejected);
+                    return refuse(&rejection);
+                }
+            };
+            let serials = match upload {
+                Some(upload) if !sim.hub.has_room(&upload) => {
+                    return answer(
+                        StatusCode::INSUFFICIENT_STORAGE,
+                        json!({"reason": "the hub holds as many serials as it may"}),
+                    );
+                }
+                Some(upload) => {
+                    let blocked = block.map(|pick| {
+                        ((pick * upload.serials.len() as f64) as usize)
+                            .min(upload.serials.len() - 1)
+                    });
+                    let answer = sim.hub.apply(&upload, blocked);
+                    if answer.all_accepted {
+                        sim.stats.count(format, |c| &mut c.applied);
+                    } else {
+                        sim.stats.count(format, |c| &mut c.rejected);
+                    }
+                    Some(answer.serials)
+                }
+                None => {
+                    sim.stats.count(format, |c| &mut c.applied);
+                    None
+                }
+            };
+            let receipt = format!("R{}", sim.applied.len() + 1);
+            let applied = Applied { receipt, serials };
+            sim.applied.insert(key, applied.clone());
+            (applied, false)
+        }
+    };
+    drop(sim);
+    if malformed {
+        return (StatusCode::OK, [("content-type", "application/json")], "{\"receipt\": ")
+            .into_response();
+    }
+    let status = if duplicate { "duplicate" } else { "accepted" };
+    let mut body = json!({"status": status, "receipt": applied.receipt});
+    if let Some(serials) = applied.serials {
+        body["serials"] = serials.into();
+    }
+    answer(StatusCode::OK, body)
 }
 
 async fn stats(State(sim): State<Shared>) -> Response {
@@ -218,14 +396,20 @@ async fn stats(State(sim): State<Shared>) -> Response {
     let s = &sim.stats;
     let faults: serde_json::Map<String, serde_json::Value> =
         s.faults.iter().map(|(k, v)| ((*k).to_owned(), (*v).into())).collect();
+    let formats: serde_json::Map<String, serde_json::Value> = Format::ALL
+        .iter()
+        .map(|f| (f.name().to_owned(), s.formats.get(f).copied().unwrap_or_default().json()))
+        .collect();
     answer(
         StatusCode::OK,
         json!({
-            "received": s.received,
-            "applied": s.applied,
-            "duplicates": s.duplicates,
-            "rejected": s.rejected,
+            "received": s.all.received,
+            "applied": s.all.applied,
+            "duplicates": s.all.duplicates,
+            "rejected": s.all.rejected,
             "faults": faults,
+            "formats": formats,
+            "serials": sim.hub.len(),
         }),
     )
 }
