@@ -32,7 +32,7 @@ pub const TARGETS_MAX: usize = serialhub_store::audit::TARGETS_MAX;
 const PAGE: usize = 10_000;
 
 /// How the workbench is set up.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Config {
     /// Service levels.
     pub sla: Sla,
