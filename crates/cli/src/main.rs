@@ -76,8 +76,15 @@ enum LotCommand {
 
 #[derive(Debug, Subcommand)]
 enum ExceptionsCommand {
-    /// List exceptions in capture order.
+    /// List exceptions in capture order (the ledger's; the workbench's rows with --workbench or
+    /// any workbench filter).
     List(commands::ledger::ExceptionsListArgs),
+    /// One exception with its evidence and history.
+    Show(commands::workbench::ShowArgs),
+    /// Exceptions grouped by root cause and scope: what one correction resolves.
+    Groups(commands::workbench::GroupsArgs),
+    /// Act on exceptions (one, a list, or a group), audited.
+    Act(commands::workbench::ActArgs),
 }
 
 fn main() -> ExitCode {
@@ -92,6 +99,9 @@ fn main() -> ExitCode {
         Command::Exceptions(ExceptionsCommand::List(args)) => {
             commands::ledger::exceptions_list(args)
         }
+        Command::Exceptions(ExceptionsCommand::Show(args)) => commands::workbench::show(args),
+        Command::Exceptions(ExceptionsCommand::Groups(args)) => commands::workbench::groups(args),
+        Command::Exceptions(ExceptionsCommand::Act(args)) => commands::workbench::act(args),
         Command::Serve(args) => commands::serve::serve(args),
         Command::RegulatorSim(args) => commands::serve::regulator_sim(args),
         Command::Keys(KeysCommand::Create(args)) => commands::serve::keys_create(args),

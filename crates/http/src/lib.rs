@@ -117,6 +117,8 @@ pub struct AppState {
     /// Where accepted capture documents wait until their job has finished (`spool`); unset,
     /// nothing is spooled.
     pub spool: std::sync::OnceLock<spool::Spool>,
+    /// The exception workbench (`/api/exceptions`); unset, those routes answer 503.
+    pub workbench: std::sync::OnceLock<Arc<serialhub_workbench::Service>>,
     request_ids: AtomicU64,
 }
 
@@ -168,6 +170,7 @@ impl AppState {
             sort_permits: tokio::sync::Semaphore::new(SORTS_MAX),
             streams: std::sync::atomic::AtomicUsize::new(0),
             spool: std::sync::OnceLock::new(),
+            workbench: std::sync::OnceLock::new(),
             request_ids: AtomicU64::new(0),
         })
     }

@@ -206,17 +206,21 @@ mod tests {
         // Each kind of tampering is caught at the entry tampered with.
         let mut edited = entries.clone();
         edited[1].draft.reason = "no reason".to_owned();
-        assert_eq!(verify((0, GENESIS), &edited).unwrap_err().seq, 2);
+        assert_eq!(verify((0, GENESIS), &edited).expect_err("broken").seq, 2);
         let mut rehashed = edited.clone();
         rehashed[1].hash = entry_hash(2, &rehashed[1].prev_hash, &rehashed[1].draft);
-        assert_eq!(verify((0, GENESIS), &rehashed).unwrap_err().seq, 3, "the next link breaks");
+        assert_eq!(
+            verify((0, GENESIS), &rehashed).expect_err("broken").seq,
+            3,
+            "the next link breaks"
+        );
         let mut removed = entries.clone();
         removed.remove(1);
-        assert_eq!(verify((0, GENESIS), &removed).unwrap_err().seq, 3);
+        assert_eq!(verify((0, GENESIS), &removed).expect_err("broken").seq, 3);
         let mut moved_target = entries.clone();
         moved_target[0].draft.targets = vec!["1-0m7".to_owned()];
         moved_target[1].draft.targets = vec![];
-        assert_eq!(verify((0, GENESIS), &moved_target).unwrap_err().seq, 1);
+        assert_eq!(verify((0, GENESIS), &moved_target).expect_err("broken").seq, 1);
     }
 
     #[test]
@@ -230,6 +234,6 @@ mod tests {
         assert!(draft("", &[]).check().is_err());
         let mut long = draft("assign", &[]);
         long.reason = "x".repeat(TEXT_MAX + 1);
-        assert!(long.check().unwrap_err().contains("reason"));
+        assert!(long.check().expect_err("too long").contains("reason"));
     }
 }

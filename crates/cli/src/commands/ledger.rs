@@ -494,7 +494,9 @@ pub(crate) struct ExceptionsListArgs {
     #[arg(long, value_name = "FILE")]
     gcp_lengths: Option<PathBuf>,
     #[command(flatten)]
-    store: StoreArgs,
+    workbench: crate::commands::workbench::WorkbenchFilters,
+    #[command(flatten)]
+    config: crate::commands::serve::ConfigArgs,
 }
 
 /// `id` as an EPC pure-identity URI when it is not one already: with the company prefix length
@@ -550,7 +552,19 @@ pub(crate) fn exceptions_list(args: ExceptionsListArgs) -> anyhow::Result<ExitCo
         Some(path) => crate::commands::gs1::read_gcp_table(path)?,
         None => GcpLengthTable::new(),
     };
-    let store = args.store.open()?;
+    if args.workbench.wanted() {
+        anyhow::ensure!(
+            lot.is_none() && since.is_none() && until.is_none(),
+            "--lot, --since and --until filter the ledger's exceptions, not the workbench's rows"
+        );
+        return crate::commands::workbench::list(
+            &args.config,
+            &args.workbench,
+            exception_type,
+            key,
+        );
+    }
+    let store = crate::commands::serve::open_store(&args.config)?;
     let filter =
         ExceptionFilter { exception_type, key, since, until, after_seq: None, through_seq: None };
     let exceptions = match &lot {

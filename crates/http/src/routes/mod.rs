@@ -2,10 +2,11 @@
 
 mod capture;
 pub(crate) mod events;
+mod exceptions;
 pub(crate) mod ledger;
 mod ops;
 mod outbox;
-mod queries;
+pub(crate) mod queries;
 
 use std::sync::Arc;
 
@@ -92,6 +93,13 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .route("/ledger/exceptions", get(ledger::exceptions))
         .route("/ledger/exceptions/{id}", get(ledger::exception))
         .route("/api/outbox", get(outbox::list))
+        .route("/api/exceptions", get(exceptions::list))
+        .route("/api/exceptions/groups", get(exceptions::groups))
+        .route("/api/exceptions/actions", axum::routing::post(exceptions::act_many))
+        .route("/api/exceptions/groups/{group}/actions", axum::routing::post(exceptions::act_group))
+        .route("/api/exceptions/{id}", get(exceptions::detail))
+        .route("/api/exceptions/{id}/actions", axum::routing::post(exceptions::act_one))
+        .route("/api/audit", get(exceptions::audit))
         .route("/{*rest}", options(ops::discover).fallback(ops::not_found))
         .fallback(ops::not_found)
 }

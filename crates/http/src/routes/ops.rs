@@ -75,6 +75,14 @@ pub(crate) async fn metrics(
     );
     text.push_str("# TYPE serialhub_outbox_oldest_pending_seconds gauge\n");
     text.push_str(&format!("serialhub_outbox_oldest_pending_seconds {age}\n"));
+    // The workbench's KPIs: backlog by type, owner and age, SLA breaches, time to resolve,
+    // failures per 1,000 messages per partner.
+    if let Some(workbench) = state.workbench.get().cloned() {
+        let kpis = tokio::task::spawn_blocking(move || workbench.metrics(now.unix_millis))
+            .await
+            .map_err(|e| Problem::internal(format!("the workbench failed: {e}")))??;
+        text.push_str(&kpis);
+    }
     let mut response = text.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

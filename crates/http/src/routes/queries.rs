@@ -49,6 +49,15 @@ fn registry_problem(error: RegistryError) -> Problem {
 }
 
 async fn json_body(headers: &HeaderMap, body: axum::body::Body) -> Result<Value, Problem> {
+    json_body_max(headers, body, DEFINITION_BYTES_MAX).await
+}
+
+/// A JSON request body of at most `max` bytes (`application/json` or `application/ld+json`).
+pub(crate) async fn json_body_max(
+    headers: &HeaderMap,
+    body: axum::body::Body,
+    max: usize,
+) -> Result<Value, Problem> {
     let content_type =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let media = content_type.split(';').next().unwrap_or_default().trim();
@@ -59,10 +68,10 @@ async fn json_body(headers: &HeaderMap, body: axum::body::Body) -> Result<Value,
         );
         return Err(drained(body, refused).await);
     }
-    let bytes = axum::body::to_bytes(body, DEFINITION_BYTES_MAX).await.map_err(|_| {
+    let bytes = axum::body::to_bytes(body, max).await.map_err(|_| {
         Problem::new(
             ExceptionKind::CaptureLimitExceeded,
-            format!("the body is over the limit of {DEFINITION_BYTES_MAX} bytes"),
+            format!("the body is over the limit of {max} bytes"),
         )
     })?;
     serde_json::from_slice(&bytes).map_err(|e| invalid(format!("the body is not JSON: {e}")))
