@@ -35,6 +35,19 @@ struct FileConfig {
     connector: Vec<FileConnector>,
     #[serde(default)]
     outbox: FileOutbox,
+    #[serde(default)]
+    workbench: FileWorkbench,
+}
+
+/// `[workbench]`: the exception workbench.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileWorkbench {
+    /// Hours to resolve per type (`F5 = 12`) or per type and regime (`"F10/us" = 8`).
+    #[serde(default)]
+    sla: std::collections::BTreeMap<String, i64>,
+    /// The least time between two refreshes from the store a read triggers (default 1,000).
+    sync_interval_ms: Option<i64>,
 }
 
 /// One `[[connector]]`.
@@ -106,6 +119,7 @@ struct Config {
     jwt_audience: Option<String>,
     connectors: Vec<serialhub_connectors::Connector>,
     dispatch: serialhub_dispatch::dispatcher::Settings,
+    workbench: serialhub_workbench::Config,
 }
 
 /// Options shared by `serve` and `keys create`.
@@ -219,6 +233,7 @@ impl Config {
                     .unwrap_or(defaults.allow_private_destinations),
             },
         };
+        let connectors_checked = connectors(file.connector)?;
         Ok(Config {
             listen: listen
                 .map(str::to_owned)
@@ -240,10 +255,40 @@ impl Config {
             jwt_jwks_file: env("JWT__JWKS_FILE").map(PathBuf::from).or(file.jwt.jwks_file),
             jwt_issuer: env("JWT__ISSUER").or(file.jwt.issuer),
             jwt_audience: env("JWT__AUDIENCE").or(file.jwt.audience),
-            connectors: connectors(file.connector)?,
+            connectors: connectors_checked.clone(),
             dispatch: dispatch_settings(&file.outbox)?,
+            workbench: workbench_config(&file.workbench, &connectors_checked)?,
         })
     }
+}
+
+/// The `[workbench]` table: SLA hours and the refresh interval; each connector's regime
+/// (`us` for dscsa, `eu` for eu-hub) for regime-specific SLAs.
+fn workbench_config(
+    table: &FileWorkbench,
+    connectors: &[serialhub_connectors::Connector],
+) -> anyhow::Result<serialhub_workbench::Config> {
+    let mut sla = serialhub_workbench::Sla::default();
+    for (key, hours) in &table.sla {
+        sla.set(key, *hours).map_err(anyhow::Error::msg)?;
+    }
+    let sync_interval_ms = table.sync_interval_ms.unwrap_or(1_000);
+    anyhow::ensure!(
+        (0..=3_600_000).contains(&sync_interval_ms),
+        "workbench: sync_interval_ms must be 0 to 3,600,000"
+    );
+    let regimes = connectors
+        .iter()
+        .filter_map(|c| {
+            let regime = match c.kind {
+                serialhub_connectors::Kind::Dscsa => "us",
+                serialhub_connectors::Kind::EuHub => "eu",
+                _ => return None,
+            };
+            Some((c.name.clone(), regime.to_owned()))
+        })
+        .collect();
+    Ok(serialhub_workbench::Config { sla, regimes, sync_interval_ms })
 }
 
 /// The `[[connector]]` tables, checked: known and built kinds, unique names.
@@ -350,10 +395,7 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(&args.config, args.listen.as_deref())?;
     // A bad SERIALHUB_NOW fails here, before anything starts, rather than per capture.
     crate::clock::now()?;
-    let store: Arc<dyn serialhub_store::Store> = match &config.postgres {
-        Some(url) => Arc::from(crate::commands::postgres::open(url)?),
-        None => Arc::new(serialhub_embedded::EmbeddedStore::open(&config.data)?),
-    };
+    let store = store_of(&config)?;
     let keys = KeyRing::load(&config.keys)?;
     let audit = Audit::open(&config.audit)
         .with_context(|| format!("could not open the audit trail {}", config.audit.display()))?;
@@ -373,8 +415,18 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         jwt,
     );
     // The outbox: what captures route, and the dispatcher that sends it.
-    let routes = serialhub_connectors::route::Routes::new(config.connectors.clone());
-    state.jobs.route_with(Arc::new(routes));
+    let routes: Arc<dyn serialhub_store::outbox::Route> =
+        Arc::new(serialhub_connectors::route::Routes::new(config.connectors.clone()));
+    state.jobs.route_with(routes.clone());
+    // The workbench: rebuilt from the store's exceptions, failed messages and audit log.
+    let workbench = serialhub_workbench::Service::open(
+        store.clone(),
+        routes,
+        config.workbench.clone(),
+        clock().unix_millis,
+    )
+    .context("could not open the exception workbench")?;
+    let _ = state.workbench.set(Arc::new(workbench));
     let dispatching =
         Dispatching::start(store, (config.connectors.clone(), config.dispatch), clock);
     let recovered = serialhub_http::recover_spool(&state, &config.data.join("spool"))
@@ -615,4 +667,28 @@ pub(crate) fn regulator_sim(args: RegulatorSimArgs) -> anyhow::Result<ExitCode> 
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The store `config` names: PostgreSQL, or the embedded store in the data directory.
+fn store_of(config: &Config) -> anyhow::Result<Arc<dyn serialhub_store::Store>> {
+    Ok(match &config.postgres {
+        Some(url) => Arc::from(crate::commands::postgres::open(url)?),
+        None => Arc::new(serialhub_embedded::EmbeddedStore::open(&config.data)?),
+    })
+}
+
+/// The store as `serve` opens it from the same configuration (for commands that work on the
+/// store directly: the embedded store takes one process at a time).
+pub(crate) fn open_store(args: &ConfigArgs) -> anyhow::Result<Arc<dyn serialhub_store::Store>> {
+    store_of(&Config::load(args, None)?)
+}
+
+/// The exception workbench as `serve` runs it, over the store of the same configuration.
+pub(crate) fn open_workbench(args: &ConfigArgs) -> anyhow::Result<serialhub_workbench::Service> {
+    let config = Config::load(args, None)?;
+    let store = store_of(&config)?;
+    let routes = Arc::new(serialhub_connectors::route::Routes::new(config.connectors.clone()));
+    let now = crate::clock::now()?.unix_millis;
+    serialhub_workbench::Service::open(store, routes, config.workbench, now)
+        .context("could not open the exception workbench")
 }
