@@ -19,7 +19,7 @@
 //! A suggestion is only a suggestion: the exception keeps its evidence, and the person who
 //! investigates may correct the cause (the `assign` action takes one).
 
-use serialhub_core::{Key, Violation, ViolationKind};
+use serialhub_core::{ExceptionType, Key, Violation, ViolationKind};
 
 use crate::model::RootCause;
 
@@ -233,27 +233,48 @@ fn gtin_in(text: &str) -> Option<&str> {
     None
 }
 
-/// Receiver and connector codes meaning the product's master data is missing or differs.
+/// Receiver and connector codes meaning the product's master data is missing or differs
+/// (`serialhub_connectors::refusal` and `regulator-sim`'s codes among them).
 const MASTER_DATA_CODES: &[&str] = &[
     "master_data_missing",
     "master_data_mismatch",
+    "ndc_missing",
+    "ndc_mismatch",
+    "product_data_missing",
+    "product_code_invalid",
     "product_unknown",
     "unknown_product",
-    "ndc_missing",
     "gtin_unknown",
 ];
-/// Codes meaning the receiver lacks the batch or its serials.
+/// Codes meaning the receiver lacks the batch or its serials, or the data to send them.
 const PACK_DATA_CODES: &[&str] = &[
     "pack_data_missing",
+    "packs_missing",
     "batch_unknown",
+    "batch_data_missing",
     "serial_unknown",
-    "serials_rejected",
     "hierarchy_incomplete",
 ];
 /// Codes meaning a wrong expiry.
-const EXPIRY_CODES: &[&str] = &["expiry_invalid", "expiry_mismatch", "wrong_expiry"];
+const EXPIRY_CODES: &[&str] =
+    &["expiry_invalid", "expiry_mismatch", "wrong_expiry", "batch_data_invalid"];
 /// Codes meaning the receiver had it already.
 const DUPLICATE_CODES: &[&str] = &["duplicate", "serial_duplicate", "duplicate_message"];
+
+/// The exception type of a failed message with this code (`delivery_gave_up` for attempts run
+/// out) and suggested cause: the data's class where the code names one (F5 master data, F1 a
+/// serial never commissioned, F3 data that contradicts the product), else F10, a report
+/// refused or not taken.
+pub fn failure_type(code: &str, cause: RootCause) -> ExceptionType {
+    match (code, cause) {
+        ("hierarchy_incomplete", _) => ExceptionType::ProductWithoutData,
+        (_, RootCause::MasterDataMismatch) => ExceptionType::MasterData,
+        ("ndc_mismatch" | "batch_data_missing" | "batch_data_invalid", _) => {
+            ExceptionType::DataProductMismatch
+        }
+        _ => ExceptionType::RegulatorRejection,
+    }
+}
 
 /// The likely cause of a failed message to `destination` through `connector`.
 pub fn for_failure(connector: &str, destination: &str, error: &str) -> Suggestion {
@@ -377,6 +398,17 @@ mod tests {
         );
         assert_eq!(cause("rejected SERIAL_DUPLICATE: seen").cause, RootCause::Duplicate);
         assert_eq!(cause("rejected HTTP400: bad").cause, RootCause::Unknown);
+        let incomplete = cause("rejected hierarchy_incomplete: urn:epc:id:sgtin:0312345.067890.1");
+        assert_eq!(incomplete.cause, RootCause::PackDataNotUploaded);
+        assert_eq!(
+            failure_type("hierarchy_incomplete", incomplete.cause),
+            ExceptionType::ProductWithoutData
+        );
+        assert_eq!(failure_type("master_data_missing", master.cause), ExceptionType::MasterData);
+        assert_eq!(
+            failure_type("delivery_gave_up", RootCause::PartnerOutage),
+            ExceptionType::RegulatorRejection
+        );
         let outage = cause("gave up after 8 attempts: 503");
         assert_eq!(
             (outage.cause, outage.scope.as_str()),

@@ -279,13 +279,7 @@ impl Service {
         let suggestion =
             cause::for_failure(&message.message.connector, &message.message.destination, error);
         let code = cause::rejection(error).map_or("delivery_gave_up", |(code, _)| code);
-        // A report the receiver refused for its product data is master data's (F5); every
-        // other refusal or outage of a report is F10.
-        let t = if suggestion.cause == RootCause::MasterDataMismatch {
-            ExceptionType::MasterData
-        } else {
-            ExceptionType::RegulatorRejection
-        };
+        let t = cause::failure_type(code, suggestion.cause);
         let regime = self.regimes.get(&message.message.connector).map(String::as_str);
         let at = message.settled_at.unwrap_or(message.created_at).unix_millis;
         if bench.raise(id, t, code, &suggestion, Some(&message.message.destination), regime, at) {
