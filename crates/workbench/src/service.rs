@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde_json::{Map, Value, json};
-use serialhub_core::{ExceptionType, Key};
+use serialhub_core::Key;
 use serialhub_epcis::time::Timestamp;
 use serialhub_epcis::{ErrorDeclaration, Event, Vocabulary};
 use serialhub_store::audit::AuditDraft;
