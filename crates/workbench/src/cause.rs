@@ -292,7 +292,8 @@ pub fn for_failure(connector: &str, destination: &str, error: &str) -> Suggestio
         codes.contains(&code.as_str()) || reason_codes.iter().any(|r| codes.contains(&r.as_str()))
     };
     let by_gtin = || gtin_in(reason).map_or_else(|| route.clone(), str::to_owned);
-    let why = format!("{destination} rejected it: {code}: {reason}");
+    // The connector's own refusal (the regime's data is missing) or the receiver's answer.
+    let why = format!("refused for {destination} ({code}): {reason}");
     // The serial-level codes first: a `serials_rejected` answer names the codes of its serials.
     let cause = if names(EXPIRY_CODES) {
         RootCause::WrongExpiry

@@ -1962,3 +1962,136 @@ fn the_epcis_connector_captures_shipments_into_the_partners_repository() {
     assert_eq!(hashes(&at_b), hashes(&at_a), "the same events, by their hash IDs");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The exception workbench end to end: 1,000 shipments to a US partner through the `dscsa`
+/// connector are refused for the product's missing master data (the connector will not send
+/// a DSCSA file without an NDC), become 1,000 exceptions in one group, and one action over
+/// REST corrects the master data and resubmits them all; `regulator-sim` then applies each
+/// once, the exceptions close themselves, and the audit log's chain holds.
+#[test]
+fn one_action_corrects_and_resubmits_a_group_of_a_thousand_refused_reports() {
+    let dir = temp_dir("workbench");
+    let data = dir.join("data");
+    let admin = create_key(&data, "qa-lead", "admin", None);
+    let reader = create_key(&data, "analyst", "query", None);
+    let partner = create_key(&data, "wholesaler", "query", Some(PARTY_B));
+    let sim = RegulatorSim::start("0", "5");
+    let config = dir.join("serialhub.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[connector]]\nname = \"us-partner\"\nkind = \"dscsa\"\nurl = \"{}/dscsa\"\n\
+             parties = [\"{PARTY_B}\"]\n\
+             [workbench]\nsync_interval_ms = 0\n[workbench.sla]\n\"F5/us\" = 12\n",
+            sim.base
+        ),
+    )
+    .expect("config written");
+    let server =
+        Server::start_args(&data, &[], false, &["--config", config.to_str().expect("utf-8")]);
+    let unit = |s: u32| format!("urn:epc:id:sgtin:0312345.012345.{s}");
+    let units: Vec<String> = (1..=1_000).map(unit).collect();
+    let mut events = vec![serde_json::json!({
+        "type": "ObjectEvent", "eventTime": "2025-01-01T08:00:00Z", "eventTimeZoneOffset": "+00:00",
+        "epcList": units, "action": "ADD", "bizStep": "commissioning", "disposition": "active",
+        "bizLocation": {"id": "urn:epc:id:sgln:0312345.00000.0"},
+        "ilmd": {"cbvmda:lotNumber": "L1", "cbvmda:itemExpirationDate": "2027-01-31"},
+    })];
+    for s in 1..=1_000 {
+        events.push(serde_json::json!({
+            "type": "ObjectEvent", "eventTime": "2025-01-02T09:00:00Z", "eventTimeZoneOffset": "+00:00",
+            "epcList": [unit(s)], "action": "OBSERVE", "bizStep": "shipping", "disposition": "in_transit",
+            "bizLocation": {"id": "urn:epc:id:sgln:0312345.00000.0"},
+            "bizTransactionList": [{"type": "po", "bizTransaction": format!("urn:epcglobal:cbv:bt:4098765000003:PO-{s}")}],
+            "sourceList": [{"type": "owning_party", "source": "urn:epc:id:pgln:0312345.00000"}],
+            "destinationList": [{"type": "owning_party", "destination": "urn:epc:id:pgln:4098765.00000"}],
+        }));
+    }
+    let job = server.capture(&admin, &document(&events), "rollback");
+    assert_eq!(job["stored"], 1_001, "{job}");
+    let outbox = server.drained_outbox(&admin);
+    assert_eq!(outbox["failed"], 1_000, "refused before sending: {outbox}");
+    assert_eq!(sim.stats()["applied"], 0);
+
+    let groups = server.get("/api/exceptions/groups", Some(&reader));
+    assert_eq!(groups.status, 200, "{}", groups.body);
+    let groups = groups.json();
+    let group = &groups["groups"][0];
+    assert_eq!(group["rootCause"], "master_data_mismatch", "{groups}");
+    assert_eq!(group["open"], 1_000, "{groups}");
+    let group_id = group["id"].as_str().expect("an id").to_owned();
+    let listed = server.get("/api/exceptions?type=F5&status=new&perPage=10", Some(&reader));
+    let listed_json = listed.json();
+    assert_eq!(listed_json["total"], 1_000, "{listed_json}");
+    assert!(listed.header("link").is_some_and(|l| l.contains("nextPageToken=")), "paged");
+    let first = &listed_json["exceptions"][0];
+    assert_eq!(first["code"], "master_data_missing");
+    assert_eq!(first["owner"], "master_data");
+    assert_eq!(first["regime"], "us");
+    // The regime's SLA: 12 hours after the failure.
+    let raised =
+        serialhub_epcis::time::Timestamp::parse(first["raisedAt"].as_str().expect("raisedAt"));
+    let due = serialhub_epcis::time::Timestamp::parse(first["dueAt"].as_str().expect("dueAt"));
+    assert_eq!(due.expect("due").unix_millis - raised.expect("raised").unix_millis, 12 * 3_600_000);
+    let id = first["id"].as_str().expect("an id").to_owned();
+    let detail = server.get(&format!("/api/exceptions/{id}"), Some(&reader)).json();
+    assert!(
+        detail["evidence"]["lastError"].as_str().is_some_and(|e| e.contains("GTIN 00312345123451: no EPCClass master data")),
+        "the evidence names what is missing: {detail}"
+    );
+    assert_eq!(server.get("/api/exceptions", Some(&partner)).status, 403, "operators only");
+
+    let fix = serde_json::json!({
+        "action": "correct_master_data",
+        "reason": "NDC, name, form, strength and manufacturer added for the product",
+        "masterData": [{
+            "type": "urn:epcglobal:epcis:vtype:EPCClass",
+            "vocabularyElementList": [{
+                "id": "urn:epc:idpat:sgtin:0312345.012345.*",
+                "attributes": [
+                    {"id": "urn:epcglobal:cbv:mda#additionalTradeItemIdentification", "attribute": "12345-1234-05"},
+                    {"id": "urn:epcglobal:cbv:mda#additionalTradeItemIdentificationTypeCode", "attribute": "FDA_NDC_11"},
+                    {"id": "urn:epcglobal:cbv:mda#regulatedProductName", "attribute": "Examplamab"},
+                    {"id": "urn:epcglobal:cbv:mda#dosageFormType", "attribute": "TABLET"},
+                    {"id": "urn:epcglobal:cbv:mda#strengthDescription", "attribute": "10 mg"},
+                    {"id": "urn:epcglobal:cbv:mda#manufacturerOfTradeItemPartyName", "attribute": "Example Pharma Inc."},
+                ],
+            }],
+        }],
+    });
+    let path = format!("/api/exceptions/groups/{}/actions", percent(&group_id));
+    let body = fix.to_string();
+    let as_reader = server.post(&path, Some(&reader), "application/json", body.as_bytes(), &[]);
+    assert_eq!(as_reader.status, 403, "acting takes an admin");
+    let no_reason = serde_json::json!({"action": "void"}).to_string();
+    let refused = server.post(&path, Some(&admin), "application/json", no_reason.as_bytes(), &[]);
+    refused.problem(400, "epcisException:ValidationException");
+    let acted = server.post(&path, Some(&admin), "application/json", body.as_bytes(), &[]);
+    assert_eq!(acted.status, 200, "{}", acted.body);
+    let acted = acted.json();
+    assert_eq!(acted["targets"].as_array().map(Vec::len), Some(1_000));
+    assert_eq!(acted["messages"].as_array().map(Vec::len), Some(1_000));
+
+    let outbox = server.drained_outbox(&admin);
+    assert_eq!(outbox["delivered"], 1_000, "every resubmission delivered: {outbox}");
+    let stats = sim.stats();
+    assert_eq!(stats["applied"], 1_000, "each applied once: {stats}");
+    let closed = server.get("/api/exceptions?status=closed&perPage=1", Some(&reader)).json();
+    assert_eq!(closed["total"], 1_000, "{closed}");
+    assert_eq!(closed["exceptions"][0]["closure"], "delivered");
+    assert_eq!(server.get("/api/exceptions?open=true", Some(&reader)).json()["total"], 0);
+
+    let audit = server.get("/api/audit", Some(&admin)).json();
+    assert_eq!(audit["chain"], "ok", "{audit}");
+    assert_eq!(audit["entries"][0]["action"], "correct_master_data");
+    assert_eq!(audit["entries"][0]["actor"].as_str().map(|a| a.starts_with("qa-lead")), Some(true));
+    let detail = server.get(&format!("/api/exceptions/{id}"), Some(&reader)).json();
+    assert_eq!(detail["history"][0]["before"]["status"], "new", "{detail}");
+    let metrics = server.get("/metrics", Some(&admin)).body;
+    assert!(
+        metrics.contains("serialhub_workbench_resolve_seconds_count{type=\"F5\"} 1000"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("serialhub_workbench_sla_breached{type=\"F5\"} 0"), "{metrics}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

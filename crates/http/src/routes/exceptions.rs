@@ -345,16 +345,25 @@ fn epcis_parts(
     if master_data.is_some_and(|m| !m.is_array()) || events.is_some_and(|e| !e.is_array()) {
         return Err(invalid("masterData and correctiveEvents are arrays".to_owned()));
     }
-    let mut document = json!({
-        "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": "2025-01-01T00:00:00Z",
-        "epcisBody": { "eventList": events.cloned().unwrap_or_else(|| json!([])) },
-    });
-    if let Some(list) = master_data {
-        document["epcisHeader"] = json!({ "epcisMasterData": { "vocabularyList": list } });
+    // The header before the body: the reader streams, and takes a header only before events.
+    let header = master_data
+        .map_or(Value::Null, |list| json!({ "epcisMasterData": { "vocabularyList": list } }));
+    let mut document = serde_json::Map::new();
+    document.insert(
+        "@context".to_owned(),
+        json!(["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"]),
+    );
+    document.insert("type".to_owned(), json!("EPCISDocument"));
+    document.insert("schemaVersion".to_owned(), json!("2.0"));
+    document.insert("creationDate".to_owned(), json!("2025-01-01T00:00:00Z"));
+    if !header.is_null() {
+        document.insert("epcisHeader".to_owned(), header);
     }
+    document.insert(
+        "epcisBody".to_owned(),
+        json!({ "eventList": events.cloned().unwrap_or_else(|| json!([])) }),
+    );
+    let document = Value::Object(document);
     let bytes = document.to_string().into_bytes();
     let mut validator = serialhub_epcis::validate::Validator::default();
     serialhub_epcis::read_slice(&bytes, &serialhub_epcis::read::Limits::default(), &mut validator)
