@@ -142,19 +142,20 @@ impl Registry {
     }
 
     /// Answers each serial of `upload` and remembers those accepted; `blocked` (an index) is
-    /// refused whatever it is: a fault the simulator injects.
+    /// refused if it would have been accepted: a fault the simulator injects.
     pub(crate) fn apply(&mut self, upload: &Upload, blocked: Option<usize>) -> Answer {
         let known = self.serials.entry(upload.gtin.clone()).or_default();
         let gtin = serialhub_gs1::Gtin::parse(&upload.gtin).expect("parse checked the GTIN");
         let mut all_accepted = true;
         let mut answers = Vec::with_capacity(upload.serials.len());
         for (i, serial) in upload.serials.iter().enumerate() {
-            let refused = if blocked == Some(i) {
-                Some(("serial_blocked", "the pack code is blocked in the national system"))
-            } else if serialhub_gs1::Sgtin::new(gtin, serial).is_err() {
+            // A blocked pack is one the hub would otherwise take.
+            let refused = if serialhub_gs1::Sgtin::new(gtin, serial).is_err() {
                 Some(("serial_invalid", "a serial is 1 to 20 characters of GS1 CSET 82"))
             } else if known.contains(serial) {
                 Some(("serial_duplicate", "this serial was uploaded before for this product"))
+            } else if blocked == Some(i) {
+                Some(("serial_blocked", "the pack code is blocked in the national system"))
             } else {
                 None
             };
@@ -246,6 +247,11 @@ mod tests {
             .map(|s| s["code"].as_str().unwrap_or("accepted").to_owned())
             .collect();
         assert_eq!(codes, ["serial_duplicate", "serial_blocked"]);
-        assert_eq!(hub.len(), 2);
+        // A block falls on a serial the hub would take: a duplicate stays a duplicate.
+        let third = parse(&body(gtin, "L3", "270630", &["B", "E"])).expect("an upload");
+        let answer = hub.apply(&third, Some(0));
+        assert_eq!(answer.serials[0]["code"], "serial_duplicate");
+        assert_eq!(answer.serials[1]["status"], "accepted");
+        assert_eq!(hub.len(), 3);
     }
 }

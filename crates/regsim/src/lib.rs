@@ -10,7 +10,8 @@
 //!   (`euhub`): a serial uploaded before in another message is `serial_duplicate`.
 //!
 //! Each idempotency key is applied once: a repeat is answered as the duplicate it is, with the
-//! first answer (receipt, and the per-serial answers of an upload). At the configured fault
+//! first answer (receipt, and the per-serial answers of an upload), and is never refused by a
+//! fault (nor while a slow answer to an earlier attempt is still to apply it). At the configured fault
 //! rate a request instead meets one fault, drawn from a seeded generator so that a run can be
 //! replayed: a rejection with a realistic reason code (`/messages`: 422 `E_PRODUCT_UNKNOWN`;
 //! `/dscsa`: 422 `po_unknown` or `product_unknown`; `/eu-hub`: the upload applied with one
@@ -140,6 +141,8 @@ struct Sim {
     applied: HashMap<String, Applied>,
     /// Requests the current outage still refuses.
     outage_left: u32,
+    /// Keys an answer is about to apply (how many such requests each).
+    in_flight: HashMap<String, u32>,
     /// The serials the EU hub holds.
     hub: euhub::Registry,
 }
@@ -166,6 +169,7 @@ pub fn router(settings: Settings) -> Router {
         stats: Stats::default(),
         applied: HashMap::new(),
         outage_left: 0,
+        in_flight: HashMap::new(),
         hub: euhub::Registry::default(),
     };
     Router::new()
@@ -243,7 +247,7 @@ async fn receive(
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         };
         sim.stats.count(format, |c| &mut c.received);
-        if sim.outage_left > 0 {
+        let fate = if sim.outage_left > 0 {
             sim.outage_left -= 1;
             *sim.stats.faults.entry("outage").or_default() += 1;
             Fate::Outage
@@ -252,8 +256,9 @@ async fn receive(
             let kind = kinds[((sim.draw() * kinds.len() as f64) as usize).min(kinds.len() - 1)];
             *sim.stats.faults.entry(kind).or_default() += 1;
             match kind {
-                // A message applied already is not refused on a retry: it is a duplicate.
-                "reject" if sim.applied.contains_key(&key) => {
+                // A message applied already (or about to be, by an answer to an earlier attempt
+                // still on its way) is not refused on a retry: it is a duplicate.
+                "reject" if sim.applied.contains_key(&key) || sim.in_flight.contains_key(&key) => {
                     Fate::Apply { malformed: false, slow: false }
                 }
                 "reject" => Fate::Reject { pick: sim.draw() },
@@ -268,8 +273,15 @@ async fn receive(
             }
         } else {
             Fate::Apply { malformed: false, slow: false }
+        };
+        if let Fate::Apply { .. } = fate {
+            *sim.in_flight.entry(key.clone()).or_default() += 1;
         }
+        fate
     };
+    // Until the answer is made, or the request is dropped (its client gone).
+    let _in_flight =
+        matches!(fate, Fate::Apply { .. }).then(|| InFlight { sim: sim.clone(), key: key.clone() });
     match fate {
         Fate::Reject { pick } => match format {
             Format::Messages => {
@@ -306,6 +318,24 @@ async fn receive(
                 tokio::time::sleep(Duration::from_millis(SLOW_MS)).await;
             }
             apply(format, &sim, key, &body, None, malformed)
+        }
+    }
+}
+
+/// A request about to apply its key: counted in `Sim::in_flight` while it lives.
+struct InFlight {
+    sim: Shared,
+    key: String,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let Ok(mut sim) = self.sim.lock() else { return };
+        if let Some(n) = sim.in_flight.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                sim.in_flight.remove(&self.key);
+            }
         }
     }
 }
