@@ -38,6 +38,9 @@ pub enum ExceptionKind {
     Unavailable,
     /// A bug or an unexpected failure (500).
     Implementation,
+    /// An action the resource's current state does not allow (an exception already closed, a
+    /// case step out of order) (409). Not an EPCIS exception: serialhub's own problem type.
+    StateConflict,
 }
 
 impl ExceptionKind {
@@ -63,6 +66,7 @@ impl ExceptionKind {
             ExceptionKind::Unavailable | ExceptionKind::Implementation => {
                 "epcisException:ImplementationException"
             }
+            ExceptionKind::StateConflict => "serialhub:StateConflict",
         }
     }
 
@@ -76,7 +80,7 @@ impl ExceptionKind {
             ExceptionKind::CaptureLimitExceeded
             | ExceptionKind::QueryTooLarge
             | ExceptionKind::QueryTooComplex => StatusCode::PAYLOAD_TOO_LARGE,
-            ExceptionKind::Conflict => StatusCode::CONFLICT,
+            ExceptionKind::Conflict | ExceptionKind::StateConflict => StatusCode::CONFLICT,
             ExceptionKind::UriTooLong => StatusCode::URI_TOO_LONG,
             ExceptionKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ExceptionKind::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
@@ -103,6 +107,7 @@ impl ExceptionKind {
             ExceptionKind::TooManyRequests => "Too many requests",
             ExceptionKind::Unavailable => "Service unavailable",
             ExceptionKind::Implementation => "Internal error",
+            ExceptionKind::StateConflict => "Not allowed in the current state",
         }
     }
 }

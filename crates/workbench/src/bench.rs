@@ -173,6 +173,8 @@ pub struct Workbench {
     sent: HashMap<Sym, (u64, u64)>,
     /// Resolution times per type: count and sum of ms.
     resolved: [(u64, i64); 12],
+    /// Suspect product cases.
+    pub cases: crate::case::Cases,
 }
 
 fn type_index(t: ExceptionType) -> usize {
@@ -344,6 +346,7 @@ impl Workbench {
     pub fn apply(&mut self, entry: &AuditEntry) {
         self.audit_seq = entry.seq;
         self.audit_hash.clone_from(&entry.hash);
+        self.cases.apply(entry);
         let Ok(after) = serde_json::from_str::<Value>(&entry.draft.after) else { return };
         let status = after.get("status").and_then(Value::as_str).and_then(Status::from_name);
         let closure = after.get("closure").and_then(Value::as_str).and_then(Closure::from_name);
@@ -582,6 +585,24 @@ impl Workbench {
             "# HELP serialhub_workbench_failures_per_1000 Messages failed for good per 1,000 sent, by partner."
         );
         let _ = writeln!(out, "# TYPE serialhub_workbench_failures_per_1000 gauge");
+        let _ = writeln!(out, "# HELP serialhub_workbench_cases Suspect product cases by status.");
+        let _ = writeln!(out, "# TYPE serialhub_workbench_cases gauge");
+        let mut by_status: std::collections::BTreeMap<&str, u64> =
+            std::collections::BTreeMap::new();
+        let mut overdue = 0;
+        for case in self.cases.all() {
+            *by_status.entry(case.status.name()).or_default() += 1;
+            overdue += u64::from(case.notification_overdue(now));
+        }
+        for (status, n) in by_status {
+            let _ = writeln!(out, "serialhub_workbench_cases{{status=\"{status}\"}} {n}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP serialhub_workbench_case_notifications_overdue Illegitimate product cases past their notification deadline."
+        );
+        let _ = writeln!(out, "# TYPE serialhub_workbench_case_notifications_overdue gauge");
+        let _ = writeln!(out, "serialhub_workbench_case_notifications_overdue {overdue}");
         let mut partners: Vec<_> =
             self.sent.iter().map(|(p, n)| (self.text.name(*p), *n)).collect();
         partners.sort();

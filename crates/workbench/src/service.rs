@@ -22,6 +22,7 @@ use serialhub_store::outbox::{MessageFilter, MessageStatus, NewMessage, Route, S
 use serialhub_store::{EventRecord, ExceptionFilter, Store, StoreError, StoredException};
 
 use crate::bench::{ListFilter, Workbench, millis_string};
+use crate::case::{Step, case_id, plan};
 use crate::cause::{self, Lookup};
 use crate::model::{Closure, Department, ExceptionRef, RootCause, Status};
 use crate::sla::Sla;
@@ -88,6 +89,19 @@ pub struct ActionRequest {
     pub error_reason: Option<String>,
     /// `declare_error`: the corrective events, captured with the declaration.
     pub corrective_events: Vec<Event>,
+}
+
+/// A suspect product case to open.
+#[derive(Clone, Debug, Default)]
+pub struct CaseOpening {
+    /// The suspect identifiers (held from now).
+    pub identifiers: Vec<String>,
+    /// The exceptions that raised the suspicion.
+    pub exceptions: Vec<String>,
+    /// The regime whose deadline applies (`us`, `eu`).
+    pub regime: Option<String>,
+    /// Why the product is suspect.
+    pub reason: String,
 }
 
 /// What an action did.
@@ -512,6 +526,135 @@ impl Service {
         // Replayed, not applied directly: another node's entries may come before ours.
         self.sync_locked()?;
         Ok(outcome)
+    }
+
+    /// Opens a suspect product case holding `identifiers` (quarantined from now), linked to
+    /// `exceptions` (which go to quality and compliance, investigating). Returns its id.
+    pub fn open_case(
+        &self,
+        actor: &str,
+        opening: &CaseOpening,
+        now: Timestamp,
+    ) -> Result<String, ActionError> {
+        if opening.reason.trim().is_empty() {
+            return Err(ActionError::Invalid("reason: say why the product is suspect".to_owned()));
+        }
+        if opening.identifiers.is_empty() || opening.identifiers.len() > TARGETS_MAX {
+            return Err(ActionError::Invalid(format!(
+                "identifiers: 1 to {TARGETS_MAX} suspect identifiers"
+            )));
+        }
+        let mut last = self.sync.lock().map_err(|_| poisoned())?;
+        self.sync_locked()?;
+        *last = now.unix_millis;
+        let linked = if opening.exceptions.is_empty() {
+            Vec::new()
+        } else {
+            self.targets(&Targets::Ids(opening.exceptions.clone()))?
+        };
+        // The open ones move to quality and compliance; closed ones are linked as they are.
+        let (before, moved) = {
+            let bench = self.bench.read().map_err(|_| poisoned())?;
+            let open: Vec<_> = linked
+                .iter()
+                .filter_map(|id| bench.row(*id))
+                .filter(|r| r.status.is_open())
+                .collect();
+            let rows: Map<String, Value> = open
+                .iter()
+                .map(|r| {
+                    (
+                        r.id.to_string(),
+                        json!({ "status": r.status.name(), "owner": r.owner.name() }),
+                    )
+                })
+                .collect();
+            (Value::Object(rows), open.iter().map(|r| r.id.to_string()).collect::<Vec<_>>())
+        };
+        let linked: Vec<String> = linked.iter().map(ToString::to_string).collect();
+        let mut after = json!({
+            "case": { "identifiers": opening.identifiers, "exceptions": linked, "regime": opening.regime },
+        });
+        if !moved.is_empty() {
+            after["status"] = "investigating".into();
+            after["owner"] = Department::QualityCompliance.name().into();
+        }
+        let draft = AuditDraft {
+            at: now,
+            actor: actor.to_owned(),
+            action: "case_open".to_owned(),
+            targets: moved,
+            reason: opening.reason.clone(),
+            before: before.to_string(),
+            after: after.to_string(),
+        };
+        let entries = self.store.audit_append(vec![draft])?;
+        self.sync_locked()?;
+        Ok(entries.first().map(|e| format!("c{}", e.seq)).unwrap_or_default())
+    }
+
+    /// Takes one step of case `id`.
+    pub fn case_step(
+        &self,
+        actor: &str,
+        id: &str,
+        step: &Step,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<u64, ActionError> {
+        if reason.trim().is_empty() {
+            return Err(ActionError::Invalid(
+                "reason: every step needs one; it goes into the audit log".to_owned(),
+            ));
+        }
+        let mut last = self.sync.lock().map_err(|_| poisoned())?;
+        self.sync_locked()?;
+        *last = now.unix_millis;
+        let (after, before) = {
+            let bench = self.bench.read().map_err(|_| poisoned())?;
+            let Some(case) = case_id(id).and_then(|n| bench.cases.get(n)) else {
+                return Err(ActionError::NotFound(format!("no case {id}")));
+            };
+            let after = plan(case, step, now.unix_millis).map_err(ActionError::Conflict)?;
+            (after, json!({ "caseStatus": case.status.name() }))
+        };
+        let draft = AuditDraft {
+            at: now,
+            actor: actor.to_owned(),
+            action: step.action.clone(),
+            targets: vec![id.to_owned()],
+            reason: reason.to_owned(),
+            before: before.to_string(),
+            after: after.to_string(),
+        };
+        let entries = self.store.audit_append(vec![draft])?;
+        self.sync_locked()?;
+        Ok(entries.first().map_or(0, |e| e.seq))
+    }
+
+    /// Every case (`open_only`: not closed), oldest first, or the one case `id`.
+    pub fn cases(
+        &self,
+        id: Option<&str>,
+        open_only: bool,
+        now: i64,
+    ) -> Result<Option<Value>, StoreError> {
+        self.sync(now, false)?;
+        let bench = self.bench.read().map_err(|_| poisoned())?;
+        if let Some(id) = id {
+            return Ok(case_id(id).and_then(|n| bench.cases.get(n)).map(|c| {
+                let mut body = c.to_json(now);
+                body["history"] = c.history.clone().into();
+                body
+            }));
+        }
+        let cases: Vec<Value> = bench
+            .cases
+            .all()
+            .filter(|c| !open_only || c.status != crate::case::CaseStatus::Closed)
+            .map(|c| c.to_json(now))
+            .collect();
+        Ok(Some(json!({ "cases": cases })))
     }
 
     fn targets(&self, targets: &Targets) -> Result<Vec<ExceptionRef>, ActionError> {

@@ -335,3 +335,105 @@ fn a_declared_error_reaches_the_partner_that_had_the_original() {
     let closed = list(&service, &[("status", "closed")], T0 + 10_000);
     assert_eq!(closed["exceptions"][0]["closure"], "declared");
 }
+
+/// A suspect product case opened from an exception: the exception moves to quality and
+/// compliance; the case is determined illegitimate, notified within its deadline and closed;
+/// each step is refused out of order; a rebuilt workbench has the same case.
+#[test]
+fn a_suspect_product_case_runs_from_quarantine_to_notification() {
+    let store: Arc<MemStore> = Arc::new(MemStore::default());
+    store
+        .capture(
+            vec![record(event(2, "shipping", &["urn:epc:id:sgtin:0312345.067890.X9"]))],
+            at(T0),
+        )
+        .expect("capture");
+    let service =
+        Service::open(store.clone(), Arc::new(NoRoute), Config::default(), T0).expect("open");
+    let id =
+        list(&service, &[], T0)["exceptions"][0]["id"].as_str().expect("an exception").to_owned();
+    let opening = serialhub_workbench::CaseOpening {
+        identifiers: vec!["urn:epc:id:sgtin:0312345.067890.X9".to_owned()],
+        exceptions: vec![id.clone()],
+        regime: Some("us".to_owned()),
+        reason: "a pack nobody commissioned was shipped".to_owned(),
+    };
+    let case = service.open_case("qa", &opening, at(T0 + 1)).expect("opened");
+    let row = &list(&service, &[], T0)["exceptions"][0];
+    assert_eq!(
+        (row["status"].as_str(), row["owner"].as_str()),
+        (Some("investigating"), Some("quality_compliance"))
+    );
+    let step = |action: &str, determination: Option<&str>, notified: Option<&str>| {
+        serialhub_workbench::Step {
+            action: action.to_owned(),
+            determination: determination.map(str::to_owned),
+            notified: notified.map(str::to_owned),
+        }
+    };
+    let refused = service.case_step(
+        "qa",
+        &case,
+        &step("case_notify", None, Some("FDA")),
+        "early",
+        at(T0 + 2),
+    );
+    assert!(matches!(refused, Err(ActionError::Conflict(_))), "{refused:?}");
+    let determined_at = T0 + 3_600_000;
+    service
+        .case_step(
+            "qa",
+            &case,
+            &step("case_determine", Some("illegitimate"), None),
+            "counterfeit label",
+            at(determined_at),
+        )
+        .expect("determined");
+    let shown = service.cases(Some(&case), false, determined_at).expect("read").expect("exists");
+    assert_eq!(shown["status"], "determined");
+    let due = serialhub_epcis::time::Timestamp::parse(shown["notifyDueAt"].as_str().expect("due"))
+        .expect("a time");
+    assert_eq!(due.unix_millis - determined_at, 24 * 3_600_000);
+    let late = service
+        .cases(Some(&case), false, determined_at + 25 * 3_600_000)
+        .expect("read")
+        .expect("exists");
+    assert_eq!(late["notificationOverdue"], true);
+    let metrics = service.metrics(determined_at + 25 * 3_600_000).expect("metrics");
+    assert!(metrics.contains("serialhub_workbench_case_notifications_overdue 1"), "{metrics}");
+    service
+        .case_step(
+            "qa",
+            &case,
+            &step("case_notify", None, Some("FDA Form 3911; 4098765000003")),
+            "notified",
+            at(determined_at + 7_200_000),
+        )
+        .expect("notified");
+    service
+        .case_step(
+            "qa",
+            &case,
+            &step("case_close", None, None),
+            "done",
+            at(determined_at + 8_000_000),
+        )
+        .expect("closed");
+    let missing = service.case_step("qa", "c999", &step("case_close", None, None), "x", at(T0));
+    assert!(matches!(missing, Err(ActionError::NotFound(_))));
+
+    let again =
+        Service::open(store.clone(), Arc::new(NoRoute), Config::default(), T0).expect("open");
+    let now = determined_at + 9_000_000;
+    assert_eq!(
+        again.cases(None, false, now).expect("read"),
+        service.cases(None, false, now).expect("read")
+    );
+    let closed = again.cases(Some(&case), false, now).expect("read").expect("exists");
+    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed["history"].as_array().map(Vec::len), Some(4));
+    assert_eq!(
+        audit::verify((0, audit::GENESIS), &store.audit_log(0, 100).expect("audit")),
+        Ok(())
+    );
+}

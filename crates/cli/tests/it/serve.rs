@@ -2036,7 +2036,9 @@ fn one_action_corrects_and_resubmits_a_group_of_a_thousand_refused_reports() {
     let id = first["id"].as_str().expect("an id").to_owned();
     let detail = server.get(&format!("/api/exceptions/{id}"), Some(&reader)).json();
     assert!(
-        detail["evidence"]["lastError"].as_str().is_some_and(|e| e.contains("GTIN 00312345123451: no EPCClass master data")),
+        detail["evidence"]["lastError"]
+            .as_str()
+            .is_some_and(|e| e.contains("GTIN 00312345123451: no EPCClass master data")),
         "the evidence names what is missing: {detail}"
     );
     assert_eq!(server.get("/api/exceptions", Some(&partner)).status, 403, "operators only");
@@ -2093,5 +2095,39 @@ fn one_action_corrects_and_resubmits_a_group_of_a_thousand_refused_reports() {
         "{metrics}"
     );
     assert!(metrics.contains("serialhub_workbench_sla_breached{type=\"F5\"} 0"), "{metrics}");
+
+    // A suspect product case over REST: opened on a pack and linked to an exception, determined
+    // illegitimate (the 24-hour notification clock starts), notified, closed.
+    let open = serde_json::json!({
+        "identifiers": [unit(7)], "exceptions": [id], "regime": "us",
+        "reason": "the partner reports a duplicate of this pack in the field",
+    })
+    .to_string();
+    let opened = server.post("/api/cases", Some(&admin), "application/json", open.as_bytes(), &[]);
+    assert_eq!(opened.status, 201, "{}", opened.body);
+    let case = opened.json()["id"].as_str().expect("a case id").to_owned();
+    let step = |body: Value| {
+        let body = body.to_string();
+        let path = format!("/api/cases/{case}/actions");
+        server.post(&path, Some(&admin), "application/json", body.as_bytes(), &[])
+    };
+    let early = step(serde_json::json!({"action": "case_close", "reason": "nothing found"}));
+    early.problem(409, "serialhub:StateConflict");
+    let determined = step(serde_json::json!({
+        "action": "case_determine", "determination": "illegitimate", "reason": "counterfeit",
+    }));
+    assert_eq!(determined.status, 200, "{}", determined.body);
+    let shown = server.get(&format!("/api/cases/{case}"), Some(&reader)).json();
+    assert_eq!(shown["status"], "determined", "{shown}");
+    assert!(shown["notifyDueAt"].is_string() && shown["notificationOverdue"] == false, "{shown}");
+    let notified = step(serde_json::json!({
+        "action": "case_notify", "notified": "FDA Form 3911; 4098765000003", "reason": "within 24 hours",
+    }));
+    assert_eq!(notified.status, 200, "{}", notified.body);
+    assert_eq!(step(serde_json::json!({"action": "case_close", "reason": "done"})).status, 200);
+    let cases = server.get("/api/cases", Some(&reader)).json();
+    assert_eq!(cases["cases"][0]["status"], "closed", "{cases}");
+    assert_eq!(cases["cases"][0]["notified"], "FDA Form 3911; 4098765000003");
+    assert_eq!(server.get("/api/audit", Some(&admin)).json()["chain"], "ok");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,6 +1,7 @@
 //! The exception workbench over HTTP (`serialhub_workbench::Service`): `/api/exceptions`
 //! (list with filters, detail), `/api/exceptions/groups`, actions on one exception, on a list
-//! of them, or on a group, and `/api/audit` (the actions' log and whether its chain holds).
+//! of them, or on a group, `/api/cases` (suspect product cases and their steps), and
+//! `/api/audit` (the actions' log and whether its chain holds).
 //!
 //! The workbench is the company's own: operators read it (admin, or a query key that acts for
 //! no partner), admins act. A partner's key is refused: exceptions name every partner's data.
@@ -246,15 +247,8 @@ async fn act(
     let request = action_request(&body, targets(&body)?)?;
     let now = (state.clock)();
     let actor = format!("{} ({})", caller.name, caller.key_id);
-    let outcome = blocking(move || {
-        service.act(&actor, &request, now).map_err(|e| match e {
-            ActionError::Invalid(m) => invalid(m),
-            ActionError::NotFound(m) => Problem::new(ExceptionKind::NoSuchResource, m),
-            ActionError::Conflict(m) => Problem::new(ExceptionKind::Conflict, m),
-            ActionError::Store(e) => Problem::from(e),
-        })
-    })
-    .await?;
+    let outcome =
+        blocking(move || service.act(&actor, &request, now).map_err(action_problem)).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({
@@ -425,4 +419,152 @@ pub(crate) async fn audit(
         })
         .collect();
     Ok(json_response(StatusCode::OK, &json!({ "entries": list, "chain": chain })))
+}
+
+fn action_problem(error: ActionError) -> Problem {
+    match error {
+        ActionError::Invalid(m) => invalid(m),
+        ActionError::NotFound(m) => Problem::new(ExceptionKind::NoSuchResource, m),
+        ActionError::Conflict(m) => Problem::new(ExceptionKind::StateConflict, m),
+        ActionError::Store(e) => Problem::from(e),
+    }
+}
+
+/// The strings of array member `name` (absent: none).
+fn strings(body: &Value, name: &str) -> Result<Vec<String>, Problem> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| invalid(format!("{name}: every item is a string"))),
+        Some(_) => Err(invalid(format!("{name}: must be an array of strings"))),
+    }
+}
+
+/// The string member `name`, if any.
+fn member(body: &Value, name: &str) -> Result<Option<String>, Problem> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.len() <= serialhub_store::audit::TEXT_MAX => {
+            Ok(Some(s.clone()))
+        }
+        Some(_) => Err(invalid(format!(
+            "{name}: must be a string of at most {} bytes",
+            serialhub_store::audit::TEXT_MAX
+        ))),
+    }
+}
+
+/// Refuses members other than `known`.
+fn only(body: &Value, known: &[&str]) -> Result<(), Problem> {
+    let Some(object) = body.as_object() else {
+        return Err(invalid("the body is not a JSON object".to_owned()));
+    };
+    match object.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(unknown) => {
+            Err(invalid(format!("{unknown}: not a member here ({})", known.join(", "))))
+        }
+        None => Ok(()),
+    }
+}
+
+/// `POST /api/cases`: opens a suspect product case: `identifiers` (held from now, any GS1
+/// form), `exceptions` (linked), `regime`, `reason`. Admin.
+pub(crate) async fn open_case(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response, Problem> {
+    let caller = match operator(&state, &headers, &[Role::Admin]) {
+        Ok(caller) => caller,
+        Err(problem) => return Err(crate::routes::drained(body, problem).await),
+    };
+    let service = workbench(&state)?;
+    let body = json_body_max(&headers, body, ACTION_BYTES_MAX).await?;
+    only(&body, &["identifiers", "exceptions", "regime", "reason"])?;
+    let identifiers = strings(&body, "identifiers")?;
+    for code in &identifiers {
+        Key::from_code(code).map_err(|e| invalid(format!("identifiers: {code:?}: {e}")))?;
+    }
+    let opening = serialhub_workbench::CaseOpening {
+        identifiers,
+        exceptions: strings(&body, "exceptions")?,
+        regime: member(&body, "regime")?,
+        reason: member(&body, "reason")?.unwrap_or_default(),
+    };
+    let now = (state.clock)();
+    let actor = format!("{} ({})", caller.name, caller.key_id);
+    let id =
+        blocking(move || service.open_case(&actor, &opening, now).map_err(action_problem)).await?;
+    let mut response = json_response(StatusCode::CREATED, &json!({ "id": id }));
+    if let Ok(location) = axum::http::HeaderValue::from_str(&format!("/api/cases/{id}")) {
+        response.headers_mut().insert(axum::http::header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// `GET /api/cases[?open=true]`: the suspect product cases, oldest first.
+pub(crate) async fn cases(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Problem> {
+    operator(&state, &headers, &[Role::Query])?;
+    let service = workbench(&state)?;
+    let open_only = match raw.as_deref() {
+        None | Some("") | Some("open=false") => false,
+        Some("open=true") => true,
+        Some(other) => return Err(bad(format!("{other}: /api/cases takes only open=true"))),
+    };
+    let now = (state.clock)().unix_millis;
+    let body = blocking(move || Ok(service.cases(None, open_only, now)?)).await?;
+    Ok(json_response(StatusCode::OK, &body.unwrap_or_default()))
+}
+
+/// `GET /api/cases/{id}`: one case with its history (audit entry seqs).
+pub(crate) async fn case(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    operator(&state, &headers, &[Role::Query])?;
+    let service = workbench(&state)?;
+    let now = (state.clock)().unix_millis;
+    let shown = id.clone();
+    match blocking(move || Ok(service.cases(Some(&id), false, now)?)).await? {
+        Some(body) => Ok(json_response(StatusCode::OK, &body)),
+        None => Err(Problem::new(ExceptionKind::NoSuchResource, format!("no case {shown}"))),
+    }
+}
+
+/// `POST /api/cases/{id}/actions`: `action` (`case_investigate`, `case_determine` with
+/// `determination`, `case_notify` with `notified`, `case_close`) and `reason`. Admin.
+pub(crate) async fn case_step(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Body,
+) -> Result<Response, Problem> {
+    let caller = match operator(&state, &headers, &[Role::Admin]) {
+        Ok(caller) => caller,
+        Err(problem) => return Err(crate::routes::drained(body, problem).await),
+    };
+    let service = workbench(&state)?;
+    let body = json_body_max(&headers, body, ACTION_BYTES_MAX).await?;
+    only(&body, &["action", "reason", "determination", "notified"])?;
+    let step = serialhub_workbench::Step {
+        action: member(&body, "action")?.ok_or_else(|| invalid("action: required".to_owned()))?,
+        determination: member(&body, "determination")?,
+        notified: member(&body, "notified")?,
+    };
+    let reason = member(&body, "reason")?.unwrap_or_default();
+    let now = (state.clock)();
+    let actor = format!("{} ({})", caller.name, caller.key_id);
+    let seq = blocking(move || {
+        service.case_step(&actor, &id, &step, &reason, now).map_err(action_problem)
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &json!({ "auditSeq": seq })))
 }

@@ -100,6 +100,9 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .route("/api/exceptions/{id}", get(exceptions::detail))
         .route("/api/exceptions/{id}/actions", axum::routing::post(exceptions::act_one))
         .route("/api/audit", get(exceptions::audit))
+        .route("/api/cases", get(exceptions::cases).post(exceptions::open_case))
+        .route("/api/cases/{id}", get(exceptions::case))
+        .route("/api/cases/{id}/actions", axum::routing::post(exceptions::case_step))
         .route("/{*rest}", options(ops::discover).fallback(ops::not_found))
         .fallback(ops::not_found)
 }
