@@ -1827,6 +1827,9 @@ fn shipments_reach_the_partner_through_the_outbox_at_a_30_percent_fault_rate() {
         let error = m["lastError"].as_str().unwrap_or_default();
         assert!(error.starts_with("rejected E_PRODUCT_UNKNOWN"), "{m}");
     }
+    // Each failed message is an exception in the workbench, none twice.
+    let exceptions = server.get("/api/exceptions?code=E_PRODUCT_UNKNOWN&perPage=1", Some(&admin));
+    assert_eq!(exceptions.json()["total"].as_u64(), Some(failed), "{}", exceptions.body);
     // Filters and paging.
     let reply = server.get("/api/outbox?status=delivered&perPage=5", Some(&admin));
     assert_eq!(reply.json()["messages"].as_array().map(Vec::len), Some(5.min(delivered as usize)));
