@@ -152,3 +152,27 @@ impl StateView for Chain {
         Vec::new()
     }
 }
+
+/// The exceptions the event with `seq` raised, in the order the ledger found them (what an
+/// exception's public id `{seq}-{n}` counts in).
+pub fn event_exceptions(store: &dyn Store, seq: u64) -> Result<Vec<StoredException>, StoreError> {
+    if seq == 0 {
+        return Ok(Vec::new());
+    }
+    let one = ExceptionFilter {
+        after_seq: Some(seq - 1),
+        through_seq: Some(seq),
+        ..ExceptionFilter::default()
+    };
+    store.exceptions(&one)
+}
+
+/// The place of `exception` among its event's exceptions (`{seq}-{n}`), whatever filter found
+/// it: a filtered list leaves out some of an event's exceptions, so counting within the list
+/// would name another one.
+pub fn place_in_event(
+    store: &dyn Store,
+    exception: &StoredException,
+) -> Result<Option<usize>, StoreError> {
+    Ok(event_exceptions(store, exception.event_seq)?.iter().position(|e| e == exception))
+}

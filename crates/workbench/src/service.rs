@@ -322,15 +322,9 @@ impl Service {
         let mut out = Vec::new();
         for e in self.store.exceptions(&filter)? {
             // Its place among all its event's exceptions, not only those naming the key.
-            let one = ExceptionFilter {
-                after_seq: Some(e.event_seq - 1),
-                through_seq: Some(e.event_seq),
-                ..ExceptionFilter::default()
-            };
-            if let Some((id, _)) =
-                numbered(self.store.exceptions(&one)?).into_iter().find(|(_, x)| *x == e)
-            {
-                out.push(id);
+            if let Some(nth) = serialhub_store::query::place_in_event(self.store.as_ref(), &e)? {
+                let nth = u32::try_from(nth).unwrap_or(u32::MAX);
+                out.push(ExceptionRef::Ledger { seq: e.event_seq, nth });
             }
         }
         Ok(out)
@@ -395,15 +389,8 @@ impl Service {
         id: ExceptionRef,
         seq: u64,
     ) -> Result<Option<StoredException>, StoreError> {
-        let one = ExceptionFilter {
-            after_seq: Some(seq - 1),
-            through_seq: Some(seq),
-            ..ExceptionFilter::default()
-        };
-        Ok(numbered(self.store.exceptions(&one)?)
-            .into_iter()
-            .find(|(r, _)| *r == id)
-            .map(|(_, e)| e))
+        let all = serialhub_store::query::event_exceptions(self.store.as_ref(), seq)?;
+        Ok(numbered(all).into_iter().find(|(r, _)| *r == id).map(|(_, e)| e))
     }
 
     fn ledger_evidence(&self, id: ExceptionRef, seq: u64) -> Result<Value, StoreError> {

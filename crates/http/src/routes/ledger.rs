@@ -204,18 +204,6 @@ fn exception_json(exception: &StoredException, nth: usize) -> Value {
     })
 }
 
-/// Numbers each exception within its event (the list is in event order, then the ledger's).
-fn numbered(exceptions: Vec<StoredException>) -> Vec<(usize, StoredException)> {
-    let mut out = Vec::with_capacity(exceptions.len());
-    let mut last = (u64::MAX, 0usize);
-    for exception in exceptions {
-        let nth = if exception.event_seq == last.0 { last.1 + 1 } else { 0 };
-        last = (exception.event_seq, nth);
-        out.push((nth, exception));
-    }
-    out
-}
-
 /// Whether the event that raised `exception` is visible.
 fn raised_visibly(store: &dyn Store, exception: &StoredException, visible: &Visibility) -> bool {
     store
@@ -274,12 +262,16 @@ pub(crate) async fn exceptions(
             Some(lot) => serialhub_store::query::lot_exceptions(store, lot, &filter)?,
             None => store.exceptions(&filter)?,
         };
-        let mut visible_ones = numbered(found)
+        let mut visible_ones = found
             .into_iter()
-            .filter(|(_, e)| visible.as_ref().is_none_or(|v| raised_visibly(store, e, v)))
+            .filter(|e| visible.as_ref().is_none_or(|v| raised_visibly(store, e, v)))
             .skip(offset);
-        let page: Vec<Value> =
-            visible_ones.by_ref().take(per_page).map(|(n, e)| exception_json(&e, n)).collect();
+        let mut page = Vec::new();
+        for e in visible_ones.by_ref().take(per_page) {
+            // The id counts among all the event's exceptions, not only those the filter kept.
+            let nth = serialhub_store::query::place_in_event(store, &e)?.unwrap_or(0);
+            page.push(exception_json(&e, nth));
+        }
         let more = visible_ones.next().is_some();
         Ok((page, more))
     })
@@ -319,8 +311,8 @@ pub(crate) async fn exception(
         if visible.as_ref().is_some_and(|v| !v.sees(&event)) {
             return Ok(None);
         }
-        let exceptions = store.exceptions(&ExceptionFilter::default())?;
-        let Some(exception) = exceptions.into_iter().filter(|e| e.event_seq == seq).nth(nth) else {
+        let exceptions = serialhub_store::query::event_exceptions(store, seq)?;
+        let Some(exception) = exceptions.into_iter().nth(nth) else {
             return Ok(None);
         };
         let mut body = exception_json(&exception, nth);
