@@ -2249,6 +2249,10 @@ fn every_connector_kind_delivers_a_supply_chain_at_a_30_percent_fault_rate() {
         stats["received"].as_u64().unwrap_or(0) > u64::from(CASES) * 4,
         "faults happened: {stats}"
     );
+    assert_eq!(stats["rejected"].as_u64(), Some(count("failed")), "failed = refused: {stats}");
+    for format in ["messages", "dscsa", "eu-hub"] {
+        assert!(stats["formats"][format]["applied"].as_u64() > Some(0), "{format}: {stats}");
+    }
     // Every failed message is one exception, classified.
     let exceptions = server.get("/api/exceptions?perPage=500", Some(&admin)).json();
     let outbox_exceptions: Vec<&Value> = exceptions["exceptions"]
