@@ -396,19 +396,35 @@ impl Service {
     fn ledger_evidence(&self, id: ExceptionRef, seq: u64) -> Result<Value, StoreError> {
         let Some(e) = self.ledger_exception(id, seq)? else { return Ok(Value::Null) };
         let suggestion = cause::for_violation(&e.violation, &StoreLookup(self.store.as_ref()));
-        let event = self
-            .store
-            .events_by_id(&e.event_hash_id)?
-            .into_iter()
-            .find(|s| s.seq == seq)
+        let stored = self.store.events_by_id(&e.event_hash_id)?.into_iter().find(|s| s.seq == seq);
+        // The parties the event names (source and destination), by GLN where they have one.
+        let mut parties: Vec<String> = stored
+            .iter()
+            .flat_map(|s| s.record.event.source_list.iter().chain(&s.record.event.destination_list))
+            .map(|p| serialhub_epcis::query::party_gln(&p.value).unwrap_or_else(|| p.value.clone()))
+            .collect();
+        parties.sort();
+        parties.dedup();
+        let event = stored
             .and_then(|s| {
                 serde_json::from_slice::<Value>(&serialhub_store::stored_json(&s.record.event)).ok()
             })
             .and_then(|doc| doc.pointer("/epcisBody/eventList/0").cloned());
+        // The lots of the identifiers concerned, as their commissioning recorded them.
+        let mut lots = Vec::new();
+        for epc in e.violation.epcs.iter().take(100) {
+            if let Some(lot) = self.store.state(&Key::new(epc))?.and_then(|s| s.lot) {
+                lots.push(lot.to_string());
+            }
+        }
+        lots.sort();
+        lots.dedup();
         Ok(json!({
             "rule": e.violation.kind.code(),
             "message": e.violation.message,
             "identifiers": e.violation.epcs,
+            "lots": lots,
+            "parties": parties,
             "events": e.violation.event_ids,
             "eventHashID": e.event_hash_id,
             "eventSeq": e.event_seq,

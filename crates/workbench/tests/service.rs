@@ -279,7 +279,12 @@ fn a_declared_error_reaches_the_partner_that_had_the_original() {
     let mut commission = event(1, "commissioning", &[good]);
     commission.action = Some(Action::Add);
     store.capture(vec![record(commission)], at(T0)).expect("commission");
-    let ship = record(event(2, "shipping", &[typo]));
+    let mut shipping = event(2, "shipping", &[typo]);
+    shipping.destination_list = vec![serialhub_epcis::SourceDest {
+        type_: "owning_party".to_owned(),
+        value: "urn:epc:id:pgln:4098765.00000".to_owned(),
+    }];
+    let ship = record(shipping);
     let ship_hash = ship.hash_id.clone();
     store.capture_routed(vec![ship], at(T0), &EveryEvent).expect("ship");
     deliver(store.as_ref(), T0, &|_| Settlement::Delivered { receipt: "ack".to_owned() });
@@ -302,6 +307,7 @@ fn a_declared_error_reaches_the_partner_that_had_the_original() {
         "{detail}"
     );
     assert_eq!(detail["evidence"]["event"]["bizStep"], "shipping");
+    assert_eq!(detail["evidence"]["parties"], serde_json::json!(["4098765000003"]));
     let key = serialhub_core::Key::new(typo);
     assert_eq!(service.naming(&key).expect("naming").len(), 1);
 
