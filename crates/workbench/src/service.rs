@@ -209,17 +209,8 @@ impl Service {
             })
             .collect();
         let mut fresh = Vec::new();
-        let mut after = messages_seen;
-        loop {
-            let page = store.outbox_messages(&MessageFilter {
-                after: Some(after),
-                limit: PAGE,
-                ..MessageFilter::default()
-            })?;
-            let Some(last) = page.last() else { break };
-            after = last.id;
-            fresh.extend(page.into_iter().map(|m| (m.id, m.message.destination)));
-        }
+        let from = MessageFilter { after: Some(messages_seen), ..MessageFilter::default() };
+        scan_messages(store, from, |m| fresh.push((m.id, m.message.destination)))?;
         let failed = store.outbox_messages(&MessageFilter {
             status: Some(MessageStatus::Failed),
             limit: serialhub_store::outbox::MESSAGES_PER_CALL_MAX,
@@ -256,21 +247,12 @@ impl Service {
         drop(bench);
         if let Some(first) = in_flight.iter().min() {
             let mut settled = Vec::new();
-            let mut after = first - 1;
-            loop {
-                let page = store.outbox_messages(&MessageFilter {
-                    after: Some(after),
-                    limit: PAGE,
-                    ..MessageFilter::default()
-                })?;
-                let Some(last) = page.last() else { break };
-                after = last.id;
-                settled.extend(
-                    page.into_iter().filter(|m| {
-                        in_flight.contains(&m.id) && m.status != MessageStatus::Pending
-                    }),
-                );
-            }
+            let from = MessageFilter { after: Some(first - 1), ..MessageFilter::default() };
+            scan_messages(store, from, |m| {
+                if in_flight.contains(&m.id) && m.status != MessageStatus::Pending {
+                    settled.push(m);
+                }
+            })?;
             let mut bench = self.bench.write().map_err(|_| poisoned())?;
             for m in settled {
                 let delivered = m.status == MessageStatus::Delivered;
@@ -829,21 +811,11 @@ impl Service {
         let wanted: HashMap<&str, &str> =
             keys.iter().map(|(t, k)| (k.as_str(), t.as_str())).collect();
         let mut out = BTreeMap::new();
-        let mut after = 0;
-        loop {
-            let page = self.store.outbox_messages(&MessageFilter {
-                after: Some(after),
-                limit: PAGE,
-                ..MessageFilter::default()
-            })?;
-            let Some(last) = page.last() else { break };
-            after = last.id;
-            for m in page {
-                if let Some(target) = wanted.get(m.message.idempotency_key.as_str()) {
-                    out.insert((*target).to_owned(), m.id);
-                }
+        scan_messages(self.store.as_ref(), MessageFilter::default(), |m| {
+            if let Some(target) = wanted.get(m.message.idempotency_key.as_str()) {
+                out.insert((*target).to_owned(), m.id);
             }
-        }
+        })?;
         Ok(out)
     }
 
@@ -919,33 +891,21 @@ impl Service {
         store.capture_routed(records, now, self.route.as_ref())?;
         // The declared events' delivered messages: a correction to each of their receivers.
         let mut corrections = Vec::new();
-        let mut after = 0;
-        loop {
-            let page = store.outbox_messages(&MessageFilter {
-                status: Some(MessageStatus::Delivered),
-                after: Some(after),
-                limit: PAGE,
-                ..MessageFilter::default()
-            })?;
-            let Some(last) = page.last() else { break };
-            after = last.id;
-            for m in page {
-                let Some(at) = m.event_seq.and_then(|s| declared_seqs.iter().position(|d| *d == s))
-                else {
-                    continue;
-                };
-                let declaration = &declaration_ids[at];
-                corrections.push(NewMessage {
-                    idempotency_key: format!(
-                        "{}#d{}",
-                        m.message.idempotency_key,
-                        declaration.rsplit('=').next().unwrap_or_default()
-                    ),
-                    payload: declaration.as_bytes().to_vec(),
-                    ..m.message
-                });
-            }
-        }
+        let delivered =
+            MessageFilter { status: Some(MessageStatus::Delivered), ..MessageFilter::default() };
+        scan_messages(store, delivered, |m| {
+            let Some(at) = m.event_seq.and_then(|s| declared_seqs.iter().position(|d| *d == s))
+            else {
+                return;
+            };
+            let declaration = &declaration_ids[at];
+            let suffix = declaration.rsplit('=').next().unwrap_or_default();
+            corrections.push(NewMessage {
+                idempotency_key: format!("{}#d{suffix}", m.message.idempotency_key),
+                payload: declaration.as_bytes().to_vec(),
+                ..m.message
+            });
+        })?;
         let messages = store.outbox_enqueue(corrections, now)?;
         Ok((captured, messages))
     }
@@ -958,6 +918,22 @@ struct Plan {
     closure: Option<Closure>,
     resubmit: bool,
     before: Value,
+}
+
+/// Calls `visit` with every message passing `filter` (its `after` where to start), page by
+/// page in id order, so that no call holds more than a page.
+fn scan_messages(
+    store: &dyn Store,
+    filter: MessageFilter,
+    mut visit: impl FnMut(StoredMessage),
+) -> Result<(), StoreError> {
+    let mut filter = MessageFilter { limit: PAGE, ..filter };
+    loop {
+        let page = store.outbox_messages(&filter)?;
+        let Some(last) = page.last() else { return Ok(()) };
+        filter.after = Some(last.id);
+        page.into_iter().for_each(&mut visit);
+    }
 }
 
 /// Whether `message` resubmits an exception (its key is the original's with `#r`).
