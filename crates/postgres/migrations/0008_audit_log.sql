@@ -1,7 +1,8 @@
 -- 0008: the audit log of actions on exceptions (`serialhub_store::audit`): append-only and
 -- hash-chained. Entries are appended under a transaction-scoped advisory lock, so the chain is
--- one line across nodes; the trigger refuses UPDATE and DELETE, so editing it takes a
--- superuser who drops the trigger first, and the chain then shows where.
+-- one line across nodes; the trigger refuses UPDATE, DELETE and TRUNCATE, so editing it
+-- takes a role that may disable or drop the trigger (the table's owner, or a superuser), and
+-- the chain then shows where (`serialhub_store::audit::verify`, `GET /api/audit`).
 CREATE TABLE audit_log (
     seq bigint PRIMARY KEY,
     prev_hash text NOT NULL,

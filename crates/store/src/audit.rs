@@ -21,8 +21,9 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 pub const TARGETS_MAX: usize = 100_000;
 /// The longest `actor`, `action` or `reason`, in bytes.
 pub const TEXT_MAX: usize = 4_096;
-/// The longest `before` or `after`, in bytes.
-pub const STATE_MAX: usize = 4 << 20;
+/// The longest `before` or `after`, in bytes: a bulk action's `before` holds each target's
+/// state (about 110 bytes each at most), so `TARGETS_MAX` of them fit.
+pub const STATE_MAX: usize = 16 << 20;
 /// The most entries one call appends or reads.
 pub const ENTRIES_PER_CALL_MAX: usize = 10_000;
 
@@ -61,6 +62,11 @@ impl AuditDraft {
         }
         if self.before.len() > STATE_MAX || self.after.len() > STATE_MAX {
             return Err(format!("audit entry: before or after is over {STATE_MAX} bytes"));
+        }
+        // PostgreSQL's text refuses NUL; refusing it everywhere keeps the backends alike.
+        let texts = [&self.actor, &self.action, &self.reason, &self.before, &self.after];
+        if texts.into_iter().chain(&self.targets).any(|t| t.contains('\0')) {
+            return Err("audit entry: a field holds a NUL character".to_owned());
         }
         Ok(())
     }
@@ -235,5 +241,8 @@ mod tests {
         let mut long = draft("assign", &[]);
         long.reason = "x".repeat(TEXT_MAX + 1);
         assert!(long.check().expect_err("too long").contains("reason"));
+        let mut nul = draft("assign", &[]);
+        nul.reason = "a\0b".to_owned();
+        assert!(nul.check().expect_err("NUL").contains("NUL"));
     }
 }

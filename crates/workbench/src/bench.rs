@@ -169,6 +169,11 @@ pub struct Workbench {
     pub audit_hash: String,
     /// The last outbox message id counted per destination.
     pub messages_seen: u64,
+    /// The outbox's failed count when its failed messages were last read.
+    pub failed_known: u64,
+    /// Where the audit log stopped being a chain, if it did (`audit::verify` as entries
+    /// are applied): the workbench still replays it, and reports the break.
+    pub chain_break: Option<serialhub_store::audit::ChainBreak>,
     /// Messages sent and failed per destination (`failed_per_1000`).
     sent: HashMap<Sym, (u64, u64)>,
     /// Resolution times per type: count and sum of ms.
@@ -315,10 +320,14 @@ impl Workbench {
         let Some(index) = self.resubmitted.remove(&message) else { return };
         let closing = {
             let row = &mut self.rows[index as usize];
-            if row.resubmission != Some(message) || row.status != Status::Resubmitted {
+            if row.resubmission != Some(message) {
                 return;
             }
             row.resubmission = None;
+            if !row.status.is_open() {
+                // Closed meanwhile (voided, accepted): the resubmission's end changes nothing.
+                return;
+            }
             if delivered {
                 row.status = Status::Closed;
                 row.closure = Some(Closure::Delivered);
@@ -344,6 +353,14 @@ impl Workbench {
     /// Applies an audit entry (in seq order). Targets that are not exceptions (cases) and
     /// fields it does not set are left alone.
     pub fn apply(&mut self, entry: &AuditEntry) {
+        if self.chain_break.is_none()
+            && let Err(broken) = serialhub_store::audit::verify(
+                (self.audit_seq, &self.audit_hash),
+                std::slice::from_ref(entry),
+            )
+        {
+            self.chain_break = Some(broken);
+        }
         self.audit_seq = entry.seq;
         self.audit_hash.clone_from(&entry.hash);
         self.cases.apply(entry);
@@ -430,7 +447,7 @@ impl Workbench {
                 && filter.raised_since.is_none_or(|t| row.raised_at >= t)
                 && filter.raised_until.is_none_or(|t| row.raised_at < t)
         };
-        let start = after.map_or(0, |a| a + 1);
+        let start = after.map_or(0, |a| a.saturating_add(1));
         let mut page = Page { rows: Vec::with_capacity(limit.min(1_000)), total: 0, next: None };
         let mut last = 0;
         let positions: Box<dyn Iterator<Item = usize>> = match &only {
@@ -580,11 +597,6 @@ impl Workbench {
                 t.code()
             );
         }
-        let _ = writeln!(
-            out,
-            "# HELP serialhub_workbench_failures_per_1000 Messages failed for good per 1,000 sent, by partner."
-        );
-        let _ = writeln!(out, "# TYPE serialhub_workbench_failures_per_1000 gauge");
         let _ = writeln!(out, "# HELP serialhub_workbench_cases Suspect product cases by status.");
         let _ = writeln!(out, "# TYPE serialhub_workbench_cases gauge");
         let mut by_status: std::collections::BTreeMap<&str, u64> =
@@ -603,6 +615,11 @@ impl Workbench {
         );
         let _ = writeln!(out, "# TYPE serialhub_workbench_case_notifications_overdue gauge");
         let _ = writeln!(out, "serialhub_workbench_case_notifications_overdue {overdue}");
+        let _ = writeln!(
+            out,
+            "# HELP serialhub_workbench_failures_per_1000 Messages failed for good per 1,000 sent, by partner."
+        );
+        let _ = writeln!(out, "# TYPE serialhub_workbench_failures_per_1000 gauge");
         let mut partners: Vec<_> =
             self.sent.iter().map(|(p, n)| (self.text.name(*p), *n)).collect();
         partners.sort();
@@ -614,6 +631,16 @@ impl Workbench {
                 escape(partner)
             );
         }
+        let _ = writeln!(
+            out,
+            "# HELP serialhub_workbench_audit_chain_ok 1 while the audit log replayed is one hash chain, 0 once an entry does not follow."
+        );
+        let _ = writeln!(out, "# TYPE serialhub_workbench_audit_chain_ok gauge");
+        let _ = writeln!(
+            out,
+            "serialhub_workbench_audit_chain_ok {}",
+            u8::from(self.chain_break.is_none())
+        );
         out
     }
 }

@@ -181,9 +181,18 @@ impl Service {
     }
 
     /// Brings the rows up to date with the store, unless a sync ran less than the interval
-    /// ago (`force` syncs anyway).
+    /// ago (`force` syncs anyway). A read that finds a sync or an action under way does not
+    /// wait for it: it answers from the rows as they are.
     pub fn sync(&self, now: i64, force: bool) -> Result<(), StoreError> {
-        let mut last = self.sync.lock().map_err(|_| poisoned())?;
+        let mut last = if force {
+            self.sync_guard()
+        } else {
+            match self.sync.try_lock() {
+                Ok(guard) => guard,
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => return Ok(()),
+            }
+        };
         if !force && now.saturating_sub(*last) < self.interval_ms {
             return Ok(());
         }
@@ -192,12 +201,22 @@ impl Service {
         Ok(())
     }
 
+    /// The sync lock. It guards only the time of the last sync, so a panic while it was held
+    /// leaves nothing inconsistent behind it: a poisoned lock is taken as it is.
+    fn sync_guard(&self) -> std::sync::MutexGuard<'_, i64> {
+        self.sync.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn sync_locked(&self) -> Result<(), StoreError> {
         let store = self.store.as_ref();
-        let (ledger_seq, audit_seq, messages_seen) = {
+        let (ledger_seq, audit_seq, messages_seen, failed_known) = {
             let bench = self.bench.read().map_err(|_| poisoned())?;
-            (bench.ledger_seq, bench.audit_seq, bench.messages_seen)
+            (bench.ledger_seq, bench.audit_seq, bench.messages_seen, bench.failed_known)
         };
+        // The audit log first: every exception an entry names existed when the entry was
+        // written, so the exceptions read after it include them all (read the other way
+        // round, an action on an exception raised in between would find no row and be lost).
+        let entries = read_all_audit(store, audit_seq)?;
         // Suggestions read the store: made before taking the write lock.
         let filter = ExceptionFilter { after_seq: Some(ledger_seq), ..ExceptionFilter::default() };
         let lookup = StoreLookup(store);
@@ -211,23 +230,25 @@ impl Service {
         let mut fresh = Vec::new();
         let from = MessageFilter { after: Some(messages_seen), ..MessageFilter::default() };
         scan_messages(store, from, |m| fresh.push((m.id, m.message.destination)))?;
-        let failed = store.outbox_messages(&MessageFilter {
-            status: Some(MessageStatus::Failed),
-            limit: serialhub_store::outbox::MESSAGES_PER_CALL_MAX,
-            ..MessageFilter::default()
-        })?;
-        let entries = read_all_audit(store, audit_seq)?;
+        // Failed messages are read again only when their count moved (a message fails at any
+        // id, so no cursor can follow them).
+        let failed_now = store.outbox_counts()?.failed;
+        let mut failed = Vec::new();
+        if failed_now != failed_known {
+            let all_failed =
+                MessageFilter { status: Some(MessageStatus::Failed), ..MessageFilter::default() };
+            scan_messages(store, all_failed, |m| failed.push(m))?;
+        }
 
         let mut bench = self.bench.write().map_err(|_| poisoned())?;
         for (id, e, suggestion) in &raised {
             let t = e.violation.exception_type;
-            let partner = None;
             bench.raise(
                 *id,
                 t,
                 e.violation.kind.code(),
                 suggestion,
-                partner,
+                None,
                 None,
                 e.captured_at.unix_millis,
             );
@@ -239,20 +260,33 @@ impl Service {
         for message in failed.iter().filter(|m| !is_resubmission(m)) {
             self.raise_failure(&mut bench, message);
         }
+        if failed_now != failed_known {
+            bench.failed_known = failed_now;
+        }
         for entry in &entries {
             bench.apply(entry);
         }
         // Resubmissions in flight: settled ones close or reopen their exceptions.
-        let in_flight: HashSet<u64> = bench.resubmissions_in_flight().collect();
+        let in_flight: Vec<u64> = bench.resubmissions_in_flight().collect();
         drop(bench);
-        if let Some(first) = in_flight.iter().min() {
-            let mut settled = Vec::new();
+        let mut settled = Vec::new();
+        if in_flight.len() <= 64 {
+            for id in in_flight {
+                if let Some(m) = self.message(id)?.filter(|m| m.status != MessageStatus::Pending) {
+                    settled.push(m);
+                }
+            }
+        } else if let Some(first) = in_flight.iter().min() {
+            // Many (a bulk resubmission): one scan from the oldest beats a read each.
+            let wanted: HashSet<u64> = in_flight.iter().copied().collect();
             let from = MessageFilter { after: Some(first - 1), ..MessageFilter::default() };
             scan_messages(store, from, |m| {
-                if in_flight.contains(&m.id) && m.status != MessageStatus::Pending {
+                if wanted.contains(&m.id) && m.status != MessageStatus::Pending {
                     settled.push(m);
                 }
             })?;
+        }
+        if !settled.is_empty() {
             let mut bench = self.bench.write().map_err(|_| poisoned())?;
             for m in settled {
                 let delivered = m.status == MessageStatus::Delivered;
@@ -454,11 +488,23 @@ impl Service {
                 "reason: every action needs one; it goes into the audit log".to_owned(),
             ));
         }
-        let mut last = self.sync.lock().map_err(|_| poisoned())?;
+        let mut last = self.sync_guard();
         self.sync_locked()?;
         *last = now.unix_millis;
-        let targets = self.targets(&request.targets)?;
+        let targets = self.targets(&request.action, &request.targets)?;
         let plan = self.plan(request, &targets)?;
+        // The entry's bounds are checked before any effect: an action whose record would be
+        // refused must not resubmit or capture anything first.
+        let mut draft = AuditDraft {
+            at: now,
+            actor: actor.to_owned(),
+            action: request.action.clone(),
+            targets: targets.iter().map(ToString::to_string).collect(),
+            reason: request.reason.clone(),
+            before: plan.before.to_string(),
+            after: String::new(),
+        };
+        draft.check().map_err(ActionError::Invalid)?;
         let mut outcome = ActionOutcome {
             audit_seq: 0,
             targets: targets.iter().map(ToString::to_string).collect(),
@@ -497,19 +543,13 @@ impl Service {
             outcome.events = events;
             outcome.messages.extend(messages);
         }
-        let draft = AuditDraft {
-            at: now,
-            actor: actor.to_owned(),
-            action: request.action.clone(),
-            targets: outcome.targets.clone(),
-            reason: request.reason.clone(),
-            before: plan.before.to_string(),
-            after: Value::Object(after).to_string(),
-        };
+        draft.after = Value::Object(after).to_string();
         let entries = self.store.audit_append(vec![draft])?;
         outcome.audit_seq = entries.first().map_or(0, |e| e.seq);
-        // Replayed, not applied directly: another node's entries may come before ours.
-        self.sync_locked()?;
+        // Replayed, not applied directly: another node's entries may come before ours. The
+        // action is done and recorded: a failing refresh here must not report it failed (the
+        // caller would do it again); the next sync picks it up.
+        let _ = self.sync_locked();
         Ok(outcome)
     }
 
@@ -529,13 +569,13 @@ impl Service {
                 "identifiers: 1 to {TARGETS_MAX} suspect identifiers"
             )));
         }
-        let mut last = self.sync.lock().map_err(|_| poisoned())?;
+        let mut last = self.sync_guard();
         self.sync_locked()?;
         *last = now.unix_millis;
         let linked = if opening.exceptions.is_empty() {
             Vec::new()
         } else {
-            self.targets(&Targets::Ids(opening.exceptions.clone()))?
+            self.targets("case_open", &Targets::Ids(opening.exceptions.clone()))?
         };
         // The open ones move to quality and compliance; closed ones are linked as they are.
         let (before, moved) = {
@@ -592,7 +632,7 @@ impl Service {
                 "reason: every step needs one; it goes into the audit log".to_owned(),
             ));
         }
-        let mut last = self.sync.lock().map_err(|_| poisoned())?;
+        let mut last = self.sync_guard();
         self.sync_locked()?;
         *last = now.unix_millis;
         let (after, before) = {
@@ -642,10 +682,18 @@ impl Service {
         Ok(Some(json!({ "cases": cases })))
     }
 
-    fn targets(&self, targets: &Targets) -> Result<Vec<ExceptionRef>, ActionError> {
+    /// The exceptions `targets` names for `action`: the ids given, or a group's members that
+    /// the action applies to (its open ones; for `reopen`, its closed ones; for a
+    /// resubmission, the open ones without a resubmission in flight).
+    fn targets(&self, action: &str, targets: &Targets) -> Result<Vec<ExceptionRef>, ActionError> {
         let bench = self.bench.read().map_err(|_| poisoned())?;
         let ids = match targets {
             Targets::Ids(ids) => {
+                if ids.len() > TARGETS_MAX {
+                    return Err(ActionError::Invalid(format!(
+                        "over {TARGETS_MAX} targets in one action"
+                    )));
+                }
                 let mut out = Vec::with_capacity(ids.len());
                 for id in ids {
                     match ExceptionRef::parse(id).filter(|r| bench.row(*r).is_some()) {
@@ -657,17 +705,27 @@ impl Service {
                 out.dedup();
                 out
             }
-            Targets::Group(group) => bench
-                .group_members(group)
-                .into_iter()
-                .filter(|id| bench.row(*id).is_some_and(|r| r.status.is_open()))
-                .collect(),
+            Targets::Group(group) => {
+                let resubmitting = matches!(action, "resubmit" | "resend" | "correct_master_data");
+                bench
+                    .group_members(group)
+                    .into_iter()
+                    .filter(|id| {
+                        bench.row(*id).is_some_and(|r| match action {
+                            "reopen" => !r.status.is_open(),
+                            _ => r.status.is_open() && !(resubmitting && r.resubmission.is_some()),
+                        })
+                    })
+                    .collect()
+            }
         };
         if ids.is_empty() {
-            return Err(ActionError::NotFound("no open exception to act on".to_owned()));
+            return Err(ActionError::NotFound("no exception this action applies to".to_owned()));
         }
         if ids.len() > TARGETS_MAX {
-            return Err(ActionError::Invalid(format!("over {TARGETS_MAX} targets in one action")));
+            return Err(ActionError::Invalid(format!(
+                "over {TARGETS_MAX} targets in one action; act on the group in parts (by ids)"
+            )));
         }
         Ok(ids)
     }
@@ -701,6 +759,8 @@ impl Service {
             .filter(|r| matches!(r.id, ExceptionRef::Ledger { .. }))
             .map(|r| r.id.to_string())
             .collect();
+        let in_flight: Vec<String> =
+            rows.iter().filter(|r| r.resubmission.is_some()).map(|r| r.id.to_string()).collect();
         let messages: Vec<String> = rows
             .iter()
             .filter(|r| matches!(r.id, ExceptionRef::Message { .. }))
@@ -724,6 +784,9 @@ impl Service {
             }
             "investigate" => plan(Some(Status::Investigating), None, false),
             "await_partner" => plan(Some(Status::AwaitingPartner), None, false),
+            "resubmit" | "resend" | "correct_master_data" if !in_flight.is_empty() => {
+                refuse("a resubmission is still in flight for", in_flight)
+            }
             "correct_master_data" => {
                 if request.master_data.iter().all(|v| v.elements.is_empty()) {
                     return Err(ActionError::Invalid(

@@ -202,6 +202,15 @@ fn resubmissions_that_fail_reopen_and_bad_actions_are_refused() {
     service
         .act("it", &request("resend", ids(&["m1"]), "partner fixed its endpoint"), at(T0 + 1))
         .expect("resend");
+    let twice = service.act("it", &request("resend", ids(&["m1"]), "again"), at(T0 + 1));
+    assert!(
+        matches!(twice, Err(ActionError::Conflict(_))),
+        "one resubmission at a time: {twice:?}"
+    );
+    let group = Targets::Group("unknown:us-partner:4098765000003".to_owned());
+    let by_group =
+        service.act("it", &request("resend", group, "the rest"), at(T0 + 1)).expect("m2 only");
+    assert_eq!(by_group.targets, ["m2"], "a group's resubmission skips the one in flight");
     deliver(store.as_ref(), T0 + 2, &|_| Settlement::Failed {
         error: "rejected HTTP400: still bad".to_owned(),
     });
@@ -216,9 +225,11 @@ fn resubmissions_that_fail_reopen_and_bad_actions_are_refused() {
         refused(request("investigate", ids(&["m2"]), "why")),
         ActionError::Conflict(_)
     ));
-    service
-        .act("qa", &request("reopen", ids(&["m2"]), "voided by mistake"), at(T0 + 5))
+    let closed_ones = Targets::Group("unknown:us-partner:4098765000003".to_owned());
+    let reopened = service
+        .act("qa", &request("reopen", closed_ones, "voided by mistake"), at(T0 + 5))
         .expect("reopen");
+    assert_eq!(reopened.targets, ["m2"], "reopen takes a group's closed ones");
     let mut assign = request("assign", ids(&["m1", "m2"]), "outage team");
     assign.owner = Some(serialhub_workbench::Department::It);
     assign.cause = Some(serialhub_workbench::RootCause::PartnerOutage);
@@ -227,7 +238,7 @@ fn resubmissions_that_fail_reopen_and_bad_actions_are_refused() {
     assert_eq!(groups["groups"][0]["id"], "partner_outage:us-partner:4098765000003");
     assert_eq!(groups["groups"][0]["open"], 2);
     let entries = store.audit_log(0, 100).expect("audit");
-    assert_eq!(entries.len(), 4);
+    assert_eq!(entries.len(), 5);
     assert_eq!(audit::verify((0, audit::GENESIS), &entries), Ok(()));
 }
 
