@@ -919,8 +919,11 @@ impl Service {
             s.dedup();
             s
         };
-        let mut declarations = Vec::new();
-        let mut declared_seqs = Vec::new();
+        // Per declared event: its hash (what its messages carry) and the declaration's id. An
+        // event declared before (an earlier action, or this one retried after a crash before
+        // its audit entry) keeps its declaration: nothing is captured or sent twice.
+        let mut declared: Vec<(u64, String, String)> = Vec::new();
+        let mut fresh = Vec::new();
         for seq in &seqs {
             let Some(stored) = store.events(*seq, 1)?.into_iter().find(|e| e.seq == *seq) else {
                 return Err(ActionError::NotFound(format!(
@@ -932,6 +935,15 @@ impl Service {
                     "event {seq} is itself an error declaration"
                 )));
             }
+            let hash = serialhub_store::hash_of_capture_id(&stored.record.hash_id).to_owned();
+            let existing = store.events_by_id(&hash)?.into_iter().find(|e| {
+                e.record.event.error_declaration.is_some()
+                    && e.record.hash_id != stored.record.hash_id
+            });
+            if let Some(existing) = existing {
+                declared.push((*seq, hash, existing.record.hash_id));
+                continue;
+            }
             let mut event = stored.record.event.clone();
             event.error_declaration = Some(ErrorDeclaration {
                 declaration_time: recorded.clone(),
@@ -942,26 +954,38 @@ impl Service {
                 extensions: Vec::new(),
             });
             event.record_time = Some(recorded.clone());
-            let hash = serialhub_store::hash_of_capture_id(&stored.record.hash_id).to_owned();
-            let id = serialhub_store::capture_id(hash, &event);
-            declarations.push(EventRecord::new(id, event).with_body());
-            declared_seqs.push(*seq);
+            let id = serialhub_store::capture_id(hash.clone(), &event);
+            declared.push((*seq, hash, id.clone()));
+            fresh.push(EventRecord::new(id, event).with_body());
         }
-        let declaration_ids: Vec<String> = declarations.iter().map(|r| r.hash_id.clone()).collect();
-        let mut records = declarations;
-        records.extend(corrective);
-        let captured: Vec<String> = records.iter().map(|r| r.hash_id.clone()).collect();
-        store.capture_routed(records, now, self.route.as_ref())?;
-        // The declared events' delivered messages: a correction to each of their receivers.
+        // Corrective events go with new declarations only.
+        let mut captured: Vec<String> = fresh.iter().map(|r| r.hash_id.clone()).collect();
+        if !fresh.is_empty() {
+            captured.extend(corrective.iter().map(|r| r.hash_id.clone()));
+            let mut records = fresh;
+            records.extend(corrective);
+            store.capture_routed(records, now, self.route.as_ref())?;
+        }
+        // Every receiver that has the declared event or will (a message delivered or still
+        // pending, the original or its resubmission, which names the event by its hash) gets
+        // the declaration once, after it in its order.
         let mut corrections = Vec::new();
-        let delivered =
-            MessageFilter { status: Some(MessageStatus::Delivered), ..MessageFilter::default() };
-        scan_messages(store, delivered, |m| {
-            let Some(at) = m.event_seq.and_then(|s| declared_seqs.iter().position(|d| *d == s))
-            else {
+        let mut seen = HashSet::new();
+        scan_messages(store, MessageFilter::default(), |m| {
+            if m.status == MessageStatus::Failed {
                 return;
+            }
+            let names = |(seq, hash, _): &&(u64, String, String)| {
+                m.event_seq == Some(*seq) || m.message.payload == hash.as_bytes()
             };
-            let declaration = &declaration_ids[at];
+            let Some((_, _, declaration)) = declared.iter().find(names) else { return };
+            if !seen.insert((
+                m.message.connector.clone(),
+                m.message.destination.clone(),
+                declaration.clone(),
+            )) {
+                return;
+            }
             let suffix = declaration.rsplit('=').next().unwrap_or_default();
             corrections.push(NewMessage {
                 idempotency_key: format!("{}#d{suffix}", m.message.idempotency_key),

@@ -351,6 +351,16 @@ fn a_declared_error_reaches_the_partner_that_had_the_original() {
     assert!(pending.iter().any(|m| m.message.payload == outcome.events[0].as_bytes()));
     let closed = list(&service, &[("status", "closed")], T0 + 10_000);
     assert_eq!(closed["exceptions"][0]["closure"], "declared");
+
+    // Declaring the same event again (an action retried, or another of its exceptions) keeps
+    // the first declaration: nothing is captured or sent twice.
+    let ids = || Targets::Ids(vec![id.clone()]);
+    service.act("qa", &request("reopen", ids(), "retry"), at(T0 + 20_000)).expect("reopen");
+    let mut again = request("declare_error", ids(), "serial keyed with its case inverted");
+    again.corrective_events = vec![event(3, "shipping", &[good])];
+    let repeat = service.act("qa", &again, at(T0 + 30_000)).expect("declare again");
+    assert!(repeat.events.is_empty() && repeat.messages.is_empty(), "{repeat:?}");
+    assert_eq!(store.events_by_id(&ship_hash).expect("read").len(), 2);
 }
 
 /// A suspect product case opened from an exception: the exception moves to quality and
