@@ -282,7 +282,14 @@ impl Workbench {
             status: Status::New,
             closure: None,
             cause: suggestion.cause,
-            group: self.group(suggestion.cause, &suggestion.scope),
+            // A ledger exception and a failed message are corrected differently (an error
+            // declaration, a resubmission), so they never share a group.
+            group: match id {
+                ExceptionRef::Ledger { .. } => {
+                    self.group(suggestion.cause, &format!("ledger/{}", suggestion.scope))
+                }
+                ExceptionRef::Message { .. } => self.group(suggestion.cause, &suggestion.scope),
+            },
             partner: self.text.intern(partner.unwrap_or_default()),
             regime: self.text.intern(regime.unwrap_or_default()),
             raised_at,

@@ -1,4 +1,6 @@
-//! Suspect product cases: the product is quarantined when the case opens, investigated,
+//! Suspect product cases: the product is recorded as quarantined when the case opens (the
+//! case lists the identifiers held; the ledger does not yet refuse to ship them, which the
+//! verification service of a later issue will consult), investigated,
 //! determined legitimate or illegitimate, and, when illegitimate, the regulator and the trading
 //! partners are notified within the regime's deadline (DSCSA: within 24 hours of the
 //! determination, FDA Form 3911 and every partner who may have the product); linked to the

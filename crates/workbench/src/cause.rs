@@ -48,17 +48,28 @@ const STEM: &str = "https://id.gs1.org/";
 /// (percent-encoded where it must be).
 fn gtin_and_serial(key: &Key) -> Option<(&str, &str)> {
     let rest = key.as_str().strip_prefix(STEM)?.strip_prefix("01/")?;
-    let gtin = rest.get(..14)?;
+    let gtin = gtin_at_start(rest)?;
     let serial = rest.get(14..)?.strip_prefix("/21/")?;
     (!serial.contains('/')).then_some((gtin, serial))
+}
+
+/// The 14 ASCII digits `text` starts with, if it does (a key that is not a GS1 identifier is
+/// kept as given, so nothing here may assume digits or byte boundaries).
+fn gtin_at_start(text: &str) -> Option<&str> {
+    text.get(..14).filter(|g| g.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The GTIN the identifier names (an SGTIN's or a lot's), else the identifier itself.
 fn scope_of(epc: &str) -> String {
     let key = Key::new(epc);
-    match key.as_str().strip_prefix(STEM).and_then(|r| r.strip_prefix("01/")) {
-        Some(rest) if rest.len() >= 14 => rest[..14].to_owned(),
-        _ => key.as_str().to_owned(),
+    match key
+        .as_str()
+        .strip_prefix(STEM)
+        .and_then(|r| r.strip_prefix("01/"))
+        .and_then(gtin_at_start)
+    {
+        Some(gtin) => gtin.to_owned(),
+        None => key.as_str().to_owned(),
     }
 }
 
@@ -117,7 +128,9 @@ fn confusions(serial: &str) -> Vec<String> {
 /// `01` AI) are cut off the front or the back.
 fn without_gtin(gtin: &str, serial: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for digits in [format!("01{gtin}"), gtin.to_owned(), gtin[1..].to_owned()] {
+    // A GTIN-14 with a leading 0 is a GTIN-13 scanned without it.
+    let short = gtin.strip_prefix('0').unwrap_or(gtin);
+    for digits in [format!("01{gtin}"), gtin.to_owned(), short.to_owned()] {
         if let Some(rest) = serial.strip_prefix(digits.as_str()) {
             out.push(rest.to_owned());
         }
@@ -172,14 +185,17 @@ pub fn for_violation(violation: &Violation, lookup: &dyn Lookup) -> Suggestion {
     let scope = scope_of(first);
     let unknown = || suggestion(RootCause::Unknown, scope.clone(), String::new());
     match violation.kind {
-        ViolationKind::NeverCommissioned | ViolationKind::ReceiveWithoutShip => {
+        // Only a serial nobody commissioned can be a misread of one that was (a receipt without
+        // a shipment names a commissioned serial).
+        ViolationKind::NeverCommissioned => {
             violation.epcs.iter().find_map(|e| misread(e, lookup)).unwrap_or_else(unknown)
         }
         ViolationKind::LotMismatch => match lots_of(&violation.message) {
+            // The digits appended must be the unit's GTIN (14, or 13 without its leading 0,
+            // with or without the AI 01): other digits (a date, a counter) are no sign of it.
             Some((given, recorded))
-                if given.len() >= recorded.len() + 8
-                    && (given.starts_with(recorded) || given.ends_with(recorded))
-                    && given.replacen(recorded, "", 1).bytes().all(|b| b.is_ascii_digit()) =>
+                if !recorded.is_empty()
+                    && without_gtin(&scope, given).iter().any(|rest| rest == recorded) =>
             {
                 let why =
                     format!("lot {given} is the commissioned lot {recorded} with digits appended");
@@ -215,22 +231,30 @@ pub fn rejection(error: &str) -> Option<(&str, &str)> {
     Some(rest.split_once(": ").unwrap_or((rest, "")))
 }
 
-/// The first GTIN-14 (14 digits standing alone) in `text`.
+/// The GTIN-14 a receiver's reason names: the 14 digits after the word `GTIN`, else the first
+/// 14 digits standing alone whose check digit holds (a serial or an order number rarely does).
 fn gtin_in(text: &str) -> Option<&str> {
+    let mut candidates = Vec::new();
     let bytes = text.as_bytes();
     let mut start = 0;
     while start < bytes.len() {
         if bytes[start].is_ascii_digit() {
             let end = start + bytes[start..].iter().take_while(|b| b.is_ascii_digit()).count();
             if end - start == 14 {
-                return Some(&text[start..end]);
+                let labelled = text[..start].trim_end().to_ascii_uppercase().ends_with("GTIN");
+                candidates.push((labelled, &text[start..end]));
             }
             start = end;
         } else {
             start += 1;
         }
     }
-    None
+    let check_digit_holds = |digits: &str| serialhub_gs1::Gtin::parse(digits).is_ok();
+    candidates
+        .iter()
+        .find(|(labelled, _)| *labelled)
+        .or_else(|| candidates.iter().find(|(_, d)| check_digit_holds(d)))
+        .map(|(_, d)| *d)
 }
 
 /// Receiver and connector codes meaning the product's master data is missing or differs
@@ -266,12 +290,13 @@ const DUPLICATE_CODES: &[&str] = &["duplicate", "serial_duplicate", "duplicate_m
 /// serial never commissioned, F3 data that contradicts the product), else F10, a report
 /// refused or not taken.
 pub fn failure_type(code: &str, cause: RootCause) -> ExceptionType {
-    match (code, cause) {
+    match (code.to_ascii_lowercase().as_str(), cause) {
         ("hierarchy_incomplete", _) => ExceptionType::ProductWithoutData,
-        (_, RootCause::MasterDataMismatch) => ExceptionType::MasterData,
+        // The NDC stored is not the one the GTIN encodes: the data contradicts the product.
         ("ndc_mismatch" | "batch_data_missing" | "batch_data_invalid", _) => {
             ExceptionType::DataProductMismatch
         }
+        (_, RootCause::MasterDataMismatch) => ExceptionType::MasterData,
         _ => ExceptionType::RegulatorRejection,
     }
 }
@@ -357,6 +382,32 @@ mod tests {
         assert_eq!(cause("01040123451111187001"), RootCause::GtinAppended);
         assert_eq!(cause("700104012345111118"), RootCause::GtinAppended);
         assert_eq!(cause("ZZZ"), RootCause::Unknown);
+        // A receipt without a shipment names a commissioned serial: no misread to suggest.
+        let epc = "urn:epc:id:sgtin:4012345.011111.aBc123".to_owned();
+        let receipt =
+            Violation::new(ViolationKind::ReceiveWithoutShip, String::new(), vec![epc], vec![]);
+        assert_eq!(for_violation(&receipt, &lookup).cause, RootCause::Unknown);
+        // Keys that are not GS1 identifiers (kept as given) never panic, whatever bytes.
+        for odd in [
+            "https://id.gs1.org/01/é234567890123/21/x",
+            "https://id.gs1.org/01/0401234511111é/21/x",
+            "é",
+        ] {
+            let v = Violation::new(
+                ViolationKind::NeverCommissioned,
+                String::new(),
+                vec![odd.to_owned()],
+                vec![],
+            );
+            let _ = for_violation(&v, &lookup);
+            let lot = Violation::new(
+                ViolationKind::LotMismatch,
+                format!("e gives {odd} lot é but x recorded é"),
+                vec![odd.to_owned()],
+                vec![],
+            );
+            let _ = for_violation(&lot, &lookup);
+        }
         let s = for_violation(&never("aBc123"), &lookup);
         assert_eq!(s.scope, "04012345111118");
         assert!(s.evidence.contains("/21/AbC123"), "{}", s.evidence);
@@ -376,6 +427,8 @@ mod tests {
             for_violation(&v, &ledger(&[])).cause
         };
         assert_eq!(lot("L4204012345111118"), RootCause::GtinAppended);
+        assert_eq!(lot("010401234511111 8L42".replace(' ', "").as_str()), RootCause::GtinAppended);
+        assert_eq!(lot("L4220270131"), RootCause::Unknown, "a date appended is not a GTIN");
         assert_eq!(lot("L43"), RootCause::Unknown);
         let expiry = Violation::new(ViolationKind::ExpiryMismatch, "x".to_owned(), vec![], vec![]);
         assert_eq!(for_violation(&expiry, &ledger(&[])).cause, RootCause::WrongExpiry);

@@ -181,11 +181,14 @@ impl RootCause {
         match self {
             RootCause::MasterDataMismatch | RootCause::WrongExpiry => Some(Department::MasterData),
             RootCause::PackDataNotUploaded | RootCause::PartnerOutage => Some(Department::It),
+            RootCause::AggregationError => Some(Department::Packaging),
+            // A serial close to a real one may be a misread, or a counterfeit's: the type's
+            // owner (the warehouse that scanned it, for F1) looks first.
             RootCause::SerialCaseInverted
             | RootCause::SerialCharacterConfusion
             | RootCause::GtinAppended
-            | RootCause::AggregationError => Some(Department::Packaging),
-            RootCause::Duplicate | RootCause::Unknown => None,
+            | RootCause::Duplicate
+            | RootCause::Unknown => None,
         }
     }
 }

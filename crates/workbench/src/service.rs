@@ -553,7 +553,8 @@ impl Service {
         Ok(outcome)
     }
 
-    /// Opens a suspect product case holding `identifiers` (quarantined from now), linked to
+    /// Opens a suspect product case recording `identifiers` as quarantined from now (the case
+    /// is the record; nothing else consults it yet), linked to
     /// `exceptions` (which go to quality and compliance, investigating). Returns its id.
     pub fn open_case(
         &self,
