@@ -13,6 +13,34 @@ use serialhub_store::outbox::{
     MessageFilter, MessageStatus, NewMessage, NoRoute, Route, Settlement,
 };
 use serialhub_store::{EventRecord, MemStore, Store, audit};
+
+/// Runs `scenario` on the in-memory store, the embedded store and PostgreSQL (the server on
+/// this machine kind, `SERIALHUB_TEST_POSTGRES` for another), each fresh: the workbench keeps
+/// nothing of its own, so it must behave alike on every backend.
+fn on_every_backend(name: &str, scenario: fn(Arc<dyn Store>)) {
+    scenario(Arc::new(MemStore::default()));
+    let dir =
+        std::env::temp_dir().join(format!("serialhub-workbench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    scenario(Arc::new(
+        serialhub_embedded::EmbeddedStore::open(&dir).expect("embedded store opens"),
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let url = std::env::var("SERIALHUB_TEST_POSTGRES")
+        .unwrap_or_else(|_| "host=127.0.0.1 user=postgres dbname=test".to_owned());
+    // One schema per scenario and run: scenarios run at once on threads of one process.
+    let fingerprint = name
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let schema = format!("workbench_{fingerprint:016x}_{}", std::process::id());
+    let store = serialhub_postgres::PgStore::connect_schema(&url, &schema).unwrap_or_else(|e| {
+        panic!("PostgreSQL at {url:?} (start it, or set SERIALHUB_TEST_POSTGRES): {e}")
+    });
+    scenario(Arc::new(store));
+    if let Ok(mut client) = postgres::Client::connect(&url, postgres::NoTls) {
+        let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+    }
+}
 use serialhub_workbench::{ActionError, ActionRequest, Config, Service, Targets};
 
 const GTIN: &str = "00312345678906";
@@ -89,7 +117,13 @@ fn list(service: &Service, query: &[(&str, &str)], now: i64) -> Value {
 /// An outage's exceptions stay apart, untouched.
 #[test]
 fn one_correction_clears_a_group_of_a_thousand() {
-    let store: Arc<MemStore> = Arc::new(MemStore::default());
+    on_every_backend(
+        "one_correction_clears_a_group_of_a_thousand",
+        one_correction_clears_a_group_of_a_thousand_on,
+    );
+}
+
+fn one_correction_clears_a_group_of_a_thousand_on(store: Arc<dyn Store>) {
     let messages: Vec<NewMessage> = (0..1_200).map(message).collect();
     store.outbox_enqueue(messages, at(T0)).expect("enqueue");
     deliver(store.as_ref(), T0, &|key| {
@@ -179,7 +213,13 @@ fn one_correction_clears_a_group_of_a_thousand() {
 /// checked before anything is done.
 #[test]
 fn resubmissions_that_fail_reopen_and_bad_actions_are_refused() {
-    let store: Arc<MemStore> = Arc::new(MemStore::default());
+    on_every_backend(
+        "resubmissions_that_fail_reopen_and_bad_actions_are_refused",
+        resubmissions_that_fail_reopen_and_bad_actions_are_refused_on,
+    );
+}
+
+fn resubmissions_that_fail_reopen_and_bad_actions_are_refused_on(store: Arc<dyn Store>) {
     store.outbox_enqueue(vec![message(1), message(2)], at(T0)).expect("enqueue");
     deliver(store.as_ref(), T0, &|_| Settlement::Failed {
         error: "rejected HTTP400: bad".to_owned(),
@@ -284,7 +324,13 @@ fn record(e: Event) -> EventRecord {
 /// declaration to the partner that received the shipment.
 #[test]
 fn a_declared_error_reaches_the_partner_that_had_the_original() {
-    let store: Arc<MemStore> = Arc::new(MemStore::default());
+    on_every_backend(
+        "a_declared_error_reaches_the_partner_that_had_the_original",
+        a_declared_error_reaches_the_partner_that_had_the_original_on,
+    );
+}
+
+fn a_declared_error_reaches_the_partner_that_had_the_original_on(store: Arc<dyn Store>) {
     let good = "urn:epc:id:sgtin:0312345.067890.AbC1";
     let typo = "urn:epc:id:sgtin:0312345.067890.aBc1";
     let mut commission = event(1, "commissioning", &[good]);
@@ -371,7 +417,13 @@ fn a_declared_error_reaches_the_partner_that_had_the_original() {
 /// each step is refused out of order; a rebuilt workbench has the same case.
 #[test]
 fn a_suspect_product_case_runs_from_quarantine_to_notification() {
-    let store: Arc<MemStore> = Arc::new(MemStore::default());
+    on_every_backend(
+        "a_suspect_product_case_runs_from_quarantine_to_notification",
+        a_suspect_product_case_runs_from_quarantine_to_notification_on,
+    );
+}
+
+fn a_suspect_product_case_runs_from_quarantine_to_notification_on(store: Arc<dyn Store>) {
     store
         .capture(
             vec![record(event(2, "shipping", &["urn:epc:id:sgtin:0312345.067890.X9"]))],
