@@ -180,6 +180,8 @@ pub struct Workbench {
     resolved: [(u64, i64); 12],
     /// Suspect product cases.
     pub cases: crate::case::Cases,
+    /// Per case, the last event seq looked at for movements of what it holds.
+    holds_checked: HashMap<u64, u64>,
 }
 
 fn type_index(t: ExceptionType) -> usize {
@@ -288,7 +290,9 @@ impl Workbench {
                 ExceptionRef::Ledger { .. } => {
                     self.group(suggestion.cause, &format!("ledger/{}", suggestion.scope))
                 }
-                ExceptionRef::Message { .. } => self.group(suggestion.cause, &suggestion.scope),
+                ExceptionRef::Message { .. } | ExceptionRef::Hold { .. } => {
+                    self.group(suggestion.cause, &suggestion.scope)
+                }
             },
             partner: self.text.intern(partner.unwrap_or_default()),
             regime: self.text.intern(regime.unwrap_or_default()),
@@ -350,6 +354,16 @@ impl Workbench {
             r.0 += 1;
             r.1 += took.max(0);
         }
+    }
+
+    /// The last event seq looked at for movements of what case `case` holds (0: none yet).
+    pub fn hold_checked(&self, case: u64) -> u64 {
+        self.holds_checked.get(&case).copied().unwrap_or(0)
+    }
+
+    /// Records that events up to `seq` were looked at for case `case`.
+    pub fn set_hold_checked(&mut self, case: u64, seq: u64) {
+        self.holds_checked.insert(case, seq);
     }
 
     /// The message ids of resubmissions in flight.
@@ -516,7 +530,11 @@ impl Workbench {
         let text = |s: Sym| (s != 0).then(|| self.text.name(s).to_owned());
         json!({
             "id": row.id.to_string(),
-            "source": match row.id { ExceptionRef::Ledger { .. } => "ledger", ExceptionRef::Message { .. } => "outbox" },
+            "source": match row.id {
+                ExceptionRef::Ledger { .. } => "ledger",
+                ExceptionRef::Message { .. } => "outbox",
+                ExceptionRef::Hold { .. } => "case",
+            },
             "type": row.exception_type.code(),
             "code": self.text.name(row.code),
             "severity": row.severity.name(),

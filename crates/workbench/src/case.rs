@@ -1,6 +1,7 @@
-//! Suspect product cases: the product is recorded as quarantined when the case opens (the
-//! case lists the identifiers held; the ledger does not yet refuse to ship them, which the
-//! verification service of a later issue will consult), investigated,
+//! Suspect product cases: the product is recorded as quarantined when the case opens (events
+//! are facts and are still captured, but each later shipment, dispense or retail sale of a
+//! held pack, or of a container it is in, becomes an F12 exception: `Service::watch_holds`),
+//! investigated,
 //! determined legitimate or illegitimate, and, when illegitimate, the regulator and the trading
 //! partners are notified within the regime's deadline (DSCSA: within 24 hours of the
 //! determination, FDA Form 3911 and every partner who may have the product); linked to the
@@ -92,6 +93,8 @@ pub struct Case {
     pub closed_at: Option<i64>,
     /// The audit entries naming it.
     pub history: Vec<u64>,
+    /// The last event stored when it opened: movements are watched from the next.
+    pub held_from: u64,
 }
 
 /// What a step asks for.
@@ -195,6 +198,7 @@ impl Cases {
                     notified: None,
                     closed_at: None,
                     history: vec![entry.seq],
+                    held_from: opened["heldFrom"].as_u64().unwrap_or(0),
                 },
             );
             return;
@@ -239,6 +243,11 @@ impl Cases {
 }
 
 impl Case {
+    /// Whether it still holds its product: open, and not determined legitimate.
+    pub fn holds(&self) -> bool {
+        self.status != CaseStatus::Closed && self.determination.as_deref() != Some("legitimate")
+    }
+
     /// Whether its notification is due and not made at `now`.
     pub fn notification_overdue(&self, now: i64) -> bool {
         self.status == CaseStatus::Determined && self.notify_due.is_some_and(|due| due < now)
@@ -362,6 +371,7 @@ mod tests {
             notified: None,
             closed_at: None,
             history: vec![1],
+            held_from: 0,
         };
         let determine = Step {
             action: "case_determine".to_owned(),

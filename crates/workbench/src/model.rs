@@ -20,6 +20,14 @@ pub enum ExceptionRef {
         /// The outbox message id.
         id: u64,
     },
+    /// A product a suspect product case holds was moved (shipped, dispensed) by the event
+    /// with `seq`: `h{case}-{seq}`.
+    Hold {
+        /// The case (`c{case}`).
+        case: u64,
+        /// The event that moved it.
+        seq: u64,
+    },
 }
 
 impl fmt::Display for ExceptionRef {
@@ -27,6 +35,7 @@ impl fmt::Display for ExceptionRef {
         match self {
             ExceptionRef::Ledger { seq, nth } => write!(f, "{seq}-{nth}"),
             ExceptionRef::Message { id } => write!(f, "m{id}"),
+            ExceptionRef::Hold { case, seq } => write!(f, "h{case}-{seq}"),
         }
     }
 }
@@ -36,6 +45,10 @@ impl ExceptionRef {
     pub fn parse(id: &str) -> Option<ExceptionRef> {
         if let Some(rest) = id.strip_prefix('m') {
             return digits(rest).map(|id| ExceptionRef::Message { id });
+        }
+        if let Some(rest) = id.strip_prefix('h') {
+            let (case, seq) = rest.split_once('-')?;
+            return Some(ExceptionRef::Hold { case: digits(case)?, seq: digits(seq)? });
         }
         let (seq, nth) = id.split_once('-')?;
         Some(ExceptionRef::Ledger { seq: digits(seq)?, nth: u32::try_from(digits(nth)?).ok()? })
@@ -204,12 +217,26 @@ mod tests {
             ExceptionRef::Ledger { seq: 1, nth: 3 },
             ExceptionRef::Message { id: 0 },
             ExceptionRef::Message { id: 907 },
+            ExceptionRef::Hold { case: 3, seq: 41 },
         ] {
             assert_eq!(ExceptionRef::parse(&r.to_string()), Some(r));
         }
-        for bad in
-            ["", "m", "m-1", "m01", "1-", "-1", "01-0", "1-00", "1-0-0", "x1", "1-4294967296"]
-        {
+        for bad in [
+            "",
+            "m",
+            "m-1",
+            "m01",
+            "1-",
+            "-1",
+            "01-0",
+            "1-00",
+            "1-0-0",
+            "x1",
+            "1-4294967296",
+            "h3",
+            "h-1",
+            "h03-1",
+        ] {
             assert_eq!(ExceptionRef::parse(bad), None, "{bad}");
         }
     }

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde_json::{Map, Value, json};
-use serialhub_core::Key;
+use serialhub_core::{ExceptionType, Key};
 use serialhub_epcis::time::Timestamp;
 use serialhub_epcis::{ErrorDeclaration, Event, Vocabulary};
 use serialhub_store::audit::AuditDraft;
@@ -31,6 +31,8 @@ use crate::sla::Sla;
 pub const TARGETS_MAX: usize = serialhub_store::audit::TARGETS_MAX;
 /// Messages read per outbox page while syncing.
 const PAGE: usize = 10_000;
+/// Events one sync looks through per case for movements of held products.
+const HOLD_SCAN_MAX: u64 = 200_000;
 
 /// How the workbench is set up.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -297,6 +299,77 @@ impl Service {
                 bench.resubmission_ended(m.id, delivered, at);
             }
         }
+        self.watch_holds()
+    }
+
+    /// Raises an exception for each event, stored since the last look, that ships or
+    /// dispenses a product an open suspect product case holds (the pack itself, or a
+    /// container it is in): quarantine is the case's record, and this is how a breach of it
+    /// surfaces. Bounded per sync (`HOLD_SCAN_MAX` events per case); the rest next time.
+    fn watch_holds(&self) -> Result<(), StoreError> {
+        let store = self.store.as_ref();
+        let last = store.last_seq()?;
+        let watched: Vec<(u64, Vec<String>, u64)> = {
+            let bench = self.bench.read().map_err(|_| poisoned())?;
+            bench
+                .cases
+                .all()
+                .filter(|c| c.holds())
+                .map(|c| (c.id, c.identifiers.clone(), bench.hold_checked(c.id).max(c.held_from)))
+                .filter(|(_, _, checked)| *checked < last)
+                .collect()
+        };
+        for (case, identifiers, checked) in watched {
+            // The packs and every container they are in now: moving a case moves its packs.
+            let mut watch = HashSet::new();
+            for id in identifiers.iter().take(TARGETS_MAX) {
+                let mut key = Key::new(id);
+                for _ in 0..=serialhub_core::NESTING_DEPTH_MAX {
+                    let parent = store.state(&key)?.and_then(|s| s.parent);
+                    watch.insert(key);
+                    match parent {
+                        Some(p) => key = p,
+                        None => break,
+                    }
+                }
+            }
+            let upto = last.min(checked.saturating_add(HOLD_SCAN_MAX));
+            let mut moved = Vec::new();
+            let mut from = checked + 1;
+            while from <= upto {
+                let limit = usize::try_from(upto - from + 1).unwrap_or(PAGE).min(PAGE);
+                let events = store.events(from, limit)?;
+                let Some(end) = events.last().map(|e| e.seq) else { break };
+                for e in events {
+                    if is_movement(&e.record.event)
+                        && e.record.keys.iter().any(|k| watch.contains(k))
+                    {
+                        let at = e.record.event.record_time.as_deref().and_then(Timestamp::parse);
+                        moved.push((e.seq, at.map_or(0, |t| t.unix_millis)));
+                    }
+                }
+                from = end + 1;
+            }
+            let mut bench = self.bench.write().map_err(|_| poisoned())?;
+            for (seq, at) in moved {
+                let suggestion = cause::Suggestion {
+                    cause: RootCause::Unknown,
+                    scope: format!("c{case}"),
+                    evidence: String::new(),
+                };
+                let id = ExceptionRef::Hold { case, seq };
+                bench.raise(
+                    id,
+                    ExceptionType::SuspectProduct,
+                    "held_product_moved",
+                    &suggestion,
+                    None,
+                    None,
+                    at,
+                );
+            }
+            bench.set_hold_checked(case, upto);
+        }
         Ok(())
     }
 
@@ -382,6 +455,7 @@ impl Service {
         let evidence = match id {
             ExceptionRef::Ledger { seq, .. } => self.ledger_evidence(id, seq)?,
             ExceptionRef::Message { id } => self.message_evidence(id)?,
+            ExceptionRef::Hold { case, seq } => self.hold_evidence(case, seq, now)?,
         };
         body["evidence"] = evidence;
         let mut entries = Vec::new();
@@ -447,6 +521,23 @@ impl Service {
             "event": event,
             "causeEvidence": suggestion.evidence,
         }))
+    }
+
+    fn hold_evidence(&self, case: u64, seq: u64, now: i64) -> Result<Value, StoreError> {
+        let held = {
+            let bench = self.bench.read().map_err(|_| poisoned())?;
+            bench.cases.get(case).map(|c| c.to_json(now))
+        };
+        let event = self
+            .store
+            .events(seq, 1)?
+            .into_iter()
+            .find(|e| e.seq == seq)
+            .and_then(|s| {
+                serde_json::from_slice::<Value>(&serialhub_store::stored_json(&s.record.event)).ok()
+            })
+            .and_then(|doc| doc.pointer("/epcisBody/eventList/0").cloned());
+        Ok(json!({ "case": held, "eventSeq": seq, "event": event }))
     }
 
     fn message_evidence(&self, id: u64) -> Result<Value, StoreError> {
@@ -553,8 +644,8 @@ impl Service {
         Ok(outcome)
     }
 
-    /// Opens a suspect product case recording `identifiers` as quarantined from now (the case
-    /// is the record; nothing else consults it yet), linked to
+    /// Opens a suspect product case recording `identifiers` as quarantined from now (any later
+    /// movement of them is raised: `watch_holds`), linked to
     /// `exceptions` (which go to quality and compliance, investigating). Returns its id.
     pub fn open_case(
         &self,
@@ -598,8 +689,13 @@ impl Service {
             (Value::Object(rows), open.iter().map(|r| r.id.to_string()).collect::<Vec<_>>())
         };
         let linked: Vec<String> = linked.iter().map(ToString::to_string).collect();
+        // Movements of the held product are watched from the events stored after this one.
+        let held_from = self.store.last_seq()?;
         let mut after = json!({
-            "case": { "identifiers": opening.identifiers, "exceptions": linked, "regime": opening.regime },
+            "case": {
+                "identifiers": opening.identifiers, "exceptions": linked,
+                "regime": opening.regime, "heldFrom": held_from,
+            },
         });
         if !moved.is_empty() {
             after["status"] = "investigating".into();
@@ -755,18 +851,14 @@ impl Service {
         };
         let closed: Vec<String> =
             rows.iter().filter(|r| !r.status.is_open()).map(|r| r.id.to_string()).collect();
-        let ledger: Vec<String> = rows
-            .iter()
-            .filter(|r| matches!(r.id, ExceptionRef::Ledger { .. }))
-            .map(|r| r.id.to_string())
-            .collect();
+        let not_of = |source: fn(&ExceptionRef) -> bool| -> Vec<String> {
+            rows.iter().filter(|r| !source(&r.id)).map(|r| r.id.to_string()).collect()
+        };
+        // The targets that are not ledger violations, and those that are not failed messages.
+        let not_ledger = not_of(|id| matches!(id, ExceptionRef::Ledger { .. }));
+        let not_messages = not_of(|id| matches!(id, ExceptionRef::Message { .. }));
         let in_flight: Vec<String> =
             rows.iter().filter(|r| r.resubmission.is_some()).map(|r| r.id.to_string()).collect();
-        let messages: Vec<String> = rows
-            .iter()
-            .filter(|r| matches!(r.id, ExceptionRef::Message { .. }))
-            .map(|r| r.id.to_string())
-            .collect();
         let plan = |status: Option<Status>, closure: Option<Closure>, resubmit: bool| {
             Ok(Plan { status, closure, resubmit, before: Value::Object(before.clone()) })
         };
@@ -794,28 +886,28 @@ impl Service {
                         "correct_master_data: masterData holds no element".to_owned(),
                     ));
                 }
-                if ledger.is_empty() {
+                if not_messages.is_empty() {
                     plan(Some(Status::Resubmitted), None, true)
-                } else if messages.is_empty() {
+                } else if not_ledger.is_empty() {
                     plan(Some(Status::Corrected), None, false)
                 } else {
                     Err(ActionError::Invalid("correct_master_data: act on ledger exceptions and failed messages separately".to_owned()))
                 }
             }
             "resubmit" | "resend" => {
-                if !ledger.is_empty() {
+                if !not_messages.is_empty() {
                     return refuse(
-                        "a ledger exception is corrected with declare_error, not resent",
-                        ledger,
+                        "only failed messages are resent (a ledger exception is corrected with declare_error)",
+                        not_messages,
                     );
                 }
                 plan(Some(Status::Resubmitted), None, true)
             }
             "declare_error" => {
-                if !messages.is_empty() {
+                if !not_ledger.is_empty() {
                     return refuse(
                         "declare_error applies to ledger exceptions (an event in error); failed messages are resubmitted",
-                        messages,
+                        not_ledger,
                     );
                 }
                 plan(Some(Status::Closed), Some(Closure::Declared), false)
@@ -913,7 +1005,7 @@ impl Service {
                 .iter()
                 .filter_map(|t| match t {
                     ExceptionRef::Ledger { seq, .. } => Some(*seq),
-                    ExceptionRef::Message { .. } => None,
+                    ExceptionRef::Message { .. } | ExceptionRef::Hold { .. } => None,
                 })
                 .collect();
             s.sort_unstable();
@@ -1022,6 +1114,17 @@ fn scan_messages(
         filter.after = Some(last.id);
         page.into_iter().for_each(&mut visit);
     }
+}
+
+/// Whether `event` moves goods on: a shipment, a dispense or a retail sale.
+fn is_movement(event: &Event) -> bool {
+    use serialhub_epcis::cbv::{Term, Vocab, classify};
+    event.biz_step.as_deref().is_some_and(|step| {
+        matches!(
+            classify(Vocab::BizStep, step),
+            Term::Standard("shipping" | "dispensing" | "retail_selling")
+        )
+    })
 }
 
 /// Whether `message` resubmits an exception (its key is the original's with `#r`).

@@ -106,6 +106,7 @@ fn list(service: &Service, query: &[(&str, &str)], now: i64) -> Value {
             }
             "group" => filter.group = Some((*v).to_owned()),
             "open" => filter.open = Some(*v == "true"),
+            "code" => filter.code = Some((*v).to_owned()),
             _ => panic!("{k}"),
         }
     }
@@ -441,6 +442,54 @@ fn a_suspect_product_case_runs_from_quarantine_to_notification_on(store: Arc<dyn
         reason: "a pack nobody commissioned was shipped".to_owned(),
     };
     let case = service.open_case("qa", &opening, at(T0 + 1)).expect("opened");
+    // The held pack ships anyway: the breach is an exception of its own, F12, linked to the
+    // case.
+    let x9 = "urn:epc:id:sgtin:0312345.067890.X9";
+    store.capture(vec![record(event(3, "shipping", &[x9]))], at(T0 + 1)).expect("shipped");
+    service.sync(T0 + 1, true).expect("sync");
+    let breach = list(&service, &[("code", "held_product_moved")], T0 + 1);
+    assert_eq!(breach["total"], 1, "{breach}");
+    assert_eq!(breach["exceptions"][0]["type"], "F12");
+    assert_eq!(breach["exceptions"][0]["source"], "case");
+    let breach_id = breach["exceptions"][0]["id"].as_str().expect("an id").to_owned();
+    assert!(breach_id.starts_with(&format!("h{}-", &case[1..])), "{breach_id}");
+    let shown = service.detail(&breach_id, T0 + 1).expect("detail").expect("exists");
+    assert_eq!(shown["evidence"]["case"]["id"], case.as_str());
+    assert_eq!(shown["evidence"]["event"]["bizStep"], "shipping");
+    service.sync(T0 + 1, true).expect("sync");
+    assert_eq!(list(&service, &[("code", "held_product_moved")], T0 + 1)["total"], 1, "once"); // A held pack inside a case: shipping the case moves the pack, and is raised too.
+    let pack = "urn:epc:id:sgtin:0312345.067890.P1";
+    let sscc = "urn:epc:id:sscc:0312345.0000000001";
+    let mut commissioning = event(1, "commissioning", &[pack]);
+    commissioning.action = Some(Action::Add);
+    let packing = Event {
+        event_type: Some(EventType::AggregationEvent),
+        event_time: "2025-01-01T01:00:00Z".to_owned(),
+        event_time_zone_offset: "+00:00".to_owned(),
+        action: Some(Action::Add),
+        biz_step: Some("packing".to_owned()),
+        parent_id: Some(sscc.to_owned()),
+        epc_list: vec![pack.to_owned()],
+        ..Event::default()
+    };
+    store.capture(vec![record(commissioning), record(packing)], at(T0 + 1)).expect("packed");
+    let held_in_case = serialhub_workbench::CaseOpening {
+        identifiers: vec![pack.to_owned()],
+        exceptions: vec![],
+        regime: Some("us".to_owned()),
+        reason: "reported diverted".to_owned(),
+    };
+    let second = service.open_case("qa", &held_in_case, at(T0 + 1)).expect("opened");
+    store.capture(vec![record(event(4, "shipping", &[sscc]))], at(T0 + 1)).expect("case shipped");
+    service.sync(T0 + 1, true).expect("sync");
+    let breaches = list(&service, &[("code", "held_product_moved")], T0 + 1);
+    assert_eq!(breaches["total"], 2, "{breaches}");
+    let raised = breaches["exceptions"][1]["id"].as_str().unwrap_or_default();
+    assert!(raised.starts_with(&format!("h{}-", &second[1..])), "{raised}");
+
+    let resend =
+        service.act("qa", &request("resend", Targets::Ids(vec![breach_id]), "no"), at(T0 + 1));
+    assert!(matches!(resend, Err(ActionError::Conflict(_))), "only failed messages are resent");
     let row = &list(&service, &[], T0)["exceptions"][0];
     assert_eq!(
         (row["status"].as_str(), row["owner"].as_str()),
