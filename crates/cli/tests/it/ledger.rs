@@ -209,3 +209,80 @@ fn import_show_and_list() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a GS1 code"));
 }
+
+/// The workbench from a terminal, over the same store: `exceptions list --workbench` and its
+/// filters, `exceptions groups`, `exceptions show`, and `exceptions act`, audited (the
+/// history shows the action); a refused action exits 1 and records nothing.
+#[test]
+fn the_workbench_from_the_command_line() {
+    let tmp = TempDir::new("workbench");
+    let docs = tmp.0.join("docs");
+    std::fs::create_dir_all(&docs).expect("docs dir");
+    write(&docs, "1-packaging.jsonld", &packaging());
+    write(&docs, "2-pharmacy.json", &pharmacy());
+    let data = tmp.0.join("data").display().to_string();
+    let docs = docs.display().to_string();
+    // Away from any serialhub.toml of the working directory.
+    let config = write(&tmp.0, "serialhub.toml", "");
+    let run = |args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--data", &data, "--config", &config]);
+        serialhub_env(&all, b"", &[NOW])
+    };
+    let imported = serialhub_env(&["import", "--data", &data, &docs], b"", &[NOW]);
+    assert_eq!(imported.status.code(), Some(0), "{}", stdout(&imported));
+
+    let listed = run(&["exceptions", "list", "--workbench"]);
+    assert_eq!(listed.status.code(), Some(0), "{}", String::from_utf8_lossy(&listed.stderr));
+    let rows: Vec<serde_json::Value> =
+        stdout(&listed).lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let row = &rows[0];
+    assert_eq!((row["type"].as_str(), row["code"].as_str()), (Some("F11"), Some("dispense_twice")));
+    assert_eq!(
+        (row["status"].as_str(), row["rootCause"].as_str()),
+        (Some("new"), Some("duplicate"))
+    );
+    let id = row["id"].as_str().expect("an id").to_owned();
+    assert_eq!(stdout(&run(&["exceptions", "list", "--status", "closed"])), "");
+    assert_eq!(stdout(&run(&["exceptions", "list", "--open", "--type", "F11"])).lines().count(), 1);
+    let bad = run(&["exceptions", "list", "--status", "lost"]);
+    assert_eq!(bad.status.code(), Some(2)); // an error before any work: 2
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--status \"lost\""));
+
+    let groups = stdout(&run(&["exceptions", "groups"]));
+    assert!(
+        groups.contains("1 open") && groups.contains("duplicate:ledger/04012345111118"),
+        "{groups}"
+    );
+
+    let refused = run(&["exceptions", "act", "resend", "--id", &id, "--reason", "try"]);
+    assert_eq!(refused.status.code(), Some(1), "a ledger exception is not resent");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("only failed messages"));
+    let acted = run(&[
+        "exceptions",
+        "act",
+        "accept",
+        "--id",
+        &id,
+        "--actor",
+        "qa-lead",
+        "--reason",
+        "the pharmacy scanned the pack twice; one dispense",
+    ]);
+    assert_eq!(acted.status.code(), Some(0), "{}", String::from_utf8_lossy(&acted.stderr));
+    let outcome: serde_json::Value = serde_json::from_str(stdout(&acted).trim()).expect("JSON");
+    assert_eq!(outcome["auditSeq"], 1, "{outcome}");
+
+    let shown = run(&["exceptions", "show", &id]);
+    assert_eq!(shown.status.code(), Some(0));
+    let detail: serde_json::Value = serde_json::from_str(&stdout(&shown)).expect("JSON");
+    assert_eq!(
+        (detail["status"].as_str(), detail["closure"].as_str()),
+        (Some("closed"), Some("accepted"))
+    );
+    assert_eq!(detail["history"][0]["actor"], "qa-lead (cli)");
+    assert_eq!(detail["history"][0]["before"]["status"], "new");
+    assert_eq!(detail["evidence"]["rule"], "dispense_twice");
+    assert_eq!(run(&["exceptions", "show", "99-0"]).status.code(), Some(1));
+}
