@@ -182,6 +182,8 @@ pub struct Workbench {
     pub cases: crate::case::Cases,
     /// Per case, the last event seq looked at for movements of what it holds.
     holds_checked: HashMap<u64, u64>,
+    /// Audit entries naming a hold not raised yet, in order.
+    pending: HashMap<ExceptionRef, Vec<AuditEntry>>,
 }
 
 fn type_index(t: ExceptionType) -> usize {
@@ -305,6 +307,11 @@ impl Workbench {
         let index = u32::try_from(self.rows.len()).unwrap_or(u32::MAX);
         self.by_ref.insert(id, index);
         self.rows.push(row);
+        for entry in self.pending.remove(&id).unwrap_or_default() {
+            if let Ok(after) = serde_json::from_str::<Value>(&entry.draft.after) {
+                self.apply_to(&entry, &after, id);
+            }
+        }
         true
     }
 
@@ -386,46 +393,57 @@ impl Workbench {
         self.audit_hash.clone_from(&entry.hash);
         self.cases.apply(entry);
         let Ok(after) = serde_json::from_str::<Value>(&entry.draft.after) else { return };
+        for target in &entry.draft.targets {
+            let Some(id) = ExceptionRef::parse(target) else { continue };
+            if self.by_ref.contains_key(&id) {
+                self.apply_to(entry, &after, id);
+            } else if matches!(id, ExceptionRef::Hold { .. }) {
+                // A hold's row is raised by watching the ledger, which may come after the log
+                // is replayed (a restart, another node): kept until the row is there.
+                self.pending.entry(id).or_default().push(entry.clone());
+            }
+        }
+    }
+
+    /// Applies `entry` (whose `after` is `after`) to the row of `id`.
+    fn apply_to(&mut self, entry: &AuditEntry, after: &Value, id: ExceptionRef) {
+        let Some(&index) = self.by_ref.get(&id) else { return };
         let status = after.get("status").and_then(Value::as_str).and_then(Status::from_name);
         let closure = after.get("closure").and_then(Value::as_str).and_then(Closure::from_name);
         let owner = after.get("owner").and_then(Value::as_str).and_then(Department::from_name);
         let cause = after.get("cause").and_then(Value::as_str).and_then(RootCause::from_name);
-        let resubmissions = after.get("resubmissions").and_then(Value::as_object);
+        let resubmission =
+            after.get("resubmissions").and_then(|r| r.get(id.to_string())).and_then(Value::as_u64);
         let at = entry.draft.at.unix_millis;
-        for target in &entry.draft.targets {
-            let Some(id) = ExceptionRef::parse(target) else { continue };
-            let Some(&index) = self.by_ref.get(&id) else { continue };
-            self.history.entry(index).or_default().push(entry.seq);
-            let resubmission = resubmissions.and_then(|r| r.get(target)).and_then(Value::as_u64);
-            let new_group = cause.map(|c| {
-                let scope = self.groups[self.rows[index as usize].group as usize].1;
-                let scope = self.text.name(scope).to_owned();
-                self.group(c, &scope)
-            });
-            let row = &mut self.rows[index as usize];
-            let was_open = row.status.is_open();
-            if let Some(owner) = owner {
-                row.owner = owner;
-            }
-            if let (Some(cause), Some(group)) = (cause, new_group) {
-                row.cause = cause;
-                row.group = group;
-            }
-            if let Some(message) = resubmission {
-                row.resubmission = Some(message);
-                row.resubmissions += 1;
-                self.resubmitted.insert(message, index);
-            }
-            if let Some(status) = status {
-                row.status = status;
-                row.closure = if status == Status::Closed { closure } else { None };
-                row.closed_at = if status == Status::Closed { at } else { 0 };
-            }
-            if was_open && !row.status.is_open() {
-                let r = &mut self.resolved[type_index(row.exception_type)];
-                r.0 += 1;
-                r.1 += (at - row.raised_at).max(0);
-            }
+        self.history.entry(index).or_default().push(entry.seq);
+        let new_group = cause.map(|c| {
+            let scope = self.groups[self.rows[index as usize].group as usize].1;
+            let scope = self.text.name(scope).to_owned();
+            self.group(c, &scope)
+        });
+        let row = &mut self.rows[index as usize];
+        let was_open = row.status.is_open();
+        if let Some(owner) = owner {
+            row.owner = owner;
+        }
+        if let (Some(cause), Some(group)) = (cause, new_group) {
+            row.cause = cause;
+            row.group = group;
+        }
+        if let Some(message) = resubmission {
+            row.resubmission = Some(message);
+            row.resubmissions += 1;
+            self.resubmitted.insert(message, index);
+        }
+        if let Some(status) = status {
+            row.status = status;
+            row.closure = if status == Status::Closed { closure } else { None };
+            row.closed_at = if status == Status::Closed { at } else { 0 };
+        }
+        if was_open && !row.status.is_open() {
+            let r = &mut self.resolved[type_index(row.exception_type)];
+            r.0 += 1;
+            r.1 += (at - row.raised_at).max(0);
         }
     }
 

@@ -95,6 +95,9 @@ pub struct Case {
     pub history: Vec<u64>,
     /// The last event stored when it opened: movements are watched from the next.
     pub held_from: u64,
+    /// The last event stored when it stopped holding (closed, or determined legitimate):
+    /// movements are watched up to it.
+    pub held_until: Option<u64>,
 }
 
 /// What a step asks for.
@@ -199,6 +202,7 @@ impl Cases {
                     closed_at: None,
                     history: vec![entry.seq],
                     held_from: opened["heldFrom"].as_u64().unwrap_or(0),
+                    held_until: None,
                 },
             );
             return;
@@ -227,6 +231,9 @@ impl Cases {
             }
             if let Some(to) = after["notified"].as_str() {
                 case.notified = Some((to.to_owned(), at));
+            }
+            if let Some(until) = after["heldUntil"].as_u64() {
+                case.held_until = Some(until);
             }
         }
     }
@@ -372,6 +379,7 @@ mod tests {
             closed_at: None,
             history: vec![1],
             held_from: 0,
+            held_until: None,
         };
         let determine = Step {
             action: "case_determine".to_owned(),

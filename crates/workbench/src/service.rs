@@ -31,8 +31,9 @@ use crate::sla::Sla;
 pub const TARGETS_MAX: usize = serialhub_store::audit::TARGETS_MAX;
 /// Messages read per outbox page while syncing.
 const PAGE: usize = 10_000;
-/// Events one sync looks through per case for movements of held products.
-const HOLD_SCAN_MAX: u64 = 200_000;
+/// The most identifiers one suspect product case holds (each is watched through its pedigree
+/// at every sync that finds new events; a whole lot is a recall, not a case).
+pub const HOLD_IDENTIFIERS_MAX: usize = 1_000;
 
 /// How the workbench is set up.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -302,53 +303,38 @@ impl Service {
         self.watch_holds()
     }
 
-    /// Raises an exception for each event, stored since the last look, that ships or
-    /// dispenses a product an open suspect product case holds (the pack itself, or a
-    /// container it is in): quarantine is the case's record, and this is how a breach of it
-    /// surfaces. Bounded per sync (`HOLD_SCAN_MAX` events per case); the rest next time.
+    /// Raises an exception for each event, stored since the last look, that ships, dispenses
+    /// or sells a product a suspect product case holds: the pack itself, or a container it was
+    /// in at the time (the pedigree, so containment is as it was then, not as it is now; a
+    /// rebuild after a restart finds the same ones). Quarantine is the case's record, and
+    /// this is how a breach of it surfaces. A case that stopped holding is looked at up to the
+    /// event stored when it stopped.
     fn watch_holds(&self) -> Result<(), StoreError> {
         let store = self.store.as_ref();
         let last = store.last_seq()?;
-        let watched: Vec<(u64, Vec<String>, u64)> = {
+        let watched: Vec<(u64, Vec<String>, u64, u64)> = {
             let bench = self.bench.read().map_err(|_| poisoned())?;
             bench
                 .cases
                 .all()
-                .filter(|c| c.holds())
-                .map(|c| (c.id, c.identifiers.clone(), bench.hold_checked(c.id).max(c.held_from)))
-                .filter(|(_, _, checked)| *checked < last)
+                .map(|c| {
+                    let upto = c.held_until.unwrap_or(last).min(last);
+                    (c.id, c.identifiers.clone(), bench.hold_checked(c.id).max(c.held_from), upto)
+                })
+                .filter(|(_, _, checked, upto)| checked < upto)
                 .collect()
         };
-        for (case, identifiers, checked) in watched {
-            // The packs and every container they are in now: moving a case moves its packs.
-            let mut watch = HashSet::new();
-            for id in identifiers.iter().take(TARGETS_MAX) {
-                let mut key = Key::new(id);
-                for _ in 0..=serialhub_core::NESTING_DEPTH_MAX {
-                    let parent = store.state(&key)?.and_then(|s| s.parent);
-                    watch.insert(key);
-                    match parent {
-                        Some(p) => key = p,
-                        None => break,
-                    }
-                }
-            }
-            let upto = last.min(checked.saturating_add(HOLD_SCAN_MAX));
+        for (case, identifiers, checked, upto) in watched {
             let mut moved = Vec::new();
-            let mut from = checked + 1;
-            while from <= upto {
-                let limit = usize::try_from(upto - from + 1).unwrap_or(PAGE).min(PAGE);
-                let events = store.events(from, limit)?;
-                let Some(end) = events.last().map(|e| e.seq) else { break };
-                for e in events {
-                    if is_movement(&e.record.event)
-                        && e.record.keys.iter().any(|k| watch.contains(k))
-                    {
-                        let at = e.record.event.record_time.as_deref().and_then(Timestamp::parse);
-                        moved.push((e.seq, at.map_or(0, |t| t.unix_millis)));
+            for id in identifiers.iter().take(HOLD_IDENTIFIERS_MAX) {
+                for step in serialhub_store::query::pedigree(store, &Key::new(id))? {
+                    let seq = step.event.seq;
+                    let event = &step.event.record.event;
+                    if seq > checked && seq <= upto && is_movement(event) {
+                        let at = event.record_time.as_deref().and_then(Timestamp::parse);
+                        moved.push((seq, at.map_or(0, |t| t.unix_millis)));
                     }
                 }
-                from = end + 1;
             }
             let mut bench = self.bench.write().map_err(|_| poisoned())?;
             for (seq, at) in moved {
@@ -358,15 +344,8 @@ impl Service {
                     evidence: String::new(),
                 };
                 let id = ExceptionRef::Hold { case, seq };
-                bench.raise(
-                    id,
-                    ExceptionType::SuspectProduct,
-                    "held_product_moved",
-                    &suggestion,
-                    None,
-                    None,
-                    at,
-                );
+                let t = ExceptionType::SuspectProduct;
+                bench.raise(id, t, "held_product_moved", &suggestion, None, None, at);
             }
             bench.set_hold_checked(case, upto);
         }
@@ -656,10 +635,18 @@ impl Service {
         if opening.reason.trim().is_empty() {
             return Err(ActionError::Invalid("reason: say why the product is suspect".to_owned()));
         }
-        if opening.identifiers.is_empty() || opening.identifiers.len() > TARGETS_MAX {
+        if opening.identifiers.is_empty() || opening.identifiers.len() > HOLD_IDENTIFIERS_MAX {
             return Err(ActionError::Invalid(format!(
-                "identifiers: 1 to {TARGETS_MAX} suspect identifiers"
+                "identifiers: 1 to {HOLD_IDENTIFIERS_MAX} suspect identifiers (a whole lot is a recall)"
             )));
+        }
+        // Held as keys, whatever form they were given in, so that every event naming them in
+        // any form is matched.
+        let mut held = Vec::with_capacity(opening.identifiers.len());
+        for code in &opening.identifiers {
+            let key = Key::from_code(code)
+                .map_err(|e| ActionError::Invalid(format!("identifiers: {code:?}: {e}")))?;
+            held.push(key.as_str().to_owned());
         }
         let mut last = self.sync_guard();
         self.sync_locked()?;
@@ -693,7 +680,7 @@ impl Service {
         let held_from = self.store.last_seq()?;
         let mut after = json!({
             "case": {
-                "identifiers": opening.identifiers, "exceptions": linked,
+                "identifiers": held, "exceptions": linked,
                 "regime": opening.regime, "heldFrom": held_from,
             },
         });
@@ -737,7 +724,12 @@ impl Service {
             let Some(case) = case_id(id).and_then(|n| bench.cases.get(n)) else {
                 return Err(ActionError::NotFound(format!("no case {id}")));
             };
-            let after = plan(case, step, now.unix_millis).map_err(ActionError::Conflict)?;
+            let mut after = plan(case, step, now.unix_millis).map_err(ActionError::Conflict)?;
+            // When the case stops holding its product, movements are watched up to now.
+            let stops = after["caseStatus"] == "closed" || after["determination"] == "legitimate";
+            if case.held_until.is_none() && stops {
+                after["heldUntil"] = self.store.last_seq()?.into();
+            }
             (after, json!({ "caseStatus": case.status.name() }))
         };
         let draft = AuditDraft {
@@ -1051,7 +1043,20 @@ impl Service {
             declared.push((*seq, hash, id.clone()));
             fresh.push(EventRecord::new(id, event).with_body());
         }
-        // Corrective events go with new declarations only.
+        // Corrective events go with new declarations only. Given again with no new declaration,
+        // they were captured with the first (an action retried) or they are new and would be
+        // dropped: that is refused rather than done silently.
+        if fresh.is_empty() && !corrective.is_empty() {
+            let mut all_stored = true;
+            for record in &corrective {
+                all_stored &= store.has_event(&record.hash_id)?;
+            }
+            if !all_stored {
+                return Err(ActionError::Conflict(
+                    "every event is declared in error already; corrective events go with a declaration (capture them on their own)".to_owned(),
+                ));
+            }
+        }
         let mut captured: Vec<String> = fresh.iter().map(|r| r.hash_id.clone()).collect();
         if !fresh.is_empty() {
             captured.extend(corrective.iter().map(|r| r.hash_id.clone()));
@@ -1116,15 +1121,17 @@ fn scan_messages(
     }
 }
 
-/// Whether `event` moves goods on: a shipment, a dispense or a retail sale.
+/// Whether `event` moves goods on: a shipment, a dispense or a retail sale (not a declaration
+/// that one was in error: it repeats the event it retracts).
 fn is_movement(event: &Event) -> bool {
     use serialhub_epcis::cbv::{Term, Vocab, classify};
-    event.biz_step.as_deref().is_some_and(|step| {
-        matches!(
-            classify(Vocab::BizStep, step),
-            Term::Standard("shipping" | "dispensing" | "retail_selling")
-        )
-    })
+    event.error_declaration.is_none()
+        && event.biz_step.as_deref().is_some_and(|step| {
+            matches!(
+                classify(Vocab::BizStep, step),
+                Term::Standard("shipping" | "dispensing" | "retail_selling")
+            )
+        })
 }
 
 /// Whether `message` resubmits an exception (its key is the original's with `#r`).

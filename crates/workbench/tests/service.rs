@@ -408,6 +408,12 @@ fn a_declared_error_reaches_the_partner_that_had_the_original_on(store: Arc<dyn 
     service.act("qa", &request("reopen", ids(), "retry"), at(T0 + 20_000)).expect("reopen");
     let mut again = request("declare_error", ids(), "serial keyed with its case inverted");
     again.corrective_events = vec![event(3, "shipping", &[good])];
+    let other = service.act("qa", &again, at(T0 + 25_000));
+    assert!(
+        matches!(other, Err(ActionError::Conflict(_))),
+        "new corrective events, no new declaration: {other:?}"
+    );
+    again.corrective_events = vec![event(2, "shipping", &[good])];
     let repeat = service.act("qa", &again, at(T0 + 30_000)).expect("declare again");
     assert!(repeat.events.is_empty() && repeat.messages.is_empty(), "{repeat:?}");
     assert_eq!(store.events_by_id(&ship_hash).expect("read").len(), 2);
@@ -487,9 +493,14 @@ fn a_suspect_product_case_runs_from_quarantine_to_notification_on(store: Arc<dyn
     let raised = breaches["exceptions"][1]["id"].as_str().unwrap_or_default();
     assert!(raised.starts_with(&format!("h{}-", &second[1..])), "{raised}");
 
-    let resend =
-        service.act("qa", &request("resend", Targets::Ids(vec![breach_id]), "no"), at(T0 + 1));
+    let resend = service.act(
+        "qa",
+        &request("resend", Targets::Ids(vec![breach_id.clone()]), "no"),
+        at(T0 + 1),
+    );
     assert!(matches!(resend, Err(ActionError::Conflict(_))), "only failed messages are resent");
+    let investigate = request("investigate", Targets::Ids(vec![breach_id.clone()]), "who shipped");
+    service.act("qa", &investigate, at(T0 + 1)).expect("investigating");
     let row = &list(&service, &[], T0)["exceptions"][0];
     assert_eq!(
         (row["status"].as_str(), row["owner"].as_str()),
@@ -559,6 +570,16 @@ fn a_suspect_product_case_runs_from_quarantine_to_notification_on(store: Arc<dyn
     assert_eq!(
         again.cases(None, false, now).expect("read"),
         service.cases(None, false, now).expect("read")
+    );
+    // The hold rows come back from the ledger after the log is replayed; the action on one
+    // is not lost for it.
+    let rebuilt = again.detail(&breach_id, now).expect("detail").expect("raised again");
+    assert_eq!(rebuilt["status"], "investigating", "{rebuilt}");
+    assert_eq!(rebuilt["history"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        list(&again, &[("code", "held_product_moved")], now)["total"],
+        2,
+        "a closed case's breaches are found again, up to when it stopped holding"
     );
     let closed = again.cases(Some(&case), false, now).expect("read").expect("exists");
     assert_eq!(closed["status"], "closed");
