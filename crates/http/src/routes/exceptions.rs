@@ -46,6 +46,41 @@ fn operator(state: &AppState, headers: &HeaderMap, roles: &[Role]) -> Result<Cal
     Ok(caller)
 }
 
+/// The workbench for a reader: an operator (admin, or a query key for no partner).
+fn reader(state: &AppState, headers: &HeaderMap) -> Result<Arc<Service>, Problem> {
+    operator(state, headers, &[Role::Query])?;
+    workbench(state)
+}
+
+/// The caller, the workbench and the JSON body of a request that acts (admin); a refused
+/// request's body is drained first.
+async fn writer(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Result<(Caller, Arc<Service>, Value), Problem> {
+    let caller = match operator(state, headers, &[Role::Admin]) {
+        Ok(caller) => caller,
+        Err(problem) => return Err(crate::routes::drained(body, problem).await),
+    };
+    let service = workbench(state)?;
+    let body = json_body_max(headers, body, ACTION_BYTES_MAX).await?;
+    Ok((caller, service, body))
+}
+
+/// The audit log's name for a caller: its name and key id.
+fn actor_of(caller: &Caller) -> String {
+    format!("{} ({})", caller.name, caller.key_id)
+}
+
+/// 200 with `body`, or 404 naming `what`.
+fn found(body: Option<Value>, what: String) -> Result<Response, Problem> {
+    match body {
+        Some(body) => Ok(json_response(StatusCode::OK, &body)),
+        None => Err(Problem::new(ExceptionKind::NoSuchResource, format!("no {what}"))),
+    }
+}
+
 /// Runs `work` on the blocking pool.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, Problem> + Send + 'static,
@@ -87,8 +122,7 @@ pub(crate) async fn list(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Problem> {
-    operator(&state, &headers, &[Role::Query])?;
-    let service = workbench(&state)?;
+    let service = reader(&state, &headers)?;
     let (per_page, token, rest) = page_params(raw.as_deref(), state.limits.page_len_max)?;
     let now = (state.clock)().unix_millis;
     let mut filter = ListFilter::default();
@@ -158,15 +192,10 @@ pub(crate) async fn detail(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    operator(&state, &headers, &[Role::Query])?;
-    let service = workbench(&state)?;
+    let service = reader(&state, &headers)?;
     let now = (state.clock)().unix_millis;
-    let shown = id.clone();
-    let body = blocking(move || Ok(service.detail(&id, now)?)).await?;
-    match body {
-        Some(body) => Ok(json_response(StatusCode::OK, &body)),
-        None => Err(Problem::new(ExceptionKind::NoSuchResource, format!("no exception {shown}"))),
-    }
+    let what = format!("exception {id}");
+    found(blocking(move || Ok(service.detail(&id, now)?)).await?, what)
 }
 
 /// `GET /api/exceptions/groups[?all=true]`: exceptions grouped by root cause and scope, the
@@ -176,8 +205,7 @@ pub(crate) async fn groups(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Problem> {
-    operator(&state, &headers, &[Role::Query])?;
-    let service = workbench(&state)?;
+    let service = reader(&state, &headers)?;
     let all = match raw.as_deref() {
         None | Some("") => false,
         Some("all=true") => true,
@@ -238,15 +266,10 @@ async fn act(
     body: axum::body::Body,
     targets: impl FnOnce(&Value) -> Result<Targets, Problem>,
 ) -> Result<Response, Problem> {
-    let caller = match operator(&state, &headers, &[Role::Admin]) {
-        Ok(caller) => caller,
-        Err(problem) => return Err(crate::routes::drained(body, problem).await),
-    };
-    let service = workbench(&state)?;
-    let body = json_body_max(&headers, body, ACTION_BYTES_MAX).await?;
+    let (caller, service, body) = writer(&state, &headers, body).await?;
     let request = action_request(&body, targets(&body)?)?;
     let now = (state.clock)();
-    let actor = format!("{} ({})", caller.name, caller.key_id);
+    let actor = actor_of(&caller);
     let outcome =
         blocking(move || service.act(&actor, &request, now).map_err(action_problem)).await?;
     Ok(json_response(
@@ -477,12 +500,7 @@ pub(crate) async fn open_case(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Result<Response, Problem> {
-    let caller = match operator(&state, &headers, &[Role::Admin]) {
-        Ok(caller) => caller,
-        Err(problem) => return Err(crate::routes::drained(body, problem).await),
-    };
-    let service = workbench(&state)?;
-    let body = json_body_max(&headers, body, ACTION_BYTES_MAX).await?;
+    let (caller, service, body) = writer(&state, &headers, body).await?;
     only(&body, &["identifiers", "exceptions", "regime", "reason"])?;
     let identifiers = strings(&body, "identifiers")?;
     for code in &identifiers {
@@ -495,7 +513,7 @@ pub(crate) async fn open_case(
         reason: member(&body, "reason")?.unwrap_or_default(),
     };
     let now = (state.clock)();
-    let actor = format!("{} ({})", caller.name, caller.key_id);
+    let actor = actor_of(&caller);
     let id =
         blocking(move || service.open_case(&actor, &opening, now).map_err(action_problem)).await?;
     let mut response = json_response(StatusCode::CREATED, &json!({ "id": id }));
@@ -511,8 +529,7 @@ pub(crate) async fn cases(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Problem> {
-    operator(&state, &headers, &[Role::Query])?;
-    let service = workbench(&state)?;
+    let service = reader(&state, &headers)?;
     let open_only = match raw.as_deref() {
         None | Some("") | Some("open=false") => false,
         Some("open=true") => true,
@@ -529,14 +546,10 @@ pub(crate) async fn case(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    operator(&state, &headers, &[Role::Query])?;
-    let service = workbench(&state)?;
+    let service = reader(&state, &headers)?;
     let now = (state.clock)().unix_millis;
-    let shown = id.clone();
-    match blocking(move || Ok(service.cases(Some(&id), false, now)?)).await? {
-        Some(body) => Ok(json_response(StatusCode::OK, &body)),
-        None => Err(Problem::new(ExceptionKind::NoSuchResource, format!("no case {shown}"))),
-    }
+    let what = format!("case {id}");
+    found(blocking(move || Ok(service.cases(Some(&id), false, now)?)).await?, what)
 }
 
 /// `POST /api/cases/{id}/actions`: `action` (`case_investigate`, `case_determine` with
@@ -547,12 +560,7 @@ pub(crate) async fn case_step(
     Path(id): Path<String>,
     body: axum::body::Body,
 ) -> Result<Response, Problem> {
-    let caller = match operator(&state, &headers, &[Role::Admin]) {
-        Ok(caller) => caller,
-        Err(problem) => return Err(crate::routes::drained(body, problem).await),
-    };
-    let service = workbench(&state)?;
-    let body = json_body_max(&headers, body, ACTION_BYTES_MAX).await?;
+    let (caller, service, body) = writer(&state, &headers, body).await?;
     only(&body, &["action", "reason", "determination", "notified"])?;
     let step = serialhub_workbench::Step {
         action: member(&body, "action")?.ok_or_else(|| invalid("action: required".to_owned()))?,
@@ -561,7 +569,7 @@ pub(crate) async fn case_step(
     };
     let reason = member(&body, "reason")?.unwrap_or_default();
     let now = (state.clock)();
-    let actor = format!("{} ({})", caller.name, caller.key_id);
+    let actor = actor_of(&caller);
     let seq = blocking(move || {
         service.case_step(&actor, &id, &step, &reason, now).map_err(action_problem)
     })
