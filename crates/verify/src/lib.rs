@@ -6,11 +6,13 @@
 //! No IO, no clock (`now` is a parameter), no randomness: the HTTP shell reads the store and
 //! the wall clock and hands the facts in.
 
+pub mod catalog;
 pub mod decide;
 pub mod detect;
 pub mod guard;
 pub mod tuple;
 
+pub use catalog::{Catalog, Product};
 pub use decide::{
     ConsumerStatus, Facts, FailureReason, LotStatus, Policy, Record, Verdict, decide,
 };
