@@ -165,8 +165,18 @@ function expiryToYymmdd(input) {
 // ---------------------------------------------------------------------------------------------
 // Asking the server.
 
-/** Calls the check API with `code` and returns `{ kind, ... }` for `render`. Never throws. */
+// Only the latest question's answer is shown: an earlier one that arrives late is dropped.
+let latestCheck = 0;
+
+/** Asks about `code`; resolves to `{ kind, ... }` for `render`, `stale` when overtaken. */
 async function check(code) {
+  const ticket = ++latestCheck;
+  const outcome = await ask(code);
+  return ticket === latestCheck ? outcome : { kind: 'stale' };
+}
+
+/** Calls the check API with `code` and returns `{ kind, ... }`. Never throws. */
+async function ask(code) {
   let response;
   try {
     response = await fetch(`${API}?code=${encodeURIComponent(code)}`, {
@@ -298,6 +308,7 @@ function retryButton(retry) {
 
 /** Puts `outcome` in the live region; `focus` moves the keyboard there (after a form submission). */
 function render(outcome, { focus = false, retry = null } = {}) {
+  if (outcome.kind === 'stale') return;
   const region = $('outcome');
   const block = outcomeBlock(outcome, retry);
   region.replaceChildren(block);
