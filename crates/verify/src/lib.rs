@@ -9,6 +9,7 @@
 pub mod catalog;
 pub mod decide;
 pub mod detect;
+pub mod directory;
 pub mod guard;
 pub mod tuple;
 
