@@ -20,8 +20,10 @@ pub mod metrics;
 pub mod problem;
 pub mod ratelimit;
 pub mod registry;
+pub mod requester;
 mod routes;
 pub mod spool;
+pub mod verifier;
 pub mod visibility;
 
 use std::sync::Arc;
@@ -119,6 +121,8 @@ pub struct AppState {
     pub spool: std::sync::OnceLock<spool::Spool>,
     /// The exception workbench (`/api/exceptions`); unset, those routes answer 503.
     pub workbench: std::sync::OnceLock<Arc<serialhub_workbench::Service>>,
+    /// The verification service; unset, it runs with the default settings.
+    pub verifier: std::sync::OnceLock<Arc<verifier::Verifier>>,
     request_ids: AtomicU64,
 }
 
@@ -171,6 +175,7 @@ impl AppState {
             streams: std::sync::atomic::AtomicUsize::new(0),
             spool: std::sync::OnceLock::new(),
             workbench: std::sync::OnceLock::new(),
+            verifier: std::sync::OnceLock::new(),
             request_ids: AtomicU64::new(0),
         })
     }

@@ -11,7 +11,7 @@
 //! A row is ~80 bytes: a million exceptions list in a few milliseconds by a scan with bit
 //! masks, with no index to keep in step.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -184,7 +184,12 @@ pub struct Workbench {
     holds_checked: HashMap<u64, u64>,
     /// Audit entries naming a hold not raised yet, in order.
     pending: HashMap<ExceptionRef, Vec<AuditEntry>>,
+    /// Verification findings raised, by code and pack.
+    alerted: HashSet<(String, String)>,
 }
+
+/// The audit action that records a verification finding (`Service::raise_alert`).
+pub const RAISE_ALERT: &str = "raise_alert";
 
 fn type_index(t: ExceptionType) -> usize {
     ExceptionType::ALL.iter().position(|x| *x == t).unwrap_or(0)
@@ -292,9 +297,9 @@ impl Workbench {
                 ExceptionRef::Ledger { .. } => {
                     self.group(suggestion.cause, &format!("ledger/{}", suggestion.scope))
                 }
-                ExceptionRef::Message { .. } | ExceptionRef::Hold { .. } => {
-                    self.group(suggestion.cause, &suggestion.scope)
-                }
+                ExceptionRef::Message { .. }
+                | ExceptionRef::Hold { .. }
+                | ExceptionRef::Alert { .. } => self.group(suggestion.cause, &suggestion.scope),
             },
             partner: self.text.intern(partner.unwrap_or_default()),
             regime: self.text.intern(regime.unwrap_or_default()),
@@ -393,6 +398,9 @@ impl Workbench {
         self.audit_hash.clone_from(&entry.hash);
         self.cases.apply(entry);
         let Ok(after) = serde_json::from_str::<Value>(&entry.draft.after) else { return };
+        if entry.draft.action == RAISE_ALERT {
+            self.raise_alert(entry, &after["alert"]);
+        }
         for target in &entry.draft.targets {
             let Some(id) = ExceptionRef::parse(target) else { continue };
             if self.by_ref.contains_key(&id) {
@@ -403,6 +411,42 @@ impl Workbench {
                 self.pending.entry(id).or_default().push(entry.clone());
             }
         }
+    }
+
+    /// Raises the row of a verification finding recorded by `entry` (`Service::raise_alert`
+    /// wrote `alert`); a second finding of the same code for the same pack raises nothing.
+    fn raise_alert(&mut self, entry: &AuditEntry, alert: &Value) {
+        let field = |name: &str| alert.get(name).and_then(Value::as_str).unwrap_or_default();
+        let (code, identifier) = (field("code"), field("identifier"));
+        if !self.alerted.insert((code.to_owned(), identifier.to_owned())) {
+            return;
+        }
+        let exception_type = ExceptionType::ALL
+            .iter()
+            .copied()
+            .find(|t| t.code() == field("type"))
+            .unwrap_or(ExceptionType::SuspectProduct);
+        let suggestion = Suggestion {
+            cause: RootCause::from_name(field("cause")).unwrap_or(RootCause::Unknown),
+            scope: field("scope").to_owned(),
+            evidence: String::new(),
+        };
+        let partner = Some(field("partner")).filter(|p| !p.is_empty());
+        let id = ExceptionRef::Alert { seq: entry.seq };
+        self.raise(
+            id,
+            exception_type,
+            code,
+            &suggestion,
+            partner,
+            None,
+            entry.draft.at.unix_millis,
+        );
+    }
+
+    /// Whether a finding of `code` was raised for `identifier` (the pack's key).
+    pub fn alerted(&self, code: &str, identifier: &str) -> bool {
+        self.alerted.contains(&(code.to_owned(), identifier.to_owned()))
     }
 
     /// Applies `entry` (whose `after` is `after`) to the row of `id`.
@@ -552,6 +596,7 @@ impl Workbench {
                 ExceptionRef::Ledger { .. } => "ledger",
                 ExceptionRef::Message { .. } => "outbox",
                 ExceptionRef::Hold { .. } => "case",
+                ExceptionRef::Alert { .. } => "verification",
             },
             "type": row.exception_type.code(),
             "code": self.text.name(row.code),

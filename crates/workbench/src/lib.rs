@@ -23,6 +23,6 @@ pub use bench::{ListFilter, Workbench};
 pub use case::Step;
 pub use model::{Closure, Department, ExceptionRef, RootCause, Severity, Status};
 pub use service::{
-    ActionError, ActionOutcome, ActionRequest, CaseOpening, Config, Service, Targets,
+    ActionError, ActionOutcome, ActionRequest, AlertDraft, CaseOpening, Config, Service, Targets,
 };
 pub use sla::Sla;

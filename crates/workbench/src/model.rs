@@ -28,6 +28,12 @@ pub enum ExceptionRef {
         /// The event that moved it.
         seq: u64,
     },
+    /// A finding of verification (a cloned code, a diverted pack), raised by the audit entry
+    /// with `seq` that recorded it: `a{seq}`.
+    Alert {
+        /// The audit entry's seq.
+        seq: u64,
+    },
 }
 
 impl fmt::Display for ExceptionRef {
@@ -36,6 +42,7 @@ impl fmt::Display for ExceptionRef {
             ExceptionRef::Ledger { seq, nth } => write!(f, "{seq}-{nth}"),
             ExceptionRef::Message { id } => write!(f, "m{id}"),
             ExceptionRef::Hold { case, seq } => write!(f, "h{case}-{seq}"),
+            ExceptionRef::Alert { seq } => write!(f, "a{seq}"),
         }
     }
 }
@@ -45,6 +52,9 @@ impl ExceptionRef {
     pub fn parse(id: &str) -> Option<ExceptionRef> {
         if let Some(rest) = id.strip_prefix('m') {
             return digits(rest).map(|id| ExceptionRef::Message { id });
+        }
+        if let Some(rest) = id.strip_prefix('a') {
+            return digits(rest).map(|seq| ExceptionRef::Alert { seq });
         }
         if let Some(rest) = id.strip_prefix('h') {
             let (case, seq) = rest.split_once('-')?;
@@ -183,6 +193,10 @@ named! {
         Duplicate = "duplicate",
         /// The receiver was unreachable until the message ran out of attempts.
         PartnerOutage = "partner_outage",
+        /// One genuine code copied onto other packs (seen in more places than a pack can be).
+        ClonedCode = "cloned_code",
+        /// Genuine packs moved outside their intended market or channel.
+        Diversion = "diversion",
         /// No rule matched the evidence.
         Unknown = "unknown",
     }
@@ -201,6 +215,8 @@ impl RootCause {
             | RootCause::SerialCharacterConfusion
             | RootCause::GtinAppended
             | RootCause::Duplicate
+            | RootCause::ClonedCode
+            | RootCause::Diversion
             | RootCause::Unknown => None,
         }
     }

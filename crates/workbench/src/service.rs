@@ -107,6 +107,27 @@ pub struct CaseOpening {
     pub reason: String,
 }
 
+/// A verification finding to record (`Service::raise_alert`).
+#[derive(Clone, Debug)]
+pub struct AlertDraft {
+    /// The finding's stable code (`clone_suspected`, `outside_target_market`...).
+    pub code: &'static str,
+    /// Its type (F12 for suspect product).
+    pub exception_type: ExceptionType,
+    /// The pack's key.
+    pub identifier: String,
+    /// The likely cause.
+    pub cause: RootCause,
+    /// What one investigation covers (the GTIN): the group's scope.
+    pub scope: String,
+    /// The partner concerned, if one is.
+    pub partner: Option<String>,
+    /// What happened, in words.
+    pub message: String,
+    /// The sightings and facts.
+    pub evidence: Value,
+}
+
 /// What an action did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActionOutcome {
@@ -435,6 +456,7 @@ impl Service {
             ExceptionRef::Ledger { seq, .. } => self.ledger_evidence(id, seq)?,
             ExceptionRef::Message { id } => self.message_evidence(id)?,
             ExceptionRef::Hold { case, seq } => self.hold_evidence(case, seq, now)?,
+            ExceptionRef::Alert { seq } => self.alert_evidence(seq)?,
         };
         body["evidence"] = evidence;
         let mut entries = Vec::new();
@@ -517,6 +539,20 @@ impl Service {
             })
             .and_then(|doc| doc.pointer("/epcisBody/eventList/0").cloned());
         Ok(json!({ "case": held, "eventSeq": seq, "event": event }))
+    }
+
+    /// What the finding's audit entry recorded: the sightings and facts that raised it.
+    fn alert_evidence(&self, seq: u64) -> Result<Value, StoreError> {
+        let Some(entry) = self.store.audit_log(seq - 1, 1)?.into_iter().next() else {
+            return Ok(Value::Null);
+        };
+        let after = serde_json::from_str::<Value>(&entry.draft.after).unwrap_or(Value::Null);
+        Ok(json!({
+            "identifier": after.pointer("/alert/identifier"),
+            "message": after.pointer("/alert/message"),
+            "evidence": after.pointer("/alert/evidence"),
+            "auditSeq": seq,
+        }))
     }
 
     fn message_evidence(&self, id: u64) -> Result<Value, StoreError> {
@@ -621,6 +657,39 @@ impl Service {
         // caller would do it again); the next sync picks it up.
         let _ = self.sync_locked();
         Ok(outcome)
+    }
+
+    /// Records a verification finding (a cloned code, a diverted pack) as an exception: one
+    /// audit entry, by `serialhub:verify`, whose seq is the exception's id (`a{seq}`). A
+    /// finding of the same code for the same pack raised before is not recorded again
+    /// (`None`); two nodes racing to record one leave two entries and one row.
+    pub fn raise_alert(
+        &self,
+        alert: &AlertDraft,
+        now: Timestamp,
+    ) -> Result<Option<ExceptionRef>, StoreError> {
+        self.sync(now.unix_millis, false)?;
+        if self.bench.read().map_err(|_| poisoned())?.alerted(alert.code, &alert.identifier) {
+            return Ok(None);
+        }
+        let draft = AuditDraft {
+            at: now,
+            actor: "serialhub:verify".to_owned(),
+            action: crate::bench::RAISE_ALERT.to_owned(),
+            targets: Vec::new(),
+            reason: alert.message.clone(),
+            before: "{}".to_owned(),
+            after: json!({ "alert": {
+                "code": alert.code, "type": alert.exception_type.code(),
+                "identifier": alert.identifier, "cause": alert.cause.name(),
+                "scope": alert.scope, "partner": alert.partner,
+                "message": alert.message, "evidence": alert.evidence,
+            }})
+            .to_string(),
+        };
+        let entries = self.store.audit_append(vec![draft])?;
+        let _ = self.sync_locked();
+        Ok(entries.first().map(|e| ExceptionRef::Alert { seq: e.seq }))
     }
 
     /// Opens a suspect product case recording `identifiers` as quarantined from now (any later
@@ -997,7 +1066,9 @@ impl Service {
                 .iter()
                 .filter_map(|t| match t {
                     ExceptionRef::Ledger { seq, .. } => Some(*seq),
-                    ExceptionRef::Message { .. } | ExceptionRef::Hold { .. } => None,
+                    ExceptionRef::Message { .. }
+                    | ExceptionRef::Hold { .. }
+                    | ExceptionRef::Alert { .. } => None,
                 })
                 .collect();
             s.sort_unstable();

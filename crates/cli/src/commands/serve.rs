@@ -37,6 +37,66 @@ struct FileConfig {
     outbox: FileOutbox,
     #[serde(default)]
     workbench: FileWorkbench,
+    #[serde(default)]
+    verify: FileVerify,
+}
+
+/// `[verify]`: the verification responder, the consumer page and the resolver.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileVerify {
+    /// This responder's GLN (`responderGLN` in every answer).
+    responder_gln: Option<String>,
+    /// Hours after commissioning a pack not yet shipped is `pending` (default 72).
+    grace_hours: Option<i64>,
+    /// A header a CDN or proxy sets to the caller's country (`cf-ipcountry`).
+    market_header: Option<String>,
+    /// How long master data is reused before it is read again (default 10,000 ms).
+    catalog_ttl_ms: Option<i64>,
+    #[serde(default)]
+    limits: FileVerifyLimits,
+    #[serde(default)]
+    detect: FileDetect,
+    /// `[[verify.link]]`: resolver links per GTIN prefix.
+    #[serde(default)]
+    link: Vec<FileLink>,
+}
+
+/// `[verify.limits]`: anti-harvesting, per minute and burst (0 per minute: no limit).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileVerifyLimits {
+    client_per_minute: Option<u32>,
+    client_burst: Option<u32>,
+    address_per_minute: Option<u32>,
+    address_burst: Option<u32>,
+    serial_per_minute: Option<u32>,
+    serial_burst: Option<u32>,
+    capacity: Option<usize>,
+}
+
+/// `[verify.detect]`: clone and diversion thresholds.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDetect {
+    window_days: Option<i64>,
+    places_max: Option<usize>,
+    devices_max: Option<usize>,
+    markets_max: Option<usize>,
+}
+
+/// One `[[verify.link]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLink {
+    #[serde(default)]
+    gtin_prefix: String,
+    link_type: String,
+    href: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    default: bool,
 }
 
 /// `[workbench]`: the exception workbench.
@@ -120,6 +180,7 @@ struct Config {
     connectors: Vec<serialhub_connectors::Connector>,
     dispatch: serialhub_dispatch::dispatcher::Settings,
     workbench: serialhub_workbench::Config,
+    verify: serialhub_http::verifier::VerifyConfig,
 }
 
 /// Options shared by `serve` and `keys create`.
@@ -258,8 +319,81 @@ impl Config {
             connectors: connectors_checked.clone(),
             dispatch: dispatch_settings(&file.outbox)?,
             workbench: workbench_config(&file.workbench, &connectors_checked)?,
+            verify: verify_config(&file.verify)?,
         })
     }
+}
+
+/// The `[verify]` table over the defaults.
+fn verify_config(table: &FileVerify) -> anyhow::Result<serialhub_http::verifier::VerifyConfig> {
+    use serialhub_verify::Rate;
+    let mut config = serialhub_http::verifier::VerifyConfig::default();
+    if let Some(gln) = &table.responder_gln {
+        serialhub_gs1::Gln::parse(gln)
+            .map_err(|e| anyhow::anyhow!("verify: responder_gln {gln:?}: {e}"))?;
+        config.responder_gln = gln.clone();
+    }
+    if let Some(hours) = table.grace_hours {
+        anyhow::ensure!((0..=24 * 365).contains(&hours), "verify: grace_hours must be 0 to 8,760");
+        config.policy.grace_ms = hours * 3_600_000;
+    }
+    config.market_header = table.market_header.as_ref().map(|h| h.to_ascii_lowercase());
+    if let Some(ttl) = table.catalog_ttl_ms {
+        anyhow::ensure!(
+            (0..=3_600_000).contains(&ttl),
+            "verify: catalog_ttl_ms must be 0 to 3,600,000"
+        );
+        config.catalog_ttl_ms = ttl;
+    }
+    let l = &table.limits;
+    let rate = |per_minute: Option<u32>, burst: Option<u32>, default: Rate| Rate {
+        per_minute: per_minute.unwrap_or(default.per_minute),
+        burst: burst.unwrap_or(default.burst),
+    };
+    let d = config.limits;
+    config.limits.per_client = rate(l.client_per_minute, l.client_burst, d.per_client);
+    config.limits.per_address = rate(l.address_per_minute, l.address_burst, d.per_address);
+    config.limits.per_serial = rate(l.serial_per_minute, l.serial_burst, d.per_serial);
+    if let Some(capacity) = l.capacity {
+        anyhow::ensure!(
+            (16..=100_000_000).contains(&capacity),
+            "verify: limits.capacity must be 16 to 100,000,000"
+        );
+        config.limits.capacity = capacity;
+    }
+    let t = &table.detect;
+    if let Some(days) = t.window_days {
+        anyhow::ensure!(
+            (1..=3650).contains(&days),
+            "verify: detect.window_days must be 1 to 3,650"
+        );
+        config.detect.window_ms = days * 86_400_000;
+    }
+    config.detect.places_max = t.places_max.unwrap_or(config.detect.places_max);
+    config.detect.devices_max = t.devices_max.unwrap_or(config.detect.devices_max);
+    config.detect.markets_max = t.markets_max.unwrap_or(config.detect.markets_max);
+    for link in &table.link {
+        anyhow::ensure!(
+            link.gtin_prefix.len() <= 14 && link.gtin_prefix.bytes().all(|b| b.is_ascii_digit()),
+            "verify: link gtin_prefix {:?} must be up to 14 digits",
+            link.gtin_prefix
+        );
+        anyhow::ensure!(
+            link.href.starts_with("https://")
+                || link.href.starts_with("http://")
+                || link.href.starts_with('/'),
+            "verify: link href {:?} must be an http(s) URL or a path",
+            link.href
+        );
+        config.links.push(serialhub_http::verifier::ResolverLink {
+            gtin_prefix: link.gtin_prefix.clone(),
+            link_type: link.link_type.clone(),
+            href: link.href.clone(),
+            title: link.title.clone(),
+            default: link.default,
+        });
+    }
+    Ok(config)
 }
 
 /// The `[workbench]` table: SLA hours and the refresh interval; each connector's regime
@@ -427,6 +561,9 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     )
     .context("could not open the exception workbench")?;
     let _ = state.workbench.set(Arc::new(workbench));
+    let _ = state
+        .verifier
+        .set(Arc::new(serialhub_http::verifier::Verifier::new(config.verify.clone())));
     let dispatching =
         Dispatching::start(store, (config.connectors.clone(), config.dispatch), clock);
     let recovered = serialhub_http::recover_spool(&state, &config.data.join("spool"))

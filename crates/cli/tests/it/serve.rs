@@ -2265,3 +2265,5 @@ fn every_connector_kind_delivers_a_supply_chain_at_a_30_percent_fault_rate() {
     assert!(outbox_exceptions.iter().all(|e| e["type"].is_string() && e["rootCause"].is_string()));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+mod verify;

@@ -7,6 +7,7 @@ pub(crate) mod ledger;
 mod ops;
 mod outbox;
 pub(crate) mod queries;
+mod verify;
 
 use std::sync::Arc;
 
@@ -103,6 +104,15 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .route("/api/cases", get(exceptions::cases).post(exceptions::open_case))
         .route("/api/cases/{id}", get(exceptions::case))
         .route("/api/cases/{id}/actions", axum::routing::post(exceptions::case_step))
+        .route("/01/{*rest}", get(verify::resolve))
+        .route("/verify/gtin/{gtin}/lot/{lot}/ser/{serial}", get(verify::vrs))
+        .route("/checkConnectivity", get(verify::check_connectivity))
+        .route("/verify/checkConnectivity", get(verify::check_connectivity))
+        .route("/check", get(verify::page))
+        .route("/assets/consumer.js", get(verify::script))
+        .route("/assets/consumer.css", get(verify::style))
+        .route("/api/consumer/check", get(verify::consumer_check))
+        .route("/api/packs/{operation}", axum::routing::post(verify::pack_operation))
         .route("/{*rest}", options(ops::discover).fallback(ops::not_found))
         .fallback(ops::not_found)
 }

@@ -83,6 +83,9 @@ pub(crate) async fn metrics(
             .map_err(|e| Problem::internal(format!("the workbench failed: {e}")))??;
         text.push_str(&kpis);
     }
+    if let Some(verifier) = state.verifier.get() {
+        text.push_str(&verifier.metrics());
+    }
     let mut response = text.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
