@@ -36,7 +36,8 @@ for d in range(0, n, per):
          "ilmd": {"cbvmda:lotNumber": lot, "cbvmda:itemExpirationDate": "2028-06-30"}},
         {"type": "ObjectEvent", "eventTime": "2026-01-03T09:00:00Z", "eventTimeZoneOffset": "+00:00",
          "epcList": epcs, "action": "OBSERVE", "bizStep": "shipping", "disposition": "in_transit",
-         "bizLocation": {"id": "urn:epc:id:sgln:4012345.00000.0"}},
+         "bizLocation": {"id": "urn:epc:id:sgln:4012345.00000.0"},
+         "destinationList": [{"type": "owning_party", "destination": "urn:epc:id:pgln:4098765.00000"}]},
     ]
     doc = {"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld", {"cbvmda": "urn:epcglobal:cbv:mda:"}],
            "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-01-01T00:00:00Z",

@@ -1,5 +1,6 @@
 //! Black-box tests of the `serialhub` binary: one test binary, one module per command family.
 
+mod browser;
 mod crash;
 mod epcis;
 mod gs1_parse;
