@@ -165,6 +165,14 @@ function expiryToYymmdd(input) {
 // ---------------------------------------------------------------------------------------------
 // Asking the server.
 
+/**
+ * A code as read or pasted, without what is no part of it: surrounding spaces and line ends, and
+ * a leading FNC1 that some barcode readers pass on as a group separator (U+001D).
+ */
+function cleanCode(text) {
+  return text.trim().replace(/^\u001d+/, '').trim();
+}
+
 // Only the latest question's answer is shown: an earlier one that arrives late is dropped.
 let latestCheck = 0;
 
@@ -423,7 +431,7 @@ function setUpForms() {
   $('code-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const input = $('code');
-    const code = input.value.trim();
+    const code = cleanCode(input.value);
     if (code === '') {
       setFieldError(input, 'Paste or type the code first.');
       input.focus();
@@ -502,11 +510,13 @@ function setUpScanner() {
       } catch {
         codes = [];
       }
-      const found = codes.find((code) => typeof code.rawValue === 'string' && code.rawValue.trim() !== '');
+      const found = codes.find((code) => typeof code.rawValue === 'string' && cleanCode(code.rawValue) !== '');
       if (found) {
         stop();
-        $('code').value = found.rawValue;
-        checkFromForm(found.rawValue);
+        const code = cleanCode(found.rawValue);
+        // The separators a DataMatrix carries are invisible: show the field empty rather than garbled.
+        $('code').value = /[\u0000-\u001f]/.test(code) ? '' : code;
+        checkFromForm(code);
         return;
       }
       timer = setTimeout(scan, 200);
