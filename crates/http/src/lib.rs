@@ -123,6 +123,9 @@ pub struct AppState {
     pub workbench: std::sync::OnceLock<Arc<serialhub_workbench::Service>>,
     /// The verification service; unset, it runs with the default settings.
     pub verifier: std::sync::OnceLock<Arc<verifier::Verifier>>,
+    /// The requester of other companies' verification services; unset, `/api/requests`
+    /// answers 503.
+    pub requester: std::sync::OnceLock<Arc<requester::Requester>>,
     request_ids: AtomicU64,
 }
 
@@ -176,6 +179,7 @@ impl AppState {
             spool: std::sync::OnceLock::new(),
             workbench: std::sync::OnceLock::new(),
             verifier: std::sync::OnceLock::new(),
+            requester: std::sync::OnceLock::new(),
             request_ids: AtomicU64::new(0),
         })
     }

@@ -60,6 +60,31 @@ struct FileVerify {
     /// `[[verify.link]]`: resolver links per GTIN prefix.
     #[serde(default)]
     link: Vec<FileLink>,
+    /// `[verify.requester]`: asking other companies' verification services.
+    requester: Option<FileRequester>,
+}
+
+/// `[verify.requester]` and its `[[verify.requester.directory]]` entries.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRequester {
+    /// Our GLN, sent as `reqGLN`.
+    our_gln: String,
+    timeout_ms: Option<u64>,
+    cache_ttl_ms: Option<u64>,
+    cache_capacity: Option<usize>,
+    #[serde(default)]
+    directory: Vec<FileDirectoryEntry>,
+}
+
+/// One `[[verify.requester.directory]]`: GTINs starting with `prefix` are verified at `url`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDirectoryEntry {
+    prefix: String,
+    url: String,
+    responder_gln: Option<String>,
+    token: Option<String>,
 }
 
 /// `[verify.limits]`: anti-harvesting, per minute and burst (0 per minute: no limit).
@@ -181,6 +206,7 @@ struct Config {
     dispatch: serialhub_dispatch::dispatcher::Settings,
     workbench: serialhub_workbench::Config,
     verify: serialhub_http::verifier::VerifyConfig,
+    requester: Option<serialhub_http::requester::RequesterConfig>,
 }
 
 /// Options shared by `serve` and `keys create`.
@@ -320,7 +346,29 @@ impl Config {
             dispatch: dispatch_settings(&file.outbox)?,
             workbench: workbench_config(&file.workbench, &connectors_checked)?,
             verify: verify_config(&file.verify)?,
+            requester: file.verify.requester.as_ref().map(requester_config),
         })
+    }
+}
+
+/// The `[verify.requester]` table over the defaults (checked when the requester is made).
+fn requester_config(table: &FileRequester) -> serialhub_http::requester::RequesterConfig {
+    let defaults = serialhub_http::requester::RequesterConfig::default();
+    serialhub_http::requester::RequesterConfig {
+        entries: table
+            .directory
+            .iter()
+            .map(|e| serialhub_verify::directory::Entry {
+                prefix: e.prefix.clone(),
+                url: e.url.clone(),
+                responder_gln: e.responder_gln.clone(),
+                token: e.token.clone(),
+            })
+            .collect(),
+        our_gln: table.our_gln.clone(),
+        timeout_ms: table.timeout_ms.unwrap_or(defaults.timeout_ms),
+        cache_ttl_ms: table.cache_ttl_ms.unwrap_or(defaults.cache_ttl_ms),
+        cache_capacity: table.cache_capacity.unwrap_or(defaults.cache_capacity),
     }
 }
 
@@ -564,6 +612,11 @@ pub(crate) fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let _ = state
         .verifier
         .set(Arc::new(serialhub_http::verifier::Verifier::new(config.verify.clone())));
+    if let Some(requester) = config.requester.clone() {
+        let requester = serialhub_http::requester::Requester::new(requester)
+            .map_err(|e| anyhow::anyhow!("verify.requester: {e}"))?;
+        let _ = state.requester.set(Arc::new(requester));
+    }
     let dispatching =
         Dispatching::start(store, (config.connectors.clone(), config.dispatch), clock);
     let recovered = serialhub_http::recover_spool(&state, &config.data.join("spool"))

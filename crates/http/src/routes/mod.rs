@@ -113,6 +113,7 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
         .route("/assets/consumer.css", get(verify::style))
         .route("/api/consumer/check", get(verify::consumer_check))
         .route("/api/packs/{operation}", axum::routing::post(verify::pack_operation))
+        .route("/api/requests/verify", get(verify::request_remote))
         .route("/{*rest}", options(ops::discover).fallback(ops::not_found))
         .fallback(ops::not_found)
 }

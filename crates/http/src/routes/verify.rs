@@ -327,6 +327,42 @@ pub(crate) async fn check_connectivity(
     Ok(json_response(StatusCode::OK, &body))
 }
 
+/// `GET /api/requests/verify?code=...`: asks the manufacturer's verification service about a
+/// pack (a saleable return being received here), through the look-up directory, and answers
+/// the outcome (`answered`, `not_in_directory`, `timeout`...; always 200 once asked).
+pub(crate) async fn request_remote(
+    State(state): State<Arc<AppState>>,
+    parts: Parts,
+) -> Result<Response, Problem> {
+    let caller = state.authorize(&parts.headers, &[Role::Verify])?;
+    let Some(requester) = state.requester.get().cloned() else {
+        return Err(Problem::new(
+            ExceptionKind::Unavailable,
+            "no verification directory is configured ([verify.requester])",
+        ));
+    };
+    let q = query_map(&parts);
+    let tuple = Tuple::from_code(q.get("code").map(String::as_str).unwrap_or_default())
+        .map_err(bad_code)?;
+    let query = serialhub_verify::directory::Query::new(
+        &tuple.gtin,
+        &tuple.lot,
+        &tuple.serial,
+        &tuple.expiry,
+        q.get("corrUUID").map(String::as_str),
+    )
+    .map_err(|e| Problem::new(ExceptionKind::QueryParameter, e))?;
+    let now = (state.clock)();
+    let outcome = blocking(move || Ok(requester.verify(&query, now.unix_millis))).await?;
+    state.audit.record(
+        &now.to_utc_millis_string(),
+        "verification_request",
+        outcome.result(),
+        &[("key_id", caller.key_id.as_str().into()), ("gtin", tuple.gtin.as_str().into())],
+    );
+    Ok(json_response(StatusCode::OK, &outcome.to_json()))
+}
+
 // ---- The resolver and the consumer page ----
 
 fn page_response(body: &'static str, content_type: &'static str, cache: &'static str) -> Response {

@@ -389,3 +389,60 @@ fn percent(text: &str) -> String {
     }
     out
 }
+
+#[test]
+fn a_wholesaler_asks_the_manufacturers_verification_service() {
+    // The manufacturer (A) runs a responder; the wholesaler (B) asks it through its directory.
+    let maker = temp_dir("verify-maker");
+    std::fs::write(maker.join("serialhub.toml"), "[verify]\nresponder_gln = \"4012345000009\"\n")
+        .expect("config");
+    let maker_admin = create_key(&maker, "admin", "admin", None);
+    let b_at_maker = create_key(&maker, "wholesaler-b", "verify", Some(PARTY_B));
+    let config = maker.join("serialhub.toml");
+    let responder =
+        Server::start_args(&maker, &[], true, &["--config", config.to_str().expect("utf-8")]);
+    supply_chain(&responder, &maker_admin);
+
+    let wholesaler = temp_dir("verify-wholesaler");
+    std::fs::write(
+        wholesaler.join("serialhub.toml"),
+        format!(
+            r#"
+[verify.requester]
+our_gln = "{PARTY_B}"
+timeout_ms = 5000
+[[verify.requester.directory]]
+prefix = "0401234"
+url = "{}"
+responder_gln = "{PARTY_A}"
+token = "{b_at_maker}"
+"#,
+            responder.base
+        ),
+    )
+    .expect("config");
+    let clerk = create_key(&wholesaler, "returns-clerk", "verify", Some(PARTY_B));
+    let config = wholesaler.join("serialhub.toml");
+    let requester =
+        Server::start_args(&wholesaler, &[], true, &["--config", config.to_str().expect("utf-8")]);
+    let ask = |code: &str| {
+        let reply =
+            requester.get(&format!("/api/requests/verify?code={}", percent(code)), Some(&clerk));
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.json()
+    };
+    let first = ask(&format!("(01){GTIN}(17)270630(10)L1(21)4"));
+    assert_eq!(first["result"], "answered", "{first}");
+    assert_eq!(first["verified"], true, "{first}");
+    assert_eq!(first["cached"], false);
+    assert_eq!(first["responderGLN"], PARTY_A);
+    let again = ask(&format!("(01){GTIN}(17)270630(10)L1(21)4"));
+    assert_eq!(again["cached"], true, "{again}");
+    let wrong = ask(&format!("(01){GTIN}(17)270630(10)L7(21)4"));
+    assert_eq!(wrong["verified"], false, "{wrong}");
+    assert_eq!(wrong["verificationFailureReason"], "No_match_GTIN_Serial_Lot");
+    let elsewhere = ask("(01)09506000134352(17)270630(10)L1(21)4");
+    assert_eq!(elsewhere["result"], "not_in_directory", "{elsewhere}");
+    let reply = requester.get("/api/requests/verify?code=%2801%2904012345111118", Some(&clerk));
+    assert_eq!(reply.status, 400, "an incomplete code: {}", reply.body);
+}
