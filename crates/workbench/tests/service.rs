@@ -589,3 +589,70 @@ fn a_suspect_product_case_runs_from_quarantine_to_notification_on(store: Arc<dyn
         Ok(())
     );
 }
+
+/// Verification findings (a cloned code, a diverted pack) are exceptions of their own: raised
+/// once per pack and code, with their evidence, acted on like any other, the start of a
+/// suspect product case, and rebuilt from the audit log alone.
+#[test]
+fn verification_findings_are_exceptions_raised_once() {
+    on_every_backend(
+        "verification_findings_are_exceptions_raised_once",
+        verification_findings_are_exceptions_raised_once_on,
+    );
+}
+
+fn verification_findings_are_exceptions_raised_once_on(store: Arc<dyn Store>) {
+    use serialhub_workbench::{AlertDraft, RootCause};
+    let service =
+        Service::open(store.clone(), Arc::new(NoRoute), Config::default(), T0).expect("open");
+    let pack = "https://id.gs1.org/01/00312345678906/21/S1";
+    let alert = |code: &'static str, cause: RootCause| AlertDraft {
+        code,
+        exception_type: serialhub_core::ExceptionType::SuspectProduct,
+        identifier: pack.to_owned(),
+        cause,
+        scope: format!("gtin:{GTIN}"),
+        partner: Some("4000001000005".to_owned()),
+        message: format!("{pack}: {code}"),
+        evidence: serde_json::json!({"sightings": [{"place": "4000001000005"}, {"place": "4000002000004"}]}),
+    };
+    let clone = service
+        .raise_alert(&alert("clone_suspected", RootCause::ClonedCode), at(T0))
+        .expect("recorded")
+        .expect("raised");
+    assert!(clone.to_string().starts_with('a'), "{clone}");
+    let again = service.raise_alert(&alert("clone_suspected", RootCause::ClonedCode), at(T0 + 1));
+    assert_eq!(again.expect("read"), None, "once per pack and code");
+    service
+        .raise_alert(&alert("return_not_sold_to_returner", RootCause::Diversion), at(T0 + 2))
+        .expect("recorded")
+        .expect("raised");
+    let all = list(&service, &[], T0 + 3);
+    assert_eq!(all["total"], 2, "{all}");
+    let row = &all["exceptions"][0];
+    assert_eq!(row["source"], "verification");
+    assert_eq!(row["code"], "clone_suspected");
+    assert_eq!(row["rootCause"], "cloned_code", "{row}");
+    let detail = service.detail(&clone.to_string(), T0 + 3).expect("detail").expect("exists");
+    assert_eq!(detail["evidence"]["identifier"], pack);
+    assert_eq!(detail["evidence"]["evidence"]["sightings"][1]["place"], "4000002000004");
+    // Acted on, and the start of a case.
+    let ids = Targets::Ids(vec![clone.to_string()]);
+    service
+        .act("qa", &request("investigate", ids, "two sites at once"), at(T0 + 4))
+        .expect("acted");
+    let opening = serialhub_workbench::CaseOpening {
+        identifiers: vec![pack.to_owned()],
+        exceptions: vec![clone.to_string()],
+        regime: Some("us".to_owned()),
+        reason: "one code verified at two sites at once".to_owned(),
+    };
+    service.open_case("qa", &opening, at(T0 + 5)).expect("a case");
+    // Rebuilt from the store: the same rows, and still raised once.
+    let rebuilt =
+        Service::open(store.clone(), Arc::new(NoRoute), Config::default(), T0 + 6).expect("open");
+    assert_eq!(list(&rebuilt, &[], T0 + 6), list(&service, &[], T0 + 6));
+    let after = rebuilt.raise_alert(&alert("clone_suspected", RootCause::ClonedCode), at(T0 + 7));
+    assert_eq!(after.expect("read"), None, "a rebuilt workbench knows it was raised");
+    assert!(audit::verify((0, audit::GENESIS), &store.audit_log(0, 100).expect("log")).is_ok());
+}

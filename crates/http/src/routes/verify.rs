@@ -446,18 +446,26 @@ pub(crate) async fn resolve(
     if path.len() > serialhub_verify::tuple::CODE_LEN_MAX {
         return Err(Problem::new(ExceptionKind::UriTooLong, "the Digital Link is over 1024 bytes"));
     }
-    let data = serialhub_gs1::parse(
-        &format!("{}{path}", serialhub_gs1::digital_link::DEFAULT_STEM),
-        &serialhub_gs1::Options::default(),
-    )
-    .map_err(|e| {
-        Problem::new(ExceptionKind::QueryParameter, format!("not a GS1 Digital Link: {e}"))
-    })?
-    .0;
+    let accept = parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let stem = serialhub_gs1::digital_link::DEFAULT_STEM;
+    let data =
+        match serialhub_gs1::parse(&format!("{stem}{path}"), &serialhub_gs1::Options::default()) {
+            Ok((data, _)) => data,
+            // A person whose phone read a damaged or mistyped link gets the page, which asks the
+            // check API and explains what is wrong; a program gets the problem.
+            Err(_) if accept.contains("text/html") => {
+                return Ok(page_response(PAGE, "text/html; charset=utf-8", "no-cache"));
+            }
+            Err(e) => {
+                return Err(Problem::new(
+                    ExceptionKind::QueryParameter,
+                    format!("not a GS1 Digital Link: {e}"),
+                ));
+            }
+        };
     let gtin = data.get("01").unwrap_or_default().to_owned();
     let mut q = query_map(&parts);
     let link_type = q.remove("linkType");
-    let accept = parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
     match link_type.as_deref() {
         Some(
             "verificationService"

@@ -334,7 +334,7 @@ title = "Patient information leaflet"
         let reply = server.get(&vrs(9, "L1", "270630", gln), Some(&admin));
         assert_eq!(reply.status, 200, "{}", reply.body);
     }
-    let f12 = wait_for_f12(&server, &admin, 2);
+    let f12 = wait_for_f12(&server, &admin, &["clone_suspected", "return_not_sold_to_returner"]);
     let codes: Vec<&str> = f12.iter().filter_map(|e| e["code"].as_str()).collect();
     assert!(codes.contains(&"clone_suspected"), "{codes:?}");
     assert!(
@@ -362,16 +362,17 @@ title = "Patient information leaflet"
     let _ = NOW;
 }
 
-/// The open F12 exceptions once at least `n` are there (findings are recorded off the
-/// request's path), within 20 s.
-fn wait_for_f12(server: &Server, admin: &str, n: usize) -> Vec<Value> {
+/// The F12 exceptions once one of each of `codes` is there (findings are recorded off the
+/// request's path, so they may arrive in any order), within 20 s.
+fn wait_for_f12(server: &Server, admin: &str, codes: &[&str]) -> Vec<Value> {
     #[allow(clippy::disallowed_methods)]
     let started = std::time::Instant::now();
     loop {
         let reply = server.get("/api/exceptions?type=F12", Some(admin));
         assert_eq!(reply.status, 200, "{}", reply.body);
         let rows = reply.json()["exceptions"].as_array().cloned().unwrap_or_default();
-        if rows.len() >= n || started.elapsed() > std::time::Duration::from_secs(20) {
+        let all = codes.iter().all(|c| rows.iter().any(|r| r["code"] == *c));
+        if all || started.elapsed() > std::time::Duration::from_secs(20) {
             return rows;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
