@@ -335,15 +335,16 @@ pub(crate) async fn request_remote(
     parts: Parts,
 ) -> Result<Response, Problem> {
     let caller = state.authorize(&parts.headers, &[Role::Verify])?;
-    let Some(requester) = state.requester.get().cloned() else {
-        return Err(Problem::new(
-            ExceptionKind::Unavailable,
-            "no verification directory is configured ([verify.requester])",
-        ));
-    };
     let q = query_map(&parts);
     let tuple = Tuple::from_code(q.get("code").map(String::as_str).unwrap_or_default())
         .map_err(bad_code)?;
+    // Not configured is a deployment's choice, not a fault: nothing to ask here.
+    let Some(requester) = state.requester.get().cloned() else {
+        return Err(Problem::new(
+            ExceptionKind::NoSuchResource,
+            "no verification directory is configured ([verify.requester])",
+        ));
+    };
     let query = serialhub_verify::directory::Query::new(
         &tuple.gtin,
         &tuple.lot,
