@@ -126,7 +126,12 @@ impl Requester {
         })
     }
 
-    /// The directory in use.
+    /// The GLN this hub asks as (`reqGLN`).
+    pub fn our_gln(&self) -> &str {
+        &self.our_gln
+    }
+
+    /// The look-up directory.
     pub fn directory(&self) -> &Directory {
         &self.directory
     }

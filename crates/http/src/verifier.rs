@@ -44,6 +44,10 @@ pub struct VerifyConfig {
     /// A request header holding the public caller's country (set by a CDN or proxy in front),
     /// lower-case; `None` when no one sets it.
     pub market_header: Option<String>,
+    /// A request header holding the public caller's address, set by a trusted proxy or CDN in
+    /// front (`x-forwarded-for`, `cf-connecting-ip`), lower-case; `None`: the connection's peer.
+    /// Set it only behind such a proxy: otherwise callers would choose their own address.
+    pub client_address_header: Option<String>,
     /// The resolver's links besides the built-in ones.
     pub links: Vec<ResolverLink>,
     /// How long master data read for verification is reused before it is read again.
@@ -58,10 +62,22 @@ impl Default for VerifyConfig {
             limits: Limits::default(),
             detect: DetectConfig::default(),
             market_header: None,
+            client_address_header: None,
             links: Vec::new(),
             catalog_ttl_ms: 10_000,
         }
     }
+}
+
+/// Whether any event of `key`'s pedigree (its own and its containers', while it was in them)
+/// ships it to `gln` or happens at one of `gln`'s sites.
+fn ever_reached(store: &dyn Store, key: &Key, gln: &str) -> Result<bool, StoreError> {
+    let names = |id: &str| serialhub_epcis::query::names_party(id, gln);
+    Ok(serialhub_store::query::pedigree(store, key)?.iter().any(|step| {
+        let event = &step.event.record.event;
+        event.biz_location.as_ref().is_some_and(|l| names(&l.id))
+            || event.destination_list.iter().any(|d| names(&d.value))
+    }))
 }
 
 /// What a check found: the verdict and the records it was decided on.
@@ -83,6 +99,10 @@ pub struct Verifier {
     guard: Mutex<Guard>,
     detector: Mutex<Detector>,
     catalog: RwLock<(i64, Arc<Catalog>)>,
+    /// Held by the one caller reading master data again.
+    reloading: Mutex<()>,
+    /// The key of public callers' pseudonyms (random per process).
+    device_key: [u8; 32],
     /// Answers per consumer status (`ConsumerStatus::ALL` order).
     consumer: [AtomicU64; 8],
     /// Partner verifications: verified, not verified.
@@ -91,7 +111,13 @@ pub struct Verifier {
     pub throttled: AtomicU64,
     /// Findings raised.
     pub alerts: AtomicU64,
+    /// Requests to other companies' services on their way, at most `REMOTE_MAX`.
+    pub remote_permits: tokio::sync::Semaphore,
 }
+
+/// Requests to other companies' verification services at once, at most (each holds a thread
+/// of the blocking pool until answered or timed out).
+pub const REMOTE_MAX: usize = 32;
 
 impl Verifier {
     /// The service with `config`.
@@ -100,11 +126,19 @@ impl Verifier {
             guard: Mutex::new(Guard::new(&config.limits)),
             detector: Mutex::new(Detector::new(config.detect)),
             catalog: RwLock::new((i64::MIN, Arc::new(Catalog::default()))),
+            reloading: Mutex::new(()),
+            device_key: {
+                let mut key = [0u8; 32];
+                // Without an OS random source the pseudonyms are merely unkeyed hashes.
+                let _ = getrandom::fill(&mut key);
+                key
+            },
             config,
             consumer: Default::default(),
             partner: Default::default(),
             throttled: AtomicU64::new(0),
             alerts: AtomicU64::new(0),
+            remote_permits: tokio::sync::Semaphore::new(REMOTE_MAX),
         }
     }
 
@@ -125,23 +159,52 @@ impl Verifier {
         admitted
     }
 
-    /// The master data catalog, read again from `store` when older than the TTL.
+    /// The master data catalog, read again from `store` when older than the TTL. One caller
+    /// reads it again; the others go on with the one they have (no pile-up of reloads).
     pub fn catalog(&self, store: &dyn Store, now_ms: i64) -> Result<Arc<Catalog>, StoreError> {
-        {
+        let (loaded_at, cached) = {
             let cached = self.catalog.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if now_ms.saturating_sub(cached.0) < self.config.catalog_ttl_ms {
-                return Ok(cached.1.clone());
-            }
+            (cached.0, cached.1.clone())
+        };
+        if now_ms.saturating_sub(loaded_at) < self.config.catalog_ttl_ms {
+            return Ok(cached);
         }
+        let Ok(_reloading) = self.reloading.try_lock() else {
+            if loaded_at != i64::MIN {
+                return Ok(cached);
+            }
+            // The first load: wait for it.
+            let _waited = self.reloading.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            return Ok(self
+                .catalog
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .1
+                .clone());
+        };
         let catalog = Arc::new(Catalog::from_master_data(&store.master_data()?));
         *self.catalog.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
             (now_ms, catalog.clone());
         Ok(catalog)
     }
 
-    /// Decides `tuple` against the ledger. The same reads are made whether or not the pack
-    /// exists (the pack, its containers, its lot), so an unknown serial is answered in the
-    /// same time as a known one.
+    /// A pseudonym of a public caller's address for the detector's evidence: keyed by a
+    /// secret of this process, so the audit log's evidence cannot be turned back into an
+    /// address by trying them all.
+    pub fn device_of(&self, address: IpAddr) -> String {
+        use hmac::{KeyInit, Mac};
+        let key = serialhub_verify::guard::address_key(address);
+        let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.device_key) else {
+            return String::new();
+        };
+        mac.update(&key.to_le_bytes());
+        mac.finalize().into_bytes().iter().take(8).map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Decides `tuple` against the ledger. An unknown serial and a known one with a wrong lot
+    /// or expiry cost the same reads (the pack's record, a lot's record), so neither answer's
+    /// time tells them apart; only a full match reads on (its containers, for the state in
+    /// force), which the answer says anyway.
     pub fn check(
         &self,
         store: &dyn Store,
@@ -150,10 +213,14 @@ impl Verifier {
     ) -> Result<Checked, StoreError> {
         let key = tuple.key();
         let record = store.state(&key)?;
-        let effective = match &record {
-            Some(_) => serialhub_store::query::effective_state(store, &key)?,
-            None => None,
-        };
+        let matches = record.as_ref().is_some_and(|r| {
+            r.lot.as_deref() == Some(tuple.lot.as_str())
+                && r.expiry
+                    .as_deref()
+                    .is_some_and(|e| serialhub_verify::decide::expiry_matches(&tuple.expiry, e))
+        });
+        let effective =
+            if matches { serialhub_store::query::effective_state(store, &key)? } else { None };
         // The lot the pack was commissioned with, else the one asked about (the same read).
         let lot = record.as_ref().and_then(|r| r.lot.as_deref()).unwrap_or(&tuple.lot);
         let lot_state = match lot_key_of(&key, lot) {
@@ -165,15 +232,13 @@ impl Verifier {
             _ => LotStatus::Recalled,
         });
         let facts = Facts {
-            record: match (&record, &effective) {
-                (Some(r), Some(e)) => Some(Record {
-                    lot: r.lot.as_deref(),
-                    expiry: r.expiry.as_deref(),
-                    status: e.status,
-                    commissioned_at: r.life_started,
-                }),
-                _ => None,
-            },
+            // A mismatch is decided on the values alone: the pack's own status stands in.
+            record: record.as_ref().map(|r| Record {
+                lot: r.lot.as_deref(),
+                expiry: r.expiry.as_deref(),
+                status: effective.as_ref().map_or(r.status, |e| e.status),
+                commissioned_at: r.life_started,
+            }),
             lot_status,
         };
         let verdict = decide(tuple, &facts, now, &self.config.policy);
@@ -192,6 +257,12 @@ impl Verifier {
         self.partner[usize::from(!verified)].fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Forgets that a finding was raised (recording it failed): the next sighting raises it.
+    pub fn forget(&self, key: &str, code: &str) {
+        let mut detector = self.detector.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        detector.forget(key, code);
+    }
+
     /// Records a sighting of a known pack and returns the findings it raises.
     pub fn observe(&self, seen: &Observation<'_>, facts: &PackFacts) -> Vec<Alert> {
         let mut detector = self.detector.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -205,11 +276,12 @@ impl Verifier {
     /// last site it reached) and, for a return by `returner`, whether it was shipped there.
     pub fn pack_facts(
         &self,
+        store: &dyn Store,
         tuple: &Tuple,
         checked: &Checked,
         catalog: &Catalog,
         returner: Option<&str>,
-    ) -> PackFacts {
+    ) -> Result<PackFacts, StoreError> {
         let mut markets: Vec<String> = Vec::new();
         let mut add = |m: &str| {
             let m = m.to_ascii_uppercase();
@@ -245,11 +317,17 @@ impl Verifier {
                 named.iter().flatten().any(|id| serialhub_epcis::query::names_party(id, gln))
             })
         });
-        PackFacts {
+        // The pack may have gone on since (the returner sold it on to a pharmacy, which sent
+        // it back): its pedigree says whether it ever went to the returner. Read only then.
+        let shipped_to_returner = match (shipped_to_returner, returner) {
+            (Some(false), Some(gln)) => Some(ever_reached(store, &tuple.key(), gln)?),
+            (other, _) => other,
+        };
+        Ok(PackFacts {
             status: effective.map(|e| e.status),
             target_markets: markets,
             shipped_to_returner,
-        }
+        })
     }
 
     /// The counters in Prometheus text.

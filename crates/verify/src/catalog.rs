@@ -88,7 +88,16 @@ impl Catalog {
                         .filter(|c| c.len() == 2);
                     if let Some(country) = country {
                         let id = serialhub_epcis::canonical_id(&element.id).into_owned();
-                        catalog.countries.insert(id, country.to_ascii_uppercase());
+                        let country = country.to_ascii_uppercase();
+                        // A party's GLN names its main site: when only its sites (`/254/...`)
+                        // are described, the first one described answers for the GLN too.
+                        if let Some((base, _)) = id.split_once("/254/") {
+                            catalog
+                                .countries
+                                .entry(base.to_owned())
+                                .or_insert_with(|| country.clone());
+                        }
+                        catalog.countries.insert(id, country);
                     }
                 }
             }
@@ -109,13 +118,7 @@ impl Catalog {
         } else {
             serialhub_epcis::canonical_id(location).into_owned()
         };
-        if let Some(country) = self.countries.get(&canonical) {
-            return Some(country);
-        }
-        // A party's GLN names its main site: any of its sites' countries will do when only
-        // extensions (`/254/...`) are described.
-        let prefix = format!("{canonical}/254/");
-        self.countries.iter().find(|(id, _)| id.starts_with(&prefix)).map(|(_, c)| c.as_str())
+        self.countries.get(&canonical).map(String::as_str)
     }
 
     /// Products and sites described.

@@ -213,7 +213,16 @@ pub fn expiry_matches(printed: &str, stored: &str) -> bool {
         return false;
     }
     let day = printed.get(4..6);
-    day == Some(dd) || day == Some("00")
+    if day == Some("00") {
+        // Only the month's last day: accepting any day would let a guess name just the month.
+        let (Some(Ok(year)), Ok(month)) =
+            (stored.get(..4).map(str::parse::<i64>), mm.parse::<i64>())
+        else {
+            return false;
+        };
+        return dd.parse::<i64>().ok() == Some(serialhub_epcis::time::days_in_month(year, month));
+    }
+    day == Some(dd)
 }
 
 /// Whether a decommissioning reason leaves a pack that a pharmacy may still put back into
@@ -368,6 +377,8 @@ mod tests {
     #[test]
     fn expiry_day_zero_is_the_month() {
         assert!(expiry_matches("280600", "2028-06-30"));
+        assert!(!expiry_matches("280600", "2028-06-15"), "00 is the month's last day only");
+        assert!(expiry_matches("280200", "2028-02-29"), "a leap year");
         assert!(expiry_matches("280630", "2028-06-30"));
         assert!(!expiry_matches("280629", "2028-06-30"));
         assert!(!expiry_matches("280700", "2028-06-30"));

@@ -19,7 +19,7 @@
 //! is bounded: sightings are kept for at most `capacity` packs (oldest forgotten first), 16
 //! per pack; unknown serials (a harvester's guesses) are never recorded.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use serde_json::{Value, json};
 use serialhub_core::{DecommissionReason, ExceptionType, Status};
@@ -158,7 +158,9 @@ pub struct Detector {
     sightings: HashMap<String, VecDeque<Sighting>>,
     /// Keys in the order first seen, for forgetting the oldest.
     order: VecDeque<String>,
-    alerted: HashSet<(String, &'static str)>,
+    /// The codes raised per pack; forgotten with the pack's sightings (the workbench still
+    /// refuses a second open finding of the same code for the same pack).
+    alerted: HashMap<String, Vec<&'static str>>,
 }
 
 impl Detector {
@@ -168,14 +170,25 @@ impl Detector {
             config,
             sightings: HashMap::new(),
             order: VecDeque::new(),
-            alerted: HashSet::new(),
+            alerted: HashMap::new(),
         }
     }
 
     /// Marks `code` as already raised for `key` (the workbench holds such an alert: after a
     /// restart, it is not raised twice).
     pub fn already_raised(&mut self, key: &str, code: &'static str) {
-        self.alerted.insert((key.to_owned(), code));
+        let codes = self.alerted.entry(key.to_owned()).or_default();
+        if !codes.contains(&code) {
+            codes.push(code);
+        }
+    }
+
+    /// Forgets that `code` was raised for `key`: recording the finding failed, so the next
+    /// sighting raises it again rather than never.
+    pub fn forget(&mut self, key: &str, code: &str) {
+        if let Some(codes) = self.alerted.get_mut(key) {
+            codes.retain(|c| *c != code);
+        }
     }
 
     /// Records `seen` and returns the alerts it raises.
@@ -241,9 +254,11 @@ impl Detector {
         let history: Vec<Value> = history.iter().map(Sighting::to_json).collect();
         let mut alerts = Vec::new();
         for (code, message) in found {
-            if !self.alerted.insert((seen.key.to_owned(), code)) {
+            let codes = self.alerted.entry(seen.key.to_owned()).or_default();
+            if codes.contains(&code) {
                 continue;
             }
+            codes.push(code);
             alerts.push(Alert {
                 code,
                 exception_type: ExceptionType::SuspectProduct,
@@ -266,6 +281,7 @@ impl Detector {
             while self.sightings.len() >= self.config.capacity.max(1) {
                 let Some(oldest) = self.order.pop_front() else { break };
                 self.sightings.remove(&oldest);
+                self.alerted.remove(&oldest);
             }
             self.order.push_back(key.to_owned());
         }

@@ -162,12 +162,15 @@ pub fn address_key(address: IpAddr) -> u128 {
     }
 }
 
-/// The three tables.
+/// The tables. Serials are counted apart for partners and for the public: otherwise anyone
+/// who read a pack's GTIN and serial could keep its bucket empty from the consumer page and
+/// lock the pharmacy out of verifying or dispensing it.
 #[derive(Debug)]
 pub struct Guard {
     clients: Buckets<String>,
     addresses: Buckets<u128>,
     serials: Buckets<u64>,
+    partner_serials: Buckets<u64>,
 }
 
 impl Guard {
@@ -177,6 +180,7 @@ impl Guard {
             clients: Buckets::new(limits.per_client, limits.capacity),
             addresses: Buckets::new(limits.per_address, limits.capacity),
             serials: Buckets::new(limits.per_serial, limits.capacity),
+            partner_serials: Buckets::new(limits.per_serial, limits.capacity),
         }
     }
 
@@ -203,22 +207,23 @@ impl Guard {
         {
             return Err(Throttled { limit: "address", retry_after_s: s });
         }
-        if let Some(s) = self.serials.wait(&serial, now_ms) {
+        let serials = if client.is_some() { &mut self.partner_serials } else { &mut self.serials };
+        if let Some(s) = serials.wait(&serial, now_ms) {
             return Err(Throttled { limit: "serial", retry_after_s: s });
         }
+        serials.take(&serial, now_ms);
         if let Some(c) = &client {
             self.clients.take(c, now_ms);
         }
         if let Some(a) = &address {
             self.addresses.take(a, now_ms);
         }
-        self.serials.take(&serial, now_ms);
         Ok(())
     }
 
-    /// Entries held per table (client, address, serial).
+    /// Entries held per table (client, address, serial: public and partners').
     pub fn sizes(&self) -> (usize, usize, usize) {
-        (self.clients.len(), self.addresses.len(), self.serials.len())
+        (self.clients.len(), self.addresses.len(), self.serials.len() + self.partner_serials.len())
     }
 }
 
@@ -270,7 +275,11 @@ mod tests {
             .filter(|i| guard.admit(None, Some(IpAddr::from([10, 0, 0, *i])), s, 0).is_ok())
             .count();
         assert_eq!(passed, 3);
-        let refused = guard.admit(Some("k"), None, s, 0).expect_err("the serial's bucket is empty");
+        // The public emptied the pack's bucket; the pharmacy's is its own.
+        let passed = (0..10).filter(|_| guard.admit(Some("pharmacy"), None, s, 0).is_ok()).count();
+        assert_eq!(passed, 3);
+        let refused =
+            guard.admit(Some("k"), None, s, 0).expect_err("the partners' bucket is empty");
         assert_eq!(refused, Throttled { limit: "serial", retry_after_s: 60 });
     }
 

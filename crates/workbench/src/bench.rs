@@ -11,7 +11,7 @@
 //! A row is ~80 bytes: a million exceptions list in a few milliseconds by a scan with bit
 //! masks, with no index to keep in step.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -184,8 +184,8 @@ pub struct Workbench {
     holds_checked: HashMap<u64, u64>,
     /// Audit entries naming a hold not raised yet, in order.
     pending: HashMap<ExceptionRef, Vec<AuditEntry>>,
-    /// Verification findings raised, by code and pack.
-    alerted: HashSet<(String, String)>,
+    /// The latest verification finding raised, by code and pack.
+    alerted: HashMap<(String, String), ExceptionRef>,
 }
 
 /// The audit action that records a verification finding (`Service::raise_alert`).
@@ -418,9 +418,11 @@ impl Workbench {
     fn raise_alert(&mut self, entry: &AuditEntry, alert: &Value) {
         let field = |name: &str| alert.get(name).and_then(Value::as_str).unwrap_or_default();
         let (code, identifier) = (field("code"), field("identifier"));
-        if !self.alerted.insert((code.to_owned(), identifier.to_owned())) {
+        if self.alerted(code, identifier) {
             return;
         }
+        let id = ExceptionRef::Alert { seq: entry.seq };
+        self.alerted.insert((code.to_owned(), identifier.to_owned()), id);
         let exception_type = ExceptionType::ALL
             .iter()
             .copied()
@@ -432,7 +434,6 @@ impl Workbench {
             evidence: String::new(),
         };
         let partner = Some(field("partner")).filter(|p| !p.is_empty());
-        let id = ExceptionRef::Alert { seq: entry.seq };
         self.raise(
             id,
             exception_type,
@@ -444,9 +445,13 @@ impl Workbench {
         );
     }
 
-    /// Whether a finding of `code` was raised for `identifier` (the pack's key).
+    /// Whether a finding of `code` for `identifier` (the pack's key) is open: a closed one
+    /// (a false alarm voided, say) does not stop a new finding later.
     pub fn alerted(&self, code: &str, identifier: &str) -> bool {
-        self.alerted.contains(&(code.to_owned(), identifier.to_owned()))
+        self.alerted
+            .get(&(code.to_owned(), identifier.to_owned()))
+            .and_then(|id| self.row(*id))
+            .is_some_and(|row| row.status.is_open())
     }
 
     /// Applies `entry` (whose `after` is `after`) to the row of `id`.

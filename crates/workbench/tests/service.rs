@@ -623,7 +623,7 @@ fn verification_findings_are_exceptions_raised_once_on(store: Arc<dyn Store>) {
     assert!(clone.to_string().starts_with('a'), "{clone}");
     let again = service.raise_alert(&alert("clone_suspected", RootCause::ClonedCode), at(T0 + 1));
     assert_eq!(again.expect("read"), None, "once per pack and code");
-    service
+    let diversion = service
         .raise_alert(&alert("return_not_sold_to_returner", RootCause::Diversion), at(T0 + 2))
         .expect("recorded")
         .expect("raised");
@@ -654,5 +654,14 @@ fn verification_findings_are_exceptions_raised_once_on(store: Arc<dyn Store>) {
     assert_eq!(list(&rebuilt, &[], T0 + 6), list(&service, &[], T0 + 6));
     let after = rebuilt.raise_alert(&alert("clone_suspected", RootCause::ClonedCode), at(T0 + 7));
     assert_eq!(after.expect("read"), None, "a rebuilt workbench knows it was raised");
+    // A finding closed as a false alarm does not stop a new one.
+    let ids = Targets::Ids(vec![diversion.to_string()]);
+    rebuilt
+        .act("qa", &request("void", ids, "the return was a mix-up"), at(T0 + 8))
+        .expect("voided");
+    let new = rebuilt
+        .raise_alert(&alert("return_not_sold_to_returner", RootCause::Diversion), at(T0 + 9))
+        .expect("recorded");
+    assert!(new.is_some_and(|id| id != diversion), "{new:?}");
     assert!(audit::verify((0, audit::GENESIS), &store.audit_log(0, 100).expect("log")).is_ok());
 }

@@ -49,8 +49,10 @@ struct FileVerify {
     responder_gln: Option<String>,
     /// Hours after commissioning a pack not yet shipped is `pending` (default 72).
     grace_hours: Option<i64>,
-    /// A header a CDN or proxy sets to the caller's country (`cf-ipcountry`).
+    /// A header a trusted CDN or proxy sets to the caller's country (`cf-ipcountry`).
     market_header: Option<String>,
+    /// A header a trusted CDN or proxy sets to the caller's address (`x-forwarded-for`).
+    client_address_header: Option<String>,
     /// How long master data is reused before it is read again (default 10,000 ms).
     catalog_ttl_ms: Option<i64>,
     #[serde(default)]
@@ -386,10 +388,12 @@ fn verify_config(table: &FileVerify) -> anyhow::Result<serialhub_http::verifier:
         config.policy.grace_ms = hours * 3_600_000;
     }
     config.market_header = table.market_header.as_ref().map(|h| h.to_ascii_lowercase());
+    config.client_address_header =
+        table.client_address_header.as_ref().map(|h| h.to_ascii_lowercase());
     if let Some(ttl) = table.catalog_ttl_ms {
         anyhow::ensure!(
-            (0..=3_600_000).contains(&ttl),
-            "verify: catalog_ttl_ms must be 0 to 3,600,000"
+            (1_000..=3_600_000).contains(&ttl),
+            "verify: catalog_ttl_ms must be 1,000 to 3,600,000"
         );
         config.catalog_ttl_ms = ttl;
     }

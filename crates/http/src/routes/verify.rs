@@ -53,7 +53,17 @@ fn query_map(parts: &Parts) -> HashMap<String, String> {
     form_urlencoded::parse(query.as_bytes()).into_owned().collect()
 }
 
-fn client_address(parts: &Parts) -> Option<std::net::IpAddr> {
+/// The caller's address: the connection's peer, or, behind a trusted proxy or CDN, the header
+/// it sets (`[verify] client_address_header`; its first address).
+fn client_address(state: &AppState, parts: &Parts) -> Option<std::net::IpAddr> {
+    if let Some(name) = verifier(state).config.client_address_header.as_deref() {
+        return parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok());
+    }
     parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
 }
 
@@ -137,10 +147,18 @@ fn raise(state: &Arc<AppState>, alerts: Vec<Alert>, partner: Option<String>, now
                             fields[1].clone(),
                         ],
                     ),
-                    Err(e) => crate::log::warn(
-                        "a verification finding was not recorded",
-                        &[("error", e.to_string().into()), fields[0].clone(), fields[1].clone()],
-                    ),
+                    Err(e) => {
+                        // Raised again at the pack's next sighting rather than never.
+                        verifier(&state).forget(&alert.key, alert.code);
+                        crate::log::warn(
+                            "a verification finding was not recorded",
+                            &[
+                                ("error", e.to_string().into()),
+                                fields[0].clone(),
+                                fields[1].clone(),
+                            ],
+                        )
+                    }
                 },
                 None => {
                     crate::log::warn("verification finding (no workbench to record it)", &fields)
@@ -148,6 +166,35 @@ fn raise(state: &Arc<AppState>, alerts: Vec<Alert>, partner: Option<String>, now
             }
         }
     });
+}
+
+/// Records a partner's sighting of a verified pack at `gln`'s site and returns the findings.
+fn partner_sighting(
+    v: &Verifier,
+    store: &dyn serialhub_store::Store,
+    tuple: &Tuple,
+    checked: &Checked,
+    gln: &str,
+    context: Context,
+    now: Timestamp,
+) -> Result<Vec<Alert>, Problem> {
+    if !checked.verdict.verified {
+        return Ok(Vec::new());
+    }
+    let catalog = v.catalog(store, now.unix_millis)?;
+    let returner = (context == Context::SaleableReturn).then_some(gln);
+    let facts = v.pack_facts(store, tuple, checked, &catalog, returner)?;
+    let key = tuple.key();
+    let seen = Observation {
+        key: key.as_str(),
+        at_ms: now.unix_millis,
+        channel: Channel::Partner,
+        context,
+        place: Some(gln),
+        device: None,
+        market: catalog.country(gln),
+    };
+    Ok(v.observe(&seen, &facts))
 }
 
 // ---- The responder (partners) ----
@@ -198,6 +245,12 @@ fn requester(
             }
         }
     }
+    if verifier(state).config.responder_gln.is_empty() {
+        return Err(Problem::new(
+            ExceptionKind::NoSuchResource,
+            "this hub answers no verification requests: [verify] responder_gln is not configured",
+        ));
+    }
     Ok((caller, req_gln.to_owned()))
 }
 
@@ -242,7 +295,7 @@ async fn answer_partner(
     let now = (state.clock)();
     let key = tuple.key();
     verifier(&state)
-        .admit(Some(&caller.key_id), client_address(&parts), &key, now.unix_millis)
+        .admit(Some(&caller.key_id), client_address(&state, &parts), &key, now.unix_millis)
         .map_err(throttled)?;
     let corr_uuid = request.corr_uuid.unwrap_or_else(new_uuid);
     let worker = state.clone();
@@ -251,22 +304,7 @@ async fn answer_partner(
         let v = verifier(&worker);
         let store = worker.store.as_ref();
         let checked = v.check(store, &tuple, now)?;
-        let mut alerts = Vec::new();
-        if checked.verdict.verified {
-            let catalog = v.catalog(store, now.unix_millis)?;
-            let returner = (context == Context::SaleableReturn).then_some(gln.as_str());
-            let facts = v.pack_facts(&tuple, &checked, &catalog, returner);
-            let seen = Observation {
-                key: key.as_str(),
-                at_ms: now.unix_millis,
-                channel: Channel::Partner,
-                context,
-                place: Some(&gln),
-                device: None,
-                market: catalog.country(&gln),
-            };
-            alerts = v.observe(&seen, &facts);
-        }
+        let alerts = partner_sighting(v, store, &tuple, &checked, &gln, context, now)?;
         Ok((checked, alerts))
     })
     .await?;
@@ -345,6 +383,16 @@ pub(crate) async fn request_remote(
             "no verification directory is configured ([verify.requester])",
         ));
     };
+    // Other companies' services are asked in this hub's name: only its own people may (an
+    // operator's key, or one bound to the hub's own GLN), never a trading partner's key.
+    if caller.role != Role::Admin
+        && caller.party.as_deref().is_some_and(|p| p != requester.our_gln())
+    {
+        return Err(Problem::new(
+            ExceptionKind::Security,
+            "verification requests go out in this hub's name: a trading partner's key may not make them",
+        ));
+    }
     let query = serialhub_verify::directory::Query::new(
         &tuple.gtin,
         &tuple.lot,
@@ -354,6 +402,18 @@ pub(crate) async fn request_remote(
     )
     .map_err(|e| Problem::new(ExceptionKind::QueryParameter, e))?;
     let now = (state.clock)();
+    let v = verifier(&state);
+    v.admit(Some(&caller.key_id), client_address(&state, &parts), &tuple.key(), now.unix_millis)
+        .map_err(throttled)?;
+    // Each request holds a blocking thread until its responder answers or times out: a
+    // bounded number at once, so a hanging responder cannot starve the store's readers.
+    let Ok(_permit) = v.remote_permits.try_acquire() else {
+        return Err(Problem::new(
+            ExceptionKind::TooManyRequests,
+            "too many verification requests on their way: retry in a second",
+        )
+        .with_header(header::RETRY_AFTER, HeaderValue::from_static("1")));
+    };
     let outcome = blocking(move || Ok(requester.verify(&query, now.unix_millis))).await?;
     state.audit.record(
         &now.to_utc_millis_string(),
@@ -390,6 +450,21 @@ pub(crate) async fn script() -> Response {
 /// `GET /assets/consumer.css`.
 pub(crate) async fn style() -> Response {
     page_response(STYLE, "text/css; charset=utf-8", "public, max-age=3600")
+}
+
+/// The request's Digital Link as a link: its path and its query less `linkType` (the expiry
+/// and other attributes kept, so a link to the verification service can still verify).
+fn request_link(parts: &Parts) -> String {
+    let pairs: Vec<(String, String)> =
+        form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+            .into_owned()
+            .filter(|(k, _)| k != "linkType")
+            .collect();
+    if pairs.is_empty() {
+        return parts.uri.path().to_owned();
+    }
+    let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+    format!("{}?{query}", parts.uri.path())
 }
 
 /// The link types every product has here.
@@ -482,16 +557,16 @@ pub(crate) async fn resolve(
             };
             answer_partner(state, parts, request).await
         }
-        Some("all" | "linkset") => Ok(linkset(&state, &gtin, parts.uri.path())),
+        Some("all" | "linkset") => Ok(linkset(&state, &gtin, &request_link(&parts))),
         None if accept.contains("application/linkset+json") => {
-            Ok(linkset(&state, &gtin, parts.uri.path()))
+            Ok(linkset(&state, &gtin, &request_link(&parts)))
         }
         Some(wanted) => {
-            let found = links(&state, &gtin, parts.uri.path())
+            let found = links(&state, &gtin, &request_link(&parts))
                 .into_iter()
                 .find(|(t, _, _)| t == wanted || t.strip_prefix("gs1:") == Some(wanted));
             match found {
-                Some((_, href, _)) if href != parts.uri.path() => Ok(redirect(&href)),
+                Some((_, href, _)) if href != request_link(&parts) => Ok(redirect(&href)),
                 Some(_) => Ok(page_response(PAGE, "text/html; charset=utf-8", "no-cache")),
                 None => Err(Problem::new(
                     ExceptionKind::NoSuchResource,
@@ -541,7 +616,7 @@ pub(crate) async fn consumer_check(
     let tuple = Tuple::from_code(code).map_err(bad_code)?;
     let now = (state.clock)();
     let key = tuple.key();
-    let address = client_address(&parts);
+    let address = client_address(&state, &parts);
     verifier(&state).admit(None, address, &key, now.unix_millis).map_err(throttled)?;
     let market = verifier(&state)
         .config
@@ -551,15 +626,9 @@ pub(crate) async fn consumer_check(
         .and_then(|v| v.to_str().ok())
         .map(|v| v.trim().to_ascii_uppercase())
         .filter(|v| v.len() == 2 && v.bytes().all(|b| b.is_ascii_uppercase()));
-    // A pseudonym of the connection (its address as the guard counts it), never the address.
-    let device = address.map(|a| {
-        format!(
-            "{:016x}",
-            serialhub_verify::guard::fingerprint(
-                &serialhub_verify::guard::address_key(a).to_string()
-            )
-        )
-    });
+    // A keyed pseudonym of the connection (its address as the guard counts it), never the
+    // address.
+    let device = address.map(|a| verifier(&state).device_of(a));
     let worker = state.clone();
     let tuple_for_check = tuple.clone();
     let (checked, product, alerts) = blocking(move || {
@@ -573,7 +642,7 @@ pub(crate) async fn consumer_check(
             if let Some(p) = catalog.product(&tuple_for_check.gtin) {
                 product = json!({ "name": p.name, "form": p.form, "strength": p.strength });
             }
-            let facts = v.pack_facts(&tuple_for_check, &checked, &catalog, None);
+            let facts = v.pack_facts(store, &tuple_for_check, &checked, &catalog, None)?;
             let seen = Observation {
                 key: key.as_str(),
                 at_ms: now.unix_millis,
@@ -620,8 +689,10 @@ async fn read_json(body: Body) -> Result<Value, Problem> {
 /// What a professional sees of a pack: the decision, its status, what may be done with it.
 fn pack_json(tuple: &Tuple, checked: &Checked, now: Timestamp) -> Value {
     let verdict = &checked.verdict;
-    let status = checked.effective.as_ref().map(|e| e.status.name());
-    let undo_until = checked.effective.as_ref().and_then(|e| e.undo.as_ref()).map(|u| {
+    // A pack that does not verify shows nothing of its state: only the standard's reason.
+    let shown = checked.effective.as_ref().filter(|_| verdict.verified);
+    let status = shown.map(|e| e.status.name());
+    let undo_until = shown.and_then(|e| e.undo.as_ref()).map(|u| {
         Timestamp {
             unix_millis: u.decommissioned_time.unix_millis + UNDO_WINDOW_MS,
             has_offset: true,
@@ -727,17 +798,35 @@ pub(crate) async fn pack_operation(
     let now = (state.clock)();
     let key = tuple.key();
     verifier(&state)
-        .admit(Some(&caller.key_id), client_address(&parts), &key, now.unix_millis)
+        .admit(Some(&caller.key_id), client_address(&state, &parts), &key, now.unix_millis)
         .map_err(throttled)?;
+    let location = location_of(&body, &caller)?;
+    // The site's GLN: where the detector counts this sighting.
+    let site = serialhub_gs1::parse(&location, &serialhub_gs1::Options::default())
+        .ok()
+        .and_then(|(data, _)| data.get("414").map(str::to_owned))
+        .unwrap_or_default();
     let worker = state.clone();
     let t = tuple.clone();
-    let checked =
-        blocking(move || Ok(verifier(&worker).check(worker.store.as_ref(), &t, now)?)).await?;
+    let watched = matches!(operation.as_str(), "verify" | "dispense");
+    let context = if operation == "dispense" { Context::Dispense } else { Context::Verify };
+    let (checked, alerts) = blocking(move || {
+        let v = verifier(&worker);
+        let store = worker.store.as_ref();
+        let checked = v.check(store, &t, now)?;
+        let alerts = if watched {
+            partner_sighting(v, store, &t, &checked, &site, context, now)?
+        } else {
+            Vec::new()
+        };
+        Ok((checked, alerts))
+    })
+    .await?;
+    raise(&state, alerts, caller.party.clone(), now);
     if operation == "verify" {
         verifier(&state).count_partner(checked.verdict.verified);
         return Ok(json_response(StatusCode::OK, &pack_json(&tuple, &checked, now)));
     }
-    let location = location_of(&body, &caller)?;
     let (biz_step, disposition) = match operation.as_str() {
         "dispense" => {
             if let Some((code, why)) = dispense_refusal(&checked) {
@@ -782,6 +871,12 @@ pub(crate) async fn pack_operation(
             }
             ("inspecting", "active".to_owned())
         }
+    };
+    // The ledger compares an undo's location with the decommissioning's as written: the
+    // same site in the spelling it was recorded in.
+    let location = match checked.effective.as_ref().and_then(|e| e.undo.as_ref()) {
+        Some(undo) if operation == "undo" => undo.location.clone().unwrap_or(location),
+        _ => location,
     };
     let event = json!({
         "type": "ObjectEvent",
@@ -839,11 +934,19 @@ pub(crate) async fn pack_operation(
             .map(|c| pack_json(&tuple, &c, now))?)
     })
     .await?;
-    let mut body = json!({ "operation": operation, "eventID": event_id, "exceptions": receipt.exceptions, "pack": after });
     if receipt.exceptions > 0 {
-        body["warning"] =
-            "the ledger raised exceptions on this event: see /ledger/exceptions".into();
+        // Another operation on the pack came first (two counters at once): the event is
+        // recorded with its exceptions, and the caller must not hand the pack over.
+        return Err(Problem::new(
+            ExceptionKind::StateConflict,
+            format!(
+                "{operation} of {key} was recorded, but the ledger raised {} exception(s) on event {event_id} (see /ledger/exceptions): the pack's state changed meanwhile",
+                receipt.exceptions
+            ),
+        ));
     }
+    let body =
+        json!({ "operation": operation, "eventID": event_id, "exceptions": 0, "pack": after });
     Ok(json_response(StatusCode::OK, &body))
 }
 
@@ -851,9 +954,15 @@ pub(crate) async fn pack_operation(
 /// decommissioned pack (not stolen or destroyed), within 10 days, at the same location, and
 /// never a pack of a recalled or withdrawn batch or an expired one.
 fn undo_refusal(checked: &Checked, location: &str, now: Timestamp) -> Option<String> {
-    let effective = checked.effective.as_ref()?;
     if !checked.verdict.verified {
         return Some("the pack does not verify".to_owned());
+    }
+    let Some(effective) = checked.effective.as_ref() else {
+        return Some("the pack is unknown".to_owned());
+    };
+    let today = now.to_utc_millis_string();
+    if checked.record.as_ref().and_then(|r| r.expiry.as_deref()).is_some_and(|e| e < &today[..10]) {
+        return Some("it is expired, and batch-level states are never undone".to_owned());
     }
     match effective.status {
         Status::Dispensed | Status::Decommissioned(_) => {}

@@ -63,6 +63,7 @@ fn supply_chain(server: &Server, admin: &str) {
         commission(&[1, 2, 3, 4, 5, 6, 7, 8, 9], "L1", "2027-06-30"),
         commission(&[20, 21], "L2", "2027-06-30"),
         commission(&[30], "L1", "2027-06-30"),
+        commission(&[40], "L4", "2025-05-31"),
         observe(
             &[1, 2, 3, 4, 5, 6, 7, 8, 9, 20, 21],
             9,
@@ -72,6 +73,9 @@ fn supply_chain(server: &Server, admin: &str) {
         ),
         observe(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 20, 21], 12, "receiving", "in_progress", b_site),
         observe(&[5], 15, "dispensing", "dispensed", b_site),
+        observe(&[40], 9, "shipping", "in_transit", "urn:epc:id:sgln:4012345.00000.0"),
+        observe(&[40], 12, "receiving", "in_progress", b_site),
+        observe(&[40], 16, "dispensing", "dispensed", b_site),
         recall("L2"),
     ];
     let job = server.capture(admin, &document(&events), "rollback");
@@ -321,6 +325,12 @@ title = "Patient information leaflet"
     assert_eq!(stolen["pack"]["status"], "decommissioned:stolen");
     let (status, never) = op("undo", json!({"code": code(7)}));
     assert_eq!(status, 409, "stolen is never undone: {never}");
+    let (status, unknown) = op("undo", json!({"code": code(999)}));
+    assert_eq!(status, 409, "an unknown pack is never put back: {unknown}");
+    let expired = format!("(01){GTIN}(17)250531(10)L4(21)40");
+    let (status, late) = op("undo", json!({"code": expired}));
+    assert_eq!(status, 409, "{late}");
+    assert!(late["detail"].as_str().is_some_and(|d| d.contains("expired")), "{late}");
     let (status, bad) = op("decommission", json!({"code": code(8), "reason": "lost"}));
     assert_eq!(status, 400, "{bad}");
     let (status, other_site) =
@@ -423,6 +433,7 @@ token = "{b_at_maker}"
     )
     .expect("config");
     let clerk = create_key(&wholesaler, "returns-clerk", "verify", Some(PARTY_B));
+    let partner = create_key(&wholesaler, "a-customer", "verify", Some(PARTY_C));
     let config = wholesaler.join("serialhub.toml");
     let requester =
         Server::start_args(&wholesaler, &[], true, &["--config", config.to_str().expect("utf-8")]);
@@ -446,4 +457,11 @@ token = "{b_at_maker}"
     assert_eq!(elsewhere["result"], "not_in_directory", "{elsewhere}");
     let reply = requester.get("/api/requests/verify?code=%2801%2904012345111118", Some(&clerk));
     assert_eq!(reply.status, 400, "an incomplete code: {}", reply.body);
+    let code = percent(&format!("(01){GTIN}(17)270630(10)L1(21)4"));
+    let reply = requester.get(&format!("/api/requests/verify?code={code}"), Some(&partner));
+    assert_eq!(
+        reply.status, 403,
+        "a trading partner's key asks nothing in our name: {}",
+        reply.body
+    );
 }
