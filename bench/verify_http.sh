@@ -63,6 +63,8 @@ responder_gln = "4012345000009"
 client_per_minute = 0
 TOML
 start=$(date +%s.%N)
+# The real clock from here on: the guard's buckets refill with time.
+unset SERIALHUB_NOW
 "$bin" serve --data "$data" --config "$work/bench.toml" --listen 127.0.0.1:0 2>"$work/server.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
@@ -81,6 +83,9 @@ cat > "$work/paced.lua" <<LUA
 local paths = {}
 local n = 0
 init = function(args)
+  -- A seed per run: rounds must not replay the same serials (the per-serial limit would see
+  -- one pack asked for over and over, which no real traffic does).
+  math.randomseed(os.time())
   if args[1] then
     for line in io.lines(args[1]) do n = n + 1; paths[n] = line end
   end
@@ -91,11 +96,20 @@ request = function()
   return wrk.format("GET", paths[math.random(n)], {["Authorization"] = "Bearer $key"})
 end
 LUA
+# The same requests for serials that do not exist, and for known serials with a wrong lot:
+# an answer's time must not tell them apart.
+sed 's|/ser/S|/ser/U|' "$docs/paths.txt" > "$work/unknown.txt"
+sed 's|/lot/L|/lot/X|' "$docs/paths.txt" > "$work/wronglot.txt"
+run() { wrk -t1 -c$conns -d15s --latency -s "$work/paced.lua" "$@" | grep -E "Latency|50%|90%|99%|Requests/sec|Non-2xx"; }
 for round in 1 2; do
   echo "== round $round: static file (baseline)"
-  wrk -t1 -c$conns -d15s --latency -s "$work/paced.lua" "http://$addr/assets/consumer.css" | grep -E "Latency|50%|90%|99%|Requests/sec|Non-2xx"
+  run "http://$addr/assets/consumer.css"
   echo "== round $round: VRS verification of random known packs"
-  wrk -t1 -c$conns -d15s --latency -s "$work/paced.lua" "http://$addr/" -- "$docs/paths.txt" | grep -E "Latency|50%|90%|99%|Requests/sec|Non-2xx"
+  run "http://$addr/" -- "$docs/paths.txt"
+  echo "== round $round: VRS, unknown serials"
+  run "http://$addr/" -- "$work/unknown.txt"
+  echo "== round $round: VRS, known serials with a wrong lot"
+  run "http://$addr/" -- "$work/wronglot.txt"
 done
 curl -s -H "Authorization: Bearer $key" "http://$addr$(head -1 "$docs/paths.txt")"; echo
 echo "== harvesting: 100,000 random serials from one address (consumer check, default limits)"
