@@ -307,17 +307,8 @@ fn segment(value: &str) -> String {
 /// for path and query cannot go wrong, and AI 82's `%`, `/`, `?`, `&`, `+` and `#` must not be
 /// read as URL syntax.
 pub fn percent_encode(value: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xF)]));
-        }
-    }
+    crate::tuple::percent_encode(value, &mut out);
     out
 }
 

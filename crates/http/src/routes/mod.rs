@@ -149,15 +149,7 @@ pub(crate) async fn drained(body: axum::body::Body, problem: Problem) -> Problem
 
 /// Percent-encodes everything but unreserved characters (RFC 3986), for ids in paths.
 pub(crate) fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    serialhub_verify::directory::percent_encode(text)
 }
 
 /// The largest query string read; a bound on parsing work (the binding's 414).

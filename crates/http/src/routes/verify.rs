@@ -121,10 +121,10 @@ fn raise(state: &Arc<AppState>, alerts: Vec<Alert>, partner: Option<String>, now
                 .strip_prefix("https://id.gs1.org/01/")
                 .and_then(|r| r.get(..14))
                 .unwrap_or("");
-            let cause = if alert.code == "clone_suspected" {
-                RootCause::ClonedCode
-            } else {
-                RootCause::Diversion
+            let cause = match alert.code {
+                "clone_suspected" => RootCause::ClonedCode,
+                RETURN_NOT_VERIFIED => RootCause::Unknown,
+                _ => RootCause::Diversion,
             };
             let draft = AlertDraft {
                 code: alert.code,
@@ -421,8 +421,31 @@ pub(crate) async fn request_remote(
         outcome.result(),
         &[("key_id", caller.key_id.as_str().into()), ("gtin", tuple.gtin.as_str().into())],
     );
+    // A returned pack its manufacturer does not verify must not go back into stock: an F8
+    // exception for the workbench (quarantine, ask the manufacturer, escalate to F12).
+    if let serialhub_verify::directory::Outcome::Answered { answer, responder, .. } = &outcome
+        && !answer.verified
+    {
+        let reason = answer.failure_reason.map_or("No_reason_provided", |r| r.name());
+        let finding = Alert {
+            code: RETURN_NOT_VERIFIED,
+            exception_type: serialhub_core::ExceptionType::VerificationFailure,
+            key: tuple.key().as_str().to_owned(),
+            message: format!(
+                "the manufacturer's service ({responder}) did not verify {} lot {} expiry {}: {reason}",
+                tuple.key(),
+                tuple.lot,
+                tuple.expiry
+            ),
+            evidence: json!({ "identifier": tuple.key().as_str(), "answer": outcome.to_json() }),
+        };
+        raise(&state, vec![finding], answer.responder_gln.clone(), now);
+    }
     Ok(json_response(StatusCode::OK, &outcome.to_json()))
 }
+
+/// The code of an F8 finding: a pack being returned that its manufacturer does not verify.
+const RETURN_NOT_VERIFIED: &str = "return_not_verified";
 
 // ---- The resolver and the consumer page ----
 

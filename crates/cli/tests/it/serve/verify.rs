@@ -344,7 +344,7 @@ title = "Patient information leaflet"
         let reply = server.get(&vrs(9, "L1", "270630", gln), Some(&admin));
         assert_eq!(reply.status, 200, "{}", reply.body);
     }
-    let f12 = wait_for_f12(&server, &admin, &["clone_suspected", "return_not_sold_to_returner"]);
+    let f12 = wait_for(&server, &admin, "F12", &["clone_suspected", "return_not_sold_to_returner"]);
     let codes: Vec<&str> = f12.iter().filter_map(|e| e["code"].as_str()).collect();
     assert!(codes.contains(&"clone_suspected"), "{codes:?}");
     assert!(
@@ -372,13 +372,13 @@ title = "Patient information leaflet"
     let _ = NOW;
 }
 
-/// The F12 exceptions once one of each of `codes` is there (findings are recorded off the
-/// request's path, so they may arrive in any order), within 20 s.
-fn wait_for_f12(server: &Server, admin: &str, codes: &[&str]) -> Vec<Value> {
+/// The exceptions of `type_` once one of each of `codes` is there (findings are recorded off
+/// the request's path, so they may arrive in any order), within 20 s.
+fn wait_for(server: &Server, admin: &str, type_: &str, codes: &[&str]) -> Vec<Value> {
     #[allow(clippy::disallowed_methods)]
     let started = std::time::Instant::now();
     loop {
-        let reply = server.get("/api/exceptions?type=F12", Some(admin));
+        let reply = server.get(&format!("/api/exceptions?type={type_}"), Some(admin));
         assert_eq!(reply.status, 200, "{}", reply.body);
         let rows = reply.json()["exceptions"].as_array().cloned().unwrap_or_default();
         let all = codes.iter().all(|c| rows.iter().any(|r| r["code"] == *c));
@@ -390,15 +390,7 @@ fn wait_for_f12(server: &Server, admin: &str, codes: &[&str]) -> Vec<Value> {
 }
 
 fn percent(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    serialhub_verify::directory::percent_encode(text)
 }
 
 #[test]
@@ -433,6 +425,7 @@ token = "{b_at_maker}"
     )
     .expect("config");
     let clerk = create_key(&wholesaler, "returns-clerk", "verify", Some(PARTY_B));
+    let w_admin = create_key(&wholesaler, "admin", "admin", None);
     let partner = create_key(&wholesaler, "a-customer", "verify", Some(PARTY_C));
     let config = wholesaler.join("serialhub.toml");
     let requester =
@@ -453,6 +446,10 @@ token = "{b_at_maker}"
     let wrong = ask(&format!("(01){GTIN}(17)270630(10)L7(21)4"));
     assert_eq!(wrong["verified"], false, "{wrong}");
     assert_eq!(wrong["verificationFailureReason"], "No_match_GTIN_Serial_Lot");
+    // The manufacturer does not verify the returned pack: an F8 exception in our workbench.
+    let f8 = wait_for(&requester, &w_admin, "F8", &["return_not_verified"]);
+    let finding = f8.iter().find(|e| e["code"] == "return_not_verified").expect("raised");
+    assert_eq!(finding["partner"], PARTY_A, "{finding}");
     let elsewhere = ask("(01)09506000134352(17)270630(10)L1(21)4");
     assert_eq!(elsewhere["result"], "not_in_directory", "{elsewhere}");
     let reply = requester.get("/api/requests/verify?code=%2801%2904012345111118", Some(&clerk));
