@@ -106,8 +106,13 @@ title = "Patient information leaflet"
     let unbound = create_key(&data, "unbound", "verify", None);
     let capture = create_key(&data, "line", "capture", Some(PARTY_A));
     let config = data.join("serialhub.toml");
-    let server =
-        Server::start_args(&data, &[], true, &["--config", config.to_str().expect("utf-8")]);
+    let secret = "0123456789abcdef0123456789abcdef";
+    let server = Server::start_args(
+        &data,
+        &[("SERIALHUB_JWT__HS256_SECRET", secret)],
+        true,
+        &["--config", config.to_str().expect("utf-8")],
+    );
     supply_chain(&server, &admin);
 
     // The responder: verified, and each standard failure reason.
@@ -159,6 +164,15 @@ title = "Patient information leaflet"
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.json()["data"], json!({"verified": true}));
     assert_eq!(reply.json()["corrUUID"], "abc-1");
+
+    // A JWT from the identity provider: the verify role, bound to B's GLN.
+    let claims = |party: &str| json!({"sub": "b-returns", "role": "verify", "party": party, "exp": 1_900_000_000});
+    let jwt_b = super::hs256_token(secret, &claims(PARTY_B));
+    let reply = server.get(&vrs(1, "L1", "270630", PARTY_B), Some(&jwt_b));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["data"], json!({"verified": true}));
+    let jwt_c = super::hs256_token(secret, &claims(PARTY_C));
+    assert_eq!(server.get(&vrs(1, "L1", "270630", PARTY_B), Some(&jwt_c)).status, 403);
 
     // Requesters: unknown 401, not permitted 403, incomplete 400.
     assert_eq!(server.get(&vrs(1, "L1", "270630", PARTY_B), None).status, 401);
