@@ -101,6 +101,12 @@ impl Directory {
             {
                 problems.push(format!("{at}: the token must be visible ASCII without spaces"));
             }
+            // A bearer token in clear text is anyone's on the way: only to this machine.
+            if entry.token.is_some() && entry.url.starts_with("http://") && !is_loopback(&entry.url)
+            {
+                problems
+                    .push(format!("{at}: a token is sent over https only (or to this machine)"));
+            }
         }
         if !problems.is_empty() {
             return Err(problems.join("; "));
@@ -300,6 +306,18 @@ fn segment(value: &str) -> String {
         return "%2E".repeat(value.len());
     }
     percent_encode(value)
+}
+
+/// Whether an `http://` URL names this machine (`localhost`, `127.x.x.x`, `[::1]`).
+fn is_loopback(url: &str) -> bool {
+    let rest = url.strip_prefix("http://").unwrap_or(url);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// RFC 3986 percent-encoding: unreserved characters (letters, digits, `-._~`) kept, every other
@@ -772,6 +790,19 @@ mod tests {
             .map(|idx| entry(&format!("{idx:014}"), "https://a.example"))
             .collect();
         check_directory(too_many, expect!["error: 100001 entries, at most 100000"]);
+    }
+
+    #[test]
+    fn tokens_go_over_https_or_to_this_machine() {
+        let with_token = |url: &str| Entry { token: Some("t".to_owned()), ..entry("0031234", url) };
+        assert!(Directory::new(vec![with_token("https://vrs.example")]).is_ok());
+        assert!(Directory::new(vec![with_token("http://127.0.0.1:8080")]).is_ok());
+        assert!(Directory::new(vec![with_token("http://[::1]:8080/lvm")]).is_ok());
+        assert!(Directory::new(vec![with_token("http://localhost/lvm")]).is_ok());
+        let refused =
+            Directory::new(vec![with_token("http://vrs.example")]).expect_err("clear text");
+        assert!(refused.contains("https only"), "{refused}");
+        assert!(Directory::new(vec![entry("0031234", "http://vrs.example")]).is_ok(), "no token");
     }
 
     #[test]
