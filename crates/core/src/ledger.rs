@@ -825,7 +825,16 @@ impl<V: StateView> Ctx<'_, V> {
         let Some(undo) = undo else {
             return Some((ViolationKind::UndoOutsideWindow, "no undo window is recorded".into()));
         };
-        if undo.location.as_deref() != self.biz_location() {
+        // The same site in any spelling (an SGLN, its Digital Link): a pharmacy's system and
+        // the hub's API need not write it alike.
+        let same_site = match (undo.location.as_deref(), self.biz_location()) {
+            (Some(then), Some(now)) => {
+                then == now
+                    || serialhub_epcis::canonical_id(then) == serialhub_epcis::canonical_id(now)
+            }
+            (then, now) => then == now,
+        };
+        if !same_site {
             return Some((
                 ViolationKind::UndoOutsideWindow,
                 format!(

@@ -263,6 +263,23 @@ fn undo_within_ten_days_at_the_same_location() {
 }
 
 #[test]
+fn undo_at_the_same_site_written_another_way() {
+    let at = r#", "bizLocation": {"id": "urn:epc:id:sgln:4012345.00002.0"}"#;
+    let same = r#", "bizLocation": {"id": "https://id.gs1.org/414/4012345000023"}"#;
+    check(
+        &with(&[
+            COMMISSION_1,
+            &observe("dispensing", "dispensed", at),
+            &observe("inspecting", "active", same),
+        ]),
+        expect![[r#"
+            --
+            01/04012345111118/21/1 commissioned at=https://id.gs1.org/414/4012345000023
+        "#]],
+    );
+}
+
+#[test]
 fn undo_at_another_location_or_too_late_is_refused() {
     let at = r#", "bizLocation": {"id": "urn:epc:id:sgln:4012345.00002.0"}"#;
     let elsewhere = r#", "bizLocation": {"id": "urn:epc:id:sgln:4012345.00003.0"}"#;

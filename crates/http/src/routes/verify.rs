@@ -895,12 +895,6 @@ pub(crate) async fn pack_operation(
             ("inspecting", "active".to_owned())
         }
     };
-    // The ledger compares an undo's location with the decommissioning's as written: the
-    // same site in the spelling it was recorded in.
-    let location = match checked.effective.as_ref().and_then(|e| e.undo.as_ref()) {
-        Some(undo) if operation == "undo" => undo.location.clone().unwrap_or(location),
-        _ => location,
-    };
     let event = json!({
         "type": "ObjectEvent",
         "eventTime": now.to_utc_millis_string(),
