@@ -84,7 +84,31 @@ fn supply_chain(server: &Server, admin: &str) {
 
 #[test]
 fn verification_for_partners_the_public_and_pharmacies() {
-    let data = temp_dir("verify");
+    verification_scenario("verify", &[]);
+}
+
+/// The same on the PostgreSQL store (the server on this machine kind, or
+/// `SERIALHUB_TEST_POSTGRES`), in a schema of its own.
+#[test]
+fn verification_on_postgresql() {
+    let url = std::env::var("SERIALHUB_TEST_POSTGRES")
+        .unwrap_or_else(|_| "host=127.0.0.1 user=postgres dbname=test".to_owned());
+    let schema = format!("verify_it_{}", std::process::id());
+    let sql = |statement: &str| {
+        let out = std::process::Command::new("psql")
+            .args([url.as_str(), "-v", "ON_ERROR_STOP=1", "-qc", statement])
+            .output()
+            .expect("psql runs (PostgreSQL's client; .ci/run installs it)");
+        assert!(out.status.success(), "{statement}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    sql(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"));
+    let store = format!("{url} options=-csearch_path={schema}");
+    verification_scenario("verify-pg", &["--postgres", &store]);
+    sql(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+}
+
+fn verification_scenario(name: &str, store: &[&str]) {
+    let data = temp_dir(name);
     std::fs::write(
         data.join("serialhub.toml"),
         r#"
@@ -107,12 +131,9 @@ title = "Patient information leaflet"
     let capture = create_key(&data, "line", "capture", Some(PARTY_A));
     let config = data.join("serialhub.toml");
     let secret = "0123456789abcdef0123456789abcdef";
-    let server = Server::start_args(
-        &data,
-        &[("SERIALHUB_JWT__HS256_SECRET", secret)],
-        true,
-        &["--config", config.to_str().expect("utf-8")],
-    );
+    let mut args = vec!["--config", config.to_str().expect("utf-8")];
+    args.extend_from_slice(store);
+    let server = Server::start_args(&data, &[("SERIALHUB_JWT__HS256_SECRET", secret)], true, &args);
     supply_chain(&server, &admin);
 
     // The responder: verified, and each standard failure reason.
