@@ -169,19 +169,22 @@ impl Verifier {
         if now_ms.saturating_sub(loaded_at) < self.config.catalog_ttl_ms {
             return Ok(cached);
         }
-        let Ok(_reloading) = self.reloading.try_lock() else {
-            if loaded_at != i64::MIN {
-                return Ok(cached);
+        let _reloading = match self.reloading.try_lock() {
+            Ok(guard) => guard,
+            // A reload that panicked left nothing half-done behind: the catalog is swapped whole.
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) if loaded_at != i64::MIN => return Ok(cached),
+            // The first load: wait for it, then load it here if it failed there.
+            Err(std::sync::TryLockError::WouldBlock) => {
+                self.reloading.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
             }
-            // The first load: wait for it.
-            let _waited = self.reloading.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            return Ok(self
-                .catalog
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .1
-                .clone());
         };
+        {
+            let current = self.catalog.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if now_ms.saturating_sub(current.0) < self.config.catalog_ttl_ms {
+                return Ok(current.1.clone());
+            }
+        }
         let catalog = Arc::new(Catalog::from_master_data(&store.master_data()?));
         *self.catalog.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
             (now_ms, catalog.clone());
@@ -280,7 +283,8 @@ impl Verifier {
         tuple: &Tuple,
         checked: &Checked,
         catalog: &Catalog,
-        returner: Option<&str>,
+        observer: Option<&str>,
+        returning: bool,
     ) -> Result<PackFacts, StoreError> {
         let mut markets: Vec<String> = Vec::new();
         let mut add = |m: &str| {
@@ -301,6 +305,7 @@ impl Verifier {
         {
             add(country);
         }
+        let returner = observer.filter(|_| returning);
         // The pack's latest whereabouts name the returner when it was sold to it: the site or
         // owner of its receipt, or the destination of the shipment on its way.
         let shipped_to_returner = returner.and_then(|gln| {
@@ -323,10 +328,16 @@ impl Verifier {
             (Some(false), Some(gln)) => Some(ever_reached(store, &tuple.key(), gln)?),
             (other, _) => other,
         };
+        let at_its_site = observer.is_some_and(|gln| {
+            effective
+                .and_then(|e| e.location.as_deref())
+                .is_some_and(|l| serialhub_epcis::query::names_party(l, gln))
+        });
         Ok(PackFacts {
             status: effective.map(|e| e.status),
             target_markets: markets,
             shipped_to_returner,
+            at_its_site,
         })
     }
 

@@ -220,7 +220,9 @@ pub fn expiry_matches(printed: &str, stored: &str) -> bool {
         else {
             return false;
         };
-        return dd.parse::<i64>().ok() == Some(serialhub_epcis::time::days_in_month(year, month));
+        // The line may have written the printed 00 as it is.
+        return dd == "00"
+            || dd.parse::<i64>().ok() == Some(serialhub_epcis::time::days_in_month(year, month));
     }
     day == Some(dd)
 }
@@ -379,6 +381,7 @@ mod tests {
         assert!(expiry_matches("280600", "2028-06-30"));
         assert!(!expiry_matches("280600", "2028-06-15"), "00 is the month's last day only");
         assert!(expiry_matches("280200", "2028-02-29"), "a leap year");
+        assert!(expiry_matches("280600", "2028-06-00"), "00 stored as printed");
         assert!(expiry_matches("280630", "2028-06-30"));
         assert!(!expiry_matches("280629", "2028-06-30"));
         assert!(!expiry_matches("280700", "2028-06-30"));

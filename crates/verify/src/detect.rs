@@ -86,6 +86,9 @@ pub struct PackFacts {
     pub target_markets: Vec<String>,
     /// For a saleable return: whether the pack was ever shipped to the returner.
     pub shipped_to_returner: Option<bool>,
+    /// Whether the observer's site is where the pack's current state was set (the pharmacy
+    /// that dispensed it, checking it again before an undo: no finding).
+    pub at_its_site: bool,
 }
 
 /// The thresholds.
@@ -158,9 +161,10 @@ pub struct Detector {
     sightings: HashMap<String, VecDeque<Sighting>>,
     /// Keys in the order first seen, for forgetting the oldest.
     order: VecDeque<String>,
-    /// The codes raised per pack; forgotten with the pack's sightings (the workbench still
+    /// The codes raised per pack and when; a code is raised again once `window_ms` has passed
+    /// (a finding closed as a false alarm must not silence the pack for good; the workbench
     /// refuses a second open finding of the same code for the same pack).
-    alerted: HashMap<String, Vec<&'static str>>,
+    alerted: HashMap<String, Vec<(&'static str, i64)>>,
 }
 
 impl Detector {
@@ -176,18 +180,17 @@ impl Detector {
 
     /// Marks `code` as already raised for `key` (the workbench holds such an alert: after a
     /// restart, it is not raised twice).
-    pub fn already_raised(&mut self, key: &str, code: &'static str) {
+    pub fn already_raised(&mut self, key: &str, code: &'static str, at_ms: i64) {
         let codes = self.alerted.entry(key.to_owned()).or_default();
-        if !codes.contains(&code) {
-            codes.push(code);
-        }
+        codes.retain(|(c, _)| *c != code);
+        codes.push((code, at_ms));
     }
 
     /// Forgets that `code` was raised for `key`: recording the finding failed, so the next
     /// sighting raises it again rather than never.
     pub fn forget(&mut self, key: &str, code: &str) {
         if let Some(codes) = self.alerted.get_mut(key) {
-            codes.retain(|c| *c != code);
+            codes.retain(|(c, _)| *c != code);
         }
     }
 
@@ -203,7 +206,7 @@ impl Detector {
         };
         let mut found: Vec<(&'static str, String)> = Vec::new();
         let partner = seen.channel == Channel::Partner;
-        if partner && facts.status == Some(Status::Dispensed) {
+        if partner && facts.status == Some(Status::Dispensed) && !facts.at_its_site {
             found.push((
                 "verified_after_dispense",
                 format!(
@@ -254,11 +257,13 @@ impl Detector {
         let history: Vec<Value> = history.iter().map(Sighting::to_json).collect();
         let mut alerts = Vec::new();
         for (code, message) in found {
+            let window = self.config.window_ms;
             let codes = self.alerted.entry(seen.key.to_owned()).or_default();
-            if codes.contains(&code) {
+            if codes.iter().any(|(c, at)| *c == code && seen.at_ms.saturating_sub(*at) <= window) {
                 continue;
             }
-            codes.push(code);
+            codes.retain(|(c, _)| *c != code);
+            codes.push((code, seen.at_ms));
             alerts.push(Alert {
                 code,
                 exception_type: ExceptionType::SuspectProduct,
@@ -385,6 +390,15 @@ mod tests {
     }
 
     #[test]
+    fn a_finding_is_raised_again_after_its_window() {
+        let mut d = Detector::new(DetectConfig { window_ms: 1000, ..DetectConfig::default() });
+        let dispensed = PackFacts { status: Some(Status::Dispensed), ..PackFacts::default() };
+        assert_eq!(codes(&d.observe(&partner("A", 0, None), &dispensed)).len(), 1);
+        assert!(d.observe(&partner("A", 500, None), &dispensed).is_empty(), "within the window");
+        assert_eq!(codes(&d.observe(&partner("A", 2000, None), &dispensed)).len(), 1, "after it");
+    }
+
+    #[test]
     fn sightings_outside_the_window_do_not_count() {
         let mut d = Detector::new(DetectConfig { window_ms: 1000, ..DetectConfig::default() });
         let facts = PackFacts::default();
@@ -429,6 +443,9 @@ mod tests {
             codes(&d.observe(&partner("A", 0, None), &dispensed)),
             ["verified_after_dispense"]
         );
+        let mut here = Detector::new(DetectConfig::default());
+        let at_pharmacy = PackFacts { at_its_site: true, ..dispensed.clone() };
+        assert!(here.observe(&partner("P", 0, None), &at_pharmacy).is_empty(), "its own pharmacy");
         let public = Observation {
             channel: Channel::Public,
             place: None,

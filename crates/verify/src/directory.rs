@@ -102,8 +102,8 @@ impl Directory {
                 problems.push(format!("{at}: the token must be visible ASCII without spaces"));
             }
             // A bearer token in clear text is anyone's on the way: only to this machine.
-            if entry.token.is_some() && entry.url.starts_with("http://") && !is_loopback(&entry.url)
-            {
+            let clear = entry.url.get(..7).is_some_and(|s| s.eq_ignore_ascii_case("http://"));
+            if entry.token.is_some() && clear && !is_loopback(&entry.url) {
                 problems
                     .push(format!("{at}: a token is sent over https only (or to this machine)"));
             }
@@ -310,8 +310,12 @@ fn segment(value: &str) -> String {
 
 /// Whether an `http://` URL names this machine (`localhost`, `127.x.x.x`, `[::1]`).
 fn is_loopback(url: &str) -> bool {
-    let rest = url.strip_prefix("http://").unwrap_or(url);
+    let rest = url.get(7..).unwrap_or("");
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.contains('@') {
+        // `user@host`: a `localhost` before the `@` names no host; refuse rather than parse.
+        return false;
+    }
     let host = match host.strip_prefix('[') {
         Some(v6) => v6.split(']').next().unwrap_or(""),
         None => host.rsplit_once(':').map_or(host, |(h, _)| h),
@@ -783,7 +787,7 @@ mod tests {
                 },
             ],
             expect![[
-                r#"error: entry 1 (prefix ""): the prefix must be 1 to 14 digits; entry 2 (prefix "00312345678906X"): the prefix must be 1 to 14 digits; entry 3 (prefix "12a"): the prefix must be 1 to 14 digits; entry 4 (prefix "0031234"): url "ftp://a.example": the scheme must be http or https; entry 5 (prefix "0031234"): the prefix is also that of entry 4; entry 5 (prefix "0031234"): url "https://": no host; entry 6 (prefix "0041234"): url "https://a.example/x?y=1": a base URL has no query or fragment; entry 7 (prefix "0051234"): url "https://a example": only visible ASCII without spaces; entry 8 (prefix "0061234"): responder GLN "0614141000006": gln: incorrect check digit; entry 8 (prefix "0061234"): the token must be visible ASCII without spaces"#
+                r#"error: entry 1 (prefix ""): the prefix must be 1 to 14 digits; entry 2 (prefix "00312345678906X"): the prefix must be 1 to 14 digits; entry 3 (prefix "12a"): the prefix must be 1 to 14 digits; entry 4 (prefix "0031234"): url "ftp://a.example": the scheme must be http or https; entry 5 (prefix "0031234"): the prefix is also that of entry 4; entry 5 (prefix "0031234"): url "https://": no host; entry 6 (prefix "0041234"): url "https://a.example/x?y=1": a base URL has no query or fragment; entry 7 (prefix "0051234"): url "https://a example": only visible ASCII without spaces; entry 8 (prefix "0061234"): responder GLN "0614141000006": gln: incorrect check digit; entry 8 (prefix "0061234"): the token must be visible ASCII without spaces; entry 8 (prefix "0061234"): a token is sent over https only (or to this machine)"#
             ]],
         );
         let too_many: Vec<Entry> = (0..=ENTRIES_MAX)
@@ -802,6 +806,9 @@ mod tests {
         let refused =
             Directory::new(vec![with_token("http://vrs.example")]).expect_err("clear text");
         assert!(refused.contains("https only"), "{refused}");
+        for sly in ["HTTP://vrs.example", "http://localhost:1@vrs.example/"] {
+            assert!(Directory::new(vec![with_token(sly)]).is_err(), "{sly}");
+        }
         assert!(Directory::new(vec![entry("0031234", "http://vrs.example")]).is_ok(), "no token");
     }
 

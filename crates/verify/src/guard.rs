@@ -207,7 +207,11 @@ impl Guard {
         {
             return Err(Throttled { limit: "address", retry_after_s: s });
         }
-        let serials = if client.is_some() { &mut self.partner_serials } else { &mut self.serials };
+        // A partner's bucket per pack is its own: one partner cannot lock another out either.
+        let (serials, serial) = match &client {
+            Some(c) => (&mut self.partner_serials, fingerprint(c).rotate_left(29) ^ serial),
+            None => (&mut self.serials, serial),
+        };
         if let Some(s) = serials.wait(&serial, now_ms) {
             return Err(Throttled { limit: "serial", retry_after_s: s });
         }
@@ -278,9 +282,9 @@ mod tests {
         // The public emptied the pack's bucket; the pharmacy's is its own.
         let passed = (0..10).filter(|_| guard.admit(Some("pharmacy"), None, s, 0).is_ok()).count();
         assert_eq!(passed, 3);
-        let refused =
-            guard.admit(Some("k"), None, s, 0).expect_err("the partners' bucket is empty");
+        let refused = guard.admit(Some("pharmacy"), None, s, 0).expect_err("its bucket is empty");
         assert_eq!(refused, Throttled { limit: "serial", retry_after_s: 60 });
+        assert!(guard.admit(Some("another"), None, s, 0).is_ok(), "another partner's is not");
     }
 
     #[test]

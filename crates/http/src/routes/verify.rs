@@ -54,17 +54,20 @@ fn query_map(parts: &Parts) -> HashMap<String, String> {
 }
 
 /// The caller's address: the connection's peer, or, behind a trusted proxy or CDN, the header
-/// it sets (`[verify] client_address_header`; its first address).
+/// it sets (`[verify] client_address_header`). The last address of a list is the one the
+/// proxy added (what came before it, the caller wrote); a missing or unreadable header falls
+/// back to the peer, so a request that goes around the proxy is still counted.
 fn client_address(state: &AppState, parts: &Parts) -> Option<std::net::IpAddr> {
-    if let Some(name) = verifier(state).config.client_address_header.as_deref() {
-        return parts
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let forwarded = verifier(state).config.client_address_header.as_deref().and_then(|name| {
+        parts
             .headers
             .get(name)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok());
-    }
-    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    });
+    forwarded.or(peer)
 }
 
 fn bad_code(e: TupleError) -> Problem {
@@ -182,8 +185,8 @@ fn partner_sighting(
         return Ok(Vec::new());
     }
     let catalog = v.catalog(store, now.unix_millis)?;
-    let returner = (context == Context::SaleableReturn).then_some(gln);
-    let facts = v.pack_facts(store, tuple, checked, &catalog, returner)?;
+    let returning = context == Context::SaleableReturn;
+    let facts = v.pack_facts(store, tuple, checked, &catalog, Some(gln), returning)?;
     let key = tuple.key();
     let seen = Observation {
         key: key.as_str(),
@@ -403,17 +406,19 @@ pub(crate) async fn request_remote(
     .map_err(|e| Problem::new(ExceptionKind::QueryParameter, e))?;
     let now = (state.clock)();
     let v = verifier(&state);
-    v.admit(Some(&caller.key_id), client_address(&state, &parts), &tuple.key(), now.unix_millis)
-        .map_err(throttled)?;
     // Each request holds a blocking thread until its responder answers or times out: a
-    // bounded number at once, so a hanging responder cannot starve the store's readers.
-    let Ok(_permit) = v.remote_permits.try_acquire() else {
+    // bounded number at once, so a hanging responder cannot starve the store's readers. Taken
+    // before the guard's tokens, which a request refused here does not spend.
+    let permit = v.remote_permits.try_acquire();
+    let Ok(_permit) = permit else {
         return Err(Problem::new(
             ExceptionKind::TooManyRequests,
             "too many verification requests on their way: retry in a second",
         )
         .with_header(header::RETRY_AFTER, HeaderValue::from_static("1")));
     };
+    v.admit(Some(&caller.key_id), client_address(&state, &parts), &tuple.key(), now.unix_millis)
+        .map_err(throttled)?;
     let outcome = blocking(move || Ok(requester.verify(&query, now.unix_millis))).await?;
     state.audit.record(
         &now.to_utc_millis_string(),
@@ -430,7 +435,9 @@ pub(crate) async fn request_remote(
         let finding = Alert {
             code: RETURN_NOT_VERIFIED,
             exception_type: serialhub_core::ExceptionType::VerificationFailure,
-            key: tuple.key().as_str().to_owned(),
+            // The pack with the lot and expiry as printed: another return of the same serial
+            // with other values (a copy's) is a finding of its own.
+            key: format!("https://id.gs1.org{}", tuple.link_path()),
             message: format!(
                 "the manufacturer's service ({responder}) did not verify {} lot {} expiry {}: {reason}",
                 tuple.key(),
@@ -665,7 +672,7 @@ pub(crate) async fn consumer_check(
             if let Some(p) = catalog.product(&tuple_for_check.gtin) {
                 product = json!({ "name": p.name, "form": p.form, "strength": p.strength });
             }
-            let facts = v.pack_facts(store, &tuple_for_check, &checked, &catalog, None)?;
+            let facts = v.pack_facts(store, &tuple_for_check, &checked, &catalog, None, false)?;
             let seen = Observation {
                 key: key.as_str(),
                 at_ms: now.unix_millis,
@@ -820,10 +827,16 @@ pub(crate) async fn pack_operation(
     let tuple = Tuple::from_code(code).map_err(bad_code)?;
     let now = (state.clock)();
     let key = tuple.key();
+    // Checked before the guard: a request refused for its site spends no token.
+    let location = match location_of(&body, &caller) {
+        Ok(location) => location,
+        // An operator verifying from no site of its own.
+        Err(_) if operation == "verify" && body.get("location").is_none() => String::new(),
+        Err(problem) => return Err(problem),
+    };
     verifier(&state)
         .admit(Some(&caller.key_id), client_address(&state, &parts), &key, now.unix_millis)
         .map_err(throttled)?;
-    let location = location_of(&body, &caller)?;
     // The site's GLN: where the detector counts this sighting.
     let site = serialhub_gs1::parse(&location, &serialhub_gs1::Options::default())
         .ok()
