@@ -30,6 +30,7 @@
 //! | `recalled_lot`            | F7   | "recall": the lot is unavailable for distribution |
 //! | `withdrawn_lot`           | F7   | the lot is withdrawn (EU FMD batch status): unavailable |
 //! | `expired`                 | F7   | "expired": past its expiry date, unavailable |
+//! | `transform_unavailable`   | F11  | a dispensed or decommissioned pack cannot be an input of a transformation |
 //!
 //! `sscc_reused` is F6 rather than F4: DOMAIN.md lists "SSCC reused" among the F4 examples
 //! because a reused label confuses the hierarchy, but the fault is in the label itself: the
@@ -211,11 +212,14 @@ pub enum ViolationKind {
     WithdrawnLot,
     /// Shipping or dispensing a unit after its expiry date.
     Expired,
+    /// A transformation (repackaging, relabelling) consuming an input that is dispensed or
+    /// decommissioned.
+    TransformUnavailable,
 }
 
 impl ViolationKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ViolationKind; 23] = [
+    pub const ALL: [ViolationKind; 24] = [
         ViolationKind::NeverCommissioned,
         ViolationKind::ReceiveWithoutShip,
         ViolationKind::CommissionedTwice,
@@ -239,6 +243,7 @@ impl ViolationKind {
         ViolationKind::RecalledLot,
         ViolationKind::WithdrawnLot,
         ViolationKind::Expired,
+        ViolationKind::TransformUnavailable,
     ];
 
     /// The stable code (snake case); reports and the command line use it.
@@ -267,6 +272,7 @@ impl ViolationKind {
             ViolationKind::RecalledLot => "recalled_lot",
             ViolationKind::WithdrawnLot => "withdrawn_lot",
             ViolationKind::Expired => "expired",
+            ViolationKind::TransformUnavailable => "transform_unavailable",
         }
     }
 
@@ -287,7 +293,8 @@ impl ViolationKind {
             | ViolationKind::DecommissionTwice
             | ViolationKind::UndoForbidden
             | ViolationKind::UndoOutsideWindow
-            | ViolationKind::ShipUnavailableContent => ExceptionType::IllegalTransition,
+            | ViolationKind::ShipUnavailableContent
+            | ViolationKind::TransformUnavailable => ExceptionType::IllegalTransition,
             ViolationKind::EventInFuture
             | ViolationKind::EventTimeUnreadable
             | ViolationKind::ReceiptByOtherParty

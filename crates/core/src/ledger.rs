@@ -22,6 +22,12 @@
 //!   packing, with no status of its own until an event gives it one.
 //! - An event on a container changes the container's record only; `state::effective` reads
 //!   the contents through it, and unpacking writes the state in force into the child.
+//! - `TransformationEvent`: each input (`inputEPCList`) ends, decommissioned as `transformed`
+//!   (never undone) and taken out of its container; a dispensed or decommissioned input is
+//!   `transform_unavailable`. Each output (`outputEPCList`) is commissioned with the event's
+//!   ILMD, as an `ADD` would. Lots among inputs and outputs are touched like any lot.
+//! - `AssociationEvent` changes no lifecycle state; the trade items and logistic units it
+//!   names must be known (its parent is usually an asset, which is not).
 //! - Lots: an LGTIN (`urn:epc:class:lgtin:`, or a Digital Link with AI 10 and no serial) in
 //!   `epcList` or as a `quantityList` class names a lot record, created on first mention and
 //!   never commissioned; it holds lot-level persistent dispositions (`recalled`, and
@@ -208,8 +214,40 @@ pub fn apply(view: &impl StateView, event: &Event, event_id: &str, now: Timestam
                 ctx.known(&key, epc);
             }
         }
-        // FIXME: transformation (inputs consumed, outputs created) and association events are
-        // not yet part of the lifecycle; they change nothing.
+        (Some(EventType::TransformationEvent), _) => {
+            // Inputs first: a repackaging that reuses an input's code for its output (rare, but
+            // legal for lots) ends the input before the output begins.
+            let (lots, inputs) = split_lots(event);
+            for (key, _) in lots {
+                ctx.lot_event(key);
+            }
+            for (key, epc) in inputs {
+                ctx.consume(key, epc);
+            }
+            let classes = event.output_quantity_list.iter().map(|q| &q.epc_class);
+            let (lots, outputs): (Identifiers<'_>, Identifiers<'_>) =
+                identifiers(event.output_epc_list.iter().chain(classes))
+                    .into_iter()
+                    .partition(|(key, _)| is_lot(key));
+            for (key, _) in lots {
+                ctx.lot_event(key);
+            }
+            for (key, epc) in outputs {
+                ctx.commission(key, epc);
+            }
+        }
+        (Some(EventType::AssociationEvent), _) => {
+            // An association (a sensor or a returnable asset attached to goods) changes no
+            // lifecycle state. The goods it names must be known; the parent is usually an asset
+            // (GIAI, GRAI) that no commissioning creates, so only a trade item or logistic unit
+            // parent is checked.
+            let parent = event.parent_id.iter().filter(|p| is_serialized(&Key::new(p)));
+            for (key, epc) in identifiers(event.epc_list.iter().chain(parent)) {
+                if is_serialized(&key) {
+                    ctx.known(&key, epc);
+                }
+            }
+        }
         _ => {}
     }
     ctx.finish()
@@ -273,7 +311,10 @@ fn decommission_reason(
             // CBV has no terms for the other EU reasons; an extension URI names them by its
             // last segment.
             let name = uri.rsplit(['/', ':', '#']).next().unwrap_or(uri);
-            if let Some(reason) = DecommissionReason::from_name(name) {
+            // Transformed is the transformation event's own, never a disposition's.
+            if let Some(reason) = DecommissionReason::from_name(name)
+                .filter(|r| *r != DecommissionReason::Transformed)
+            {
                 return Some(reason);
             }
         }
@@ -401,6 +442,18 @@ fn digital_link_expiry(epc: &str) -> Option<String> {
 /// Whether `key` is an SSCC (a logistic unit, whose code is reusable after a year).
 fn is_sscc(key: &Key) -> bool {
     key.as_str().strip_prefix(DL_STEM).is_some_and(|rest| rest.starts_with("00/"))
+}
+
+/// Whether `key` is what the ledger tracks a life for: a serialized trade item (SGTIN) or a
+/// logistic unit (SSCC), not an asset or a location.
+fn is_serialized(key: &Key) -> bool {
+    is_sscc(key)
+        || key
+            .as_str()
+            .strip_prefix(DL_STEM)
+            .and_then(|rest| rest.strip_prefix("01/"))
+            .and_then(|rest| rest.get(14..))
+            .is_some_and(|rest| rest.starts_with("/21/"))
 }
 
 /// Whether a logistic unit's current life is over: it was shipped or received (or left the
@@ -755,10 +808,7 @@ impl<V: StateView> Ctx<'_, V> {
             }
             (Step::Decommission(reason), before) => {
                 next.status = Status::Decommissioned(reason);
-                next.undo = match reason {
-                    DecommissionReason::Stolen | DecommissionReason::Destroyed => None,
-                    _ => Some(Box::new(self.undo_window(before))),
-                };
+                next.undo = (!reason.is_final()).then(|| Box::new(self.undo_window(before)));
                 None
             }
             (Step::Reactivate, Status::Dispensed | Status::Decommissioned(_)) => {
@@ -802,6 +852,35 @@ impl<V: StateView> Ctx<'_, V> {
         self.ledger.put(key, next);
     }
 
+    /// A transformation input: the pack (or container) ends, decommissioned as transformed,
+    /// and leaves its container; it must be available (not dispensed nor decommissioned).
+    fn consume(&mut self, key: Key, epc: &str) {
+        let Some(own) = self.current(&key, epc) else { return };
+        let Some(now) = effective(&self.ledger, &key) else { return };
+        if now.status.is_terminal() {
+            let evidence = vec![self.last_event_of(&now.source)];
+            self.violate(
+                ViolationKind::TransformUnavailable,
+                format!("{epc} is {} but event {} transforms it", now.status.name(), self.event_id),
+                vec![epc.to_owned()],
+                evidence,
+            );
+            return;
+        }
+        // Not `check_lot_data`: the event's ILMD describes its outputs, not its inputs.
+        let mut next = own;
+        next.parent = None;
+        next.packed_event = None;
+        next.shipment = None;
+        next.undo = None;
+        next.owner = now.owner;
+        next.location = now.location;
+        next.status = Status::Decommissioned(DecommissionReason::Transformed);
+        next.status_time = Some(self.time);
+        let next = self.touched(next);
+        self.ledger.put(key, next);
+    }
+
     fn undo_window(&self, status_before: Status) -> UndoWindow {
         UndoWindow {
             decommissioned_time: self.time,
@@ -816,11 +895,15 @@ impl<V: StateView> Ctx<'_, V> {
         status: &Status,
         undo: Option<&UndoWindow>,
     ) -> Option<(ViolationKind, String)> {
-        if matches!(
-            status,
-            Status::Decommissioned(DecommissionReason::Stolen | DecommissionReason::Destroyed)
-        ) {
-            return Some((ViolationKind::UndoForbidden, "stolen and destroyed are final".into()));
+        if let Status::Decommissioned(reason) = status
+            && reason.is_final()
+        {
+            let why = if *reason == DecommissionReason::Transformed {
+                "a transformation consumed it".into()
+            } else {
+                "stolen and destroyed are final".into()
+            };
+            return Some((ViolationKind::UndoForbidden, why));
         }
         let Some(undo) = undo else {
             return Some((ViolationKind::UndoOutsideWindow, "no undo window is recorded".into()));

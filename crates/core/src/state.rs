@@ -90,6 +90,9 @@ pub enum DecommissionReason {
     CheckedOut,
     /// The event did not say why.
     Unspecified,
+    /// Consumed as an input of a transformation (repackaging, relabelling, kitting): the code
+    /// no longer labels a pack; never undone.
+    Transformed,
 }
 
 impl DecommissionReason {
@@ -104,15 +107,37 @@ impl DecommissionReason {
             DecommissionReason::Locked => "locked",
             DecommissionReason::CheckedOut => "checked_out",
             DecommissionReason::Unspecified => "unspecified",
+            DecommissionReason::Transformed => "transformed",
         }
+    }
+
+    /// Whether the decommissioning is final: EU FMD never undoes stolen or destroyed, and a
+    /// transformed input no longer exists as a pack.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            DecommissionReason::Destroyed
+                | DecommissionReason::Stolen
+                | DecommissionReason::Transformed
+        )
     }
 
     /// The reason for a name (`name()`), for extension dispositions that carry one.
     pub fn from_name(name: &str) -> Option<DecommissionReason> {
         use DecommissionReason::*;
-        [Destroyed, Stolen, Sample, FreeSample, Exported, Locked, CheckedOut, Unspecified]
-            .into_iter()
-            .find(|r| r.name() == name)
+        [
+            Destroyed,
+            Stolen,
+            Sample,
+            FreeSample,
+            Exported,
+            Locked,
+            CheckedOut,
+            Unspecified,
+            Transformed,
+        ]
+        .into_iter()
+        .find(|r| r.name() == name)
     }
 }
 

@@ -93,6 +93,29 @@ pub(crate) fn commissioning(
     }
 }
 
+/// A repackager turns `inputs` into `outputs` (new codes of the same lot and expiry): the
+/// inputs end, the outputs are commissioned.
+pub(crate) fn repackaging(
+    stamp: Stamp,
+    inputs: Vec<String>,
+    outputs: Vec<String>,
+    site: &str,
+    lot: &str,
+    expiry: &str,
+) -> Event {
+    Event {
+        epc_list: inputs,
+        output_epc_list: outputs,
+        transformation_id: None,
+        disposition: Some("active".to_owned()),
+        read_point: location(site),
+        biz_location: location(site),
+        ilmd: Some(vec![cbv_mda("lotNumber", lot), cbv_mda("itemExpirationDate", expiry)]),
+        action: None,
+        ..event(stamp, EventType::TransformationEvent, Action::Observe, "repackaging")
+    }
+}
+
 /// `children` are packed into `parent`.
 pub(crate) fn packing(
     stamp: Stamp,

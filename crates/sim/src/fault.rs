@@ -53,7 +53,7 @@ impl Fault {
 
 /// Every rule the simulation injects (all but `event_time_unreadable`), in the order the
 /// forced first injections are tried.
-pub(crate) const INJECTED: [ViolationKind; 22] = [
+pub(crate) const INJECTED: [ViolationKind; 23] = [
     ViolationKind::NeverCommissioned,
     ViolationKind::CommissionedTwice,
     ViolationKind::ChildInTwoParents,
@@ -76,6 +76,7 @@ pub(crate) const INJECTED: [ViolationKind; 22] = [
     ViolationKind::RecalledLot,
     ViolationKind::WithdrawnLot,
     ViolationKind::Expired,
+    ViolationKind::TransformUnavailable,
 ];
 
 /// Decides, at each place where faults of some kinds could go (an opportunity), whether one

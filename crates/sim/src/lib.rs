@@ -17,7 +17,9 @@
 //! its market (`shipping`, `in_transit`, purchase order and despatch advice, owning party and
 //! location as source and destination), which receives it (`receiving`, `in_progress`, the
 //! destination the shipment named), unpacks it, and picks its cases into totes (SSCCs of its
-//! own) for pharmacy orders over the next days. Pharmacies (chains with branches, and
+//! own) for pharmacy orders over the next days; now and then it takes a pack out of a case and
+//! repackages it (`TransformationEvent`, `repackaging`: the pack ends and a new code of the same
+//! product, lot and expiry is commissioned), as EU parallel distributors do. Pharmacies (chains with branches, and
 //! independents) receive and unpack totes, open cases, and over up to 30 days dispense packs
 //! (`dispensing`, `dispensed`), now and then undo a dispensing within minutes (EU FMD), return
 //! packs (shipped back, received and destroyed by the wholesaler), destroy damaged ones or
@@ -59,6 +61,7 @@
 //! | `ship_unavailable_content` | a wholesaler destroys a damaged pack but leaves it in its case, and ships the tote |
 //! | `recalled_lot` | a pharmacy dispenses a pack of a recalled lot |
 //! | `withdrawn_lot` | a pharmacy dispenses a pack of a withdrawn lot |
+//! | `transform_unavailable` | a wholesaler's system repackages a pack it repackaged minutes before |
 //! | `expired` | a line labels a spare pack from an old template (expiry a year past) and ships it alone as a sample |
 //!
 //! `event_in_future` dates its event ten years after the simulated time: it is in the future for

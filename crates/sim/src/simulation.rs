@@ -118,6 +118,8 @@ pub struct Simulation {
     /// Per manufacturer and per wholesaler: the next SSCC serial reference.
     pub(crate) manufacturer_ssccs: Vec<u64>,
     pub(crate) wholesaler_ssccs: Vec<u64>,
+    /// Packs repackaged so far: the output serials' counters (`wholesaler::REPACKED_BASE` on).
+    pub(crate) repacked: u64,
     /// The next order (purchase order, despatch advice, return authorisation) number.
     pub(crate) orders: u64,
     pub(crate) lots_completed: u64,
@@ -173,6 +175,7 @@ impl Simulation {
             lot_counters: vec![0; net.products.len()],
             manufacturer_ssccs: vec![0; net.manufacturers.len()],
             wholesaler_ssccs: vec![0; net.wholesalers.len()],
+            repacked: 0,
             emptied_pallets: vec![VecDeque::new(); net.wholesalers.len()],
             net: Arc::new(net),
             rng,

@@ -4,7 +4,12 @@
 //!
 //! Faults placed here: `unpack_not_packed`, `lot_mismatch` and `expiry_mismatch` (after a
 //! pallet's receipt), `sscc_reused` (a tote labelled with the SSCC of a pallet unpacked lately)
-//! and `ship_unavailable_content` (a tote shipped with a pack destroyed inside it).
+//! and `ship_unavailable_content` (a tote shipped with a pack destroyed inside it), and
+//! `transform_unavailable` (a pack repackaged a second time).
+//!
+//! Repackaging: now and then a wholesaler takes a pack out of a case it is picking and
+//! repackages it (a `TransformationEvent`: the pack ends, a new code of the same product, lot
+//! and expiry is commissioned), as EU parallel distributors do; the new pack stays in stock.
 
 use std::sync::Arc;
 
@@ -45,6 +50,13 @@ const SSCC_REUSE_BEFORE_MS: i64 = 364 * DAY;
 
 /// The share of totes stolen on the road.
 const TOTE_THEFT_RATE: f64 = 0.002;
+
+/// The share of totes from which the wholesaler takes one pack to repackage.
+const REPACK_RATE: f64 = 0.05;
+
+/// The first serial counter of repackaged packs: far above any counter the packaging lines
+/// reach, so that a repackaged pack's serial (a bijection of its counter) is new.
+pub(crate) const REPACKED_BASE: u64 = 1 << 40;
 
 impl Simulation {
     pub(crate) fn receive_pallet(&mut self, pallet: Pallet) {
@@ -167,6 +179,9 @@ impl Simulation {
             return;
         }
         let now = self.clock;
+        if self.rng.chance(REPACK_RATE) {
+            self.repackage(&mut tote);
+        }
         let reusable = self.emptied_pallets[tote.wholesaler]
             .front()
             .is_some_and(|pallet| now - pallet.packed < SSCC_REUSE_BEFORE_MS);
@@ -219,6 +234,58 @@ impl Simulation {
         }
         let when = now + self.rng.millis(20 * MINUTE, 90 * MINUTE);
         self.schedule(when, Task::ShipTote(Box::new(tote)));
+    }
+
+    /// Takes a pack out of one of `tote`'s cases (one of two packs or more, so that no case
+    /// empties) and repackages it, now; and with a fault, repackages it again minutes later.
+    fn repackage(&mut self, tote: &mut Tote) {
+        let breakable: Vec<usize> =
+            (0..tote.cases.len()).filter(|&c| tote.cases[c].packs.len() >= 2).collect();
+        if breakable.is_empty() {
+            return;
+        }
+        let net = Arc::clone(&self.net);
+        let site = &net.wholesalers[tote.wholesaler].site;
+        let offset = net.wholesalers[tote.wholesaler].offset;
+        let case = &mut tote.cases[breakable[self.rng.index(breakable.len())]];
+        let pack = case.packs.remove(self.rng.index(case.packs.len()));
+        let (lot, expiry) = (self.lot_number(tote.lot), self.expiry(tote.lot));
+        let input = self.pack_epc(tote.lot, pack);
+        let first = self.repacked_epc(tote.lot);
+        let when = self.clock;
+        let stamp = self.stamp(when, offset);
+        let event =
+            events::repackaging(stamp, vec![input.clone()], vec![first], site, &lot, &expiry);
+        self.emit_at(when, event, None);
+        if self.injector.choose(&mut self.rng, &[ViolationKind::TransformUnavailable]).is_some() {
+            let when = self.clock + self.rng.millis(MINUTE, 10 * MINUTE);
+            let stamp = self.stamp(when, offset);
+            let id = stamp.id.clone();
+            let second = self.repacked_epc(tote.lot);
+            let event = events::repackaging(
+                stamp,
+                vec![input.clone()],
+                vec![second.clone()],
+                site,
+                &lot,
+                &expiry,
+            );
+            let description = format!(
+                "{site} repackaged {input} a second time, into {second}, after it had \
+                 repackaged it already"
+            );
+            let fault =
+                Fault::new(ViolationKind::TransformUnavailable, vec![input], &id, description);
+            self.emit_at(when, event, Some(fault));
+        }
+    }
+
+    /// A new code for a repackaged pack of `lot`'s product.
+    fn repacked_epc(&mut self, lot: Lot) -> String {
+        let counter = REPACKED_BASE + self.repacked;
+        self.repacked += 1;
+        self.stats.epcs += 1;
+        self.pack_epc(lot, counter)
     }
 
     pub(crate) fn ship_tote(&mut self, tote: Tote) {

@@ -244,7 +244,8 @@ impl Encoder {
     }
 }
 
-const REASONS: [DecommissionReason; 8] = [
+// Append only: a reason is stored as its index here.
+const REASONS: [DecommissionReason; 9] = [
     DecommissionReason::Destroyed,
     DecommissionReason::Stolen,
     DecommissionReason::Sample,
@@ -253,6 +254,7 @@ const REASONS: [DecommissionReason; 8] = [
     DecommissionReason::Locked,
     DecommissionReason::CheckedOut,
     DecommissionReason::Unspecified,
+    DecommissionReason::Transformed,
 ];
 
 /// Why bytes did not decode: what was expected, at which offset of the record.

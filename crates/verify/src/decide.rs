@@ -228,9 +228,10 @@ pub fn expiry_matches(printed: &str, stored: &str) -> bool {
 }
 
 /// Whether a decommissioning reason leaves a pack that a pharmacy may still put back into
-/// stock (EU FMD undo): everything but destroyed and stolen.
+/// stock (EU FMD undo): everything but destroyed and stolen (and a transformed input, which
+/// is no longer a pack).
 pub fn undoable(reason: DecommissionReason) -> bool {
-    !matches!(reason, DecommissionReason::Destroyed | DecommissionReason::Stolen)
+    !reason.is_final()
 }
 
 #[cfg(test)]

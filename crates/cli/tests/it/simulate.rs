@@ -123,7 +123,7 @@ fn run(
 fn the_ledger_finds_exactly_the_injected_faults() {
     let (found, injected, summary) = run("11", "3000", "0.02");
     let kinds: std::collections::BTreeSet<&str> = injected.keys().map(|f| f.0.as_str()).collect();
-    assert_eq!(kinds.len(), 22, "every kind of fault is injected: {kinds:?}");
+    assert_eq!(kinds.len(), 23, "every kind of fault is injected: {kinds:?}");
     let missed: Vec<_> = injected.iter().filter(|(f, n)| found.get(*f) != Some(n)).collect();
     let extra: Vec<_> = found.iter().filter(|(f, n)| injected.get(*f) != Some(n)).collect();
     assert!(

@@ -56,6 +56,7 @@ fn violation_kinds_and_their_types() {
         ship_unavailable_content F11
         recalled_lot F7
         withdrawn_lot F7
-        expired F7"#]]
+        expired F7
+        transform_unavailable F11"#]]
     .assert_eq(&table.join("\n"));
 }

@@ -1080,3 +1080,93 @@ fn an_error_declaration_is_not_a_second_occurrence() {
         "#]],
     );
 }
+
+#[test]
+fn a_transformation_ends_its_inputs_and_commissions_its_outputs() {
+    // Repackaging as a parallel distributor does it: two packs out of a case become one new
+    // pack with its own code and lot; the third pack stays in the case.
+    check(
+        r#"[{"type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
+             "epcList": ["urn:epc:id:sgtin:4012345.011111.1", "urn:epc:id:sgtin:4012345.011111.2",
+                         "urn:epc:id:sgtin:4012345.011111.3"],
+             "ilmd": {"cbvmda:lotNumber": "L1", "cbvmda:itemExpirationDate": "2027-01-31"}},
+            {"type": "AggregationEvent", "action": "ADD", "bizStep": "packing",
+             "parentID": "urn:epc:id:sgtin:4012345.111111.9",
+             "childEPCs": ["urn:epc:id:sgtin:4012345.011111.1", "urn:epc:id:sgtin:4012345.011111.2",
+                           "urn:epc:id:sgtin:4012345.011111.3"]},
+            {"type": "TransformationEvent", "bizStep": "repackaging",
+             "bizLocation": {"id": "urn:epc:id:sgln:4098765.00001.0"},
+             "inputEPCList": ["urn:epc:id:sgtin:4012345.011111.1", "urn:epc:id:sgtin:4012345.011111.2"],
+             "outputEPCList": ["urn:epc:id:sgtin:4098765.022222.7"],
+             "ilmd": {"cbvmda:lotNumber": "R1", "cbvmda:itemExpirationDate": "2026-12-31"}}]"#,
+        expect![[r#"
+            --
+            01/04012345111118/21/1 decommissioned:transformed at=urn:epc:id:sgln:4098765.00001.0 lot=L1 exp=2027-01-31
+            01/04012345111118/21/2 decommissioned:transformed at=urn:epc:id:sgln:4098765.00001.0 lot=L1 exp=2027-01-31
+            01/04012345111118/21/3 commissioned in=01/14012345111115/21/9 lot=L1 exp=2027-01-31
+            01/04098765222221/21/7 commissioned at=urn:epc:id:sgln:4098765.00001.0 lot=R1 exp=2026-12-31
+            01/14012345111115/21/9 commissioned
+        "#]],
+    );
+}
+
+#[test]
+fn a_transformation_refuses_unavailable_inputs_and_known_outputs() {
+    let dispense = observe("dispensing", "dispensed", "");
+    check(
+        &with(&[
+            COMMISSION_1,
+            &dispense,
+            r#"{"type": "TransformationEvent", "bizStep": "repackaging",
+                "inputEPCList": ["urn:epc:id:sgtin:4012345.011111.1", "urn:epc:id:sgtin:4012345.011111.5"],
+                "outputEPCList": ["urn:epc:id:sgtin:4012345.011111.1"]}"#,
+        ]),
+        expect![[r#"
+            e3: F11 transform_unavailable: urn:epc:id:sgtin:4012345.011111.1 is dispensed but event e3 transforms it [e2, e3]
+            e3: F1 never_commissioned: urn:epc:id:sgtin:4012345.011111.5 was never commissioned but event e3 names it [e3]
+            e3: F11 commissioned_twice: urn:epc:id:sgtin:4012345.011111.1 was commissioned by event e1 and again by event e3 [e1, e3]
+            --
+            01/04012345111118/21/1 dispensed
+        "#]],
+    );
+}
+
+#[test]
+fn a_transformed_input_is_never_undone_nor_shipped() {
+    let transform = r#"{"type": "TransformationEvent", "bizStep": "repackaging",
+        "bizLocation": {"id": "urn:epc:id:sgln:4098765.00001.0"},
+        "inputEPCList": ["urn:epc:id:sgtin:4012345.011111.1"]}"#;
+    let undo = observe(
+        "inspecting",
+        "active",
+        r#", "bizLocation": {"id": "urn:epc:id:sgln:4098765.00001.0"}"#,
+    );
+    check(
+        &with(&[COMMISSION_1, transform, &undo, &observe("shipping", "in_transit", "")]),
+        expect![[r#"
+            e3: F11 undo_forbidden: urn:epc:id:sgtin:4012345.011111.1 is decommissioned:transformed and event e3 cannot re-activate it: a transformation consumed it [e2, e3]
+            e4: F11 ship_decommissioned: urn:epc:id:sgtin:4012345.011111.1 is decommissioned:transformed but event e4 ships it [e2, e4]
+            --
+            01/04012345111118/21/1 decommissioned:transformed at=urn:epc:id:sgln:4098765.00001.0
+        "#]],
+    );
+}
+
+#[test]
+fn an_association_changes_nothing_but_names_known_goods() {
+    // A temperature logger (GIAI) attached to a pallet: the asset needs no commissioning, the
+    // goods do.
+    check(
+        &with(&[
+            COMMISSION_1,
+            r#"{"type": "AssociationEvent", "action": "ADD", "bizStep": "assembling",
+                "parentID": "urn:epc:id:giai:4000001.12345",
+                "childEPCs": ["urn:epc:id:sgtin:4012345.011111.1", "urn:epc:id:sscc:4012345.0000000001"]}"#,
+        ]),
+        expect![[r#"
+            e2: F1 never_commissioned: urn:epc:id:sscc:4012345.0000000001 was never commissioned but event e2 names it [e2]
+            --
+            01/04012345111118/21/1 commissioned
+        "#]],
+    );
+}

@@ -875,9 +875,9 @@ pub(crate) async fn pack_operation(
         }
         "decommission" => {
             let reason = body.get("reason").and_then(Value::as_str).unwrap_or_default();
-            let Some(reason) = DecommissionReason::from_name(reason)
-                .filter(|r| *r != DecommissionReason::Unspecified)
-            else {
+            let Some(reason) = DecommissionReason::from_name(reason).filter(|r| {
+                !matches!(r, DecommissionReason::Unspecified | DecommissionReason::Transformed)
+            }) else {
                 return Err(Problem::new(
                     ExceptionKind::Validation,
                     "reason must be one of destroyed, stolen, sample, free_sample, exported, locked, checked_out",

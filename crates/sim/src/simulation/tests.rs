@@ -71,34 +71,29 @@ fn a_small_run() {
             2025-01-08T04:17:56.520Z +01:00 Object OBSERVE receiving in_progress 1 @urn:epc:id:sgln:4098765.00001.0
             2025-01-08T06:12:52.475Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4012345.3000000002 < 2 @urn:epc:id:sgln:4098765.00001.0
             2025-01-08T08:31:17.141Z +01:00 Aggregation ADD packing in_progress urn:epc:id:sscc:4098765.9000000000 < 1 @urn:epc:id:sgln:4098765.00001.0
-            2025-01-08T09:52:58.377Z +01:00 Object OBSERVE shipping in_transit 1
-            2025-01-09T00:09:04.295Z +01:00 Object OBSERVE receiving in_progress 1 @urn:epc:id:sgln:8051155.00001.0
-            2025-01-09T00:51:31.725Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4098765.9000000000 < 1 @urn:epc:id:sgln:8051155.00001.0
-            2025-01-09T00:57:00.568Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4012345.0000000001 < 10 @urn:epc:id:sgln:8051155.00001.0
+            2025-01-08T09:21:14.569Z +01:00 Object OBSERVE shipping in_transit 1
+            2025-01-09T06:13:54.372Z +01:00 Object OBSERVE receiving in_progress 1 @urn:epc:id:sgln:8051155.00001.0
+            2025-01-09T06:35:41.854Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4098765.9000000000 < 1 @urn:epc:id:sgln:8051155.00001.0
+            2025-01-09T06:41:23.695Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4012345.0000000001 < 10 @urn:epc:id:sgln:8051155.00001.0
+            2025-01-11T19:55:33.383Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:8051155.00001.0
             2025-01-12T12:53:30.827Z +01:00 Aggregation ADD packing in_progress urn:epc:id:sscc:4098765.9000000001 < 1 @urn:epc:id:sgln:4098765.00001.0
-            2025-01-12T13:56:55.150Z +01:00 Object OBSERVE shipping in_transit 1
-            2025-01-13T03:51:12.464Z +01:00 Object OBSERVE receiving in_progress 1 @urn:epc:id:sgln:4300011.00006.0
-            2025-01-13T04:49:22.791Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4098765.9000000001 < 1 @urn:epc:id:sgln:4300011.00006.0
-            2025-01-13T05:01:22.804Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4012345.0000000000 < 20 @urn:epc:id:sgln:4300011.00006.0
-            2025-01-15T12:21:13.371Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:8051155.00001.0
-            2025-01-16T09:37:28.907Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:8051155.00001.0
-            2025-01-20T14:05:16.706Z +01:00 Object OBSERVE dispensing dispensed 1 @urn:epc:id:sgln:8051155.00001.0
-            2025-01-21T12:03:50.494Z +01:00 Object OBSERVE dispensing dispensed 1 @urn:epc:id:sgln:4300011.00006.0
-            2025-01-23T21:25:33.890Z +01:00 Object OBSERVE shipping in_transit 1
-            2025-01-24T05:06:24.120Z +01:00 Object OBSERVE dispensing dispensed 1 @urn:epc:id:sgln:8051155.00001.0
-            2025-01-24T20:55:39.215Z +01:00 Object OBSERVE dispensing dispensed 1 @urn:epc:id:sgln:8051155.00001.0
-            2025-01-25T04:21:28.358Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:4300011.00006.0
-            2025-01-25T16:16:42.495Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:4300011.00006.0
-            2025-01-25T19:41:53.909Z +01:00 Object OBSERVE shipping in_transit 3
-            2025-01-26T03:18:54.692Z +01:00 Object OBSERVE receiving in_progress 1 @urn:epc:id:sgln:4098765.00001.0
-            2025-01-27T22:41:45.213Z +01:00 Object OBSERVE receiving in_progress 3 @urn:epc:id:sgln:4098765.00001.0
-            2025-01-28T02:41:09.971Z +01:00 Object OBSERVE dispensing dispensed 2 @urn:epc:id:sgln:4300011.00006.0
-            2025-01-28T03:40:52.958Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:4300011.00006.0
-            2025-01-28T16:59:00.943Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:4300011.00006.0
-            2025-01-30T11:20:51.729Z +01:00 Object OBSERVE destroying destroyed 3 @urn:epc:id:sgln:4098765.00001.0
-            2025-01-30T22:03:09.233Z +01:00 Object OBSERVE dispensing dispensed 2 @urn:epc:id:sgln:4300011.00006.0
-            2025-02-02T10:46:19.036Z +01:00 Object OBSERVE destroying destroyed 1 @urn:epc:id:sgln:4098765.00001.0
-            Stats { packs: 30, events: 36, epcs: 35, documents: 6, faults: 0 }
+            2025-01-12T13:50:24.603Z +01:00 Object OBSERVE shipping in_transit 1
+            2025-01-13T09:57:43.806Z +01:00 Object OBSERVE receiving in_progress 1 @urn:epc:id:sgln:4300011.00006.0
+            2025-01-13T10:42:12.578Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4098765.9000000001 < 1 @urn:epc:id:sgln:4300011.00006.0
+            2025-01-13T10:50:26.866Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4012345.0000000000 < 20 @urn:epc:id:sgln:4300011.00006.0
+            2025-01-14T00:40:33.278Z +01:00 Object OBSERVE dispensing dispensed 2 @urn:epc:id:sgln:4300011.00006.0
+            2025-01-16T11:03:39.902Z +01:00 Object OBSERVE dispensing dispensed 2 @urn:epc:id:sgln:4300011.00006.0
+            2025-01-16T15:21:52.034Z +01:00 Object OBSERVE dispensing dispensed 2 @urn:epc:id:sgln:8051155.00001.0
+            2025-01-18T08:30:02.725Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:4300011.00006.0
+            2025-01-18T13:50:44.433Z +01:00 Object OBSERVE dispensing dispensed 1 @urn:epc:id:sgln:8051155.00001.0
+            2025-01-22T22:32:59.934Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:4300011.00006.0
+            2025-01-23T03:43:35.967Z +01:00 Object OBSERVE dispensing dispensed 2 @urn:epc:id:sgln:4300011.00006.0
+            2025-01-24T16:08:39.690Z +01:00 Object OBSERVE dispensing dispensed 2 @urn:epc:id:sgln:8051155.00001.0
+            2025-01-28T08:00:00.224Z +01:00 Object OBSERVE dispensing dispensed 2 @urn:epc:id:sgln:8051155.00001.0
+            2025-01-30T08:58:32.864Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:4300011.00006.0
+            2025-02-07T09:51:54.055Z +01:00 Object OBSERVE dispensing dispensed 2 @urn:epc:id:sgln:4300011.00006.0
+            2025-02-11T21:21:29.907Z +01:00 Object OBSERVE dispensing dispensed 3 @urn:epc:id:sgln:4300011.00006.0
+            Stats { packs: 30, events: 31, epcs: 35, documents: 5, faults: 0 }
         "#]],
     );
 }
@@ -130,11 +125,11 @@ fn the_life_of_a_pack() {
         2025-01-09T05:05:22.317Z +01:00 Object OBSERVE receiving in_progress urn:epc:id:sscc:4012345.3000000021 @urn:epc:id:sgln:4098765.00001.0
         2025-01-09T05:48:27.752Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4012345.3000000021 < 16 @urn:epc:id:sgln:4098765.00001.0
         2025-01-11T00:34:46.361Z +01:00 Aggregation ADD packing in_progress urn:epc:id:sscc:4098765.9000000001 < urn:epc:id:sscc:4012345.0000000000 urn:epc:id:sscc:4012345.0000000001 @urn:epc:id:sgln:4098765.00001.0
-        2025-01-11T00:56:34.578Z +01:00 Object OBSERVE shipping in_transit urn:epc:id:sscc:4098765.9000000001
-        2025-01-12T03:11:04.126Z +01:00 Object OBSERVE receiving in_progress urn:epc:id:sscc:4098765.9000000001 @urn:epc:id:sgln:4300011.00003.0
-        2025-01-12T04:05:47.967Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4098765.9000000001 < urn:epc:id:sscc:4012345.0000000000 urn:epc:id:sscc:4012345.0000000001 @urn:epc:id:sgln:4300011.00003.0
-        2025-01-12T04:23:32.207Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4012345.0000000000 < 20 @urn:epc:id:sgln:4300011.00003.0
-        2025-01-20T14:37:45.287Z +01:00 Object OBSERVE destroying destroyed urn:epc:id:sgtin:4012345.011111.85eZlQ8g urn:epc:id:sgtin:4012345.011111.8xHDHNK0 urn:epc:id:sgtin:4012345.011111.3cJDhwo4 @urn:epc:id:sgln:4300011.00003.0
+        2025-01-11T01:54:39.226Z +01:00 Object OBSERVE shipping in_transit urn:epc:id:sscc:4098765.9000000001
+        2025-01-11T07:01:58.635Z +01:00 Object OBSERVE receiving in_progress urn:epc:id:sscc:4098765.9000000001 @urn:epc:id:sgln:4300011.00003.0
+        2025-01-11T07:53:11.733Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4098765.9000000001 < urn:epc:id:sscc:4012345.0000000000 urn:epc:id:sscc:4012345.0000000001 @urn:epc:id:sgln:4300011.00003.0
+        2025-01-11T08:10:53.022Z +01:00 Aggregation DELETE unpacking in_progress urn:epc:id:sscc:4012345.0000000000 < 20 @urn:epc:id:sgln:4300011.00003.0
+        2025-01-29T09:28:32.886Z +01:00 Object OBSERVE destroying destroyed urn:epc:id:sgtin:4012345.011111.85eZlQ8g @urn:epc:id:sgln:4300011.00003.0
     "#]]
     .assert_eq(&out);
 }
@@ -184,34 +179,34 @@ fn the_fault_catalogue() {
           ledger: F3 lot_mismatch: event urn:uuid:dd85bf6c-7544-4314-8284-3ade956b036b gives https://id.gs1.org/01/04012345111118/10/RP00003/21/NBW6V0HI lot RP00003 but commissioning event urn:uuid:0a2e810f-85fb-4b2c-b80d-42a012d099a3 recorded RP00002
         F6 sscc_reused: urn:epc:id:sgln:8034567.00001.0 labelled a tote with SSCC urn:epc:id:sscc:4012345.3000000091, the label of a pallet packed at 2025-01-06T08:28:48.262Z and unpacked there
           ledger: F6 sscc_reused: event urn:uuid:0baa0d82-95d4-40cd-b27d-87bec0a7d3be uses urn:epc:id:sscc:4012345.3000000091 for a new logistic unit but its previous life started with event urn:uuid:2bfedf5d-f748-4d03-90c1-e241dd4108f2 at 2025-01-06T08:28:48.262Z, less than 365 days before
-        F11 ship_unavailable_content: urn:epc:id:sgln:8034567.00001.0 shipped tote urn:epc:id:sscc:8034567.9000000000 with urn:epc:id:sgtin:4012345.011111.cYqFLqL5 inside, destroyed before shipping
-          ledger: F11 ship_unavailable_content: event urn:uuid:32b3df40-1a4d-47a0-b9a3-049519e577f0 ships urn:epc:id:sscc:8034567.9000000000, which holds https://id.gs1.org/01/04012345111118/21/cYqFLqL5, and https://id.gs1.org/01/04012345111118/21/cYqFLqL5 is decommissioned:destroyed
+        F11 ship_unavailable_content: urn:epc:id:sgln:8034567.00001.0 shipped tote urn:epc:id:sscc:8034567.9000000000 with urn:epc:id:sgtin:4012345.011111.2UzGEebO inside, destroyed before shipping
+          ledger: F11 ship_unavailable_content: event urn:uuid:32b3df40-1a4d-47a0-b9a3-049519e577f0 ships urn:epc:id:sscc:8034567.9000000000, which holds https://id.gs1.org/01/04012345111118/21/2UzGEebO, and https://id.gs1.org/01/04012345111118/21/2UzGEebO is decommissioned:destroyed
+        F3 expiry_mismatch: a verification scan at urn:epc:id:sgln:4098765.00001.0 read expiry 2029-01-31 on urn:epc:id:sgtin:4012345.011111.9wx3LmJD, commissioned with 2028-01-31
+          ledger: F3 expiry_mismatch: event urn:uuid:f3214321-0bcf-407f-a78a-4faa11139089 gives https://id.gs1.org/01/04012345111118/10/RP00001/21/9wx3LmJD?17=290131 expiry 2029-01-31 but commissioning event urn:uuid:aa0c20c5-86ef-42fd-89b8-31cf73c3a322 recorded 2028-01-31
         F1 receive_without_ship: urn:epc:id:sgln:4300011.00006.0 received tote urn:epc:id:sscc:4012345.3000000091 a second time
-          ledger: F1 receive_without_ship: urn:epc:id:sscc:4012345.3000000091 is received but event urn:uuid:f3214321-0bcf-407f-a78a-4faa11139089 receives it
-        F3 expiry_mismatch: a verification scan at urn:epc:id:sgln:4098765.00001.0 read expiry 2029-01-31 on urn:epc:id:sgtin:4012345.011111.dWxH9s5q, commissioned with 2028-01-31
-          ledger: F3 expiry_mismatch: event urn:uuid:7b50395c-0017-4b67-b6c5-077bfdcb7733 gives https://id.gs1.org/01/04012345111118/10/RP00001/21/dWxH9s5q?17=290131 expiry 2029-01-31 but commissioning event urn:uuid:aa0c20c5-86ef-42fd-89b8-31cf73c3a322 recorded 2028-01-31
+          ledger: F1 receive_without_ship: urn:epc:id:sscc:4012345.3000000091 is received but event urn:uuid:7b50395c-0017-4b67-b6c5-077bfdcb7733 receives it
+        F3 receipt_by_other_party: tote urn:epc:id:sscc:8034567.9000000000 shipped to urn:epc:id:sgln:4300011.00005.0 was received at urn:epc:id:sgln:4300011.00003.0
+          ledger: F3 receipt_by_other_party: event urn:uuid:0d958599-8ac9-40e3-a7e0-c4b3d89028ac receives urn:epc:id:sscc:8034567.9000000000 with location urn:epc:id:sgln:4300011.00003.0 but shipping event urn:uuid:32b3df40-1a4d-47a0-b9a3-049519e577f0 named urn:epc:id:sgln:4300011.00005.0
         F1 never_commissioned: urn:epc:id:sgln:4300011.00006.0 dispensed urn:epc:id:sgtin:4012345.011111.VvOxN1R4, a serial its manufacturer never commissioned (a counterfeit)
-          ledger: F1 never_commissioned: urn:epc:id:sgtin:4012345.011111.VvOxN1R4 was never commissioned but event urn:uuid:1df97711-72f6-4f2a-b029-84a091f113ab names it
-        F3 receipt_by_other_party: tote urn:epc:id:sscc:8034567.9000000000 shipped to urn:epc:id:sgln:4300011.00005.0 was received at urn:epc:id:sgln:4300011.00006.0
-          ledger: F3 receipt_by_other_party: event urn:uuid:155189b8-06dd-43a3-bdc9-80993a65aff9 receives urn:epc:id:sscc:8034567.9000000000 with location urn:epc:id:sgln:4300011.00006.0 but shipping event urn:uuid:32b3df40-1a4d-47a0-b9a3-049519e577f0 named urn:epc:id:sgln:4300011.00005.0
-        F11 dispense_twice: urn:epc:id:sgtin:4012345.011111.cz0xgMQ2, dispensed at urn:epc:id:sgln:4300011.00003.0, was dispensed again at urn:epc:id:sgln:4300022.00001.0
-          ledger: F11 dispense_twice: urn:epc:id:sgtin:4012345.011111.cz0xgMQ2 is dispensed but event urn:uuid:f67e3af3-c3e0-4e5c-9643-308687bc24aa dispenses it
-        F11 ship_dispensed: urn:epc:id:sgln:8051155.00001.0 dispensed urn:epc:id:sgtin:4012345.011111.HmX6ORlI, then shipped it to urn:epc:id:sgln:4098765.00001.0 as a return
-          ledger: F11 ship_dispensed: urn:epc:id:sgtin:4012345.011111.HmX6ORlI is dispensed but event urn:uuid:36c056f4-8802-4bb0-be54-edddd2d462ca ships it
-        F11 undo_outside_window: urn:epc:id:sgln:4300022.00002.0 undid the dispensing of urn:epc:id:sgtin:4012345.011111.4DJwyf8p, which urn:epc:id:sgln:8051155.00001.0 had dispensed
-          ledger: F11 undo_outside_window: urn:epc:id:sgtin:4012345.011111.4DJwyf8p is dispensed and event urn:uuid:18467c52-0610-4927-a2cd-9883c8d0592d cannot re-activate it: it was decommissioned at urn:epc:id:sgln:8051155.00001.0 and an undo must happen at the same location
-        F11 decommission_twice: urn:epc:id:sgln:4300022.00004.0 reported urn:epc:id:sgtin:4012345.011111.TOif06YV destroyed twice
-          ledger: F11 decommission_twice: urn:epc:id:sgtin:4012345.011111.TOif06YV is decommissioned:destroyed but event urn:uuid:e90dbd2c-0754-4442-af6c-014d30a98cc7 decommissions it
-        F7 withdrawn_lot: urn:epc:id:sgln:4300022.00003.0 dispensed urn:epc:id:sgtin:4012345.011111.804peTuQ of withdrawn lot urn:epc:class:lgtin:4012345.011111.RP00001
-          ledger: F7 withdrawn_lot: urn:epc:id:sgtin:4012345.011111.804peTuQ belongs to lot https://id.gs1.org/01/04012345111118/10/RP00001, which is withdrawn, but event urn:uuid:49a36eb4-c248-450a-a197-ca4cc0f7bec7 dispenses it
-        F11 ship_decommissioned: urn:epc:id:sgln:4300022.00001.0 destroyed urn:epc:id:sgtin:4012345.011111.bxIx75U4, then shipped it to urn:epc:id:sgln:8034567.00001.0 as a return
-          ledger: F11 ship_decommissioned: urn:epc:id:sgtin:4012345.011111.bxIx75U4 is decommissioned:destroyed but event urn:uuid:3fa1b5fb-c27a-4324-8718-0bd13d0253b3 ships it
-        F11 dispense_decommissioned: urn:epc:id:sgtin:80012345.00202.4WCehFLc, reported stolen at urn:epc:id:sgln:8051155.00001.0, was dispensed at urn:epc:id:sgln:4300011.00006.0
-          ledger: F11 dispense_decommissioned: urn:epc:id:sgtin:80012345.00202.4WCehFLc is decommissioned:stolen but event urn:uuid:cc0be4fe-2923-46fb-bbf2-3423bcaef2ad dispenses it
-        F7 recalled_lot: urn:epc:id:sgln:4300011.00002.0 dispensed urn:epc:id:sgtin:4012345.011111.4dJPbwCL of recalled lot urn:epc:class:lgtin:4012345.011111.RP00002
-          ledger: F7 recalled_lot: urn:epc:id:sgtin:4012345.011111.4dJPbwCL belongs to lot https://id.gs1.org/01/04012345111118/10/RP00002, which is recalled, but event urn:uuid:ab3e7f50-fe68-4ffc-a47f-ab5adfde4ee5 dispenses it
-        F11 undo_forbidden: urn:epc:id:sgln:4300022.00004.0 put urn:epc:id:sgtin:80012345.00202.Jmh2hJqo back on sale after reporting it stolen
-          ledger: F11 undo_forbidden: urn:epc:id:sgtin:80012345.00202.Jmh2hJqo is decommissioned:stolen and event urn:uuid:d7d21dd1-bc64-425e-bcf5-960c926e42af cannot re-activate it: stolen and destroyed are final
+          ledger: F1 never_commissioned: urn:epc:id:sgtin:4012345.011111.VvOxN1R4 was never commissioned but event urn:uuid:d53ac7ac-258e-4628-be97-fa43e8ff6e62 names it
+        F11 undo_outside_window: urn:epc:id:sgln:4300011.00002.0 undid the dispensing of urn:epc:id:sgtin:80012345.00202.1L6aFPm0, which urn:epc:id:sgln:8051155.00001.0 had dispensed
+          ledger: F11 undo_outside_window: urn:epc:id:sgtin:80012345.00202.1L6aFPm0 is dispensed and event urn:uuid:952e0862-7ad8-4444-acb8-2d22b7e1e989 cannot re-activate it: it was decommissioned at urn:epc:id:sgln:8051155.00001.0 and an undo must happen at the same location
+        F11 ship_decommissioned: urn:epc:id:sgln:4300011.00006.0 destroyed urn:epc:id:sgtin:4012345.011111.0NtsbKEC, then shipped it to urn:epc:id:sgln:8034567.00001.0 as a return
+          ledger: F11 ship_decommissioned: urn:epc:id:sgtin:4012345.011111.0NtsbKEC is decommissioned:destroyed but event urn:uuid:a25d62af-f20d-4a0f-93d7-574b0bd73540 ships it
+        F11 undo_forbidden: urn:epc:id:sgln:4300011.00003.0 put urn:epc:id:sgtin:4012345.011111.cYqFLqL5 back on sale after reporting it stolen
+          ledger: F11 undo_forbidden: urn:epc:id:sgtin:4012345.011111.cYqFLqL5 is decommissioned:stolen and event urn:uuid:95086d22-2370-4947-a214-f0ae7385e235 cannot re-activate it: stolen and destroyed are final
+        F11 dispense_twice: urn:epc:id:sgtin:4012345.011111.11neJK7x, dispensed at urn:epc:id:sgln:4300011.00006.0, was dispensed again at urn:epc:id:sgln:8051133.00003.0
+          ledger: F11 dispense_twice: urn:epc:id:sgtin:4012345.011111.11neJK7x is dispensed but event urn:uuid:e062627c-9ff3-4e9e-9c65-597875323773 dispenses it
+        F7 withdrawn_lot: urn:epc:id:sgln:4300022.00001.0 dispensed urn:epc:id:sgtin:4012345.011111.PzSwtdL3 of withdrawn lot urn:epc:class:lgtin:4012345.011111.RP00001
+          ledger: F7 withdrawn_lot: urn:epc:id:sgtin:4012345.011111.PzSwtdL3 belongs to lot https://id.gs1.org/01/04012345111118/10/RP00001, which is withdrawn, but event urn:uuid:bb40815e-f23d-4c72-945d-5e07f87051b5 dispenses it
+        F11 decommission_twice: urn:epc:id:sgln:4300011.00006.0 reported urn:epc:id:sgtin:4012345.011111.B5V3kfj8 destroyed twice
+          ledger: F11 decommission_twice: urn:epc:id:sgtin:4012345.011111.B5V3kfj8 is decommissioned:destroyed but event urn:uuid:7eac37b1-4fab-4ea7-82cc-985751ba9448 decommissions it
+        F11 dispense_decommissioned: urn:epc:id:sgtin:80012345.00202.8fHNLZ6e, reported stolen at urn:epc:id:sgln:8051155.00001.0, was dispensed at urn:epc:id:sgln:4300022.00002.0
+          ledger: F11 dispense_decommissioned: urn:epc:id:sgtin:80012345.00202.8fHNLZ6e is decommissioned:stolen but event urn:uuid:937b057f-6c11-4c89-b216-eb2af11dcdcb dispenses it
+        F7 recalled_lot: urn:epc:id:sgln:4300011.00002.0 dispensed urn:epc:id:sgtin:4012345.011111.CxxRs0j4 of recalled lot urn:epc:class:lgtin:4012345.011111.RP00002
+          ledger: F7 recalled_lot: urn:epc:id:sgtin:4012345.011111.CxxRs0j4 belongs to lot https://id.gs1.org/01/04012345111118/10/RP00002, which is recalled, but event urn:uuid:82c84b84-1b79-4f60-90da-1f1a3ed24241 dispenses it
+        F11 ship_dispensed: urn:epc:id:sgln:0823456.00001.0 dispensed urn:epc:id:sgtin:0377333.010130.20953523704773, then shipped it to urn:epc:id:sgln:0614141.00001.0 as a return
+          ledger: F11 ship_dispensed: urn:epc:id:sgtin:0377333.010130.20953523704773 is dispensed but event urn:uuid:ed3238bf-6de6-4296-9bce-0fe391da28b9 ships it
     "#]]
     .assert_eq(&out);
 }
