@@ -52,6 +52,11 @@
 //! expiry asks for). Batch-level recalled, withdrawn and expired are never undone: re-activating
 //! such a pack is `undo_forbidden` (EU FMD).
 //!
+//! **Error declarations.** An event with `errorDeclaration` says the event it repeats did not
+//! happen as recorded: `apply` changes nothing for it, and `reverse` rebuilds the records the
+//! declared event touched from their other events, so that corrective events apply to the
+//! state as it would have been.
+//!
 //! A violation leaves that identifier's record unchanged: the ledger keeps the last legal state,
 //! and the event itself is still stored by the caller with its violations as evidence.
 //! Findings about the data rather than the transition are reported and the event still applies,
@@ -101,13 +106,17 @@ pub enum Change {
     Create(SerialState),
     /// The new value of an existing record.
     Update(SerialState),
+    /// The existing record goes: the error declaration of the event that created it was
+    /// captured (`reverse`). `apply` never removes.
+    Remove,
 }
 
 impl Change {
-    /// The record after the change.
-    pub fn state(&self) -> &SerialState {
+    /// The record after the change; `None` when it is removed.
+    pub fn state(&self) -> Option<&SerialState> {
         match self {
-            Change::Create(state) | Change::Update(state) => state,
+            Change::Create(state) | Change::Update(state) => Some(state),
+            Change::Remove => None,
         }
     }
 }
@@ -130,9 +139,8 @@ pub struct Outcome {
 /// An error declaration (an event with `errorDeclaration`) says that the event it repeats did
 /// not happen as recorded; it is not a new occurrence, so it changes nothing here and breaks no
 /// rule (applying it would commission or ship the same goods a second time).
-/// FIXME: reverse the declared event's effects and apply its corrective events (issue E's
-/// error declarations); until then the declaration is stored and queryable, and the ledger keeps
-/// the declared event's effects.
+/// Taking the declared event's effects back needs the history of the records it touched,
+/// which stores hold: `reverse` does it, and the capture pipeline calls it for declarations.
 pub fn apply(view: &impl StateView, event: &Event, event_id: &str, now: Timestamp) -> Outcome {
     if event.error_declaration.is_some() {
         return Outcome::default();
@@ -251,6 +259,50 @@ pub fn apply(view: &impl StateView, event: &Event, event_id: &str, now: Timestam
         _ => {}
     }
     ctx.finish()
+}
+
+/// The changes that take back what events declared in error did to the records of `keys`
+/// (the identifiers the declared event named), seen in `current`.
+///
+/// Each record is rebuilt by replaying, on an empty ledger and in capture order, `history`:
+/// every other event naming those identifiers, the containers they were ever packed in, and
+/// their lots, without the declared events and without error declarations (the caller gathers
+/// and filters them; see `serialhub_store::capture`). A record the replay does not create (the
+/// declared event commissioned it) is removed, so a corrective commissioning can follow. The
+/// replay's violations were reported when those events were captured: they are dropped here.
+///
+/// Limits: contents a declared unpacking took out without naming them (an empty `childEPCs`)
+/// are not rebuilt, and a container's record is rebuilt from the events naming it, so what it
+/// derives from contents the replay does not hold (`emptied`) is approximate.
+pub fn reverse<'e>(
+    current: &impl StateView,
+    keys: &[Key],
+    history: impl IntoIterator<Item = (&'e Event, &'e str)>,
+    now: Timestamp,
+) -> Vec<(Key, Change)> {
+    let mut replay = crate::MemoryLedger::default();
+    for (event, event_id) in history {
+        if event.error_declaration.is_some() {
+            continue;
+        }
+        let outcome = apply(&replay, event, event_id, now);
+        replay.commit(&outcome);
+    }
+    let mut seen = BTreeSet::new();
+    let mut changes = Vec::new();
+    for key in keys {
+        if !seen.insert(key) {
+            continue;
+        }
+        let change = match (current.state(key), replay.state(key)) {
+            (Some(now), Some(rebuilt)) if now != rebuilt => Change::Update(rebuilt.clone()),
+            (Some(_), None) => Change::Remove,
+            (None, Some(rebuilt)) => Change::Create(rebuilt.clone()),
+            _ => continue,
+        };
+        changes.push((key.clone(), change));
+    }
+    changes
 }
 
 /// What an observation does to the lifecycle.
@@ -501,7 +553,8 @@ impl<V: StateView> Overlay<'_, V> {
             let change = &mut self.changes[at].1;
             *change = match change {
                 Change::Create(_) => Change::Create(state),
-                Change::Update(_) => Change::Update(state),
+                // `apply` never removes, so an overlay holds no removal to overwrite.
+                Change::Update(_) | Change::Remove => Change::Update(state),
             };
         } else {
             let change = if self.base.state(&key).is_some() {
@@ -518,7 +571,7 @@ impl<V: StateView> Overlay<'_, V> {
 impl<V: StateView> StateView for Overlay<'_, V> {
     fn state(&self, key: &Key) -> Option<&SerialState> {
         match self.index.get(key) {
-            Some(&at) => Some(self.changes[at].1.state()),
+            Some(&at) => self.changes[at].1.state(),
             None => self.base.state(key),
         }
     }
@@ -531,7 +584,7 @@ impl<V: StateView> StateView for Overlay<'_, V> {
             .filter(|child| !self.index.contains_key(child))
             .collect();
         for (child, change) in &self.changes {
-            if change.state().parent.as_ref() == Some(key) {
+            if change.state().and_then(|s| s.parent.as_ref()) == Some(key) {
                 children.insert(child.clone());
             }
         }

@@ -93,6 +93,11 @@ impl MemoryLedger {
                 assert!(!self.index.contains_key(&key), "create of an existing record {key}");
                 (state, None)
             }
+            Change::Remove => {
+                assert!(self.index.contains_key(&key), "removal of a missing record {key}");
+                self.restore(key, None);
+                return;
+            }
             Change::Update(state) => {
                 let slot = self.index.get(&key).copied();
                 let record = slot.map(|slot| self.records.get_mut(slot));

@@ -73,6 +73,12 @@ const TAG_OUTBOX: u8 = 5;
 /// stored, its seq and hashes included: replay keeps what was written, and
 /// `serialhub_store::audit::verify` tells whether the chain still holds).
 const TAG_AUDIT: u8 = 6;
+/// The kinds of a record change in a job record: a create or an update, each followed by the
+/// record, or a removal (an error declaration's reversal; nothing follows). Journals written
+/// before removals existed hold only the first two.
+const CHANGE_CREATE: u8 = 0;
+const CHANGE_UPDATE: u8 = 1;
+const CHANGE_REMOVE: u8 = 2;
 /// Events read per step of the `known_values` identifier scan, and the most one call reads:
 /// a bound on the work of one page.
 const KNOWN_SCAN_STEP: usize = 512;
@@ -395,15 +401,30 @@ impl Replay {
             for _ in 0..changes {
                 let at = d.pos;
                 let key = Key::from_canonical(d.istr()?.to_owned());
-                let create = match d.u8()? {
-                    0 => true,
-                    1 => false,
-                    _ => return Err(DecodeError { at, what: "a create (0) or update (1) tag" }),
+                let tag = d.u8()?;
+                let exists = created.contains(&key) || self.ledger.state(&key).is_some();
+                if tag == CHANGE_REMOVE {
+                    // A reversal (an error declaration) removes only what exists.
+                    if !exists {
+                        return Err(DecodeError { at, what: "a removal of a record that exists" });
+                    }
+                    created.remove(&key);
+                    outcome.changes.push((key, Change::Remove));
+                    continue;
+                }
+                let create = match tag {
+                    CHANGE_CREATE => true,
+                    CHANGE_UPDATE => false,
+                    _ => {
+                        return Err(DecodeError {
+                            at,
+                            what: "a create (0), update (1) or remove (2) tag",
+                        });
+                    }
                 };
                 // What the ledger wrote creates only what is absent and updates only what
                 // exists; a record saying otherwise is damaged, and must not reach the
                 // ledger's assertions.
-                let exists = created.contains(&key) || self.ledger.state(&key).is_some();
                 if create == exists {
                     let what = if create {
                         "a create of a record that does not exist yet"
@@ -540,11 +561,17 @@ fn encode_event(
     e.varint(changes.len() as u64);
     for (key, change) in changes {
         e.istr(key.as_str());
-        e.u8(match change {
-            Change::Create(_) => 0,
-            Change::Update(_) => 1,
-        });
-        e.state(change.state());
+        match change {
+            Change::Create(state) => {
+                e.u8(CHANGE_CREATE);
+                e.state(state);
+            }
+            Change::Update(state) => {
+                e.u8(CHANGE_UPDATE);
+                e.state(state);
+            }
+            Change::Remove => e.u8(CHANGE_REMOVE),
+        }
     }
     e.varint(violations.len() as u64);
     for violation in violations {
@@ -670,6 +697,23 @@ struct Located {
 
 impl EmbeddedStore {
     /// Reads and decodes one stored event from the journal (without the store's lock).
+    /// The events of `located` (`Index::history_of(key)`) that name `key`: the index is by
+    /// fingerprint, so another key's events can be among them.
+    fn read_history(
+        &self,
+        located: Vec<Located>,
+        key: &Key,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut history = Vec::new();
+        for loc in located {
+            let event = self.read_event(loc)?;
+            if event.record.keys.contains(key) {
+                history.push(event);
+            }
+        }
+        Ok(history)
+    }
+
     fn read_event(&self, loc: Located) -> Result<StoredEvent, StoreError> {
         let bytes = self
             .reader
@@ -714,6 +758,12 @@ impl Index {
     }
 
     /// The journal places of the events numbered `indexes`.
+    /// Where the events indexed under `key`'s fingerprint are, in capture order.
+    fn history_of(&self, key: &Key) -> Vec<Located> {
+        let indexes = self.by_key.get(&fingerprint(key.as_str())).map(Vec::as_slice);
+        self.locate(indexes.unwrap_or_default().iter().copied())
+    }
+
     fn locate(&self, indexes: impl IntoIterator<Item = u32>) -> Vec<Located> {
         indexes
             .into_iter()
@@ -845,6 +895,18 @@ impl Store for EmbeddedStore {
         // record's trailer, added to the outbox only once the record is on disk.
         let mut messages: Vec<(u64, NewMessage)> = Vec::new();
         let mut keys: std::collections::HashSet<String> = std::collections::HashSet::new();
+        // Error declarations replay the stored history of what they name (read now, under
+        // the lock, from the journal on disk) and the batch's earlier events (kept as they go:
+        // only in a batch with declarations, which are few and small).
+        let declared = capture::declared_keys(&batch);
+        let prior = if declared.is_empty() {
+            Vec::new()
+        } else {
+            capture::gather(&declared, ledger, &mut |key| {
+                self.read_history(index.history_of(key), key)
+            })?
+        };
+        let mut kept: Vec<EventRecord> = Vec::new();
         let mut e = begin_job(std::mem::take(buf), now);
         let base = journal.next_payload_offset();
         let mut receipt = CommitReceipt::default();
@@ -859,7 +921,15 @@ impl Store for EmbeddedStore {
                     receipt.duplicates.push(record.hash_id);
                     continue;
                 }
-                let outcome = apply(&*ledger, &record.event, capture::event_ref(&record), now);
+                let outcome = if record.event.error_declaration.is_some() {
+                    let changes = capture::reversal(ledger, &record, &prior, kept.iter(), now);
+                    Outcome { changes, ..Outcome::default() }
+                } else {
+                    apply(&*ledger, &record.event, capture::event_ref(&record), now)
+                };
+                if !declared.is_empty() {
+                    kept.push(record.clone());
+                }
                 let (at, len) =
                     encode_event(&mut e, &record, &outcome.changes, &outcome.violations);
                 receipt.late += usize::from(!outcome.superseded.is_empty());
@@ -937,17 +1007,9 @@ impl Store for EmbeddedStore {
     fn history(&self, key: &Key) -> Result<Vec<StoredEvent>, StoreError> {
         let located = {
             let inner = self.lock()?;
-            let indexes = inner.index.by_key.get(&fingerprint(key.as_str())).map(Vec::as_slice);
-            inner.index.locate(indexes.unwrap_or_default().iter().copied())
+            inner.index.history_of(key)
         };
-        let mut history = Vec::new();
-        for loc in located {
-            let event = self.read_event(loc)?;
-            if event.record.keys.contains(key) {
-                history.push(event);
-            }
-        }
-        Ok(history)
+        self.read_history(located, key)
     }
 
     fn exceptions(&self, filter: &ExceptionFilter) -> Result<Vec<StoredException>, StoreError> {

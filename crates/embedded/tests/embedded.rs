@@ -302,7 +302,18 @@ fn a_record_contradicting_the_states_is_refused() {
         serialhub_embedded::replay_for_fuzzing(&payload(1)).expect_err("an update of nothing");
     assert!(error.contains("expected an update of a record that exists"), "{error}");
     let error = serialhub_embedded::replay_for_fuzzing(&payload(7)).expect_err("a bad tag");
-    assert!(error.contains("a create (0) or update (1) tag"), "{error}");
+    assert!(error.contains("a create (0), update (1) or remove (2) tag"), "{error}");
+    // A removal (tag 2, nothing after it) of a record no earlier change created.
+    let mut removal = payload(2);
+    let state_len = {
+        let mut e = serialhub_store::codec::Encoder::with_buffer(Vec::new());
+        e.state(&state);
+        e.buf.len()
+    };
+    removal.truncate(removal.len() - 1 - state_len);
+    removal.push(0); // violations
+    let error = serialhub_embedded::replay_for_fuzzing(&removal).expect_err("a removal of nothing");
+    assert!(error.contains("expected a removal of a record that exists"), "{error}");
 }
 
 /// Every value `known_values` lists for `field`, page by page.
@@ -449,4 +460,30 @@ fn the_outbox_survives_reopening_and_leases_do_not() {
     let again = store.capture_routed(large_job(), at(5), &EveryEvent).expect("captures");
     assert!(again.messages.is_empty());
     assert_eq!(store.outbox_counts().expect("counts").pending, 1999);
+}
+
+/// The reversals of error declarations are in the journal: a reopened store holds the same
+/// records (one of them removed) and children as the store that captured them.
+#[test]
+fn reversals_survive_reopening() {
+    let dir = TempDir::new();
+    // The identifiers `conformance::error_declarations_take_their_events_back` uses.
+    let ids = [
+        "urn:epc:id:sgtin:4012345.011111.1",
+        "urn:epc:id:sgtin:4012345.011111.2",
+        "urn:epc:id:sgtin:4012345.011111.3",
+        "urn:epc:id:sscc:4012345.0000000009",
+    ];
+    let children = |store: &EmbeddedStore| -> String {
+        let case = Key::new(ids[3]);
+        format!("{:?}", store.children(&case).expect("children"))
+    };
+    let before = {
+        let store = EmbeddedStore::open(&dir.0).expect("opens");
+        conformance::error_declarations_take_their_events_back(&store);
+        assert!(store.state(&Key::new(ids[1])).expect("state").is_some());
+        (snapshot_of(&store, &ids), children(&store))
+    };
+    let store = EmbeddedStore::open(&dir.0).expect("reopens");
+    assert_eq!((snapshot_of(&store, &ids), children(&store)), before);
 }

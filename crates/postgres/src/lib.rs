@@ -176,6 +176,7 @@ pub(crate) struct Statements {
     pub(crate) copy_exceptions: Statement,
     pub(crate) copy_states: Statement,
     pub(crate) update_states: Statement,
+    pub(crate) delete_states: Statement,
     lot_units: Statement,
     pub(crate) add_locations: Statement,
     known_epcs: Statement,
@@ -338,6 +339,7 @@ impl Statements {
                  FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[]) \
                  AS u (key, parent, state, lot_key) WHERE states.key = u.key",
             )?,
+            delete_states: client.prepare("DELETE FROM states WHERE key = ANY($1::text[])")?,
             add_locations: client.prepare(
                 "INSERT INTO known_locations (field, value) \
                  SELECT * FROM unnest($1::smallint[], $2::text[]) ON CONFLICT DO NOTHING",
@@ -786,6 +788,17 @@ impl Store for PgStore {
                     .map_err(unavailable)?;
                 mirror.load(&rows, &missing, &stems)?;
             }
+            // Error declarations replay the stored history of what they name (`decide`).
+            let declared = capture::declared_keys(&batch);
+            let prior = if declared.is_empty() {
+                Vec::new()
+            } else {
+                capture::gather(&declared, &mirror.ledger, &mut |key| {
+                    let rows =
+                        db.query(&statements.history, &[&key.as_str()]).map_err(unavailable)?;
+                    rows.iter().map(stored_event).collect()
+                })?
+            };
             let n_fresh = fresh.iter().filter(|f| **f).count();
             let Some(block) = write::allocate(db, statements, partitions, n_fresh, Some(now))?
             else {
@@ -798,7 +811,7 @@ impl Store for PgStore {
             let (sent, decided) = std::thread::scope(|scope| {
                 let sender = scope.spawn(|| write::send_journal(db, statements, &journal));
                 let is_stored = |hash: &str| stored.contains(hash);
-                let decided = capture::decide(&mut mirror.ledger, &is_stored, batch, now);
+                let decided = capture::decide(&mut mirror.ledger, &is_stored, batch, now, &prior);
                 (sender.join(), decided)
             });
             sent.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;

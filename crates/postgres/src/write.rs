@@ -235,8 +235,9 @@ pub(crate) fn ledger(
 
     // Only the last state of each key is written. A key whose first change in the job is a
     // `Create` had no row (the job was validated, or decided, against the committed rows) and
-    // is copied in; the others are updated in one statement.
-    let mut last_state: Vec<(&Key, &SerialState, bool)> = Vec::new();
+    // is copied in; the others are updated in one statement, or deleted when the last change
+    // removed them (an error declaration's reversal).
+    let mut last_state: Vec<(&Key, Option<&SerialState>, bool)> = Vec::new();
     let mut position: FxHashMap<&Key, usize> = FxHashMap::default();
     for captured in fresh_events() {
         for (key, change) in &captured.changes {
@@ -253,6 +254,27 @@ pub(crate) fn ledger(
     // In key order, for the same reason as the history keys, and so that the update visits
     // the heap in the order the rows were copied in.
     last_state.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let removed: Vec<&str> = last_state
+        .iter()
+        .filter(|(_, state, created)| state.is_none() && !*created)
+        .map(|(key, _, _)| key.as_str())
+        .collect();
+    if !removed.is_empty() {
+        let n = db.execute(&statements.delete_states, &[&removed]).map_err(unavailable)?;
+        // Invariant: as for updates below, every removed key had a row.
+        if n != removed.len() as u64 {
+            return Err(StoreError::Unavailable(format!(
+                "{} of {} removed records were missing",
+                removed.len() as u64 - n,
+                removed.len()
+            )));
+        }
+    }
+    // A record created and removed within the job never reaches the table.
+    let last_state: Vec<(&Key, &SerialState, bool)> = last_state
+        .into_iter()
+        .filter_map(|(key, state, created)| Some((key, state?, created)))
+        .collect();
     let encode = |state: &SerialState| {
         let mut encoder = Encoder::default();
         encoder.state(state);

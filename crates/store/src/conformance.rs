@@ -22,6 +22,7 @@ pub fn run_all(make: &dyn Fn() -> Box<dyn Store>) {
     children_and_history_order(make().as_ref());
     exceptions_filter(make().as_ref());
     capture_decides_like_the_model(make().as_ref());
+    error_declarations_take_their_events_back(make().as_ref());
     lots_and_capture_times(make().as_ref());
     scan_and_lookup_by_event_id(make().as_ref());
     known_values_page_through_everything_once(make().as_ref());
@@ -366,6 +367,66 @@ pub fn capture_decides_like_the_model(store: &dyn Store) {
     assert_eq!(violation.event_ids.last(), twice.event_id.as_ref());
     assert_eq!(exceptions[0].event_hash_id, hash(&twice));
     assert_eq!(store.history(&Key::new(&units[0])).expect("history reads").len(), 3);
+}
+
+/// A captured error declaration takes its event's effects back, in its own batch or a later
+/// one: a commissioning declared in error leaves no record (the corrective commissioning is not
+/// `commissioned_twice`), a packing declared in error takes the packs out again, and every
+/// record equals a replay of the events not declared. Each reversal is written with the
+/// declaration, so it holds for a reader and after a reopen alike.
+pub fn error_declarations_take_their_events_back(store: &dyn Store) {
+    let now = Timestamp::parse(NOW).expect("NOW is a timestamp");
+    let units = [sgtin(1), sgtin(2), sgtin(3)];
+    let case = sscc(9);
+    let declare = |event: &Event, day: u32| -> EventRecord {
+        let mut declaration = event.clone();
+        declaration.error_declaration = Some(serialhub_epcis::ErrorDeclaration {
+            declaration_time: format!("2025-01-{day:02}T00:00:00Z"),
+            reason: Some("incorrect_data".to_owned()),
+            ..Default::default()
+        });
+        let id = crate::capture_id(hash(&declaration), &declaration);
+        EventRecord::new(id, declaration)
+    };
+    let records = |events: &[Event]| -> Vec<EventRecord> {
+        events.iter().map(|e| EventRecord::new(hash(e), e.clone())).collect()
+    };
+    let wrong = commission(1, &units[..1]);
+    let packed = pack(2, &case, &units[1..]);
+    let first = vec![wrong.clone(), commission(1, &units[1..]), packed.clone()];
+    store.capture(records(&first), now).expect("capture: first batch");
+    assert_eq!(
+        store.children(&Key::new(&case)).expect("children read"),
+        keys(&units[1..]),
+        "packed before the declaration"
+    );
+
+    // The packing declared in error, alone; then the first commissioning declared and done
+    // again in one batch.
+    let receipt = store.capture(vec![declare(&packed, 3)], now).expect("capture: declaration");
+    assert_eq!((receipt.stored.len(), receipt.exceptions), (1, 0));
+    let mut again = commission(4, &units[..1]);
+    again.event_id = Some("urn:uuid:00000000-0000-4000-8000-00000000000c".to_owned());
+    let batch = vec![declare(&wrong, 4), EventRecord::new(hash(&again), again.clone())];
+    let receipt = store.capture(batch, now).expect("capture: declaration and correction");
+    assert_eq!((receipt.stored.len(), receipt.exceptions), (2, 0), "no commissioned_twice");
+
+    let mut model = MemoryLedger::default();
+    for event in [&first[1], &again] {
+        let id = event.event_id.clone().unwrap_or_else(|| hash(event));
+        model.commit(&apply(&model, event, &id, now));
+    }
+    for key in keys(&units).into_iter().chain([Key::new(&case)]) {
+        assert_eq!(store.state(&key).expect("state reads").as_ref(), model.state(&key), "{key}");
+        assert_eq!(store.children(&key).expect("children read"), model.children(&key), "{key}");
+    }
+    let commissioned_by = store.state(&Key::new(&units[0])).expect("state reads");
+    assert_eq!(
+        commissioned_by.map(|s| s.commissioned_event.to_string()),
+        again.event_id,
+        "the corrective commissioning made the record"
+    );
+    assert!(store.exceptions(&ExceptionFilter::default()).expect("exceptions read").is_empty());
 }
 
 /// `lot_units` lists the units commissioned with a lot, whatever form names the lot; exceptions

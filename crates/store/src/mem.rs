@@ -158,8 +158,19 @@ impl Store for MemStore {
     ) -> Result<CommitReceipt, StoreError> {
         let mut inner = self.lock()?;
         let inner = &mut *inner;
+        let declared = capture::declared_keys(&batch);
+        let prior = if declared.is_empty() {
+            Vec::new()
+        } else {
+            let (events, by_key) = (&inner.events, &inner.by_key);
+            capture::gather(&declared, &inner.ledger, &mut |key| {
+                let positions = by_key.get(key).map(Vec::as_slice).unwrap_or_default();
+                Ok(positions.iter().map(|&i| events[i].clone()).collect())
+            })?
+        };
         let by_hash = &inner.by_hash;
-        let decided = capture::decide(&mut inner.ledger, &|h| by_hash.contains_key(h), batch, now);
+        let decided =
+            capture::decide(&mut inner.ledger, &|h| by_hash.contains_key(h), batch, now, &prior);
         let fresh = inner.fresh(&decided.job);
         let mut receipt = inner.record(&decided.job, &fresh, now, route);
         receipt.late = decided.late;

@@ -1170,3 +1170,109 @@ fn an_association_changes_nothing_but_names_known_goods() {
         "#]],
     );
 }
+
+/// Applies `json`'s events, then reverses the events whose IDs are in `declared` (as the
+/// capture pipeline does for their error declarations: a replay of the others), then applies
+/// `after`; renders as `run` does.
+fn run_declared(json: &str, declared: &[&str], after: &str) -> String {
+    let now = Timestamp::parse(NOW).expect("NOW is a timestamp");
+    let all = events(json);
+    let mut ledger = MemoryLedger::default();
+    for event in &all {
+        let id = event.event_id.clone().unwrap_or_default();
+        ledger.commit(&apply(&ledger, event, &id, now));
+    }
+    let keys: Vec<crate::Key> = all
+        .iter()
+        .filter(|e| declared.contains(&e.event_id.as_deref().unwrap_or_default()))
+        .flat_map(|e| e.epc_list.iter().chain(&e.parent_id).map(|epc| crate::Key::new(epc)))
+        .collect();
+    let history = all
+        .iter()
+        .filter(|e| !declared.contains(&e.event_id.as_deref().unwrap_or_default()))
+        .map(|e| (e, e.event_id.as_deref().unwrap_or_default()));
+    let changes = crate::ledger::reverse(&ledger, &keys, history, now);
+    let mut out = String::new();
+    for (key, change) in &changes {
+        let what = match change {
+            crate::Change::Create(_) => "create",
+            crate::Change::Update(_) => "update",
+            crate::Change::Remove => "remove",
+        };
+        out.push_str(&format!("reverse: {what} {}\n", short(key)));
+    }
+    ledger.commit_owned(changes);
+    for event in events(after) {
+        let id = format!("c-{}", event.event_id.clone().unwrap_or_default());
+        let outcome = apply(&ledger, &event, &id, now);
+        for violation in &outcome.violations {
+            out.push_str(&format!("{id}: {violation}\n"));
+        }
+        ledger.commit(&outcome);
+    }
+    out.push_str("--\n");
+    for (key, state) in ledger.iter() {
+        let resolved = effective(&ledger, key).expect("a record resolves");
+        out.push_str(&format!("{} {}", short(key), resolved.status.name()));
+        if let Some(parent) = &state.parent {
+            out.push_str(&format!(" in={}", short(parent)));
+        }
+        if let Some(lot) = &state.lot {
+            out.push_str(&format!(" lot={lot}"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn a_commissioning_declared_in_error_is_removed_and_commissioned_again() {
+    let wrong = r#"[{"type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
+        "epcList": ["urn:epc:id:sgtin:4012345.011111.1"], "ilmd": {"cbvmda:lotNumber": "WRONG"}}]"#;
+    let right = r#"[{"type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
+        "epcList": ["urn:epc:id:sgtin:4012345.011111.1"], "ilmd": {"cbvmda:lotNumber": "L1"}}]"#;
+    expect![[r#"
+        reverse: remove 01/04012345111118/21/1
+        --
+        01/04012345111118/21/1 commissioned lot=L1
+    "#]]
+    .assert_eq(&run_declared(wrong, &["e1"], right));
+}
+
+#[test]
+fn a_shipment_declared_in_error_leaves_the_pack_where_it_was() {
+    // Packed, then shipped on its own by mistake: the shipment is declared in error, the pack
+    // is back in its case as commissioned, and the case ships for real with it inside.
+    let json = with(&[
+        COMMISSION_1,
+        r#"{"type": "AggregationEvent", "action": "ADD", "bizStep": "packing",
+            "parentID": "urn:epc:id:sscc:4012345.0000000001",
+            "childEPCs": ["urn:epc:id:sgtin:4012345.011111.1"]}"#,
+        &observe("shipping", "in_transit", ""),
+    ]);
+    expect![[r#"
+        reverse: update 01/04012345111118/21/1
+        --
+        00/040123450000000016 in_transit
+        01/04012345111118/21/1 in_transit in=00/040123450000000016
+    "#]]
+    .assert_eq(&run_declared(
+        &json,
+        &["e3"],
+        r#"[{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+             "disposition": "in_transit", "eventTime": "2025-01-10T00:00:00Z",
+             "epcList": ["urn:epc:id:sscc:4012345.0000000001"]}]"#,
+    ));
+}
+
+#[test]
+fn a_dispensing_declared_in_error_allows_the_real_one() {
+    let json = with(&[COMMISSION_1, &observe("dispensing", "dispensed", "")]);
+    let real = observe("dispensing", "dispensed", r#", "eventTime": "2025-01-10T00:00:00Z""#);
+    expect![[r#"
+        reverse: update 01/04012345111118/21/1
+        --
+        01/04012345111118/21/1 dispensed
+    "#]]
+    .assert_eq(&run_declared(&json, &["e2"], &with(&[&real])));
+}
