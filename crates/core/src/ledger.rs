@@ -265,19 +265,21 @@ pub fn apply(view: &impl StateView, event: &Event, event_id: &str, now: Timestam
 /// (the identifiers the declared event named), seen in `current`.
 ///
 /// Each record is rebuilt by replaying, on an empty ledger and in capture order, `history`:
-/// every other event naming those identifiers, the containers they were ever packed in, and
-/// their lots, without the declared events and without error declarations (the caller gathers
-/// and filters them; see `serialhub_store::capture`). A record the replay does not create (the
-/// declared event commissioned it) is removed, so a corrective commissioning can follow. The
+/// the other events naming those identifiers, the containers they were ever packed in, the
+/// contents of those containers, and their lots, without the declared events and without error
+/// declarations (the caller gathers and filters them; see `serialhub_store::declare`). The
 /// replay's violations were reported when those events were captured: they are dropped here.
 ///
-/// Limits: contents a declared unpacking took out without naming them (an empty `childEPCs`)
-/// are not rebuilt, and a container's record is rebuilt from the events naming it, so what it
-/// derives from contents the replay does not hold (`emptied`) is approximate.
+/// A record the replay does not create is removed, so that a corrective commissioning can
+/// follow, but only when one of the `declared` events (by the ID records keep) created it;
+/// otherwise the history given was short of what made the record, and the record is left as
+/// it is rather than lost. Contents a declared unpacking took out without naming them (an empty
+/// `childEPCs`) are not rebuilt.
 pub fn reverse<'e>(
     current: &impl StateView,
     keys: &[Key],
     history: impl IntoIterator<Item = (&'e Event, &'e str)>,
+    declared: &std::collections::HashSet<&str>,
     now: Timestamp,
 ) -> Vec<(Key, Change)> {
     let mut replay = crate::MemoryLedger::default();
@@ -296,7 +298,7 @@ pub fn reverse<'e>(
         }
         let change = match (current.state(key), replay.state(key)) {
             (Some(now), Some(rebuilt)) if now != rebuilt => Change::Update(rebuilt.clone()),
-            (Some(_), None) => Change::Remove,
+            (Some(now), None) if declared.contains(&*now.commissioned_event) => Change::Remove,
             (None, Some(rebuilt)) => Change::Create(rebuilt.clone()),
             _ => continue,
         };
@@ -787,33 +789,7 @@ impl<V: StateView> Ctx<'_, V> {
             && !(step == Step::Ship && self.is_return_shipment())
         {
             let what = if step == Step::Ship { "ships" } else { "dispenses" };
-            if let Some(LotBlock { kind, lot_key, status, lot_event }) =
-                self.blocked_lot(&key, &own)
-            {
-                self.violate(
-                    kind,
-                    format!(
-                        "{epc} belongs to lot {lot_key}, which is {status}, but event {} {what} it",
-                        self.event_id
-                    ),
-                    vec![epc.to_owned(), lot_key.to_string()],
-                    vec![lot_event],
-                );
-                return;
-            }
-            if let Some(expiry) = self.expired(&own) {
-                self.violate(
-                    ViolationKind::Expired,
-                    format!(
-                        "{epc} expired on {expiry} (commissioned by event {}), but event {} \
-                         {what} it on {}",
-                        own.commissioned_event,
-                        self.event_id,
-                        self.event_date().unwrap_or_default()
-                    ),
-                    vec![epc.to_owned()],
-                    vec![own.commissioned_event.to_string()],
-                );
+            if self.unavailable(&key, &own, epc, what) {
                 return;
             }
         }
@@ -905,11 +881,49 @@ impl<V: StateView> Ctx<'_, V> {
         self.ledger.put(key, next);
     }
 
-    /// A transformation input: the pack (or container) ends, decommissioned as transformed,
-    /// and leaves its container; it must be available (not dispensed nor decommissioned).
+    /// Reports a unit of a recalled or withdrawn lot, or past its expiry, that event `what`s
+    /// (ships, dispenses, transforms): unavailable for distribution. Returns whether it did.
+    fn unavailable(&mut self, key: &Key, own: &SerialState, epc: &str, what: &str) -> bool {
+        if let Some(LotBlock { kind, lot_key, status, lot_event }) = self.blocked_lot(key, own) {
+            self.violate(
+                kind,
+                format!(
+                    "{epc} belongs to lot {lot_key}, which is {status}, but event {} {what} it",
+                    self.event_id
+                ),
+                vec![epc.to_owned(), lot_key.to_string()],
+                vec![lot_event],
+            );
+            return true;
+        }
+        if let Some(expiry) = self.expired(own) {
+            self.violate(
+                ViolationKind::Expired,
+                format!(
+                    "{epc} expired on {expiry} (commissioned by event {}), but event {} \
+                     {what} it on {}",
+                    own.commissioned_event,
+                    self.event_id,
+                    self.event_date().unwrap_or_default()
+                ),
+                vec![epc.to_owned()],
+                vec![own.commissioned_event.to_string()],
+            );
+            return true;
+        }
+        false
+    }
+
+    /// A transformation input: the pack (or container, with its contents) ends, decommissioned
+    /// as transformed, and leaves its container; it must be available: not dispensed nor
+    /// decommissioned, nor of a recalled or withdrawn lot, nor expired (EU FMD: a repackager
+    /// verifies the original pack, which fails for these, before decommissioning it).
     fn consume(&mut self, key: Key, epc: &str) {
         let Some(own) = self.current(&key, epc) else { return };
         let Some(now) = effective(&self.ledger, &key) else { return };
+        if !now.status.is_terminal() && self.unavailable(&key, &own, epc, "transforms") {
+            return;
+        }
         if now.status.is_terminal() {
             let evidence = vec![self.last_event_of(&now.source)];
             self.violate(

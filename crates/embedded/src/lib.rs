@@ -27,6 +27,7 @@ use serialhub_core::{
 };
 use serialhub_epcis::Vocabulary;
 use serialhub_epcis::time::Timestamp;
+use serialhub_store::declare::Declarations;
 use serialhub_store::master::MasterData;
 use serialhub_store::outbox::{
     self, MemoryOutbox, MessageFilter, NewMessage, OutboxCounts, Route, Settlement, StoredMessage,
@@ -397,18 +398,22 @@ impl Replay {
             }
             let changes = d.length()?;
             let mut outcome = Outcome::default();
-            let mut created = std::collections::HashSet::new();
+            // Whether each key changed so far in this event exists after its change: the
+            // changes apply in order once the event is read, so a later change of the same
+            // key is checked against the earlier one, not the ledger.
+            let mut done: std::collections::HashMap<Key, bool> = std::collections::HashMap::new();
             for _ in 0..changes {
                 let at = d.pos;
                 let key = Key::from_canonical(d.istr()?.to_owned());
                 let tag = d.u8()?;
-                let exists = created.contains(&key) || self.ledger.state(&key).is_some();
+                let exists =
+                    done.get(&key).copied().unwrap_or_else(|| self.ledger.state(&key).is_some());
                 if tag == CHANGE_REMOVE {
                     // A reversal (an error declaration) removes only what exists.
                     if !exists {
                         return Err(DecodeError { at, what: "a removal of a record that exists" });
                     }
-                    created.remove(&key);
+                    done.insert(key.clone(), false);
                     outcome.changes.push((key, Change::Remove));
                     continue;
                 }
@@ -434,9 +439,7 @@ impl Replay {
                     return Err(DecodeError { at, what });
                 }
                 let state = d.state()?;
-                if create {
-                    created.insert(key.clone());
-                }
+                done.insert(key.clone(), true);
                 let change = if create { Change::Create(state) } else { Change::Update(state) };
                 outcome.changes.push((key, change));
             }
@@ -696,7 +699,6 @@ struct Located {
 }
 
 impl EmbeddedStore {
-    /// Reads and decodes one stored event from the journal (without the store's lock).
     /// The events of `located` (`Index::history_of(key)`) that name `key`: the index is by
     /// fingerprint, so another key's events can be among them.
     fn read_history(
@@ -714,6 +716,7 @@ impl EmbeddedStore {
         Ok(history)
     }
 
+    /// Reads and decodes one stored event from the journal (without the store's lock).
     fn read_event(&self, loc: Located) -> Result<StoredEvent, StoreError> {
         let bytes = self
             .reader
@@ -757,13 +760,13 @@ impl Index {
         }
     }
 
-    /// The journal places of the events numbered `indexes`.
     /// Where the events indexed under `key`'s fingerprint are, in capture order.
     fn history_of(&self, key: &Key) -> Vec<Located> {
         let indexes = self.by_key.get(&fingerprint(key.as_str())).map(Vec::as_slice);
         self.locate(indexes.unwrap_or_default().iter().copied())
     }
 
+    /// The journal places of the events numbered `indexes`.
     fn locate(&self, indexes: impl IntoIterator<Item = u32>) -> Vec<Located> {
         indexes
             .into_iter()
@@ -898,11 +901,10 @@ impl Store for EmbeddedStore {
         // Error declarations replay the stored history of what they name (read now, under
         // the lock, from the journal on disk) and the batch's earlier events (kept as they go:
         // only in a batch with declarations, which are few and small).
-        let declared = capture::declared_keys(&batch);
-        let prior = if declared.is_empty() {
-            Vec::new()
-        } else {
-            capture::gather(&declared, ledger, &mut |key| {
+        let declarations = {
+            let index = &*index;
+            let is_stored = |h: &str| index.by_hash.contains_key(h);
+            Declarations::gather(&batch, &is_stored, &mut |key| {
                 self.read_history(index.history_of(key), key)
             })?
         };
@@ -915,19 +917,19 @@ impl Store for EmbeddedStore {
             let mut streamer = None;
             // Bytes of the payload handed to the streamer so far.
             let mut streamed = 0u64;
-            for record in batch {
+            for (at, record) in batch.into_iter().enumerate() {
                 // Earlier events of the batch are indexed already: a repeat is caught here too.
                 if index.by_hash.contains_key(record.hash_id.as_str()) {
                     receipt.duplicates.push(record.hash_id);
                     continue;
                 }
                 let outcome = if record.event.error_declaration.is_some() {
-                    let changes = capture::reversal(ledger, &record, &prior, kept.iter(), now);
+                    let changes = declarations.changes_at(at, ledger, kept.iter(), now);
                     Outcome { changes, ..Outcome::default() }
                 } else {
                     apply(&*ledger, &record.event, capture::event_ref(&record), now)
                 };
-                if !declared.is_empty() {
+                if declarations.reaches(&record) {
                     kept.push(record.clone());
                 }
                 let (at, len) =

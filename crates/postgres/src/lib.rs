@@ -69,6 +69,7 @@ use serialhub_store::outbox::{
 };
 
 use crate::mirror::Mirror;
+use serialhub_store::declare::Declarations;
 use serialhub_store::{
     CaptureJob, CommitReceipt, EventRecord, ExceptionFilter, KnownField, Store, StoreError,
     StoredEvent, StoredException, ValuePage, capture,
@@ -775,8 +776,16 @@ impl Store for PgStore {
             // `decide` keeps the batch's order, so this is also which events of its job are.
             let fresh = fresh(hashes.iter().copied(), &stored);
             drop(hashes);
+            // Error declarations replay the stored history of what they reach (`decide`).
+            let declarations = Declarations::gather(&batch, &|h| stored.contains(h), &mut |key| {
+                let rows = db.query(&statements.history, &[&key.as_str()]).map_err(unavailable)?;
+                rows.iter().map(stored_event).collect()
+            })?;
             let mut named: Vec<&str> = Vec::with_capacity(batch.iter().map(|r| r.keys.len()).sum());
             named.extend(batch.iter().flat_map(|r| r.keys.iter().map(Key::as_str)));
+            // A reversal may move what it rebuilds into any container it reached: the mirror
+            // holds all of their closures before deciding.
+            named.extend(declarations.reached().map(Key::as_str));
             named.sort_unstable();
             named.dedup();
             let missing = mirror.missing(&named);
@@ -788,17 +797,6 @@ impl Store for PgStore {
                     .map_err(unavailable)?;
                 mirror.load(&rows, &missing, &stems)?;
             }
-            // Error declarations replay the stored history of what they name (`decide`).
-            let declared = capture::declared_keys(&batch);
-            let prior = if declared.is_empty() {
-                Vec::new()
-            } else {
-                capture::gather(&declared, &mirror.ledger, &mut |key| {
-                    let rows =
-                        db.query(&statements.history, &[&key.as_str()]).map_err(unavailable)?;
-                    rows.iter().map(stored_event).collect()
-                })?
-            };
             let n_fresh = fresh.iter().filter(|f| **f).count();
             let Some(block) = write::allocate(db, statements, partitions, n_fresh, Some(now))?
             else {
@@ -811,7 +809,8 @@ impl Store for PgStore {
             let (sent, decided) = std::thread::scope(|scope| {
                 let sender = scope.spawn(|| write::send_journal(db, statements, &journal));
                 let is_stored = |hash: &str| stored.contains(hash);
-                let decided = capture::decide(&mut mirror.ledger, &is_stored, batch, now, &prior);
+                let decided =
+                    capture::decide(&mut mirror.ledger, &is_stored, batch, now, &declarations);
                 (sender.join(), decided)
             });
             sent.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;

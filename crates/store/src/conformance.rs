@@ -427,6 +427,36 @@ pub fn error_declarations_take_their_events_back(store: &dyn Store) {
         "the corrective commissioning made the record"
     );
     assert!(store.exceptions(&ExceptionFilter::default()).expect("exceptions read").is_empty());
+
+    // A pallet first seen as a parent, shipped by mistake: the declaration of the shipment
+    // keeps the pallet (its packing made it) with its contents, as it was before shipping.
+    let pallet_units = [sgtin(4), sgtin(5)];
+    let pallet = sscc(10);
+    let pallet_packed = pack(6, &pallet, &pallet_units);
+    let shipped = ship(7, std::slice::from_ref(&pallet));
+    let life = vec![commission(5, &pallet_units), pallet_packed.clone(), shipped.clone()];
+    store.capture(records(&life), now).expect("capture: the pallet's life");
+    let receipt = store.capture(vec![declare(&shipped, 8)], now).expect("capture: declaration");
+    assert_eq!((receipt.stored.len(), receipt.exceptions), (1, 0));
+    let mut model = MemoryLedger::default();
+    for event in &life[..2] {
+        model.commit(&apply(&model, event, &hash(event), now));
+    }
+    for key in keys(&pallet_units).into_iter().chain([Key::new(&pallet)]) {
+        assert_eq!(store.state(&key).expect("state reads").as_ref(), model.state(&key), "{key}");
+        assert_eq!(store.children(&key).expect("children read"), model.children(&key), "{key}");
+    }
+    let receipt = store.capture(records(&[ship(9, std::slice::from_ref(&pallet))]), now);
+    assert_eq!(receipt.expect("capture: the real shipment").exceptions, 0);
+
+    // A declaration of an event never stored takes nothing back.
+    let before: Vec<_> =
+        keys(&pallet_units).iter().map(|k| store.state(k).expect("state reads")).collect();
+    let never = commission(10, &pallet_units);
+    store.capture(vec![declare(&never, 11)], now).expect("capture: a stray declaration");
+    let after: Vec<_> =
+        keys(&pallet_units).iter().map(|k| store.state(k).expect("state reads")).collect();
+    assert_eq!(after, before, "nothing to take back");
 }
 
 /// `lot_units` lists the units commissioned with a lot, whatever form names the lot; exceptions

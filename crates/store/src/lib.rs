@@ -13,6 +13,7 @@ pub mod audit;
 pub mod capture;
 pub mod codec;
 pub mod conformance;
+pub mod declare;
 pub mod master;
 pub mod mem;
 pub mod outbox;
@@ -308,6 +309,9 @@ pub enum StoreError {
     /// or foreign view.
     #[error("record {0} does not exist")]
     UpdateMissing(Key),
+    /// A `Change::Remove` for a key that has no record (as `UpdateMissing`).
+    #[error("record {0} to remove does not exist")]
+    RemoveMissing(Key),
     /// The backend could not be reached or failed (IO, a poisoned lock, a lost connection);
     /// nothing was written and the job may be retried.
     #[error("store unavailable: {0}")]
@@ -327,6 +331,7 @@ impl StoreError {
         match self {
             StoreError::CreateExisting(_) => "store_create_existing",
             StoreError::UpdateMissing(_) => "store_update_missing",
+            StoreError::RemoveMissing(_) => "store_remove_missing",
             StoreError::Unavailable(_) => "store_unavailable",
             StoreError::BadCursor(_) => "store_bad_cursor",
             StoreError::Refused(_) => "store_refused",

@@ -10,6 +10,7 @@ use serialhub_core::{Key, MemoryLedger, Outcome, SerialState, StateView};
 use serialhub_epcis::Vocabulary;
 use serialhub_epcis::time::Timestamp;
 
+use crate::declare::Declarations;
 use crate::master::{self, MasterData};
 use crate::outbox::{
     self, MemoryOutbox, MessageFilter, NewMessage, NoRoute, OutboxCounts, Route, Settlement,
@@ -158,19 +159,13 @@ impl Store for MemStore {
     ) -> Result<CommitReceipt, StoreError> {
         let mut inner = self.lock()?;
         let inner = &mut *inner;
-        let declared = capture::declared_keys(&batch);
-        let prior = if declared.is_empty() {
-            Vec::new()
-        } else {
-            let (events, by_key) = (&inner.events, &inner.by_key);
-            capture::gather(&declared, &inner.ledger, &mut |key| {
-                let positions = by_key.get(key).map(Vec::as_slice).unwrap_or_default();
-                Ok(positions.iter().map(|&i| events[i].clone()).collect())
-            })?
-        };
-        let by_hash = &inner.by_hash;
-        let decided =
-            capture::decide(&mut inner.ledger, &|h| by_hash.contains_key(h), batch, now, &prior);
+        let (events, by_key, by_hash) = (&inner.events, &inner.by_key, &inner.by_hash);
+        let is_stored = |h: &str| by_hash.contains_key(h);
+        let declarations = Declarations::gather(&batch, &is_stored, &mut |key| {
+            let positions = by_key.get(key).map(Vec::as_slice).unwrap_or_default();
+            Ok(positions.iter().map(|&i| events[i].clone()).collect())
+        })?;
+        let decided = capture::decide(&mut inner.ledger, &is_stored, batch, now, &declarations);
         let fresh = inner.fresh(&decided.job);
         let mut receipt = inner.record(&decided.job, &fresh, now, route);
         receipt.late = decided.late;

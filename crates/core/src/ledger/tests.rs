@@ -1191,7 +1191,8 @@ fn run_declared(json: &str, declared: &[&str], after: &str) -> String {
         .iter()
         .filter(|e| !declared.contains(&e.event_id.as_deref().unwrap_or_default()))
         .map(|e| (e, e.event_id.as_deref().unwrap_or_default()));
-    let changes = crate::ledger::reverse(&ledger, &keys, history, now);
+    let changes =
+        crate::ledger::reverse(&ledger, &keys, history, &declared.iter().copied().collect(), now);
     let mut out = String::new();
     for (key, change) in &changes {
         let what = match change {
@@ -1275,4 +1276,23 @@ fn a_dispensing_declared_in_error_allows_the_real_one() {
         01/04012345111118/21/1 dispensed
     "#]]
     .assert_eq(&run_declared(&json, &["e2"], &with(&[&real])));
+}
+
+#[test]
+fn a_transformation_refuses_a_recalled_input() {
+    let recall = r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "holding",
+        "quantityList": [{"epcClass": "urn:epc:class:lgtin:4012345.011111.L1", "quantity": 1}],
+        "persistentDisposition": {"set": ["recalled"]}}"#;
+    let transform = r#"{"type": "TransformationEvent", "bizStep": "repackaging",
+        "inputEPCList": ["urn:epc:id:sgtin:4012345.011111.1"]}"#;
+    check(
+        &with(&[COMMISSION_L1, recall, transform]),
+        expect![[r#"
+            e3: F7 recalled_lot: urn:epc:id:sgtin:4012345.011111.1 belongs to lot https://id.gs1.org/01/04012345111118/10/L1, which is recalled, but event e3 transforms it [e2, e3]
+            --
+            01/04012345111118/10/L1 commissioned lot=L1 +recalled
+            01/04012345111118/21/1 commissioned lot=L1 exp=2027-01-31
+            01/04012345111118/21/2 commissioned lot=L1 exp=2027-01-31
+        "#]],
+    );
 }
