@@ -286,3 +286,43 @@ fn the_workbench_from_the_command_line() {
     assert_eq!(detail["evidence"]["rule"], "dispense_twice");
     assert_eq!(run(&["exceptions", "show", "99-0"]).status.code(), Some(1));
 }
+
+/// The F3 rectification of DOMAIN.md, from files: a pack commissioned with the wrong lot, then
+/// the error declaration of that commissioning with the corrective commissioning. The ledger
+/// takes the wrong one back, so the correction is no second commissioning, and the pack shows
+/// the right lot.
+#[test]
+fn an_error_declaration_takes_its_event_back() {
+    let tmp = TempDir::new("declaration");
+    let commissioning = |lot: &str, id: &str, declaration: &str| {
+        format!(
+            r#"{{"type":"ObjectEvent","eventID":"{id}","eventTime":"2025-01-06T08:00:00Z",
+"eventTimeZoneOffset":"+01:00","epcList":["{U1}"],"action":"ADD","bizStep":"commissioning",
+"disposition":"active","ilmd":{{"cbvmda:lotNumber":"{lot}"}}{declaration}}}"#
+        )
+    };
+    let wrong_id = "urn:uuid:00000000-0000-4000-8000-0000000000a1";
+    let right_id = "urn:uuid:00000000-0000-4000-8000-0000000000a2";
+    let wrong = commissioning("WRONG", wrong_id, "");
+    let declared = commissioning(
+        "WRONG",
+        wrong_id,
+        &format!(
+            r#","errorDeclaration":{{"declarationTime":"2025-01-08T08:00:00Z",
+"reason":"incorrect_data","correctiveEventIDs":["{right_id}"]}}"#
+        ),
+    );
+    let right = commissioning("L1", right_id, "");
+    let first = write(&tmp.0, "1-line.jsonld", &doc(&wrong));
+    let second = write(&tmp.0, "2-correction.jsonld", &doc(&format!("{declared},{right}")));
+    let data = tmp.0.join("data").display().to_string();
+    for file in [&first, &second] {
+        let out = serialhub_env(&["import", "--data", &data, file], b"", &[NOW]);
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    }
+    let show = serialhub_env(&["serial", "show", U1, "--data", &data], b"", &[]);
+    let text = stdout(&show);
+    assert!(text.contains("lot: L1"), "the correction made the record: {text}");
+    let list = serialhub_env(&["exceptions", "list", "--json", "--data", &data], b"", &[]);
+    assert_eq!(stdout(&list), "", "no commissioned_twice");
+}
