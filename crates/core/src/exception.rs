@@ -205,12 +205,13 @@ pub enum ViolationKind {
     SsccReused,
     /// Shipping a container that holds a dispensed or decommissioned child.
     ShipUnavailableContent,
-    /// Shipping or dispensing a unit of a lot with the persistent disposition `recalled`.
+    /// Shipping, dispensing or transforming a unit of a lot with the persistent disposition
+    /// `recalled`.
     RecalledLot,
-    /// Shipping or dispensing a unit of a withdrawn lot (a persistent disposition `withdrawn`,
+    /// Shipping, dispensing or transforming a unit of a withdrawn lot (a persistent disposition `withdrawn`,
     /// bare or as the last segment of an extension URI).
     WithdrawnLot,
-    /// Shipping or dispensing a unit after its expiry date.
+    /// Shipping, dispensing or transforming a unit after its expiry date.
     Expired,
     /// A transformation (repackaging, relabelling) consuming an input that is dispensed or
     /// decommissioned.

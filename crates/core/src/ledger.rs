@@ -24,7 +24,8 @@
 //!   the contents through it, and unpacking writes the state in force into the child.
 //! - `TransformationEvent`: each input (`inputEPCList`) ends, decommissioned as `transformed`
 //!   (never undone) and taken out of its container; a dispensed or decommissioned input is
-//!   `transform_unavailable`. Each output (`outputEPCList`) is commissioned with the event's
+//!   `transform_unavailable`, one of a recalled or withdrawn lot or expired is refused as a
+//!   shipment of it would be. Each output (`outputEPCList`) is commissioned with the event's
 //!   ILMD, as an `ADD` would. Lots among inputs and outputs are touched like any lot.
 //! - `AssociationEvent` changes no lifecycle state; the trade items and logistic units it
 //!   names must be known (its parent is usually an asset, which is not).
@@ -45,8 +46,8 @@
 //! lot of a Digital Link) is compared with commissioning (`lot_mismatch`, `expiry_mismatch`);
 //! shipping a container walks its contents (depth bounded by `NESTING_DEPTH_MAX`, a read per
 //! child) and names each dispensed or decommissioned child (`ship_unavailable_content`) and
-//! each unit of a recalled or withdrawn lot and each expired unit; shipping or dispensing a unit
-//! of a recalled lot is `recalled_lot`, of a withdrawn lot `withdrawn_lot`, and after its
+//! each unit of a recalled or withdrawn lot and each expired unit; shipping, dispensing or
+//! transforming a unit of a recalled lot is `recalled_lot`, of a withdrawn lot `withdrawn_lot`, and after its
 //! expiry date (compared with the event's date in its own time zone) `expired`, except a
 //! shipment with disposition `returned`, `recalled` or `expired` (the return a recall or an
 //! expiry asks for). Batch-level recalled, withdrawn and expired are never undone: re-activating
@@ -271,10 +272,11 @@ pub fn apply(view: &impl StateView, event: &Event, event_id: &str, now: Timestam
 /// replay's violations were reported when those events were captured: they are dropped here.
 ///
 /// A record the replay does not create is removed, so that a corrective commissioning can
-/// follow, but only when one of the `declared` events (by the ID records keep) created it;
-/// otherwise the history given was short of what made the record, and the record is left as
-/// it is rather than lost. Contents a declared unpacking took out without naming them (an empty
-/// `childEPCs`) are not rebuilt.
+/// follow, but only when one of the `declared` events created it (compared by the ID records
+/// keep, an `eventID` when the event has one, which stores do not hold unique); otherwise the
+/// history given was short of what made the record, and the record is left as it is rather
+/// than lost. Only `keys` are rebuilt: give every identifier whose whole history is in
+/// `history`.
 pub fn reverse<'e>(
     current: &impl StateView,
     keys: &[Key],
@@ -520,8 +522,9 @@ fn life_over(state: &SerialState) -> bool {
         )
 }
 
-/// `lotNumber` and `itemExpirationDate` from the event's ILMD (CBV master data attributes).
-fn lot_and_expiry(event: &Event) -> (Option<String>, Option<String>) {
+/// `lotNumber` and `itemExpirationDate` from the event's ILMD (CBV master data attributes);
+/// the last of each when an event repeats one.
+pub fn lot_and_expiry(event: &Event) -> (Option<String>, Option<String>) {
     const CBV_MDA: &str = "urn:epcglobal:cbv:mda";
     let mut lot = None;
     let mut expiry = None;

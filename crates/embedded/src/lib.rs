@@ -904,8 +904,20 @@ impl Store for EmbeddedStore {
         let declarations = {
             let index = &*index;
             let is_stored = |h: &str| index.by_hash.contains_key(h);
-            Declarations::gather(&batch, &is_stored, &mut |key| {
-                self.read_history(index.history_of(key), key)
+            Declarations::gather(&batch, &is_stored, &mut |key, known| {
+                let mut named = Vec::new();
+                for loc in index.history_of(key) {
+                    let seq = u64::from(loc.index) + 1;
+                    if known(seq) {
+                        named.push((seq, None));
+                        continue;
+                    }
+                    let event = self.read_event(loc)?;
+                    if event.record.keys.contains(key) {
+                        named.push((seq, Some(event)));
+                    }
+                }
+                Ok(named)
             })?
         };
         let mut kept: Vec<EventRecord> = Vec::new();

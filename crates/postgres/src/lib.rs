@@ -771,15 +771,30 @@ impl Store for PgStore {
         route: &dyn Route,
     ) -> Result<CommitReceipt, StoreError> {
         self.write(|db, statements, partitions, mirror| {
-            let hashes: Vec<&str> = batch.iter().map(|r| r.hash_id.as_str()).collect();
+            let mut hashes: Vec<&str> = batch.iter().map(|r| r.hash_id.as_str()).collect();
+            // The events the batch's declarations declare: whether they are stored decides
+            // whether a declaration has anything to take back.
+            hashes.extend(
+                batch
+                    .iter()
+                    .filter(|r| r.event.error_declaration.is_some())
+                    .map(|r| serialhub_store::hash_of_capture_id(&r.hash_id)),
+            );
             let stored = stored_hashes(db, statements, &hashes)?;
             // `decide` keeps the batch's order, so this is also which events of its job are.
-            let fresh = fresh(hashes.iter().copied(), &stored);
+            let fresh = fresh(batch.iter().map(|r| r.hash_id.as_str()), &stored);
             drop(hashes);
+            let is_stored = |hash: &str| stored.contains(hash);
             // Error declarations replay the stored history of what they reach (`decide`).
-            let declarations = Declarations::gather(&batch, &|h| stored.contains(h), &mut |key| {
+            let declarations = Declarations::gather(&batch, &is_stored, &mut |key, known| {
                 let rows = db.query(&statements.history, &[&key.as_str()]).map_err(unavailable)?;
-                rows.iter().map(stored_event).collect()
+                let mut named = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let seq = seq_of(row.get(0))?;
+                    let event = if known(seq) { None } else { Some(stored_event(row)?) };
+                    named.push((seq, event));
+                }
+                Ok(named)
             })?;
             let mut named: Vec<&str> = Vec::with_capacity(batch.iter().map(|r| r.keys.len()).sum());
             named.extend(batch.iter().flat_map(|r| r.keys.iter().map(Key::as_str)));

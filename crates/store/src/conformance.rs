@@ -23,6 +23,7 @@ pub fn run_all(make: &dyn Fn() -> Box<dyn Store>) {
     exceptions_filter(make().as_ref());
     capture_decides_like_the_model(make().as_ref());
     error_declarations_take_their_events_back(make().as_ref());
+    error_declarations_rebuild_what_they_reach(make().as_ref());
     lots_and_capture_times(make().as_ref());
     scan_and_lookup_by_event_id(make().as_ref());
     known_values_page_through_everything_once(make().as_ref());
@@ -457,6 +458,72 @@ pub fn error_declarations_take_their_events_back(store: &dyn Store) {
     let after: Vec<_> =
         keys(&pallet_units).iter().map(|k| store.state(k).expect("state reads")).collect();
     assert_eq!(after, before, "nothing to take back");
+}
+
+/// Taking an event back rebuilds every record its history reaches, in capture order: a
+/// packing refused because of the declared one now happens (its new container is created); a
+/// declaration captured before its event took nothing back, and that event stays applied when
+/// a later declaration replays it; a run of declarations, one of an event earlier in the same
+/// batch, is taken back whole.
+pub fn error_declarations_rebuild_what_they_reach(store: &dyn Store) {
+    let now = Timestamp::parse(NOW).expect("NOW is a timestamp");
+    let declare = |event: &Event, day: u32| -> EventRecord {
+        let mut declaration = event.clone();
+        declaration.error_declaration = Some(serialhub_epcis::ErrorDeclaration {
+            declaration_time: format!("2025-02-{day:02}T00:00:00Z"),
+            ..Default::default()
+        });
+        EventRecord::new(crate::capture_id(hash(&declaration), &declaration), declaration)
+    };
+    let record = |event: &Event| EventRecord::new(hash(event), event.clone());
+    let model_of = |events: &[&Event]| {
+        let mut model = MemoryLedger::default();
+        for event in events {
+            model.commit(&apply(&model, event, &hash(event), now));
+        }
+        model
+    };
+    let check = |model: &MemoryLedger, ids: &[String], what: &str| {
+        for key in keys(ids) {
+            let state = store.state(&key).expect("state reads");
+            assert_eq!(state.as_ref(), model.state(&key), "{what}: {key}");
+            assert_eq!(store.children(&key).expect("children"), model.children(&key), "{what}");
+        }
+    };
+
+    // The unit went into case 11 by mistake; its packing into case 12 was refused for it.
+    let unit = [sgtin(21)];
+    let commissioned = commission(1, &unit);
+    let wrong = pack(2, &sscc(11), &unit);
+    let refused = pack(3, &sscc(12), &unit);
+    let batch: Vec<_> = [&commissioned, &wrong, &refused].into_iter().map(record).collect();
+    assert_eq!(store.capture(batch, now).expect("capture").exceptions, 1, "two parents");
+    store.capture(vec![declare(&wrong, 1)], now).expect("capture: declaration");
+    let ids = [unit[0].clone(), sscc(11), sscc(12)];
+    check(&model_of(&[&commissioned, &refused]), &ids, "the refused packing now happened");
+
+    // A declaration before its event: the event applies when it comes, and stays applied when
+    // another declaration replays the unit.
+    let shipped = ship(4, std::slice::from_ref(&sscc(12)));
+    store.capture(vec![declare(&shipped, 2)], now).expect("capture: early declaration");
+    store.capture(vec![record(&shipped)], now).expect("capture: the event");
+    let received = event(EventType::ObjectEvent, 5, std::slice::from_ref(&sscc(12)));
+    let received =
+        Event { action: Some(Action::Observe), biz_step: Some("receiving".to_owned()), ..received };
+    store.capture(vec![record(&received), declare(&received, 3)], now).expect("capture");
+    check(&model_of(&[&commissioned, &refused, &shipped]), &ids, "the shipment stands");
+
+    // Two declarations in a row, one of them of an event earlier in the same batch.
+    let others = [sgtin(22), sgtin(23)];
+    let first = commission(6, &others[..1]);
+    let second = commission(6, &others[1..]);
+    store.capture(vec![record(&first)], now).expect("capture");
+    let batch = vec![record(&second), declare(&first, 4), declare(&second, 4)];
+    let receipt = store.capture(batch, now).expect("capture: a run of declarations");
+    assert_eq!(receipt.stored.len(), 3);
+    for key in keys(&others) {
+        assert_eq!(store.state(&key).expect("state reads"), None, "both taken back: {key}");
+    }
 }
 
 /// `lot_units` lists the units commissioned with a lot, whatever form names the lot; exceptions

@@ -13,14 +13,17 @@
 //! is one replay: `Declarations::changes_at` gives the whole run's changes at its first
 //! declaration and none at the others. The replay (`serialhub_core::reverse`) leaves out every
 //! declared event: those of the run, and those of earlier declarations, stored or in the batch.
-//! A declaration whose event is not stored nor earlier in the batch takes nothing back (the
-//! event, should it come later, applies as any event).
+//! Every record the walk reached is rebuilt: the replay holds the whole history of each. A
+//! declaration whose event is not stored nor earlier in the batch takes nothing back and reads
+//! nothing (the event, should it come later, applies as any event and stays applied). The
+//! replay decides old events by today's rules: should a rule have changed since an event was
+//! captured, a rebuilt record follows the rule of today.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serialhub_core::{Change, Key, MemoryLedger, lot_key_of, reverse};
+use serialhub_core::{Change, Key, MemoryLedger, lot_and_expiry, lot_key_of, reverse};
 use serialhub_epcis::time::Timestamp;
-use serialhub_epcis::{Action, Content, Event, EventType};
+use serialhub_epcis::{Action, Event, EventType};
 
 use crate::capture::event_ref;
 use crate::{EventRecord, StoreError, StoredEvent, hash_of_capture_id};
@@ -31,6 +34,14 @@ pub const DECLARATION_EVENTS_MAX: usize = 100_000;
 
 /// The most identifiers the declarations of one batch may reach.
 pub const DECLARATION_KEYS_MAX: usize = 50_000;
+
+/// A backend's history of one key for `Declarations::gather`: the `seq` of every stored event
+/// naming the key, in capture order, each with the event unless the predicate says it is known
+/// already (then `None`: the walk has it, and the backend need not read or decode it again).
+/// A backend whose index may list events of other keys (fingerprints) may return them with
+/// `None` when known; the walk checks those itself.
+pub type History<'h> = dyn FnMut(&Key, &dyn Fn(u64) -> bool) -> Result<Vec<(u64, Option<StoredEvent>)>, StoreError>
+    + 'h;
 
 /// What a batch's fresh error declarations need to be replayed.
 #[derive(Debug, Default)]
@@ -50,7 +61,7 @@ impl Declarations {
     pub fn gather(
         batch: &[EventRecord],
         is_stored: &dyn Fn(&str) -> bool,
-        history: &mut dyn FnMut(&Key) -> Result<Vec<StoredEvent>, StoreError>,
+        history: &mut History<'_>,
     ) -> Result<Declarations, StoreError> {
         if batch.iter().all(|r| r.event.error_declaration.is_none()) {
             return Ok(Declarations::default());
@@ -84,8 +95,18 @@ impl Declarations {
         }
         let mut found: BTreeMap<u64, StoredEvent> = BTreeMap::new();
         let mut reached: HashSet<Key> = HashSet::new();
-        let mut queue: Vec<Key> =
-            runs.values().flatten().flat_map(|r| r.keys.iter().cloned()).collect();
+        // The walk starts from the declarations with something to take back: their event is
+        // stored or in the batch. A stray declaration reads nothing.
+        let in_batch_hashes: HashSet<&str> = batch.iter().map(|r| r.hash_id.as_str()).collect();
+        let mut queue: Vec<Key> = runs
+            .values()
+            .flatten()
+            .filter(|d| {
+                let target = hash_of_capture_id(&d.hash_id);
+                is_stored(target) || in_batch_hashes.contains(target)
+            })
+            .flat_map(|r| r.keys.iter().cloned())
+            .collect();
         while let Some(key) = queue.pop() {
             if reached.contains(&key) {
                 continue;
@@ -93,18 +114,31 @@ impl Declarations {
             if reached.len() >= DECLARATION_KEYS_MAX {
                 return Err(too_much(&key, "identifiers", DECLARATION_KEYS_MAX));
             }
-            let stored = history(&key)?;
-            let batch_events = in_batch.get(&key).map(Vec::as_slice).unwrap_or_default();
-            for event in stored.iter().map(|s| &s.record.event).chain(batch_events.iter().copied())
-            {
-                for linked in links(event, &key) {
-                    if !reached.contains(&linked) {
-                        queue.push(linked);
-                    }
-                }
+            // Events read for an earlier key are not read and decoded again.
+            let known = |seq: u64| found.contains_key(&seq);
+            let named = history(&key, &known)?;
+            let mut linked = Vec::new();
+            for (seq, event) in &named {
+                let event = match event {
+                    Some(event) => event,
+                    None => match found.get(seq) {
+                        // The index may list another key's event (fingerprints): only those
+                        // that name this key count.
+                        Some(event) if event.record.keys.contains(&key) => event,
+                        _ => continue,
+                    },
+                };
+                linked.extend(links(&event.record.event, &key));
             }
-            for event in stored {
-                found.entry(event.seq).or_insert(event);
+            let batch_events = in_batch.get(&key).map(Vec::as_slice).unwrap_or_default();
+            for event in batch_events {
+                linked.extend(links(event, &key));
+            }
+            queue.extend(linked.into_iter().filter(|k| !reached.contains(k)));
+            for (seq, event) in named {
+                if let Some(event) = event {
+                    found.entry(seq).or_insert(event);
+                }
             }
             if found.len() > DECLARATION_EVENTS_MAX {
                 return Err(too_much(&key, "stored events", DECLARATION_EVENTS_MAX));
@@ -156,18 +190,29 @@ impl Declarations {
         if found.is_empty() {
             return Vec::new();
         }
-        let declared: HashSet<&str> = events
-            .iter()
-            .filter(|r| r.event.error_declaration.is_some())
-            .map(|r| hash_of_capture_id(&r.hash_id))
-            .chain(found.keys().copied())
-            .collect();
+        // An earlier declaration took back an event captured before it; one captured before
+        // its event took nothing back, and that event stands (events are in capture order).
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut declared: HashSet<&str> = found.keys().copied().collect();
+        for record in &events {
+            if record.event.error_declaration.is_none() {
+                seen.insert(&record.hash_id);
+            } else if seen.contains(hash_of_capture_id(&record.hash_id)) {
+                declared.insert(hash_of_capture_id(&record.hash_id));
+            }
+        }
         let declared_refs: HashSet<&str> = found.values().map(|r| event_ref(r)).collect();
-        let keys: Vec<Key> = run
+        // Every record the walk reached is rebuilt, not only those the declared events named:
+        // the replay holds the whole history of each, and taking an event back can change a
+        // record it never named (a packing it made refused, now accepted).
+        let mut keys: Vec<Key> = run
             .iter()
             .filter(|d| found.contains_key(hash_of_capture_id(&d.hash_id)))
             .flat_map(|d| d.keys.iter().cloned())
+            .chain(self.reached.iter().cloned())
             .collect();
+        keys.sort_unstable();
+        keys.dedup();
         let history = events
             .iter()
             .filter(|r| {
@@ -193,7 +238,7 @@ fn links(event: &Event, key: &Key) -> Vec<Key> {
         }
         (Some(EventType::ObjectEvent), Some(Action::Add))
         | (Some(EventType::TransformationEvent), _) => {
-            if let Some(lot) = ilmd_lot(event)
+            if let (Some(lot), _) = lot_and_expiry(event)
                 && let Some(lot_key) = lot_key_of(key, &lot)
             {
                 linked.push(lot_key);
@@ -202,16 +247,6 @@ fn links(event: &Event, key: &Key) -> Vec<Key> {
         _ => {}
     }
     linked
-}
-
-/// The `lotNumber` of an event's ILMD.
-fn ilmd_lot(event: &Event) -> Option<String> {
-    event.ilmd.iter().flatten().find_map(|element| {
-        let cbv = element.name.namespace.trim_end_matches(':') == "urn:epcglobal:cbv:mda";
-        (cbv && element.name.local == "lotNumber")
-            .then(|| Content::text(&element.content).map(|t| t.into_owned()))
-            .flatten()
-    })
 }
 
 fn too_much(key: &Key, what: &str, max: usize) -> StoreError {

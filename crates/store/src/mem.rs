@@ -161,9 +161,10 @@ impl Store for MemStore {
         let inner = &mut *inner;
         let (events, by_key, by_hash) = (&inner.events, &inner.by_key, &inner.by_hash);
         let is_stored = |h: &str| by_hash.contains_key(h);
-        let declarations = Declarations::gather(&batch, &is_stored, &mut |key| {
+        let declarations = Declarations::gather(&batch, &is_stored, &mut |key, known| {
             let positions = by_key.get(key).map(Vec::as_slice).unwrap_or_default();
-            Ok(positions.iter().map(|&i| events[i].clone()).collect())
+            let events = positions.iter().map(|&i| &events[i]);
+            Ok(events.map(|e| (e.seq, (!known(e.seq)).then(|| e.clone()))).collect())
         })?;
         let decided = capture::decide(&mut inner.ledger, &is_stored, batch, now, &declarations);
         let fresh = inner.fresh(&decided.job);
