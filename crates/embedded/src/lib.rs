@@ -55,13 +55,17 @@ const TAG_JOB_V1: u8 = 1;
 /// import at 10 M packs) and the party that captured it (empty when none: a party is a GLN).
 /// Replay reads the locations these records name out of the events' JSON-LD.
 const TAG_JOB_V2: u8 = 2;
-/// The tag of a capture-job record as written now: `TAG_JOB_V2`'s events, then the
+/// The tag of a capture-job record written before events were compressed: `TAG_JOB_V2`'s
+/// events, then the
 /// `bizLocation` and `readPoint` ids the job named first in the store (a count, then a
 /// `KnownField` code and an interned string each), so that replay rebuilds the lists of
 /// `known_values` without reading any event, then the outbox messages its events caused (a
 /// count, then each message's event, by position among the record's events, and the
 /// message): committed with the events, in one record.
-const TAG_JOB: u8 = 3;
+const TAG_JOB_V3: u8 = 3;
+/// The tag of a capture-job record as written now: `TAG_JOB_V3`'s, each event's JSON-LD
+/// compressed (`serialhub_store::stored_body`).
+const TAG_JOB: u8 = 7;
 /// The tag of a master-data record: the vocabularies one capture brought, in the stored form
 /// of `serialhub_store::master` (replay merges them in order).
 const TAG_MASTER: u8 = 4;
@@ -136,6 +140,8 @@ struct EventLoc {
     hash_id: Arc<str>,
     offset: u64,
     len: u32,
+    /// The bytes are a `serialhub_store::stored_body`, not the JSON-LD itself.
+    compressed: bool,
     /// The capturing party, shared: there are few.
     captured_by: Option<Arc<str>>,
 }
@@ -320,7 +326,7 @@ impl Replay {
             serialhub_store::master::merge(&mut self.master, &vocabularies);
             return Ok(());
         }
-        if tag != TAG_JOB && tag != TAG_JOB_V2 && tag != TAG_JOB_V1 {
+        if ![TAG_JOB, TAG_JOB_V3, TAG_JOB_V2, TAG_JOB_V1].contains(&tag) {
             return Err(DecodeError { at: 0, what: "a capture-job record" });
         }
         let (Some(count), Some(time)) = (payload.get(1..5), payload.get(5..14)) else {
@@ -369,7 +375,9 @@ impl Replay {
             if let Some(Some(print)) = event_id {
                 self.index.add_event_print(print, index);
             }
-            if tag != TAG_JOB {
+            // Records from before the trailer: their events' locations are in their JSON-LD
+            // (uncompressed then).
+            if tag == TAG_JOB_V1 || tag == TAG_JOB_V2 {
                 // An older record: what it does not carry is in the event.
                 let json = payload.get(json_at..d.pos).ok_or(DecodeError {
                     at: json_at,
@@ -455,9 +463,11 @@ impl Replay {
             }
             self.index.alias_declaration(&hash_id, index);
             self.index.by_hash.insert(hash_id.clone(), index);
-            self.index.events.push(EventLoc { hash_id, offset, len: json_len as u32, captured_by });
+            let compressed = tag == TAG_JOB;
+            let len = json_len as u32;
+            self.index.events.push(EventLoc { hash_id, offset, len, compressed, captured_by });
         }
-        if tag == TAG_JOB {
+        if tag == TAG_JOB || tag == TAG_JOB_V3 {
             for _ in 0..d.length()? {
                 let at = d.pos;
                 let field = KnownField::from_code(d.u8()?)
@@ -550,7 +560,7 @@ fn encode_event(
     let json = match &record.body {
         Some(body) => body.as_slice(),
         None => {
-            made = serialhub_store::stored_json(&record.event);
+            made = serialhub_store::stored_body(&record.event);
             made.as_slice()
         }
     };
@@ -695,6 +705,7 @@ struct Located {
     hash_id: Arc<str>,
     offset: u64,
     len: u32,
+    compressed: bool,
     captured_by: Option<Arc<str>>,
 }
 
@@ -722,6 +733,13 @@ impl EmbeddedStore {
             .reader
             .read_at(loc.offset, loc.len as usize)
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let bytes = if loc.compressed {
+            serialhub_store::read_stored_body(&bytes).map_err(|e| {
+                StoreError::Unavailable(format!("stored event {} is damaged: {e}", loc.hash_id))
+            })?
+        } else {
+            bytes
+        };
         let mut document = serialhub_epcis::read_document(&bytes).map_err(|e| {
             StoreError::Unavailable(format!("stored event {} does not read back: {e}", loc.hash_id))
         })?;
@@ -777,6 +795,7 @@ impl Index {
                     hash_id: loc.hash_id.clone(),
                     offset: loc.offset,
                     len: loc.len,
+                    compressed: loc.compressed,
                     captured_by: loc.captured_by.clone(),
                 }
             })
@@ -840,7 +859,8 @@ impl Index {
         }
         self.alias_declaration(&hash_id, index);
         let captured_by = self.party(record.captured_by.as_deref().unwrap_or(""));
-        self.events.push(EventLoc { hash_id, offset, len, captured_by });
+        // Every record written now is a `TAG_JOB`: its events are compressed.
+        self.events.push(EventLoc { hash_id, offset, len, compressed: true, captured_by });
         for field in [KnownField::BizLocation, KnownField::ReadPoint] {
             if let Some(l) = field.location_of(record)
                 && let Some(shared) = self.known_mut(field).add(l)
@@ -1278,5 +1298,61 @@ impl Store for EmbeddedStore {
 
     fn audit_log(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         Ok(self.lock()?.audit.read(after, limit))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A journal written before events were compressed (`TAG_JOB_V3`, the JSON-LD as is)
+    /// still opens, and its events read back beside the compressed ones written after.
+    #[test]
+    fn uncompressed_events_of_older_records_read_back() {
+        let dir = std::env::temp_dir().join(format!("serialhub-v3-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("a temp dir");
+        let unit = "urn:epc:id:sgtin:4012345.011111.77";
+        let event = serialhub_epcis::Event {
+            event_type: Some(serialhub_epcis::EventType::ObjectEvent),
+            event_time: "2025-01-02T00:00:00Z".to_owned(),
+            event_time_zone_offset: "+00:00".to_owned(),
+            epc_list: vec![unit.to_owned()],
+            action: Some(serialhub_epcis::Action::Observe),
+            biz_step: Some("inspecting".to_owned()),
+            ..Default::default()
+        };
+        {
+            let mut e = Encoder::with_buffer(Vec::new());
+            e.u8(TAG_JOB_V3);
+            e.buf.extend_from_slice(&1u32.to_le_bytes());
+            e.buf.extend_from_slice(&0i64.to_le_bytes());
+            e.u8(1);
+            e.str("ni:///sha-256;01?ver=CBV2.0");
+            e.u8(0); // no eventID
+            e.str(""); // no capturing party
+            let json = serialhub_store::stored_json(&event);
+            e.varint(json.len() as u64);
+            e.buf.extend_from_slice(&json);
+            e.varint(1);
+            e.istr(Key::new(unit).as_str());
+            e.varint(0); // changes
+            e.varint(0); // violations
+            e.varint(0); // locations
+            e.varint(0); // messages
+            let (mut journal, _) =
+                Journal::open(&dir.join(JOURNAL_FILE), &mut |_, _| Ok(())).expect("a journal");
+            journal.append(&e.buf).expect("appended");
+        }
+        let store = EmbeddedStore::open(&dir).expect("an older journal opens");
+        let mut later = event.clone();
+        later.event_time = "2025-01-03T00:00:00Z".to_owned();
+        let record = EventRecord::new("ni:///sha-256;02?ver=CBV2.0".to_owned(), later.clone());
+        store.capture(vec![record.with_body()], serialhub_store::EPOCH).expect("a capture");
+        let history = store.history(&Key::new(unit)).expect("the history reads");
+        let events: Vec<_> = history.into_iter().map(|e| e.record.event).collect();
+        assert_eq!(events, [event, later]);
+        drop(store);
+        let _ = fs::remove_dir_all(&dir);
     }
 }

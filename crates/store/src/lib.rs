@@ -36,8 +36,8 @@ pub struct EventRecord {
     pub event: Event,
     /// The identifiers the event names, canonical and without repeats, in first-mention order.
     pub keys: Vec<Key>,
-    /// The event's stored form (`stored_json`) when the caller made it already, so that a
-    /// backend need not make it on the capture path; not part of the record's identity.
+    /// The event's compressed stored form (`stored_body`) when the caller made it already, so
+    /// that a backend need not make it on the capture path; not part of the record's identity.
     pub body: Option<Vec<u8>>,
     /// The trading partner (a GLN) whose credentials captured the event, when they name one:
     /// a partner sees the events it captured as well as those naming it.
@@ -98,6 +98,29 @@ pub fn stored_json(event: &Event) -> Vec<u8> {
     w.finish().expect("writing JSON to a Vec cannot fail")
 }
 
+/// `stored_json` compressed: one LZ4 block, its uncompressed length first (little-endian
+/// `u32`). The embedded journal keeps events in this form: JSON-LD compresses about threefold
+/// (the EPC URIs of a list share their prefix), which keeps a large journal in the page cache
+/// beside the records (BENCHMARKS.md, pedigree).
+pub fn stored_body(event: &Event) -> Vec<u8> {
+    lz4_flex::block::compress_prepend_size(&stored_json(event))
+}
+
+/// The JSON-LD of a `stored_body`; the error says why the bytes are not one.
+pub fn read_stored_body(body: &[u8]) -> Result<Vec<u8>, String> {
+    // A stored event is a one-event document: far below this, and a corrupted length must not
+    // make the decoder allocate gigabytes.
+    const STORED_JSON_MAX: u32 = 256 << 20;
+    let len = body.get(..4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    match len {
+        None => Err("a compressed event shorter than its length".to_owned()),
+        Some(len) if len > STORED_JSON_MAX => {
+            Err(format!("a compressed event claiming {len} bytes"))
+        }
+        Some(_) => lz4_flex::block::decompress_size_prepended(body).map_err(|e| e.to_string()),
+    }
+}
+
 impl EventRecord {
     /// The record of `event`, its keys taken from every identifier it names: `parentID`, the
     /// EPC lists and the quantity lists' classes (lots).
@@ -122,10 +145,10 @@ impl EventRecord {
         EventRecord { hash_id, event, keys, body: None, captured_by: None }
     }
 
-    /// The record with its stored form made now (`stored_json`): for callers that prepare
+    /// The record with its stored form made now (`stored_body`): for callers that prepare
     /// records on another thread than the one that captures them.
     pub fn with_body(mut self) -> EventRecord {
-        self.body = Some(stored_json(&self.event));
+        self.body = Some(stored_body(&self.event));
         self
     }
 }
