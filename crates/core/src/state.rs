@@ -122,8 +122,9 @@ impl DecommissionReason {
         )
     }
 
-    /// The reason for a name (`name()`), for extension dispositions that carry one.
-    pub fn from_name(name: &str) -> Option<DecommissionReason> {
+    /// Every reason, in declaration order. Append only: stores write a reason as its index
+    /// here (`serialhub_store::codec`).
+    pub const ALL: [DecommissionReason; 9] = {
         use DecommissionReason::*;
         [
             Destroyed,
@@ -136,8 +137,11 @@ impl DecommissionReason {
             Unspecified,
             Transformed,
         ]
-        .into_iter()
-        .find(|r| r.name() == name)
+    };
+
+    /// The reason for a name (`name()`), for extension dispositions that carry one.
+    pub fn from_name(name: &str) -> Option<DecommissionReason> {
+        DecommissionReason::ALL.into_iter().find(|r| r.name() == name)
     }
 }
 

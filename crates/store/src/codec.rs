@@ -244,18 +244,8 @@ impl Encoder {
     }
 }
 
-// Append only: a reason is stored as its index here.
-const REASONS: [DecommissionReason; 9] = [
-    DecommissionReason::Destroyed,
-    DecommissionReason::Stolen,
-    DecommissionReason::Sample,
-    DecommissionReason::FreeSample,
-    DecommissionReason::Exported,
-    DecommissionReason::Locked,
-    DecommissionReason::CheckedOut,
-    DecommissionReason::Unspecified,
-    DecommissionReason::Transformed,
-];
+// A reason is stored as its index in `DecommissionReason::ALL`, which only grows at its end.
+const REASONS: [DecommissionReason; 9] = DecommissionReason::ALL;
 
 /// Why bytes did not decode: what was expected, at which offset of the record.
 #[derive(Debug, Clone, PartialEq, Eq)]
