@@ -924,9 +924,6 @@ impl<V: StateView> Ctx<'_, V> {
     fn consume(&mut self, key: Key, epc: &str) {
         let Some(own) = self.current(&key, epc) else { return };
         let Some(now) = effective(&self.ledger, &key) else { return };
-        if !now.status.is_terminal() && self.unavailable(&key, &own, epc, "transforms") {
-            return;
-        }
         if now.status.is_terminal() {
             let evidence = vec![self.last_event_of(&now.source)];
             self.violate(
@@ -935,6 +932,9 @@ impl<V: StateView> Ctx<'_, V> {
                 vec![epc.to_owned()],
                 evidence,
             );
+            return;
+        }
+        if self.unavailable(&key, &own, epc, "transforms") {
             return;
         }
         // Not `check_lot_data`: the event's ILMD describes its outputs, not its inputs.

@@ -712,16 +712,24 @@ struct Located {
 impl EmbeddedStore {
     /// The events of `located` (`Index::history_of(key)`) that name `key`: the index is by
     /// fingerprint, so another key's events can be among them.
+    /// Events whose `seq` is `known` are not read: they come back as `None`, for the caller to
+    /// check against the copy it has (`serialhub_store::declare::History`).
     fn read_history(
         &self,
         located: Vec<Located>,
         key: &Key,
-    ) -> Result<Vec<StoredEvent>, StoreError> {
+        known: &dyn Fn(u64) -> bool,
+    ) -> Result<Vec<(u64, Option<StoredEvent>)>, StoreError> {
         let mut history = Vec::new();
         for loc in located {
+            let seq = u64::from(loc.index) + 1;
+            if known(seq) {
+                history.push((seq, None));
+                continue;
+            }
             let event = self.read_event(loc)?;
             if event.record.keys.contains(key) {
-                history.push(event);
+                history.push((seq, Some(event)));
             }
         }
         Ok(history)
@@ -925,19 +933,7 @@ impl Store for EmbeddedStore {
             let index = &*index;
             let is_stored = |h: &str| index.by_hash.contains_key(h);
             Declarations::gather(&batch, &is_stored, &mut |key, known| {
-                let mut named = Vec::new();
-                for loc in index.history_of(key) {
-                    let seq = u64::from(loc.index) + 1;
-                    if known(seq) {
-                        named.push((seq, None));
-                        continue;
-                    }
-                    let event = self.read_event(loc)?;
-                    if event.record.keys.contains(key) {
-                        named.push((seq, Some(event)));
-                    }
-                }
-                Ok(named)
+                self.read_history(index.history_of(key), key, known)
             })?
         };
         let mut kept: Vec<EventRecord> = Vec::new();
@@ -1043,7 +1039,8 @@ impl Store for EmbeddedStore {
             let inner = self.lock()?;
             inner.index.history_of(key)
         };
-        self.read_history(located, key)
+        let history = self.read_history(located, key, &|_| false)?;
+        Ok(history.into_iter().filter_map(|(_, event)| event).collect())
     }
 
     fn exceptions(&self, filter: &ExceptionFilter) -> Result<Vec<StoredException>, StoreError> {

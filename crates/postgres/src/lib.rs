@@ -823,7 +823,6 @@ impl Store for PgStore {
             // and each took about a third of a job's time.
             let (sent, decided) = std::thread::scope(|scope| {
                 let sender = scope.spawn(|| write::send_journal(db, statements, &journal));
-                let is_stored = |hash: &str| stored.contains(hash);
                 let decided =
                     capture::decide(&mut mirror.ledger, &is_stored, batch, now, &declarations);
                 (sender.join(), decided)
