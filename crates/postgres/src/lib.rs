@@ -3,10 +3,11 @@
 //!
 //! Schema (`migrations/*.sql`, applied at connect by `migrate`):
 //!
-//! - `events(seq, hash_id, captured_at, event_time, body)`, partitioned by month of
+//! - `events(seq, hash_id, captured_at, event_time, body_lz4)`, partitioned by month of
 //!   `captured_at` (the store creates the month's partition before it first inserts into it;
-//!   a DEFAULT partition catches the rest). `body` is a one-event JSON-LD EPCISDocument, read
-//!   back with `serialhub_epcis::read_document`, as the embedded backend does.
+//!   a DEFAULT partition catches the rest). `body_lz4` is a one-event JSON-LD EPCISDocument,
+//!   LZ4-compressed (`serialhub_store::stored_body`, migration 9; older rows have the JSON in
+//!   `body`), read back with `serialhub_epcis::read_document`, as the embedded backend does.
 //! - `event_hashes(hash_id, seq)`: deduplication and `has_event`.
 //! - `event_keys(key, seq, captured_at)`: the history index.
 //! - `states(key, parent, state, lot_key)`: the ledger's record per identifier, encoded with
@@ -253,11 +254,22 @@ fn gtin_stem(key: &str) -> Option<&str> {
         .then(|| &key[..stem_len])
 }
 
-/// A `(seq, hash_id, body, captured_by)` row as a stored event.
+/// A `(seq, hash_id, body, captured_by, body_lz4)` row as a stored event.
 fn stored_event(row: &postgres::Row) -> Result<StoredEvent, StoreError> {
     let hash_id: String = row.get(1);
-    let body: &str = row.get(2);
-    let event = read_event(&hash_id, body)?;
+    // Rows written before migration 9 have the JSON itself, later ones the compressed form.
+    let event = match row.get::<_, Option<&[u8]>>(4) {
+        Some(compressed) => {
+            let json = serialhub_store::read_stored_body(compressed)
+                .map_err(|e| corrupt(&format!("event {hash_id}"), e))?;
+            read_event(&hash_id, &json)?
+        }
+        None => {
+            let body: Option<&str> = row.get(2);
+            let body = body.ok_or_else(|| corrupt(&format!("event {hash_id}"), "no body"))?;
+            read_event(&hash_id, body.as_bytes())?
+        }
+    };
     let mut record = EventRecord::new(hash_id, event);
     record.captured_by = row.get(3);
     Ok(StoredEvent { seq: seq_of(row.get(0))?, record })
@@ -286,22 +298,22 @@ impl Statements {
             children: client
                 .prepare("SELECT key FROM states WHERE parent = $1 ORDER BY key COLLATE \"C\"")?,
             history: client.prepare(
-                "SELECT e.seq, e.hash_id, e.body, e.captured_by FROM event_keys k \
+                "SELECT e.seq, e.hash_id, e.body, e.captured_by, e.body_lz4 FROM event_keys k \
                  JOIN events e ON e.seq = k.seq AND e.captured_at = k.captured_at \
                  WHERE k.key = $1 ORDER BY k.seq",
             )?,
             has_event: client
                 .prepare("SELECT EXISTS (SELECT 1 FROM event_hashes WHERE hash_id = $1)")?,
             events_from: client.prepare(
-                "SELECT seq, hash_id, body, captured_by FROM events WHERE seq >= $1 \
+                "SELECT seq, hash_id, body, captured_by, body_lz4 FROM events WHERE seq >= $1 \
                  ORDER BY seq LIMIT $2",
             )?,
             events_by_id: client.prepare(
                 // `hash_id >= $1 AND hash_id < $1 || '&errorDeclaration>'`: the event with that
                 // hash and the declarations of it (`serialhub_store::answers_to_hash`), a range
                 // of the primary key in C collation.
-                "SELECT seq, hash_id, body, captured_by FROM events WHERE event_id = $1 \
-                 UNION SELECT e.seq, e.hash_id, e.body, e.captured_by FROM event_hashes h \
+                "SELECT seq, hash_id, body, captured_by, body_lz4 FROM events WHERE event_id = $1 \
+                 UNION SELECT e.seq, e.hash_id, e.body, e.captured_by, e.body_lz4 FROM event_hashes h \
                  JOIN events e ON e.seq = h.seq WHERE h.hash_id = $1 \
                  OR (h.hash_id > $1 || '&errorDeclaration=' AND h.hash_id < $1 || '&errorDeclaration>') \
                  ORDER BY 1",
@@ -320,7 +332,7 @@ impl Statements {
                 "SELECT setval('event_seq', nextval('event_seq') + $1::bigint - 1), now()",
             )?,
             copy_events: client.prepare(
-                "COPY events (seq, hash_id, captured_at, event_time, body, event_id, captured_by) \
+                "COPY events (seq, hash_id, captured_at, event_time, body_lz4, event_id, captured_by) \
                  FROM STDIN (FORMAT binary)",
             )?,
             copy_hashes: client
@@ -1127,10 +1139,9 @@ fn master_of(rows: &[Row]) -> Result<MasterData, StoreError> {
 }
 
 /// The event of a stored one-event document.
-fn read_event(hash_id: &str, body: &str) -> Result<serialhub_epcis::Event, StoreError> {
+fn read_event(hash_id: &str, body: &[u8]) -> Result<serialhub_epcis::Event, StoreError> {
     let what = format!("event {hash_id}");
-    let mut document =
-        serialhub_epcis::read_document(body.as_bytes()).map_err(|e| corrupt(&what, e))?;
+    let mut document = serialhub_epcis::read_document(body).map_err(|e| corrupt(&what, e))?;
     let event = document.document.events.pop();
     match event {
         Some(event) if document.document.events.is_empty() => Ok(event),

@@ -17,6 +17,7 @@ pub(crate) const MIGRATIONS: &[(i32, &str)] = &[
     (6, include_str!("../migrations/0006_known_values_and_master_data.sql")),
     (7, include_str!("../migrations/0007_outbox.sql")),
     (8, include_str!("../migrations/0008_audit_log.sql")),
+    (9, include_str!("../migrations/0009_compressed_bodies.sql")),
 ];
 
 /// Applies the migrations the database lacks, under an advisory lock so that two processes

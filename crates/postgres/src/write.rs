@@ -10,7 +10,6 @@ use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
 use serialhub_core::{Change, FxHashMap, Key, SerialState};
 use serialhub_epcis::time::Timestamp;
-use serialhub_epcis::{Event, Header};
 use serialhub_store::codec::Encoder;
 use serialhub_store::{CaptureJob, CommitReceipt, EventRecord, KnownField, StoreError};
 
@@ -116,7 +115,12 @@ pub(crate) fn journal<'r>(
         events.text(&record.hash_id);
         events.timestamptz(Some(captured_at));
         events.timestamptz(event_time);
-        events.json(&record.event);
+        // The caller's compressed form when it made one (the capture path does, on its
+        // reading thread); the same bytes otherwise.
+        match &record.body {
+            Some(body) => events.field(body),
+            None => events.field(&serialhub_store::stored_body(&record.event)),
+        }
         events.opt_text(record.event.event_id.as_deref());
         events.opt_text(record.captured_by.as_deref());
     }
@@ -387,22 +391,6 @@ impl CopyData {
             }
             None => self.null(),
         }
-    }
-
-    /// `event` as a one-event JSON-LD EPCISDocument, which the standard reader reads back to an
-    /// equal event (as the embedded journal keeps it), written in place (the JSON writer writes
-    /// UTF-8, as a `text` field must be).
-    fn json(&mut self, event: &Event) {
-        let at = self.buf.len();
-        self.buf.extend_from_slice(&0i32.to_be_bytes());
-        let mut w = serialhub_epcis::json::write::JsonLdWriter::new(&mut self.buf);
-        // Invariant: a Vec never fails to take bytes.
-        w.begin(&Header::default()).expect("writing JSON to a Vec cannot fail");
-        w.event(event).expect("writing JSON to a Vec cannot fail");
-        w.finish().expect("writing JSON to a Vec cannot fail");
-        let len = self.buf.len() - at - 4;
-        let len = i32::try_from(len).expect("a COPY field is under 2 GiB");
-        self.buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
     }
 
     fn finish(mut self) -> Vec<u8> {

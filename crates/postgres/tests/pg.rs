@@ -61,7 +61,7 @@ fn migrations_apply_once() {
     let schemas = support::Schemas::default();
     let name = schemas.name();
     let first = schemas.open(&name);
-    assert_eq!(first.applied_migrations(), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(first.applied_migrations(), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
     let units = [sgtin("011111", 1)];
     let batch = records(&[json!({"type": "ObjectEvent", "eventTime": "2025-01-01T00:00:00Z",
         "eventTimeZoneOffset": "+00:00", "action": "ADD", "bizStep": "commissioning",
@@ -72,7 +72,7 @@ fn migrations_apply_once() {
     assert_eq!(second.applied_migrations(), [] as [i32; 0]);
     assert!(second.state(&Key::new(&units[0])).expect("state reads").is_some());
     let mut client = client_in(&name);
-    assert_eq!(count(&mut client, "SELECT count(*) FROM schema_migrations"), 8);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM schema_migrations"), 9);
 
     // 0006 fills `known_locations` from the events stored before it: run its backfill again on
     // an emptied table and find the location of the event captured above.
@@ -80,7 +80,27 @@ fn migrations_apply_once() {
         "eventTimeZoneOffset": "+00:00", "action": "OBSERVE", "bizStep": "inspecting",
         "epcList": units, "bizLocation": {"id": "urn:epc:id:sgln:4012345.00001.0"},
         "readPoint": {"id": "urn:epc:id:sgln:4012345.00001.7"}})]);
+    let old_row = located[0].clone();
     second.capture(located, now()).expect("capture");
+    // Rows written before 0009 hold the JSON in `body` and no `body_lz4`: turn the row just
+    // written into one, which the backfill below and the store's readers must both read.
+    let json = String::from_utf8(serialhub_store::stored_json(&old_row.event)).expect("UTF-8");
+    let changed = client
+        .execute(
+            "UPDATE events SET body = $1, body_lz4 = NULL WHERE hash_id = $2",
+            &[&json, &old_row.hash_id],
+        )
+        .expect("update");
+    assert_eq!(changed, 1);
+    let history = second.history(&Key::new(&units[0])).expect("history reads");
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1].record, old_row);
+    assert!(
+        client
+            .execute("UPDATE events SET body = NULL WHERE hash_id = $1", &[&old_row.hash_id])
+            .is_err(),
+        "a row without either body is refused"
+    );
     client.batch_execute("DELETE FROM known_locations").expect("delete");
     let migration = include_str!("../migrations/0006_known_values_and_master_data.sql");
     for statement in migration.split(';').filter(|s| s.contains("INSERT INTO known_locations")) {
@@ -102,7 +122,7 @@ fn migrations_apply_once() {
     // its tables.
     client.batch_execute("INSERT INTO schema_migrations (version) VALUES (999)").expect("insert");
     let error = PgStore::connect_schema(&support::url(), &name).expect_err("a newer schema");
-    assert!(matches!(error, PgError::NewerSchema { found: 999, known: 8 }), "{error}");
+    assert!(matches!(error, PgError::NewerSchema { found: 999, known: 9 }), "{error}");
     let error = PgStore::connect_schema(&support::url(), "Bad-Name").expect_err("a bad name");
     assert!(matches!(error, PgError::SchemaName(_)), "{error}");
 }
