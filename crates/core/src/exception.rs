@@ -201,7 +201,8 @@ pub enum ViolationKind {
     LotMismatch,
     /// A later event gives an expiry date that differs from the commissioning ILMD.
     ExpiryMismatch,
-    /// An SSCC starts a new life less than 365 days after its previous one started.
+    /// An SSCC labels a new logistic unit less than 365 days after its previous unit shipped
+    /// (or, never shipped, started its life).
     SsccReused,
     /// Shipping a container that holds a dispensed or decommissioned child.
     ShipUnavailableContent,

@@ -38,7 +38,9 @@
 //! - SSCCs: a logistic unit's life ends when it is shipped, received or unpacked to empty.
 //!   Commissioning its SSCC again, or packing into it again while it is empty, starts a new
 //!   life: the old contents are taken out (keeping their state) and the record restarts;
-//!   `sscc_reused` is reported when the previous life started less than 365 days before.
+//!   `sscc_reused` is reported when the previous unit was shipped less than 365 days before
+//!   (GS1 counts the year from the shipment date), or, never shipped, when its life started
+//!   less than 365 days before.
 //!
 //! The rules besides the transitions above: a shipment keeps the destination it named
 //! (`owning_party` and `location` destinations) on the shipped record, and the receipt is
@@ -82,8 +84,8 @@ use serialhub_epcis::{Action, Content, Event, EventType};
 
 use crate::exception::{Violation, ViolationKind};
 use crate::state::{
-    DecommissionReason, EventRef, Key, NESTING_DEPTH_MAX, SerialState, Shipment, StateView, Status,
-    Text, UndoWindow, effective,
+    DecommissionReason, EventRef, Key, NESTING_DEPTH_MAX, SerialState, Shipment, Shipped,
+    StateView, Status, Text, UndoWindow, effective,
 };
 
 /// How far an event time may be ahead of the capture time before it counts as in the future:
@@ -709,6 +711,7 @@ impl<V: StateView> Ctx<'_, V> {
             packed_event: None,
             shipment: None,
             life_started: self.time,
+            shipped: None,
             emptied: false,
         }
     }
@@ -732,23 +735,28 @@ impl<V: StateView> Ctx<'_, V> {
         self.ledger.put(key, state);
     }
 
-    /// An SSCC labels a new logistic unit: reports `sscc_reused` when its previous life
-    /// started less than a year ago, and takes the previous unit's contents out of it (they
-    /// keep the state they had), so the new unit starts empty.
+    /// An SSCC labels a new logistic unit: reports `sscc_reused` when the previous unit was
+    /// shipped less than a year ago (GS1 General Specifications: an SSCC is not reallocated
+    /// within one year of the shipment date), or, never shipped, when its life started less
+    /// than a year ago; and takes the previous unit's contents out of it (they keep the state
+    /// they had), so the new unit starts empty.
     fn new_life(&mut self, key: &Key, epc: &str, previous: &SerialState) {
-        let elapsed_ms = self.time.unix_millis.saturating_sub(previous.life_started.unix_millis);
+        let (since, what, evidence) = match &previous.shipped {
+            Some(shipped) => (shipped.time, "was shipped by", &shipped.event),
+            None => (previous.life_started, "started its life with", &previous.commissioned_event),
+        };
+        let elapsed_ms = self.time.unix_millis.saturating_sub(since.unix_millis);
         if elapsed_ms < SSCC_REUSE_MS {
             self.violate(
                 ViolationKind::SsccReused,
                 format!(
-                    "event {} uses {epc} for a new logistic unit but its previous life started \
-                     with event {} at {}, less than 365 days before",
+                    "event {} uses {epc} for a new logistic unit but the previous unit {what} \
+                     event {evidence} at {}, less than 365 days before",
                     self.event_id,
-                    previous.commissioned_event,
-                    previous.life_started.to_utc_millis_string()
+                    since.to_utc_millis_string()
                 ),
                 vec![epc.to_owned()],
-                vec![previous.commissioned_event.to_string()],
+                vec![evidence.to_string()],
             );
         }
         for child in self.ledger.children(key) {
@@ -815,6 +823,12 @@ impl<V: StateView> Ctx<'_, V> {
                     owner: self.owning_party(),
                     location: self.destination("location"),
                 }));
+                // Only an SSCC may label another unit (`new_life`): a unit shipped on its own
+                // needs no second box.
+                if is_sscc(&key) {
+                    next.shipped =
+                        Some(Box::new(Shipped { time: self.time, event: self.event_ref.clone() }));
+                }
                 None
             }
             (Step::Receive, Status::InTransit) => {

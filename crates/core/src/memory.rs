@@ -265,6 +265,7 @@ mod tests {
             packed_event: None,
             shipment: None,
             life_started: time,
+            shipped: None,
             emptied: false,
         }
     }

@@ -213,6 +213,17 @@ pub struct Shipment {
     pub location: Option<String>,
 }
 
+/// The latest shipment of a record in its current life, kept after receipt: GS1 counts the
+/// year before an SSCC may label another logistic unit from the shipment date
+/// (`sscc_reused`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shipped {
+    /// The shipping event's time.
+    pub time: Timestamp,
+    /// The shipping event's ID (evidence).
+    pub event: EventRef,
+}
+
 /// What the ledger knows about one identifier.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SerialState {
@@ -250,8 +261,11 @@ pub struct SerialState {
     /// (boxed: only records in transit have one).
     pub shipment: Option<Box<Shipment>>,
     /// The time of the event that created this record, or started its current life (an SSCC
-    /// label used again); `sscc_reused` measures from it.
+    /// label used again); `sscc_reused` measures from it when the unit was never shipped.
     pub life_started: Timestamp,
+    /// The latest shipment in this life, kept for SSCCs only (boxed: most records are
+    /// units); `sscc_reused` measures from it.
+    pub shipped: Option<Box<Shipped>>,
     /// Set when an unpacking took the last child out of this container: with a shipment or a
     /// receipt, it marks the end of a logistic unit's life, after which its SSCC may only be
     /// used again a year on.

@@ -278,6 +278,7 @@ fn a_record_contradicting_the_states_is_refused() {
             packed_event: None,
             shipment: None,
             life_started: now(),
+            shipped: None,
             emptied: false,
         }
     };

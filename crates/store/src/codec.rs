@@ -9,8 +9,8 @@
 //! several times over; a decoder numbers strings in the same order, so no table is stored.
 
 use serialhub_core::{
-    DecommissionReason, EventRef, Key, SerialState, Shipment, Status, UndoWindow, Violation,
-    ViolationKind,
+    DecommissionReason, EventRef, Key, SerialState, Shipment, Shipped, Status, UndoWindow,
+    Violation, ViolationKind,
 };
 use serialhub_epcis::time::Timestamp;
 
@@ -232,7 +232,13 @@ impl Encoder {
             }
         }
         self.time(s.life_started);
-        self.u8(u8::from(s.emptied));
+        // One byte: bit 0 `emptied`, bit 1 a latest shipment follows. Records written before
+        // shipments were kept have 0 or 1 here, and read back without one.
+        self.u8(u8::from(s.emptied) | (u8::from(s.shipped.is_some()) << 1));
+        if let Some(shipped) = &s.shipped {
+            self.time(shipped.time);
+            self.istr(&shipped.event);
+        }
     }
 
     /// Appends a violation (its kind by code).
@@ -475,7 +481,7 @@ impl<'a> Decoder<'a> {
     pub fn state(&mut self) -> Decoded<SerialState> {
         let status = self.status()?;
         let parent = self.opt_istring()?.map(Key::from_canonical);
-        Ok(SerialState {
+        let mut state = SerialState {
             status,
             parent,
             location: self.opt_iref()?,
@@ -510,8 +516,20 @@ impl<'a> Decoder<'a> {
                 None
             },
             life_started: self.time()?,
-            emptied: self.flag()?,
-        })
+            shipped: None,
+            emptied: false,
+        };
+        // `Encoder::state`'s last byte.
+        let at = self.pos;
+        let tail = self.u8()?;
+        if tail > 3 {
+            return Err(DecodeError { at, what: "a record's last byte (0 to 3)" });
+        }
+        state.emptied = tail & 1 != 0;
+        if tail & 2 != 0 {
+            state.shipped = Some(Box::new(Shipped { time: self.time()?, event: self.iref()? }));
+        }
+        Ok(state)
     }
 
     /// Reads a violation written by `Encoder::violation`.
@@ -551,8 +569,23 @@ mod tests {
             packed_event: Some("urn:uuid:3".into()),
             shipment: Some(Box::new(Shipment { event: "e".into(), owner: None, location: None })),
             life_started: Timestamp { unix_millis: -5, has_offset: false },
+            shipped: Some(Box::new(Shipped { time: t, event: "urn:uuid:4".into() })),
             emptied: true,
         }
+    }
+
+    #[test]
+    fn records_without_a_shipment_keep_the_form_written_before_shipments_were_kept() {
+        let old = SerialState { shipped: None, ..state() };
+        let mut e = Encoder::default();
+        e.state(&old);
+        // The last byte is the old `emptied` flag: records written then read the same now.
+        assert_eq!(e.buf.last(), Some(&1));
+        assert_eq!(Decoder::new(&e.buf).state(), Ok(old));
+        let end = e.buf.len() - 1;
+        e.buf[end] = 4;
+        let error = Decoder::new(&e.buf).state().expect_err("an unknown last byte");
+        assert_eq!(error, DecodeError { at: end, what: "a record's last byte (0 to 3)" });
     }
 
     #[test]

@@ -755,9 +755,39 @@ fn an_sscc_reused_within_a_year() {
             &commission_sscc("2025-03-01T00:00:00Z"),
         ]),
         expect![[r#"
-            e3: F6 sscc_reused: event e3 uses urn:epc:id:sscc:4012345.0000000001 for a new logistic unit but its previous life started with event e1 at 2025-01-01T00:00:00.000Z, less than 365 days before [e1, e3]
+            e3: F6 sscc_reused: event e3 uses urn:epc:id:sscc:4012345.0000000001 for a new logistic unit but the previous unit was shipped by event e2 at 2025-01-02T00:00:00.000Z, less than 365 days before [e2, e3]
             --
             00/040123450000000016 commissioned
+        "#]],
+    );
+    // GS1 counts the year from the shipment date, not from the label's first use: a pallet
+    // kept thirteen months before it shipped may not label another unit a month after.
+    check(
+        &with(&[
+            &commission_sscc("2024-01-01T00:00:00Z"),
+            &ship_sscc("2025-02-01T00:00:00Z"),
+            &commission_sscc("2025-03-01T00:00:00Z"),
+        ]),
+        expect![[r#"
+            e3: F6 sscc_reused: event e3 uses urn:epc:id:sscc:4012345.0000000001 for a new logistic unit but the previous unit was shipped by event e2 at 2025-02-01T00:00:00.000Z, less than 365 days before [e2, e3]
+            --
+            00/040123450000000016 commissioned
+        "#]],
+    );
+    // Never shipped (built and broken down at home): the year counts from its life's start.
+    check(
+        &with(&[
+            commission_packs,
+            &pack("2025-01-02T00:00:00Z", PACK_1),
+            &aggregate("DELETE", SSCC_1, &[PACK_1]),
+            &pack("2025-02-01T00:00:00Z", PACK_2),
+        ]),
+        expect![[r#"
+            e4: F6 sscc_reused: event e4 uses urn:epc:id:sscc:4012345.0000000001 for a new logistic unit but the previous unit started its life with event e2 at 2025-01-02T00:00:00.000Z, less than 365 days before [e2, e4]
+            --
+            00/040123450000000016 commissioned
+            01/04012345111118/21/1 commissioned
+            01/04012345111118/21/2 commissioned in=00/040123450000000016
         "#]],
     );
     // A year and more later: a legal new life; what the old unit held leaves it.
@@ -785,7 +815,7 @@ fn an_sscc_reused_within_a_year() {
             &pack("2025-02-01T00:00:00Z", PACK_2),
         ]),
         expect![[r#"
-            e5: F6 sscc_reused: event e5 uses urn:epc:id:sscc:4012345.0000000001 for a new logistic unit but its previous life started with event e2 at 2025-01-02T00:00:00.000Z, less than 365 days before [e2, e5]
+            e5: F6 sscc_reused: event e5 uses urn:epc:id:sscc:4012345.0000000001 for a new logistic unit but the previous unit was shipped by event e3 at 2025-01-03T00:00:00.000Z, less than 365 days before [e3, e5]
             --
             00/040123450000000016 commissioned
             01/04012345111118/21/1 in_transit
