@@ -1347,12 +1347,40 @@ impl<V: StateView> Ctx<'_, V> {
         }
     }
 
+    /// The latest shipment of a container above `key` at or after `since` (`key`'s own last
+    /// event, its packing): an SSCC unpacked from a shipped pallet travelled with it, and the
+    /// year before its label may be used again counts from that shipment (`new_life`).
+    fn shipped_inside(&self, key: &Key, since: Timestamp) -> Option<Box<Shipped>> {
+        let mut latest: Option<&Shipped> = None;
+        let mut above = self.ledger.state(key)?.parent.clone();
+        for _ in 0..NESTING_DEPTH_MAX {
+            let Some(container) = above.take().and_then(|c| self.ledger.state(&c)) else {
+                break;
+            };
+            if let Some(shipped) = container.shipped.as_deref()
+                && shipped.time >= since
+                && latest.is_none_or(|l| l.time < shipped.time)
+            {
+                latest = Some(shipped);
+            }
+            above = container.parent.clone();
+        }
+        latest.map(|shipped| Box::new(shipped.clone()))
+    }
+
     /// Takes `child` (whose record is `state`) out of its container.
     fn detach(&mut self, child: Key, state: SerialState) {
         // Invariant: the child leaves with the state its containers gave it, so that nothing
         // it inherited is lost when the parent relation goes.
         let Some(now) = effective(&self.ledger, &child) else { return };
+        let travelled =
+            if is_sscc(&child) { self.shipped_inside(&child, state.last_event_time) } else { None };
         let mut next = state;
+        if let Some(shipped) = travelled
+            && next.shipped.as_ref().is_none_or(|own| own.time < shipped.time)
+        {
+            next.shipped = Some(shipped);
+        }
         next.parent = None;
         next.packed_event = None;
         next.status = now.status;

@@ -78,6 +78,11 @@ impl MemoryLedger {
         }
     }
 
+    /// Whether `key` (a key's canonical text) has a record, without building a `Key`.
+    pub fn state_exists(&self, key: &str) -> bool {
+        self.index.contains_key(key)
+    }
+
     /// Writes `changes`, taking them: the copy-free `commit` for a caller done with them.
     pub fn commit_owned(&mut self, changes: Vec<(Key, Change)>) {
         for (key, change) in changes {

@@ -774,6 +774,63 @@ fn an_sscc_reused_within_a_year() {
             00/040123450000000016 commissioned
         "#]],
     );
+    // A case SSCC travels inside a shipped pallet: unpacked and emptied, its label is bound
+    // by the pallet's shipment, not by when the case was first labelled.
+    let case_sscc = "urn:epc:id:sscc:4012345.0000000002";
+    let event = |kind: &str, rest: &str, time: &str| {
+        format!(r#"{{"type": "{kind}", "eventTime": "{time}", {rest}}}"#)
+    };
+    let travelled = [
+        event(
+            "ObjectEvent",
+            &format!(r#""action": "ADD", "bizStep": "commissioning", "epcList": ["{case_sscc}"]"#),
+            "2024-01-01T00:00:00Z",
+        ),
+        commission_packs.to_owned(),
+        event(
+            "AggregationEvent",
+            &format!(r#""action": "ADD", "parentID": "{case_sscc}", "childEPCs": ["{PACK_1}"]"#),
+            "2024-01-02T00:00:00Z",
+        ),
+        event(
+            "AggregationEvent",
+            &format!(r#""action": "ADD", "parentID": "{SSCC_1}", "childEPCs": ["{case_sscc}"]"#),
+            "2024-01-03T00:00:00Z",
+        ),
+        ship_sscc("2025-02-01T00:00:00Z"),
+        event(
+            "ObjectEvent",
+            &format!(r#""action": "OBSERVE", "bizStep": "receiving", "epcList": ["{SSCC_1}"]"#),
+            "2025-02-05T00:00:00Z",
+        ),
+        event(
+            "AggregationEvent",
+            &format!(r#""action": "DELETE", "parentID": "{SSCC_1}", "childEPCs": ["{case_sscc}"]"#),
+            "2025-02-06T00:00:00Z",
+        ),
+        event(
+            "AggregationEvent",
+            &format!(r#""action": "DELETE", "parentID": "{case_sscc}", "childEPCs": ["{PACK_1}"]"#),
+            "2025-02-07T00:00:00Z",
+        ),
+        event(
+            "ObjectEvent",
+            &format!(r#""action": "ADD", "bizStep": "commissioning", "epcList": ["{case_sscc}"]"#),
+            "2025-03-01T00:00:00Z",
+        ),
+    ];
+    let travelled: Vec<&str> = travelled.iter().map(String::as_str).collect();
+    check(
+        &with(&travelled),
+        expect![[r#"
+        e9: F6 sscc_reused: event e9 uses urn:epc:id:sscc:4012345.0000000002 for a new logistic unit but the previous unit was shipped by event e5 at 2025-02-01T00:00:00.000Z, less than 365 days before [e5, e9]
+        --
+        00/040123450000000016 received
+        00/040123450000000023 commissioned
+        01/04012345111118/21/1 received
+        01/04012345111118/21/2 commissioned
+    "#]],
+    );
     // Never shipped (built and broken down at home): the year counts from its life's start.
     check(
         &with(&[
