@@ -245,6 +245,8 @@ impl EmbeddedStore {
 struct Replay {
     ledger: MemoryLedger,
     index: Index,
+    /// Fingerprints of the keys changed so far in the event being replayed (reused).
+    seen: std::collections::HashSet<u64, serialhub_core::FxBuildHasher>,
     master: MasterData,
     outbox: MemoryOutbox,
     audit: AuditLog,
@@ -406,22 +408,31 @@ impl Replay {
             }
             let changes = d.length()?;
             let mut outcome = Outcome::default();
-            // Whether each key changed so far in this event exists after its change: the
-            // changes apply in order once the event is read, so a later change of the same
-            // key is checked against the earlier one, not the ledger.
-            let mut done: std::collections::HashMap<Key, bool> = std::collections::HashMap::new();
+            // Whether each key exists before its change: the changes apply in order once the
+            // event is read, so a key changed earlier in this event is checked against that
+            // change, not the ledger. Keys rarely repeat within an event: a set of their
+            // fingerprints finds the candidates, and only those search the changes.
+            self.seen.clear();
             for _ in 0..changes {
                 let at = d.pos;
-                let key = Key::from_canonical(d.istr()?.to_owned());
+                let key_text = d.istr()?;
+                let repeated = !self.seen.insert(fingerprint(key_text));
+                let earlier = if repeated {
+                    outcome.changes.iter().rev().find(|(k, _)| k.as_str() == key_text)
+                } else {
+                    None
+                };
+                let exists = match earlier {
+                    Some((_, change)) => !matches!(change, Change::Remove),
+                    None => self.ledger.state_exists(key_text),
+                };
+                let key = Key::from_canonical(key_text.to_owned());
                 let tag = d.u8()?;
-                let exists =
-                    done.get(&key).copied().unwrap_or_else(|| self.ledger.state(&key).is_some());
                 if tag == CHANGE_REMOVE {
                     // A reversal (an error declaration) removes only what exists.
                     if !exists {
                         return Err(DecodeError { at, what: "a removal of a record that exists" });
                     }
-                    done.insert(key.clone(), false);
                     outcome.changes.push((key, Change::Remove));
                     continue;
                 }
@@ -447,7 +458,6 @@ impl Replay {
                     return Err(DecodeError { at, what });
                 }
                 let state = d.state()?;
-                done.insert(key.clone(), true);
                 let change = if create { Change::Create(state) } else { Change::Update(state) };
                 outcome.changes.push((key, change));
             }
