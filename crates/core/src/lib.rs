@@ -18,7 +18,7 @@ pub mod state;
 pub use exception::{ExceptionType, Violation, ViolationKind};
 pub use fxhash::{FxBuildHasher, FxHashMap};
 pub use ledger::{Change, Outcome, apply, lot_and_expiry, lot_key_of, lot_status, reverse};
-pub use memory::MemoryLedger;
+pub use memory::{ChangeRefused, MemoryLedger};
 pub use state::{
     DecommissionReason, Effective, EventRef, Key, NESTING_DEPTH_MAX, SerialState, Shipment,
     Shipped, StateView, Status, Text, UndoWindow, effective,

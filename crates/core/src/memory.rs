@@ -9,6 +9,23 @@ use crate::fxhash::FxHashMap;
 use crate::ledger::{Change, Outcome};
 use crate::state::{Key, SerialState, StateView};
 
+/// A change `MemoryLedger::put_checked` refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeRefused {
+    /// The record's key.
+    pub key: Key,
+    /// True for a create of a record that exists; false for an update or removal of one that
+    /// does not.
+    pub create: bool,
+}
+
+impl ChangeRefused {
+    /// What was refused, for messages.
+    pub fn what(&self) -> &'static str {
+        if self.create { "create of an existing record" } else { "change of a missing record" }
+    }
+}
+
 /// All records in memory, with the parent-to-children index `StateView::children` needs.
 #[derive(Clone, Debug, Default)]
 pub struct MemoryLedger {
@@ -78,11 +95,6 @@ impl MemoryLedger {
         }
     }
 
-    /// Whether `key` (a key's canonical text) has a record, without building a `Key`.
-    pub fn state_exists(&self, key: &str) -> bool {
-        self.index.contains_key(key)
-    }
-
     /// Writes `changes`, taking them: the copy-free `commit` for a caller done with them.
     pub fn commit_owned(&mut self, changes: Vec<(Key, Change)>) {
         for (key, change) in changes {
@@ -93,30 +105,44 @@ impl MemoryLedger {
     fn put(&mut self, key: Key, change: Change) {
         // Invariant: `apply` creates only what is absent and updates only what exists;
         // anything else is a bug in the ledger, not bad input.
-        let (state, previous) = match change {
-            Change::Create(state) => {
-                assert!(!self.index.contains_key(&key), "create of an existing record {key}");
-                (state, None)
-            }
-            Change::Remove => {
-                assert!(self.index.contains_key(&key), "removal of a missing record {key}");
-                self.restore(key, None);
-                return;
-            }
+        if let Err(refused) = self.put_checked(key, change) {
+            panic!("{} {}", refused.what(), refused.key);
+        }
+    }
+
+    /// Writes one change, refusing a create of a record that exists and an update or removal
+    /// of one that does not: a store replaying what it wrote checks it this way, with one
+    /// lookup per change.
+    pub fn put_checked(&mut self, key: Key, change: Change) -> Result<(), ChangeRefused> {
+        match change {
+            Change::Create(state) => match self.index.entry(key) {
+                std::collections::hash_map::Entry::Occupied(entry) => {
+                    Err(ChangeRefused { key: entry.key().clone(), create: true })
+                }
+                std::collections::hash_map::Entry::Vacant(entry) => {
+                    link(&mut self.children, entry.key(), None, state.parent.as_ref());
+                    let slot = self.records.insert(state);
+                    entry.insert(slot);
+                    Ok(())
+                }
+            },
             Change::Update(state) => {
                 let slot = self.index.get(&key).copied();
-                let record = slot.map(|slot| self.records.get_mut(slot));
-                let Some(Some(record)) = record else {
-                    panic!("update of a missing record {key}");
+                let Some(Some(record)) = slot.map(|slot| self.records.get_mut(slot)) else {
+                    return Err(ChangeRefused { key, create: false });
                 };
                 let previous = std::mem::replace(record, state);
                 link(&mut self.children, &key, previous.parent, record.parent.as_ref());
-                return;
+                Ok(())
             }
-        };
-        link(&mut self.children, &key, previous, state.parent.as_ref());
-        let slot = self.records.insert(state);
-        self.index.insert(key, slot);
+            Change::Remove => {
+                if !self.index.contains_key(&key) {
+                    return Err(ChangeRefused { key, create: false });
+                }
+                self.restore(key, None);
+                Ok(())
+            }
+        }
     }
 
     /// Sets the record of `key` to `previous` (removing it for `None`), keeping the children

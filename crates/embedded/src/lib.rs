@@ -245,8 +245,6 @@ impl EmbeddedStore {
 struct Replay {
     ledger: MemoryLedger,
     index: Index,
-    /// Fingerprints of the keys changed so far in the event being replayed (reused).
-    seen: std::collections::HashSet<u64, serialhub_core::FxBuildHasher>,
     master: MasterData,
     outbox: MemoryOutbox,
     audit: AuditLog,
@@ -407,38 +405,17 @@ impl Replay {
                 self.index.by_key.entry(fingerprint(key)).or_default().push(index);
             }
             let changes = d.length()?;
-            let mut outcome = Outcome::default();
-            // Whether each key exists before its change: the changes apply in order once the
-            // event is read, so a key changed earlier in this event is checked against that
-            // change, not the ledger. Keys rarely repeat within an event: a set of their
-            // fingerprints finds the candidates, and only those search the changes.
-            self.seen.clear();
+            // Each change is applied as it is read, so that a later change of the same key in
+            // this event meets the earlier one. What the ledger wrote creates only what is
+            // absent and changes only what exists; a record saying otherwise is damaged, and
+            // is refused here rather than reaching the ledger's assertions.
             for _ in 0..changes {
                 let at = d.pos;
-                let key_text = d.istr()?;
-                let repeated = !self.seen.insert(fingerprint(key_text));
-                let earlier = if repeated {
-                    outcome.changes.iter().rev().find(|(k, _)| k.as_str() == key_text)
-                } else {
-                    None
-                };
-                let exists = match earlier {
-                    Some((_, change)) => !matches!(change, Change::Remove),
-                    None => self.ledger.state_exists(key_text),
-                };
-                let key = Key::from_canonical(key_text.to_owned());
-                let tag = d.u8()?;
-                if tag == CHANGE_REMOVE {
-                    // A reversal (an error declaration) removes only what exists.
-                    if !exists {
-                        return Err(DecodeError { at, what: "a removal of a record that exists" });
-                    }
-                    outcome.changes.push((key, Change::Remove));
-                    continue;
-                }
-                let create = match tag {
-                    CHANGE_CREATE => true,
-                    CHANGE_UPDATE => false,
+                let key = Key::from_canonical(d.istr()?.to_owned());
+                let change = match d.u8()? {
+                    CHANGE_CREATE => Change::Create(d.state()?),
+                    CHANGE_UPDATE => Change::Update(d.state()?),
+                    CHANGE_REMOVE => Change::Remove,
                     _ => {
                         return Err(DecodeError {
                             at,
@@ -446,22 +423,14 @@ impl Replay {
                         });
                     }
                 };
-                // What the ledger wrote creates only what is absent and updates only what
-                // exists; a record saying otherwise is damaged, and must not reach the
-                // ledger's assertions.
-                if create == exists {
-                    let what = if create {
-                        "a create of a record that does not exist yet"
-                    } else {
-                        "an update of a record that exists"
-                    };
-                    return Err(DecodeError { at, what });
-                }
-                let state = d.state()?;
-                let change = if create { Change::Create(state) } else { Change::Update(state) };
-                outcome.changes.push((key, change));
+                let what = match &change {
+                    Change::Create(_) => "a create of a record that does not exist yet",
+                    Change::Update(_) => "an update of a record that exists",
+                    // A reversal (an error declaration) removes only what exists.
+                    Change::Remove => "a removal of a record that exists",
+                };
+                self.ledger.put_checked(key, change).map_err(|_| DecodeError { at, what })?;
             }
-            self.ledger.commit_owned(outcome.changes);
             let violations = d.length()?;
             for _ in 0..violations {
                 self.index.exceptions.push(StoredException {
