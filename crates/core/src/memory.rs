@@ -14,16 +14,9 @@ use crate::state::{Key, SerialState, StateView};
 pub struct ChangeRefused {
     /// The record's key.
     pub key: Key,
-    /// True for a create of a record that exists; false for an update or removal of one that
-    /// does not.
-    pub create: bool,
-}
-
-impl ChangeRefused {
-    /// What was refused, for messages.
-    pub fn what(&self) -> &'static str {
-        if self.create { "create of an existing record" } else { "change of a missing record" }
-    }
+    /// What was refused: `create of an existing record`, `update of a missing record` or
+    /// `removal of a missing record`.
+    pub what: &'static str,
 }
 
 /// All records in memory, with the parent-to-children index `StateView::children` needs.
@@ -106,19 +99,20 @@ impl MemoryLedger {
         // Invariant: `apply` creates only what is absent and updates only what exists;
         // anything else is a bug in the ledger, not bad input.
         if let Err(refused) = self.put_checked(key, change) {
-            panic!("{} {}", refused.what(), refused.key);
+            panic!("{} {}", refused.what, refused.key);
         }
     }
 
     /// Writes one change, refusing a create of a record that exists and an update or removal
-    /// of one that does not: a store replaying what it wrote checks it this way, with one
-    /// lookup per change.
+    /// of one that does not: a store replaying what it wrote checks it this way, in the lookup
+    /// that applies a create or an update.
     pub fn put_checked(&mut self, key: Key, change: Change) -> Result<(), ChangeRefused> {
         match change {
             Change::Create(state) => match self.index.entry(key) {
-                std::collections::hash_map::Entry::Occupied(entry) => {
-                    Err(ChangeRefused { key: entry.key().clone(), create: true })
-                }
+                std::collections::hash_map::Entry::Occupied(entry) => Err(ChangeRefused {
+                    key: entry.key().clone(),
+                    what: "create of an existing record",
+                }),
                 std::collections::hash_map::Entry::Vacant(entry) => {
                     link(&mut self.children, entry.key(), None, state.parent.as_ref());
                     let slot = self.records.insert(state);
@@ -129,7 +123,7 @@ impl MemoryLedger {
             Change::Update(state) => {
                 let slot = self.index.get(&key).copied();
                 let Some(Some(record)) = slot.map(|slot| self.records.get_mut(slot)) else {
-                    return Err(ChangeRefused { key, create: false });
+                    return Err(ChangeRefused { key, what: "update of a missing record" });
                 };
                 let previous = std::mem::replace(record, state);
                 link(&mut self.children, &key, previous.parent, record.parent.as_ref());
@@ -137,7 +131,7 @@ impl MemoryLedger {
             }
             Change::Remove => {
                 if !self.index.contains_key(&key) {
-                    return Err(ChangeRefused { key, create: false });
+                    return Err(ChangeRefused { key, what: "removal of a missing record" });
                 }
                 self.restore(key, None);
                 Ok(())

@@ -408,7 +408,7 @@ impl Replay {
             // Each change is applied as it is read, so that a later change of the same key in
             // this event meets the earlier one. What the ledger wrote creates only what is
             // absent and changes only what exists; a record saying otherwise is damaged, and
-            // is refused here rather than reaching the ledger's assertions.
+            // `put_checked` refuses it (where `put` would panic).
             for _ in 0..changes {
                 let at = d.pos;
                 let key = Key::from_canonical(d.istr()?.to_owned());

@@ -282,7 +282,9 @@ fn a_record_contradicting_the_states_is_refused() {
             emptied: false,
         }
     };
-    let payload = |tag: u8| {
+    // One job of one event whose changes, all to the same key, have the tags `tags` (a create
+    // or an update carries the state; a removal nothing).
+    let payload = |tags: &[u8]| {
         let mut e = serialhub_store::codec::Encoder::with_buffer(Vec::new());
         e.u8(1);
         e.buf.extend_from_slice(&1u32.to_le_bytes());
@@ -291,30 +293,37 @@ fn a_record_contradicting_the_states_is_refused() {
         e.str("ni:///sha-256;00?ver=CBV2.0");
         e.bytes(b"{}");
         e.varint(0); // keys
-        e.varint(1); // one change
-        e.istr("https://id.gs1.org/01/04012345111118/21/1");
-        e.u8(tag);
-        e.state(&state);
+        e.varint(tags.len() as u64);
+        for &tag in tags {
+            e.istr("https://id.gs1.org/01/04012345111118/21/1");
+            e.u8(tag);
+            if tag != 2 {
+                e.state(&state);
+            }
+        }
         e.varint(0); // violations
         e.buf
     };
-    assert_eq!(serialhub_embedded::replay_for_fuzzing(&payload(0)), Ok(()));
-    let error =
-        serialhub_embedded::replay_for_fuzzing(&payload(1)).expect_err("an update of nothing");
-    assert!(error.contains("expected an update of a record that exists"), "{error}");
-    let error = serialhub_embedded::replay_for_fuzzing(&payload(7)).expect_err("a bad tag");
-    assert!(error.contains("a create (0), update (1) or remove (2) tag"), "{error}");
-    // A removal (tag 2, nothing after it) of a record no earlier change created.
-    let mut removal = payload(2);
-    let state_len = {
-        let mut e = serialhub_store::codec::Encoder::with_buffer(Vec::new());
-        e.state(&state);
-        e.buf.len()
+    let refused = |tags: &[u8]| {
+        serialhub_embedded::replay_for_fuzzing(&payload(tags)).expect_err("a refused change")
     };
-    removal.truncate(removal.len() - 1 - state_len);
-    removal.push(0); // violations
-    let error = serialhub_embedded::replay_for_fuzzing(&removal).expect_err("a removal of nothing");
+    assert_eq!(serialhub_embedded::replay_for_fuzzing(&payload(&[0])), Ok(()));
+    let error = refused(&[1]);
+    assert!(error.contains("expected an update of a record that exists"), "{error}");
+    let error = refused(&[7]);
+    assert!(error.contains("a create (0), update (1) or remove (2) tag"), "{error}");
+    // A removal of a record no earlier change created.
+    let error = refused(&[2]);
     assert!(error.contains("expected a removal of a record that exists"), "{error}");
+    // Changes of one key within one event meet each other, in order.
+    assert_eq!(serialhub_embedded::replay_for_fuzzing(&payload(&[0, 1, 1])), Ok(()));
+    assert_eq!(serialhub_embedded::replay_for_fuzzing(&payload(&[0, 2, 0, 1])), Ok(()));
+    let error = refused(&[0, 0]);
+    assert!(error.contains("expected a create of a record that does not exist yet"), "{error}");
+    let error = refused(&[0, 2, 2]);
+    assert!(error.contains("expected a removal of a record that exists"), "{error}");
+    let error = refused(&[0, 2, 1]);
+    assert!(error.contains("expected an update of a record that exists"), "{error}");
 }
 
 /// Every value `known_values` lists for `field`, page by page.
