@@ -206,13 +206,21 @@ impl MemoryLedger {
         units
     }
 
-    /// Everything inside `key`, recursively, depth first in key order (explode).
+    /// Everything inside `key`, recursively, depth first in key order (explode), each once.
+    /// The ledger never makes a cycle (`aggregation_cycle`), but records restored from a
+    /// damaged store may hold one: the walk visits each key at most once, so it ends.
     pub fn contents(&self, key: &Key) -> Vec<Key> {
+        let children = |of: &Key| self.children.get(of).into_iter().flatten().rev();
         let mut out = Vec::new();
-        let mut stack: Vec<Key> = self.children(key).into_iter().rev().collect();
+        let mut seen: std::collections::HashSet<&Key, crate::FxBuildHasher> =
+            std::collections::HashSet::default();
+        let mut stack: Vec<&Key> = children(key).collect();
         while let Some(child) = stack.pop() {
-            stack.extend(self.children(&child).into_iter().rev());
-            out.push(child);
+            if child == key || !seen.insert(child) {
+                continue;
+            }
+            stack.extend(children(child));
+            out.push(child.clone());
         }
         out
     }
@@ -322,6 +330,17 @@ mod tests {
         assert_eq!(ledger.records.chunks.iter().map(Vec::len).sum::<usize>(), count, "slot reused");
         assert_eq!(ledger.state(&key(count)).and_then(|s| s.lot.clone()).as_deref(), Some("new"));
         assert_eq!(ledger.state(&key(6)).and_then(|s| s.lot.clone()).as_deref(), Some("6"));
+    }
+
+    #[test]
+    fn contents_of_a_cycle_from_damaged_records_end() {
+        let (a, b, c) = (key(1), key(2), key(3));
+        let mut ledger = MemoryLedger::default();
+        ledger.restore(a.clone(), Some(record(Some(&b), "a")));
+        ledger.restore(b.clone(), Some(record(Some(&a), "b")));
+        ledger.restore(c.clone(), Some(record(Some(&b), "c")));
+        assert_eq!(ledger.contents(&a), vec![b.clone(), c.clone()]);
+        assert_eq!(ledger.contents(&c), Vec::<Key>::new());
     }
 
     #[test]
