@@ -729,3 +729,52 @@ fn audit_log_is_append_only_and_edits_show() {
     let entries = store.audit_log(0, 10).expect("read");
     assert_eq!(audit::verify((0, audit::GENESIS), &entries).expect_err("edit shows").seq, 1);
 }
+
+/// A writer that began on an empty store holds every record and knows every stored event, so
+/// a job of new events asks the server neither which of them are stored nor what records
+/// they reach; it still finds repeats and a second commissioning. A writer that began on a
+/// store with data asks both.
+#[test]
+fn a_writer_that_began_on_an_empty_store_reads_nothing_back() {
+    let schemas = support::Schemas::default();
+    let name = schemas.name();
+    let unit = |n: u32| sgtin("022222", n);
+    let commissioning = |n: usize, first: u32| {
+        let mut event = event(EventType::ObjectEvent, 0, (first..first + 10).map(unit).collect());
+        event.action = Some(Action::Add);
+        event.biz_step = Some("commissioning".to_owned());
+        record(n, event)
+    };
+    let capture = |store: &PgStore, batch: Vec<EventRecord>| {
+        let before = store.queries();
+        let receipt = store.capture(batch, now()).expect("the batch captures");
+        (receipt, store.queries() - before)
+    };
+
+    let first = schemas.open(&name);
+    let (receipt, _) = capture(&first, vec![commissioning(0, 1)]);
+    assert_eq!(receipt.stored.len(), 1);
+    let (receipt, warm) = capture(&first, vec![commissioning(1, 11)]);
+    assert_eq!((receipt.stored.len(), receipt.exceptions), (1, 0));
+    // Repeats are found by their fingerprints, within a batch of new events too.
+    let (receipt, _) = capture(&first, vec![commissioning(0, 1), commissioning(2, 21)]);
+    assert_eq!((receipt.duplicates.len(), receipt.stored.len()), (1, 1));
+    // The same units commissioned again by another event: the records are in memory.
+    let (receipt, _) = capture(&first, vec![commissioning(3, 1)]);
+    assert_eq!(receipt.stored.len(), 1);
+    assert_eq!(receipt.exceptions, 10, "each unit commissioned twice");
+
+    let second = schemas.open(&name);
+    let (receipt, _) = capture(&second, vec![commissioning(4, 31)]);
+    assert_eq!((receipt.stored.len(), receipt.exceptions), (1, 0));
+    let (receipt, cold) = capture(&second, vec![commissioning(7, 41)]);
+    assert_eq!((receipt.stored.len(), receipt.exceptions), (1, 0));
+    // The stored hashes and the records reached: two more statements.
+    assert_eq!(cold, warm + 2, "cold {cold}, warm {warm}");
+    let (receipt, _) = capture(&second, vec![commissioning(2, 21), commissioning(5, 11)]);
+    assert_eq!(receipt.duplicates.len(), 1);
+    assert_eq!(receipt.exceptions, 10, "11 to 20 were commissioned by the first writer");
+    // The first writer sees that another wrote, and reads back what it needs.
+    let (receipt, _) = capture(&first, vec![commissioning(4, 31), commissioning(6, 31)]);
+    assert_eq!((receipt.duplicates.len(), receipt.exceptions), (1, 10));
+}
