@@ -35,7 +35,7 @@ use crate::{decode_state, gtin_stem};
 const RECORDS_MAX: usize = 4_000_000;
 
 /// The most event fingerprints a mirror keeps (8 bytes each, about 256 MiB with the table);
-/// past it, the next job starts from an empty mirror that asks the server about every hash.
+/// past it, the mirror forgets them and asks the server about every hash from then on.
 const HASHES_MAX: usize = 16_000_000;
 
 /// A hash ID's fingerprint in `Mirror::hashes`.
@@ -66,12 +66,11 @@ impl Mirror {
     /// Starts a write transaction that bumped the schema's generation to `generation`: keeps
     /// the records only if the last bump was this mirror's own committed one.
     pub(crate) fn begin(&mut self, generation: i64) {
-        let hashes = self.hashes.as_ref().map_or(0, HashSet::len);
-        if self.generation != Some(generation - 1)
-            || self.ledger.len() > RECORDS_MAX
-            || hashes > HASHES_MAX
-        {
+        if self.generation != Some(generation - 1) || self.ledger.len() > RECORDS_MAX {
             self.clear();
+        }
+        if self.hashes.as_ref().is_some_and(|known| known.len() > HASHES_MAX) {
+            self.hashes = None;
         }
     }
 

@@ -34,6 +34,8 @@ pub(crate) fn job(
     };
     let records = job.events.iter().zip(fresh).filter(|(_, f)| **f).map(|(c, _)| &c.record);
     send_journal(db, statements, &journal(records, &block))?;
+    // Encoded while nothing else runs: this path (a job decided elsewhere) serves the
+    // conformance suite and tools, not the capture pipeline.
     let rows = ledger_rows(job, fresh);
     Ok((ledger(db, statements, job, fresh, &block, rows)?, block.created))
 }

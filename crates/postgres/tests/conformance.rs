@@ -1,5 +1,6 @@
 //! The store conformance suite (`serialhub_store::conformance::run_all`) against PostgreSQL,
-//! each store in a schema of its own.
+//! each store in a schema of its own: once as a writer that began on an empty store (which
+//! reads nothing back), once as one that reads back everything a job reaches.
 
 mod support;
 
@@ -9,4 +10,14 @@ use serialhub_store::Store;
 fn postgres_store_passes_the_conformance_suite() {
     let schemas = support::Schemas::default();
     serialhub_store::conformance::run_all(&|| Box::new(schemas.store()) as Box<dyn Store>);
+}
+
+#[test]
+fn postgres_store_reading_back_passes_the_conformance_suite() {
+    let schemas = support::Schemas::default();
+    serialhub_store::conformance::run_all(&|| {
+        let store = schemas.store();
+        store.read_back_always();
+        Box::new(store) as Box<dyn Store>
+    });
 }
