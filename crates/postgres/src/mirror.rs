@@ -60,6 +60,11 @@ pub(crate) struct Mirror {
     /// The fingerprints of every stored event's hash ID, when this mirror began on a store
     /// without events (`None` otherwise): a hash ID whose fingerprint is absent is not stored.
     hashes: Option<HashSet<u64, FxBuildHasher>>,
+    /// Whether this connection saw the store hold records and events. Kept by `clear`: a
+    /// mirror begun after that stays incomplete without asking (events are never deleted,
+    /// records only by declarations, and an incomplete mirror is always right), which saves
+    /// a round trip per job when writers take turns.
+    held_data: bool,
 }
 
 impl Mirror {
@@ -77,7 +82,10 @@ impl Mirror {
     /// Whether this mirror starts empty in this transaction, so that `start` may tell it what
     /// the store holds.
     pub(crate) fn is_new(&self) -> bool {
-        self.generation.is_none() && self.ledger.is_empty() && self.closed.is_empty()
+        !self.held_data
+            && self.generation.is_none()
+            && self.ledger.is_empty()
+            && self.closed.is_empty()
     }
 
     /// Tells a new mirror (`is_new`) whether the store, under the write lock, has no records
@@ -86,6 +94,7 @@ impl Mirror {
         debug_assert!(self.is_new());
         self.complete = no_records;
         self.hashes = no_events.then(HashSet::default);
+        self.held_data = !no_events && !no_records;
     }
 
     /// The hash IDs among `hashes` that may be stored: all of them, unless this mirror knows
@@ -117,7 +126,7 @@ impl Mirror {
     /// Forgets everything: the transaction did not commit (its changes may be in `ledger`), or
     /// it changed rows without this ledger.
     pub(crate) fn clear(&mut self) {
-        *self = Mirror::default();
+        *self = Mirror { held_data: self.held_data, ..Mirror::default() };
     }
 
     /// The keys among `named` whose closure is not loaded.

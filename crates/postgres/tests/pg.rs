@@ -783,4 +783,9 @@ fn a_writer_that_began_on_an_empty_store_reads_nothing_back() {
     // The first writer sees that another wrote, and reads back what it needs.
     let (receipt, _) = capture(&first, vec![commissioning(4, 31), commissioning(6, 31)]);
     assert_eq!((receipt.duplicates.len(), receipt.exceptions), (1, 10));
+    // The second, whose records the first changed, reads back without asking again whether
+    // the store is empty: it saw that it was not.
+    let (receipt, turn) = capture(&second, vec![commissioning(8, 51)]);
+    assert_eq!((receipt.stored.len(), receipt.exceptions), (1, 0));
+    assert_eq!(turn, warm + 2, "turn {turn}, warm {warm}");
 }
