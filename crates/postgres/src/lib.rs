@@ -9,11 +9,15 @@
 //!   LZ4-compressed (`serialhub_store::stored_body`, migration 9; older rows have the JSON in
 //!   `body`), read back with `serialhub_epcis::read_document`, as the embedded backend does.
 //! - `event_hashes(hash_id, seq)`: deduplication and `has_event`.
-//! - `event_keys(key, seq, captured_at)`: the history index.
-//! - `states(key, parent, state, lot_key)`: the ledger's record per identifier, encoded with
-//!   `serialhub_store::codec`; indexed by `parent` for `children` and by `lot_key` (migration
-//!   2) for `lot_units`; fillfactor 70 (migration 3), so that a change of state alone is a HOT
-//!   update that touches no index.
+//! - `event_keys(key, seq, captured_at)`: the history of identifiers without a record, named
+//!   without a change, or whose record was removed, and all history written before migration
+//!   10.
+//! - `states(key, parent, state, lot_key, history)`: the ledger's record per identifier,
+//!   encoded with `serialhub_store::codec`, and the seqs of the events that named it since
+//!   (migration 10: one row per identifier a job changes, not one more per event naming it);
+//!   indexed by `parent` for `children` and by `lot_key` (migration 2) for `lot_units`;
+//!   fillfactor 70 (migration 3), so that a change of state alone is a HOT update that
+//!   touches no index. A history read is the union of both tables, by seq.
 //! - `exceptions(id, event_seq, event_hash_id, type, code, message, epcs, event_ids, keys)`,
 //!   `keys` being the canonical key of each EPC, indexed with GIN for the key filter.
 //! - the sequence `event_seq`, and `ledger_generation` (one row, bumped by every write).
@@ -30,9 +34,10 @@
 //! or wrote, kept across jobs while the generation shows nobody else wrote. A job loads, with
 //! one recursive query (`READS_FOR_BATCH`), only what the ledger may read for the keys it names
 //! that no earlier job loaded (nothing, when the writer began on a store without records, whose
-//! mirror is then complete). The server writes the job's events, hashes and history keys (one
-//! binary `COPY` each, built before deciding) while the ledger decides and its rows are
-//! encoded, then the new records (`COPY`) and the changed ones (one `UPDATE`). A capture job costs a fixed number of
+//! mirror is then complete). The server writes the job's events and hashes (one binary `COPY`
+//! each, built before deciding) while the ledger decides and its rows are encoded, then the
+//! new records (`COPY`), the other history rows (`COPY`) and the changed records with the
+//! history they gain (one `UPDATE`). A capture job costs a fixed number of
 //! statements whatever its size (7 to 14, counted by `PgStore::queries`), and returns only once
 //! its transaction committed.
 //!
@@ -184,6 +189,7 @@ pub(crate) struct Statements {
     pub(crate) copy_states: Statement,
     pub(crate) update_states: Statement,
     pub(crate) delete_states: Statement,
+    pub(crate) keep_history: Statement,
     lot_units: Statement,
     pub(crate) add_locations: Statement,
     known_epcs: Statement,
@@ -302,10 +308,16 @@ impl Statements {
             state: client.prepare("SELECT state FROM states WHERE key = $1")?,
             children: client
                 .prepare("SELECT key FROM states WHERE parent = $1 ORDER BY key COLLATE \"C\"")?,
+            // The history in the record's row (migration 10) and in `event_keys`; a seq is
+            // in one of them, and is unique across the partitions of `events`.
             history: client.prepare(
-                "SELECT e.seq, e.hash_id, e.body, e.captured_by, e.body_lz4 FROM event_keys k \
-                 JOIN events e ON e.seq = k.seq AND e.captured_at = k.captured_at \
-                 WHERE k.key = $1 ORDER BY k.seq",
+                "SELECT e.seq, e.hash_id, e.body, e.captured_by, e.body_lz4 FROM ( \
+                     SELECT k.seq, k.captured_at FROM event_keys k WHERE k.key = $1 \
+                     UNION ALL \
+                     SELECT h.seq, NULL FROM states s CROSS JOIN LATERAL unnest(s.history) \
+                     AS h (seq) WHERE s.key = $1 \
+                 ) x JOIN events e ON e.seq = x.seq \
+                 AND (x.captured_at IS NULL OR e.captured_at = x.captured_at) ORDER BY x.seq",
             )?,
             has_event: client
                 .prepare("SELECT EXISTS (SELECT 1 FROM event_hashes WHERE hash_id = $1)")?,
@@ -351,23 +363,37 @@ impl Statements {
                 "COPY exceptions (event_seq, event_hash_id, type, code, message, epcs, \
                  event_ids, keys, captured_at) FROM STDIN (FORMAT binary)",
             )?,
-            copy_states: client
-                .prepare("COPY states (key, parent, state, lot_key) FROM STDIN (FORMAT binary)")?,
+            copy_states: client.prepare(
+                "COPY states (key, parent, state, lot_key, history) FROM STDIN (FORMAT binary)",
+            )?,
             lot_units: client
                 .prepare("SELECT key FROM states WHERE lot_key = $1 ORDER BY key COLLATE \"C\"")?,
             update_states: client.prepare(
-                "UPDATE states SET parent = u.parent, state = u.state, lot_key = u.lot_key \
-                 FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[]) \
-                 AS u (key, parent, state, lot_key) WHERE states.key = u.key",
+                "UPDATE states SET parent = u.parent, state = u.state, lot_key = u.lot_key, \
+                 history = states.history || u.history::bigint[] \
+                 FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::text[]) \
+                 AS u (key, parent, state, lot_key, history) WHERE states.key = u.key",
             )?,
             delete_states: client.prepare("DELETE FROM states WHERE key = ANY($1::text[])")?,
+            keep_history: client.prepare(
+                "INSERT INTO event_keys (key, seq, captured_at) \
+                 SELECT s.key, e.seq, e.captured_at FROM states s \
+                 CROSS JOIN LATERAL unnest(s.history) AS h (seq) JOIN events e ON e.seq = h.seq \
+                 WHERE s.key = ANY($1::text[])",
+            )?,
             add_locations: client.prepare(
                 "INSERT INTO known_locations (field, value) \
                  SELECT * FROM unnest($1::smallint[], $2::text[]) ON CONFLICT DO NOTHING",
             )?,
-            // DISTINCT over the primary key (key, seq), read in order and stopped at the limit.
+            // The keys of `event_keys` (DISTINCT over its primary key, read in order and
+            // stopped at the limit) and of the records with a history (migration 10).
             known_epcs: client.prepare(
-                "SELECT DISTINCT key FROM event_keys WHERE key > $1 ORDER BY key LIMIT $2",
+                "SELECT key FROM ( \
+                     (SELECT DISTINCT key FROM event_keys WHERE key > $1 ORDER BY key LIMIT $2) \
+                     UNION \
+                     (SELECT key FROM states WHERE key > $1 AND cardinality(history) > 0 \
+                      ORDER BY key LIMIT $2) \
+                 ) k ORDER BY key COLLATE \"C\" LIMIT $2",
             )?,
             known_locations: client.prepare(
                 "SELECT value FROM known_locations WHERE field = $1 AND value > $2 \
@@ -869,7 +895,7 @@ impl Store for PgStore {
                 // Invariant: `decide` keeps one event per record, in order (`fresh` pairs with
                 // both).
                 assert_eq!(decided.job.events.len(), fresh.len(), "decide keeps every event");
-                let rows = write::ledger_rows(&decided.job, &fresh);
+                let rows = write::ledger_rows(&decided.job, &fresh, &block);
                 let (db, sent) =
                     sender.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
                 let receipt = sent.and_then(|()| {

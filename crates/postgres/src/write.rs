@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use postgres::Statement;
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
 use serialhub_core::{Change, FxHashMap, Key, SerialState};
@@ -36,7 +37,7 @@ pub(crate) fn job(
     send_journal(db, statements, &journal(records, &block))?;
     // Encoded while nothing else runs: this path (a job decided elsewhere) serves the
     // conformance suite and tools, not the capture pipeline.
-    let rows = ledger_rows(job, fresh);
+    let rows = ledger_rows(job, fresh, &block);
     Ok((ledger(db, statements, job, fresh, &block, rows)?, block.created))
 }
 
@@ -90,14 +91,14 @@ pub(crate) fn allocate(
     Ok(Some(Block { first: last - count + 1, captured_at, created }))
 }
 
-/// The binary `COPY` data of the rows that do not depend on deciding the job: `events`,
-/// `event_hashes` and `event_keys`. Built before deciding, so that the server can write them
-/// while the ledger decides (`send_journal` on another thread).
+/// The binary `COPY` data of the rows that do not depend on deciding the job: `events` and
+/// `event_hashes`. Built before deciding, so that the server can write them while the ledger
+/// decides (`send_journal` on another thread). The history (`states.history`, `event_keys`)
+/// depends on which identifiers have a record after the job, so it goes with the ledger rows.
 #[derive(Debug)]
 pub(crate) struct Journal {
     events: Vec<u8>,
     hashes: Vec<u8>,
-    keys: Vec<u8>,
     /// The job's distinct `bizLocation` and `readPoint` ids, as `KnownField` codes and values.
     location_fields: Vec<i16>,
     locations: Vec<String>,
@@ -133,19 +134,6 @@ pub(crate) fn journal<'r>(
         hashes.text(&record.hash_id);
         hashes.int8(seq);
     }
-    // In key order, so that consecutive rows land on the same leaf of the primary key instead
-    // of one random leaf each.
-    let mut key_rows: Vec<(&str, i64)> = seqs()
-        .flat_map(|(seq, record)| record.keys.iter().map(move |key| (key.as_str(), seq)))
-        .collect();
-    key_rows.sort_unstable();
-    let mut keys = CopyData::default();
-    for (key, seq) in key_rows {
-        keys.row(3);
-        keys.text(key);
-        keys.int8(seq);
-        keys.timestamptz(Some(captured_at));
-    }
     let mut named: Vec<(i16, &str)> = seqs()
         .flat_map(|(_, record)| {
             [KnownField::BizLocation, KnownField::ReadPoint]
@@ -156,34 +144,29 @@ pub(crate) fn journal<'r>(
     named.sort_unstable();
     named.dedup();
     let (location_fields, locations) = named.into_iter().map(|(f, v)| (f, v.to_owned())).unzip();
-    Journal {
-        events: events.finish(),
-        hashes: hashes.finish(),
-        keys: keys.finish(),
-        location_fields,
-        locations,
-    }
+    Journal { events: events.finish(), hashes: hashes.finish(), location_fields, locations }
 }
 
-/// Copies the journal in: three statements.
+/// Copies the journal in: two statements, and a third for new locations.
 pub(crate) fn send_journal(
     db: &mut Tx<'_, '_>,
     statements: &Statements,
     journal: &Journal,
 ) -> Result<(), StoreError> {
-    for (statement, data) in [
-        (&statements.copy_events, &journal.events),
-        (&statements.copy_hashes, &journal.hashes),
-        (&statements.copy_keys, &journal.keys),
-    ] {
-        let mut writer = db.copy_in(statement).map_err(unavailable)?;
-        writer.write_all(data).map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        writer.finish().map_err(unavailable)?;
-    }
+    copy(db, &statements.copy_events, &journal.events)?;
+    copy(db, &statements.copy_hashes, &journal.hashes)?;
     if !journal.locations.is_empty() {
         db.execute(&statements.add_locations, &[&journal.location_fields, &journal.locations])
             .map_err(unavailable)?;
     }
+    Ok(())
+}
+
+/// One `COPY` of prepared binary data.
+fn copy(db: &mut Tx<'_, '_>, statement: &Statement, data: &[u8]) -> Result<(), StoreError> {
+    let mut writer = db.copy_in(statement).map_err(unavailable)?;
+    writer.write_all(data).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    writer.finish().map_err(unavailable)?;
     Ok(())
 }
 
@@ -201,18 +184,28 @@ pub(crate) struct LedgerRows<'j> {
     parents: Vec<Option<&'j str>>,
     states: Vec<Vec<u8>>,
     lots: Vec<Option<Key>>,
+    /// The seqs each changed record's history gains, as `bigint[]` literals.
+    histories: Vec<String>,
+    /// The binary `COPY` data of the history rows of identifiers without a record after the
+    /// job or without a change in it (`event_keys`), when there are any.
+    history_keys: Option<Vec<u8>>,
 }
 
 /// The rows of what deciding `job` produced for its fresh events (`fresh[i]` for
-/// `job.events[i]`): the last state of every key their changes touch.
-pub(crate) fn ledger_rows<'j>(job: &'j CaptureJob, fresh: &[bool]) -> LedgerRows<'j> {
+/// `job.events[i]`, numbered by `block`): the last state of every key their changes touch,
+/// with the seqs of the events that named it, and the history rows of the other keys named.
+pub(crate) fn ledger_rows<'j>(
+    job: &'j CaptureJob,
+    fresh: &[bool],
+    block: &Block,
+) -> LedgerRows<'j> {
     debug_assert_eq!(job.events.len(), fresh.len());
     let fresh_events = || job.events.iter().zip(fresh).filter(|(_, f)| **f).map(|(c, _)| c);
     // Only the last state of each key is written. A key whose first change in the job is a
     // `Create` had no row (the job was validated, or decided, against the committed rows) and
     // is copied in; the others are updated in one statement, or deleted when the last change
     // removed them (an error declaration's reversal).
-    let mut last_state: Vec<(&Key, Option<&SerialState>, bool)> = Vec::new();
+    let mut last_state: Vec<(&Key, Option<&SerialState>, bool, Vec<i64>)> = Vec::new();
     let mut position: FxHashMap<&Key, usize> = FxHashMap::default();
     for captured in fresh_events() {
         for (key, change) in &captured.changes {
@@ -220,25 +213,56 @@ pub(crate) fn ledger_rows<'j>(job: &'j CaptureJob, fresh: &[bool]) -> LedgerRows
                 Some(&at) => last_state[at].1 = change.state(),
                 None => {
                     position.insert(key, last_state.len());
-                    last_state.push((key, change.state(), matches!(change, Change::Create(_))));
+                    let created = matches!(change, Change::Create(_));
+                    last_state.push((key, change.state(), created, Vec::new()));
                 }
             }
         }
     }
+    // Each key an event names joins the history of its record when the job leaves one, and
+    // goes to `event_keys` otherwise (`history_in_records` migration).
+    let mut key_rows: Vec<(&str, i64)> = Vec::new();
+    for (seq, captured) in (block.first..).zip(fresh_events()) {
+        for key in &captured.record.keys {
+            match position.get(key) {
+                Some(&at) if last_state[at].1.is_some() => {
+                    // An event names a key once, but keys repeat across its fields.
+                    if last_state[at].3.last() != Some(&seq) {
+                        last_state[at].3.push(seq);
+                    }
+                }
+                _ => key_rows.push((key.as_str(), seq)),
+            }
+        }
+    }
     drop(position);
-    // In key order, for the same reason as the history keys, and so that the update visits
-    // the heap in the order the rows were copied in.
+    // In key order, so that consecutive rows land on the same leaf of the primary key instead
+    // of one random leaf each, and so that the update visits the heap in the order the rows
+    // were copied in.
+    key_rows.sort_unstable();
+    key_rows.dedup();
     last_state.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let removed = last_state
         .iter()
-        .filter(|(_, state, created)| state.is_none() && !*created)
-        .map(|(key, _, _)| key.as_str())
+        .filter(|(_, state, created, _)| state.is_none() && !*created)
+        .map(|(key, _, _, _)| key.as_str())
         .collect();
     let encode = |state: &SerialState| {
         let mut encoder = Encoder::default();
         encoder.state(state);
         encoder.buf
     };
+    let captured_at = millis(block.captured_at);
+    let history_keys = (!key_rows.is_empty()).then(|| {
+        let mut copy = CopyData::default();
+        for (key, seq) in key_rows {
+            copy.row(3);
+            copy.text(key);
+            copy.int8(seq);
+            copy.timestamptz(Some(captured_at));
+        }
+        copy.finish()
+    });
     // A record created and removed within the job never reaches the table.
     let mut created: Option<CopyData> = None;
     let mut rows = LedgerRows {
@@ -248,26 +272,36 @@ pub(crate) fn ledger_rows<'j>(job: &'j CaptureJob, fresh: &[bool]) -> LedgerRows
         parents: Vec::new(),
         states: Vec::new(),
         lots: Vec::new(),
+        histories: Vec::new(),
+        history_keys,
     };
-    for (key, state, is_new) in last_state {
+    for (key, state, is_new, history) in last_state {
         let Some(state) = state else { continue };
         let parent = state.parent.as_ref().map(Key::as_str);
         if is_new {
             let copy = created.get_or_insert_with(CopyData::default);
-            copy.row(4);
+            copy.row(5);
             copy.text(key.as_str());
             copy.opt_text(parent);
             copy.field(&encode(state));
             copy.opt_text(lot_key(key, state).as_ref().map(Key::as_str));
+            copy.int8_array(&history);
         } else {
             rows.keys.push(key.as_str());
             rows.parents.push(parent);
             rows.states.push(encode(state));
             rows.lots.push(lot_key(key, state));
+            rows.histories.push(int8_array_literal(&history));
         }
     }
     rows.created = created.map(CopyData::finish);
     rows
+}
+
+/// `values` as a PostgreSQL array literal (`{1,2}`).
+fn int8_array_literal(values: &[i64]) -> String {
+    let items: Vec<String> = values.iter().map(i64::to_string).collect();
+    format!("{{{}}}", items.join(","))
 }
 
 /// Writes what deciding `job` produced for its fresh events (`fresh[i]` for `job.events[i]`,
@@ -325,6 +359,8 @@ pub(crate) fn ledger(
     }
 
     if !rows.removed.is_empty() {
+        // A removed record's history stays readable: its seqs move to `event_keys` first.
+        db.execute(&statements.keep_history, &[&rows.removed]).map_err(unavailable)?;
         let n = db.execute(&statements.delete_states, &[&rows.removed]).map_err(unavailable)?;
         // Invariant: as for updates below, every removed key had a row.
         if n != rows.removed.len() as u64 {
@@ -340,11 +376,17 @@ pub(crate) fn ledger(
         writer.write_all(created).map_err(|e| StoreError::Unavailable(e.to_string()))?;
         writer.finish().map_err(unavailable)?;
     }
+    if let Some(history_keys) = &rows.history_keys {
+        copy(db, &statements.copy_keys, history_keys)?;
+    }
     if !rows.keys.is_empty() {
         let lots: Vec<Option<&str>> =
             rows.lots.iter().map(|l| l.as_ref().map(Key::as_str)).collect();
         let n = db
-            .execute(&statements.update_states, &[&rows.keys, &rows.parents, &rows.states, &lots])
+            .execute(
+                &statements.update_states,
+                &[&rows.keys, &rows.parents, &rows.states, &lots, &rows.histories],
+            )
             .map_err(unavailable)?;
         // Invariant: every updated key had a row; fewer means the job was decided against
         // rows that are gone, and it must not commit.
@@ -410,6 +452,29 @@ impl CopyData {
             Some(value) => self.text(value),
             None => self.null(),
         }
+    }
+
+    /// A one-dimensional `bigint[]` without nulls, in the binary array layout: dimensions,
+    /// null flag, element type (int8, OID 20), then each dimension's length and lower bound,
+    /// then the elements; an empty array has no dimension.
+    fn int8_array(&mut self, values: &[i64]) {
+        const INT8_OID: i32 = 20;
+        let mut array = Vec::with_capacity(20 + 12 * values.len());
+        let dims = i32::from(!values.is_empty());
+        array.extend_from_slice(&dims.to_be_bytes());
+        array.extend_from_slice(&0i32.to_be_bytes());
+        array.extend_from_slice(&INT8_OID.to_be_bytes());
+        if !values.is_empty() {
+            // Invariant: a job names a key in far fewer than 2^31 events.
+            let len = i32::try_from(values.len()).expect("an array under 2^31 elements");
+            array.extend_from_slice(&len.to_be_bytes());
+            array.extend_from_slice(&1i32.to_be_bytes());
+        }
+        for value in values {
+            array.extend_from_slice(&8i32.to_be_bytes());
+            array.extend_from_slice(&value.to_be_bytes());
+        }
+        self.field(&array);
     }
 
     fn null(&mut self) {

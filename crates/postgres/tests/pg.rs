@@ -61,7 +61,7 @@ fn migrations_apply_once() {
     let schemas = support::Schemas::default();
     let name = schemas.name();
     let first = schemas.open(&name);
-    assert_eq!(first.applied_migrations(), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert_eq!(first.applied_migrations(), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     let units = [sgtin("011111", 1)];
     let batch = records(&[json!({"type": "ObjectEvent", "eventTime": "2025-01-01T00:00:00Z",
         "eventTimeZoneOffset": "+00:00", "action": "ADD", "bizStep": "commissioning",
@@ -72,7 +72,7 @@ fn migrations_apply_once() {
     assert_eq!(second.applied_migrations(), [] as [i32; 0]);
     assert!(second.state(&Key::new(&units[0])).expect("state reads").is_some());
     let mut client = client_in(&name);
-    assert_eq!(count(&mut client, "SELECT count(*) FROM schema_migrations"), 9);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM schema_migrations"), 10);
 
     // 0006 fills `known_locations` from the events stored before it: run its backfill again on
     // an emptied table and find the location of the event captured above.
@@ -95,6 +95,29 @@ fn migrations_apply_once() {
     let history = second.history(&Key::new(&units[0])).expect("history reads");
     assert_eq!(history.len(), 2);
     assert_eq!(history[1].record, old_row);
+    // Before 0010 a record's history was all in `event_keys`: move it there, as such a store
+    // has it, and find it whole; a later event joins the record's row, and the history reads
+    // across both, in order.
+    let moved = client
+        .execute(
+            "INSERT INTO event_keys (key, seq, captured_at) SELECT s.key, e.seq, e.captured_at \
+             FROM states s CROSS JOIN LATERAL unnest(s.history) AS h (seq) \
+             JOIN events e ON e.seq = h.seq",
+            &[],
+        )
+        .expect("insert");
+    assert_eq!(moved, 2);
+    client.batch_execute("UPDATE states SET history = '{}'").expect("update");
+    assert_eq!(second.history(&Key::new(&units[0])).expect("history reads"), history);
+    let later = records(&[json!({"type": "ObjectEvent", "eventTime": "2025-01-03T00:00:00Z",
+        "eventTimeZoneOffset": "+00:00", "action": "OBSERVE", "bizStep": "inspecting",
+        "epcList": units})]);
+    second.capture(later.clone(), now()).expect("capture");
+    let longer = second.history(&Key::new(&units[0])).expect("history reads");
+    assert_eq!(longer.len(), 3);
+    assert_eq!(longer[..2], history[..]);
+    assert_eq!(longer[2].record, later[0]);
+    assert_eq!(count(&mut client, "SELECT cardinality(history)::bigint FROM states"), 1);
     assert!(
         client
             .execute("UPDATE events SET body = NULL WHERE hash_id = $1", &[&old_row.hash_id])
@@ -122,7 +145,7 @@ fn migrations_apply_once() {
     // its tables.
     client.batch_execute("INSERT INTO schema_migrations (version) VALUES (999)").expect("insert");
     let error = PgStore::connect_schema(&support::url(), &name).expect_err("a newer schema");
-    assert!(matches!(error, PgError::NewerSchema { found: 999, known: 9 }), "{error}");
+    assert!(matches!(error, PgError::NewerSchema { found: 999, known: 10 }), "{error}");
     let error = PgStore::connect_schema(&support::url(), "Bad-Name").expect_err("a bad name");
     assert!(matches!(error, PgError::SchemaName(_)), "{error}");
 }
@@ -603,7 +626,10 @@ fn large_batches_take_a_fixed_number_of_statements() {
 
     let mut client = client_in(&name);
     assert_eq!(count(&mut client, "SELECT count(*) FROM states"), 110_000);
-    assert_eq!(count(&mut client, "SELECT count(*) FROM event_keys"), 220_000);
+    // Every key named has a record: its history is in its row (migration 10), none in
+    // `event_keys`.
+    assert_eq!(count(&mut client, "SELECT count(*) FROM event_keys"), 0);
+    assert_eq!(count(&mut client, "SELECT sum(cardinality(history))::bigint FROM states"), 220_000);
     assert!(store.has_event(&first_hash).expect("has_event reads"));
     for e in [0, 4_321, EVENTS - 1] {
         let unit_key = Key::new(&unit(e * 10 + 3));
