@@ -37,8 +37,9 @@
 //! mirror is then complete). The server writes the job's events and hashes (one binary `COPY`
 //! each, built before deciding) while the ledger decides and its rows are encoded, then the
 //! new records (`COPY`), the other history rows (`COPY`) and the changed records with the
-//! history they gain (one `UPDATE`). A capture job costs a fixed number of
-//! statements whatever its size (7 to 14, counted by `PgStore::queries`), and returns only once
+//! history they gain (one `UPDATE`); removed records move their history to `event_keys`
+//! before they are deleted. A capture job costs a fixed number of
+//! statements whatever its size (7 to 15, counted by `PgStore::queries`), and returns only once
 //! its transaction committed.
 //!
 //! One connection, behind a mutex: reads wait while a job commits. A lost connection fails the
@@ -308,16 +309,19 @@ impl Statements {
             state: client.prepare("SELECT state FROM states WHERE key = $1")?,
             children: client
                 .prepare("SELECT key FROM states WHERE parent = $1 ORDER BY key COLLATE \"C\"")?,
-            // The history in the record's row (migration 10) and in `event_keys`; a seq is
-            // in one of them, and is unique across the partitions of `events`.
+            // The history in `event_keys`, whose capture times take each read to one
+            // partition of `events`, and in the record's row (migration 10), whose seqs are
+            // looked up in every partition; a seq is in one of the two.
             history: client.prepare(
-                "SELECT e.seq, e.hash_id, e.body, e.captured_by, e.body_lz4 FROM ( \
-                     SELECT k.seq, k.captured_at FROM event_keys k WHERE k.key = $1 \
+                "SELECT * FROM ( \
+                     SELECT e.seq, e.hash_id, e.body, e.captured_by, e.body_lz4 \
+                     FROM event_keys k JOIN events e \
+                     ON e.seq = k.seq AND e.captured_at = k.captured_at WHERE k.key = $1 \
                      UNION ALL \
-                     SELECT h.seq, NULL FROM states s CROSS JOIN LATERAL unnest(s.history) \
-                     AS h (seq) WHERE s.key = $1 \
-                 ) x JOIN events e ON e.seq = x.seq \
-                 AND (x.captured_at IS NULL OR e.captured_at = x.captured_at) ORDER BY x.seq",
+                     SELECT e.seq, e.hash_id, e.body, e.captured_by, e.body_lz4 \
+                     FROM states s CROSS JOIN LATERAL unnest(s.history) AS h (seq) \
+                     JOIN events e ON e.seq = h.seq WHERE s.key = $1 \
+                 ) x ORDER BY seq",
             )?,
             has_event: client
                 .prepare("SELECT EXISTS (SELECT 1 FROM event_hashes WHERE hash_id = $1)")?,

@@ -193,7 +193,8 @@ pub(crate) struct LedgerRows<'j> {
 
 /// The rows of what deciding `job` produced for its fresh events (`fresh[i]` for
 /// `job.events[i]`, numbered by `block`): the last state of every key their changes touch,
-/// with the seqs of the events that named it, and the history rows of the other keys named.
+/// with the seqs of the events that named it when the job leaves it a record, and the history
+/// rows of the other keys named (no record after the job, or no change in it).
 pub(crate) fn ledger_rows<'j>(
     job: &'j CaptureJob,
     fresh: &[bool],
@@ -219,18 +220,14 @@ pub(crate) fn ledger_rows<'j>(
             }
         }
     }
-    // Each key an event names joins the history of its record when the job leaves one, and
-    // goes to `event_keys` otherwise (`history_in_records` migration).
+    // Each key an event names joins the history of its record when the job changed the key
+    // and leaves it a record, and goes to `event_keys` otherwise (migration 10).
     let mut key_rows: Vec<(&str, i64)> = Vec::new();
     for (seq, captured) in (block.first..).zip(fresh_events()) {
         for key in &captured.record.keys {
             match position.get(key) {
-                Some(&at) if last_state[at].1.is_some() => {
-                    // An event names a key once, but keys repeat across its fields.
-                    if last_state[at].3.last() != Some(&seq) {
-                        last_state[at].3.push(seq);
-                    }
-                }
+                // `EventRecord::keys` holds each key once.
+                Some(&at) if last_state[at].1.is_some() => last_state[at].3.push(seq),
                 _ => key_rows.push((key.as_str(), seq)),
             }
         }
@@ -240,7 +237,6 @@ pub(crate) fn ledger_rows<'j>(
     // of one random leaf each, and so that the update visits the heap in the order the rows
     // were copied in.
     key_rows.sort_unstable();
-    key_rows.dedup();
     last_state.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let removed = last_state
         .iter()

@@ -524,6 +524,19 @@ pub fn error_declarations_rebuild_what_they_reach(store: &dyn Store) {
     for key in keys(&others) {
         assert_eq!(store.state(&key).expect("state reads"), None, "both taken back: {key}");
     }
+    // A record taken back keeps its history: the event that made it and the declaration, for
+    // a record removed by a later job (the first unit, and case 11) and for one created and
+    // removed in the same job (the second unit).
+    let hashes = |key: &str| -> Vec<String> {
+        let history = store.history(&Key::new(key)).expect("history reads");
+        history.into_iter().map(|e| e.record.hash_id).collect()
+    };
+    for (key, event, day) in
+        [(&others[0], &first, 4), (&others[1], &second, 4), (&sscc(11), &wrong, 1)]
+    {
+        let expected = [record(event).hash_id, declare(event, day).hash_id];
+        assert_eq!(hashes(key), expected, "the history of {key}, taken back");
+    }
 }
 
 /// `lot_units` lists the units commissioned with a lot, whatever form names the lot; exceptions
