@@ -206,16 +206,20 @@ pub(crate) fn ledger_rows<'j>(
     // `Create` had no row (the job was validated, or decided, against the committed rows) and
     // is copied in; the others are updated in one statement, or deleted when the last change
     // removed them (an error declaration's reversal).
-    let mut last_state: Vec<(&Key, Option<&SerialState>, bool, Vec<i64>)> = Vec::new();
+    let mut last_state: Vec<LastState<'_>> = Vec::new();
     let mut position: FxHashMap<&Key, usize> = FxHashMap::default();
     for captured in fresh_events() {
         for (key, change) in &captured.changes {
             match position.get(key) {
-                Some(&at) => last_state[at].1 = change.state(),
+                Some(&at) => last_state[at].state = change.state(),
                 None => {
                     position.insert(key, last_state.len());
-                    let created = matches!(change, Change::Create(_));
-                    last_state.push((key, change.state(), created, Vec::new()));
+                    last_state.push(LastState {
+                        key,
+                        state: change.state(),
+                        created: matches!(change, Change::Create(_)),
+                        history: Vec::new(),
+                    });
                 }
             }
         }
@@ -227,7 +231,7 @@ pub(crate) fn ledger_rows<'j>(
         for key in &captured.record.keys {
             match position.get(key) {
                 // `EventRecord::keys` holds each key once.
-                Some(&at) if last_state[at].1.is_some() => last_state[at].3.push(seq),
+                Some(&at) if last_state[at].state.is_some() => last_state[at].history.push(seq),
                 _ => key_rows.push((key.as_str(), seq)),
             }
         }
@@ -237,11 +241,11 @@ pub(crate) fn ledger_rows<'j>(
     // of one random leaf each, and so that the update visits the heap in the order the rows
     // were copied in.
     key_rows.sort_unstable();
-    last_state.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    last_state.sort_unstable_by(|a, b| a.key.cmp(b.key));
     let removed = last_state
         .iter()
-        .filter(|(_, state, created, _)| state.is_none() && !*created)
-        .map(|(key, _, _, _)| key.as_str())
+        .filter(|last| last.state.is_none() && !last.created)
+        .map(|last| last.key.as_str())
         .collect();
     let encode = |state: &SerialState| {
         let mut encoder = Encoder::default();
@@ -271,7 +275,7 @@ pub(crate) fn ledger_rows<'j>(
         histories: Vec::new(),
         history_keys,
     };
-    for (key, state, is_new, history) in last_state {
+    for LastState { key, state, created: is_new, history } in last_state {
         let Some(state) = state else { continue };
         let parent = state.parent.as_ref().map(Key::as_str);
         if is_new {
@@ -292,6 +296,16 @@ pub(crate) fn ledger_rows<'j>(
     }
     rows.created = created.map(CopyData::finish);
     rows
+}
+
+/// A key's last change in a job, and the seqs its record's history gains.
+struct LastState<'j> {
+    key: &'j Key,
+    /// `None` when the change removed the record.
+    state: Option<&'j SerialState>,
+    /// Whether the key's first change in the job created its record (it had no row).
+    created: bool,
+    history: Vec<i64>,
 }
 
 /// `values` as a PostgreSQL array literal (`{1,2}`).
