@@ -15,9 +15,12 @@
 //! - `states(key, parent, state, lot_key, history)`: the ledger's record per identifier,
 //!   encoded with `serialhub_store::codec`, and the seqs of the events that named it since
 //!   (migration 10: one row per identifier a job changes, not one more per event naming it);
-//!   indexed by `parent` for `children` and by `lot_key` (migration 2) for `lot_units`;
-//!   fillfactor 70 (migration 3), so that a change of state alone is a HOT update that
-//!   touches no index. A history read is the union of both tables, by seq.
+//!   indexed by `lot_key` (migration 2) for `lot_units`; fillfactor 70 (migration 3), so that
+//!   an update, which changes no indexed column, is a HOT one that touches no index. A history
+//!   read is the union of both tables, by seq.
+//! - `contents(parent, child)`: one row per record in a container, for `children` and reading
+//!   down a hierarchy (migration 11); `states.parent` holds the same, unindexed, for reading
+//!   up one.
 //! - `exceptions(id, event_seq, event_hash_id, type, code, message, epcs, event_ids, keys)`,
 //!   `keys` being the canonical key of each EPC, indexed with GIN for the key filter.
 //! - the sequence `event_seq`, and `ledger_generation` (one row, bumped by every write).
@@ -188,6 +191,8 @@ pub(crate) struct Statements {
     pub(crate) copy_keys: Statement,
     pub(crate) copy_exceptions: Statement,
     pub(crate) copy_states: Statement,
+    pub(crate) copy_contents: Statement,
+    pub(crate) delete_contents: Statement,
     pub(crate) update_states: Statement,
     pub(crate) delete_states: Statement,
     pub(crate) keep_history: Statement,
@@ -235,10 +240,11 @@ up (key, parent, state, depth) AS (
     WHERE up.depth < $2
 ),
 down (key, state, depth) AS (
-    SELECT s.key, s.state, 1 FROM own JOIN states s ON s.parent = own.key
+    SELECT s.key, s.state, 1
+    FROM own JOIN contents c ON c.parent = own.key JOIN states s ON s.key = c.child
     UNION ALL
     SELECT s.key, s.state, down.depth + 1
-    FROM down JOIN states s ON s.parent = down.key
+    FROM down JOIN contents c ON c.parent = down.key JOIN states s ON s.key = c.child
     WHERE down.depth < $2
 ),
 gtins AS (
@@ -307,8 +313,9 @@ impl Statements {
         let [all, by_type, by_key, both] = exceptions.map(|sql| client.prepare(&sql));
         Ok(Statements {
             state: client.prepare("SELECT state FROM states WHERE key = $1")?,
-            children: client
-                .prepare("SELECT key FROM states WHERE parent = $1 ORDER BY key COLLATE \"C\"")?,
+            children: client.prepare(
+                "SELECT child FROM contents WHERE parent = $1 ORDER BY child COLLATE \"C\"",
+            )?,
             // The history in `event_keys`, whose capture times take each read to one
             // partition of `events`, and in the record's row (migration 10), whose seqs are
             // looked up in every partition; a seq is in one of the two.
@@ -366,6 +373,12 @@ impl Statements {
             copy_exceptions: client.prepare(
                 "COPY exceptions (event_seq, event_hash_id, type, code, message, epcs, \
                  event_ids, keys, captured_at) FROM STDIN (FORMAT binary)",
+            )?,
+            copy_contents: client
+                .prepare("COPY contents (parent, child) FROM STDIN (FORMAT binary)")?,
+            delete_contents: client.prepare(
+                "DELETE FROM contents c USING unnest($1::text[], $2::text[]) AS d (parent, child) \
+                 WHERE c.parent = d.parent AND c.child = d.child",
             )?,
             copy_states: client.prepare(
                 "COPY states (key, parent, state, lot_key, history) FROM STDIN (FORMAT binary)",
@@ -818,11 +831,16 @@ impl Store for PgStore {
                 .collect();
             changed.sort_unstable();
             changed.dedup();
-            if !changed.is_empty() {
+            // The committed records of the keys the job changes: what it is validated against,
+            // and where the containers it moves records out of are read.
+            let before = if changed.is_empty() {
+                MemoryLedger::default()
+            } else {
                 let rows = db.query(&statements.states_of, &[&changed]).map_err(unavailable)?;
-                capture::validate(&ledger_of(&rows)?, job, &fresh)?;
-            }
-            write::job(db, statements, partitions, job, &fresh, None)
+                ledger_of(&rows)?
+            };
+            capture::validate(&before, job, &fresh)?;
+            write::job(db, statements, partitions, job, &fresh, None, &before)
         })
     }
 
@@ -899,7 +917,12 @@ impl Store for PgStore {
                 // Invariant: `decide` keeps one event per record, in order (`fresh` pairs with
                 // both).
                 assert_eq!(decided.job.events.len(), fresh.len(), "decide keeps every event");
-                let rows = write::ledger_rows(&decided.job, &fresh, &block);
+                let before = &decided.containers_before;
+                let rows = write::ledger_rows(&decided.job, &fresh, &block, |key| {
+                    // Invariant: `decide` notes every key it changes.
+                    debug_assert!(before.contains_key(key), "no container noted for {key}");
+                    before.get(key).and_then(Option::as_ref)
+                });
                 let (db, sent) =
                     sender.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
                 let receipt = sent.and_then(|()| {

@@ -19,6 +19,7 @@ pub(crate) const MIGRATIONS: &[(i32, &str)] = &[
     (8, include_str!("../migrations/0008_audit_log.sql")),
     (9, include_str!("../migrations/0009_compressed_bodies.sql")),
     (10, include_str!("../migrations/0010_history_in_records.sql")),
+    (11, include_str!("../migrations/0011_contents.sql")),
 ];
 
 /// Applies the migrations the database lacks, under an advisory lock so that two processes

@@ -61,7 +61,7 @@ fn migrations_apply_once() {
     let schemas = support::Schemas::default();
     let name = schemas.name();
     let first = schemas.open(&name);
-    assert_eq!(first.applied_migrations(), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert_eq!(first.applied_migrations(), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     let units = [sgtin("011111", 1)];
     let batch = records(&[json!({"type": "ObjectEvent", "eventTime": "2025-01-01T00:00:00Z",
         "eventTimeZoneOffset": "+00:00", "action": "ADD", "bizStep": "commissioning",
@@ -72,7 +72,7 @@ fn migrations_apply_once() {
     assert_eq!(second.applied_migrations(), [] as [i32; 0]);
     assert!(second.state(&Key::new(&units[0])).expect("state reads").is_some());
     let mut client = client_in(&name);
-    assert_eq!(count(&mut client, "SELECT count(*) FROM schema_migrations"), 10);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM schema_migrations"), 11);
 
     // 0006 fills `known_locations` from the events stored before it: run its backfill again on
     // an emptied table and find the location of the event captured above.
@@ -141,11 +141,25 @@ fn migrations_apply_once() {
         ]
     );
 
+    // 0011 fills `contents` from `states.parent`: pack the unit, empty the table, run the
+    // backfill again, and read the case's contents through it.
+    let case = sscc(1);
+    let packed = records(&[aggregate(80, "ADD", &case, &[&units[0]])]);
+    second.capture(packed, now()).expect("capture");
+    client.batch_execute("DELETE FROM contents").expect("delete");
+    assert_eq!(second.children(&Key::new(&case)).expect("children read"), []);
+    let migration = include_str!("../migrations/0011_contents.sql");
+    for statement in migration.split(';').filter(|s| s.contains("INSERT INTO contents")) {
+        client.batch_execute(statement).expect("the backfill runs");
+    }
+    assert_eq!(second.children(&Key::new(&case)).expect("children read"), [Key::new(&units[0])]);
+    assert_eq!(contents_match_parents(&name), 1);
+
     // A schema migrated by a newer build is refused rather than written with an older idea of
     // its tables.
     client.batch_execute("INSERT INTO schema_migrations (version) VALUES (999)").expect("insert");
     let error = PgStore::connect_schema(&support::url(), &name).expect_err("a newer schema");
-    assert!(matches!(error, PgError::NewerSchema { found: 999, known: 10 }), "{error}");
+    assert!(matches!(error, PgError::NewerSchema { found: 999, known: 11 }), "{error}");
     let error = PgStore::connect_schema(&support::url(), "Bad-Name").expect_err("a bad name");
     assert!(matches!(error, PgError::SchemaName(_)), "{error}");
 }
@@ -377,7 +391,8 @@ fn universe() -> Vec<Key> {
 fn capture_matches_the_reference_store_on_random_flows() {
     let schemas = support::Schemas::default();
     for seed in 1..=4 {
-        let pg = schemas.store();
+        let name = schemas.name();
+        let pg = schemas.open(&name);
         // Half the seeds as a writer that reads back what each job reaches.
         if seed % 2 == 1 {
             pg.read_back_always();
@@ -397,6 +412,7 @@ fn capture_matches_the_reference_store_on_random_flows() {
         kinds.sort_unstable();
         kinds.dedup();
         assert!(kinds.len() >= 5, "seed {seed}: varied findings {kinds:?}");
+        assert!(contents_match_parents(&name) > 0, "seed {seed}: the flow packs");
         for key in universe() {
             let at = format!("seed {seed} key {key}");
             assert_eq!(
@@ -428,6 +444,25 @@ fn capture_matches_the_reference_store_on_random_flows() {
             );
         }
     }
+}
+
+/// Checks the invariant of migration 11 in `schema`: `contents` holds exactly the
+/// `(parent, key)` of the records with a parent. Returns how many rows it holds.
+#[track_caller]
+fn contents_match_parents(schema: &str) -> i64 {
+    let mut client = client_in(schema);
+    let differing = count(
+        &mut client,
+        "SELECT count(*) FROM ( \
+             (SELECT parent, key FROM states WHERE parent IS NOT NULL \
+              EXCEPT ALL SELECT parent, child FROM contents) \
+             UNION ALL \
+             (SELECT parent, child FROM contents \
+              EXCEPT ALL SELECT parent, key FROM states WHERE parent IS NOT NULL) \
+         ) d",
+    );
+    assert_eq!(differing, 0, "contents and states.parent differ");
+    count(&mut client, "SELECT count(*) FROM contents")
 }
 
 /// Captures `batches` into PostgreSQL and the reference store, comparing every receipt, then
@@ -539,6 +574,7 @@ fn capture_reads_whole_hierarchies_with_nothing_in_memory() {
     let name = schemas.name();
     let stores: Vec<PgStore> = batches.iter().map(|_| schemas.open(&name)).collect();
     assert_same_as_reference_by(&|index| &stores[index], &batches, &keys);
+    assert!(contents_match_parents(&name) > 0, "the hierarchy packs");
 }
 
 /// Two stores writing one schema in turns: each must notice the other's jobs (the generation)
@@ -553,6 +589,7 @@ fn two_writers_taking_turns_decide_against_each_others_jobs() {
     // Runs of one to three batches per store, so that a store also follows itself.
     let turn = |index: usize| &stores[(index / 2 + index / 3) % 2];
     assert_same_as_reference_by(&turn, &batches, &universe());
+    assert!(contents_match_parents(&name) > 0, "the flow packs");
 }
 
 fn event(event_type: EventType, hour: u32, epcs: Vec<String>) -> Event {

@@ -10,7 +10,9 @@
 
 use std::collections::HashSet;
 
-use serialhub_core::{Change, Key, MemoryLedger, Outcome, SerialState, StateView, apply};
+use serialhub_core::{
+    Change, FxHashMap, Key, MemoryLedger, Outcome, SerialState, StateView, apply,
+};
 use serialhub_epcis::time::Timestamp;
 
 use crate::declare::Declarations;
@@ -24,6 +26,10 @@ pub struct Decided {
     /// How many events were late for at least one identifier they name (see
     /// `serialhub_core::ledger`, late events): stored, but not applied to those identifiers.
     pub late: usize,
+    /// The container of each key the job changes, as it was before the job's first change of
+    /// it (`None`: no record, or in no container). A store that indexes containment by
+    /// container writes only what moved, without reading it back.
+    pub containers_before: FxHashMap<Key, Option<Key>>,
 }
 
 /// The identifier the ledger names an event by in its evidence: its `eventID` when it has one
@@ -63,11 +69,13 @@ pub fn decide(
         if record.event.error_declaration.is_some() {
             let earlier = decided.job.events.iter().zip(&fresh_so_far).filter(|(_, f)| **f);
             let changes = declarations.changes_at(at, ledger, earlier.map(|(c, _)| &c.record), now);
+            note_containers(&mut decided.containers_before, ledger, &changes);
             ledger.commit_owned(changes.clone());
             decided.job.events.push(CapturedEvent { record, changes, violations: Vec::new() });
             continue;
         }
         let outcome = apply(ledger, &record.event, event_ref(&record), now);
+        note_containers(&mut decided.containers_before, ledger, &outcome.changes);
         ledger.commit(&outcome);
         if !outcome.superseded.is_empty() {
             decided.late += 1;
@@ -76,6 +84,21 @@ pub fn decide(
         decided.job.events.push(CapturedEvent { record, changes, violations });
     }
     decided
+}
+
+/// Notes the container of each key `changes` change that the job has not changed before, as
+/// `ledger` holds it before they are written.
+fn note_containers(
+    before: &mut FxHashMap<Key, Option<Key>>,
+    ledger: &MemoryLedger,
+    changes: &[(Key, Change)],
+) {
+    for (key, _) in changes {
+        if !before.contains_key(key) {
+            let container = ledger.state(key).and_then(|state| state.parent.clone());
+            before.insert(key.clone(), container);
+        }
+    }
 }
 
 /// Restores `(key, previous record)` pairs in reverse: takes back changes a caller recorded

@@ -39,6 +39,15 @@ impl Encoder {
         Encoder { buf, ..Encoder::default() }
     }
 
+    /// Empties the buffer and forgets every interned string, keeping the memory: the next
+    /// value starts a record of its own, as from `with_buffer`.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.interned.clear();
+        self.strings.clear();
+        self.ends.clear();
+    }
+
     /// Appends an interned string: `(number << 1) | 1` for one written before, or
     /// `length << 1` and the bytes for a new one (which takes the next number).
     pub fn istr(&mut self, s: &str) {
@@ -586,6 +595,20 @@ mod tests {
         e.buf[end] = 4;
         let error = Decoder::new(&e.buf).state().expect_err("an unknown last byte");
         assert_eq!(error, DecodeError { at: end, what: "a record's last byte (0 to 3)" });
+    }
+
+    #[test]
+    fn a_cleared_encoder_writes_as_a_new_one() {
+        let mut fresh = Encoder::default();
+        fresh.state(&state());
+        let mut reused = Encoder::default();
+        reused.state(&state());
+        reused.istr("a string interned before the clear");
+        reused.clear();
+        reused.state(&state());
+        // Nothing interned before the clear is referred to after it.
+        assert_eq!(reused.buf, fresh.buf);
+        assert_eq!(Decoder::new(&reused.buf).state(), Ok(state()));
     }
 
     #[test]
