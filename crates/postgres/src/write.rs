@@ -437,9 +437,8 @@ pub(crate) fn ledger(
     }
     if !rows.left.0.is_empty() {
         let (parents, children) = &rows.left;
-        let n = db
-            .execute(&statements.delete_contents, &[parents, children])
-            .map_err(unavailable)?;
+        let n =
+            db.execute(&statements.delete_contents, &[parents, children]).map_err(unavailable)?;
         // Invariant: `contents` mirrors `states.parent`; a missing row means the job was
         // decided against rows that changed.
         if n != parents.len() as u64 {
