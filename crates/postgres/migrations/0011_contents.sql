@@ -12,7 +12,13 @@
 -- change). `states.parent` stays, unindexed, for walking up (a record's container is read with
 -- the record). Invariant (the writer keeps it; tests check it): the rows of `contents` are
 -- exactly the `(parent, key)` of the records with a parent.
--- Citus: `contents` would be distributed like `states`, by the company prefix of `parent`.
+-- Upgrade with every writer stopped: an older build writes `parent` without `contents`. The
+-- lock below keeps a writer that is still running from committing between the backfill and
+-- the end of the migration.
+-- Citus: `contents` would be distributed by the company prefix of `child`, co-located with
+-- `states`; reading a container's contents is then a query to every shard.
+LOCK TABLE states IN SHARE MODE;
+
 CREATE TABLE contents (
     parent text COLLATE "C" NOT NULL,
     child text COLLATE "C" NOT NULL,

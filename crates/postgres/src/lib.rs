@@ -39,11 +39,11 @@
 //! that no earlier job loaded (nothing, when the writer began on a store without records, whose
 //! mirror is then complete). The server writes the job's events and hashes (one binary `COPY`
 //! each, built before deciding) while the ledger decides and its rows are encoded, then the
-//! new records (`COPY`), the other history rows (`COPY`) and the changed records with the
-//! history they gain (one `UPDATE`); removed records move their history to `event_keys`
-//! before they are deleted. A capture job costs a fixed number of
-//! statements whatever its size (7 to 15, counted by `PgStore::queries`), and returns only once
-//! its transaction committed.
+//! new records (`COPY`), the other history rows (`COPY`), the containment rows that change
+//! (one `DELETE`, one `COPY`) and the changed records with the history they gain (one
+//! `UPDATE`); removed records move their history to `event_keys` before they are deleted. A
+//! capture job costs a fixed number of statements whatever its size (7 to 17, counted by
+//! `PgStore::queries`), and returns only once its transaction committed.
 //!
 //! One connection, behind a mutex: reads wait while a job commits. A lost connection fails the
 //! call in progress with `StoreError::Unavailable` and is reopened by the next call.

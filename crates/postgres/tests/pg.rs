@@ -153,7 +153,7 @@ fn migrations_apply_once() {
         client.batch_execute(statement).expect("the backfill runs");
     }
     assert_eq!(second.children(&Key::new(&case)).expect("children read"), [Key::new(&units[0])]);
-    assert_eq!(contents_match_parents(&name), 1);
+    assert_eq!(support::contents_match_parents(&name), 1);
 
     // A schema migrated by a newer build is refused rather than written with an older idea of
     // its tables.
@@ -403,6 +403,7 @@ fn capture_matches_the_reference_store_on_random_flows() {
             let batch = records(&flow.batch());
             let expected = mem.capture(batch.clone(), now());
             assert_eq!(pg.capture(batch, now()), expected, "seed {seed} batch {batch_idx}");
+            support::contents_match_parents(&name);
         }
         let all = ExceptionFilter::default();
         let exceptions = mem.exceptions(&all).expect("exceptions read");
@@ -412,7 +413,7 @@ fn capture_matches_the_reference_store_on_random_flows() {
         kinds.sort_unstable();
         kinds.dedup();
         assert!(kinds.len() >= 5, "seed {seed}: varied findings {kinds:?}");
-        assert!(contents_match_parents(&name) > 0, "seed {seed}: the flow packs");
+        assert!(support::contents_match_parents(&name) > 0, "seed {seed}: the flow packs");
         for key in universe() {
             let at = format!("seed {seed} key {key}");
             assert_eq!(
@@ -444,25 +445,6 @@ fn capture_matches_the_reference_store_on_random_flows() {
             );
         }
     }
-}
-
-/// Checks the invariant of migration 11 in `schema`: `contents` holds exactly the
-/// `(parent, key)` of the records with a parent. Returns how many rows it holds.
-#[track_caller]
-fn contents_match_parents(schema: &str) -> i64 {
-    let mut client = client_in(schema);
-    let differing = count(
-        &mut client,
-        "SELECT count(*) FROM ( \
-             (SELECT parent, key FROM states WHERE parent IS NOT NULL \
-              EXCEPT ALL SELECT parent, child FROM contents) \
-             UNION ALL \
-             (SELECT parent, child FROM contents \
-              EXCEPT ALL SELECT parent, key FROM states WHERE parent IS NOT NULL) \
-         ) d",
-    );
-    assert_eq!(differing, 0, "contents and states.parent differ");
-    count(&mut client, "SELECT count(*) FROM contents")
 }
 
 /// Captures `batches` into PostgreSQL and the reference store, comparing every receipt, then
@@ -574,7 +556,7 @@ fn capture_reads_whole_hierarchies_with_nothing_in_memory() {
     let name = schemas.name();
     let stores: Vec<PgStore> = batches.iter().map(|_| schemas.open(&name)).collect();
     assert_same_as_reference_by(&|index| &stores[index], &batches, &keys);
-    assert!(contents_match_parents(&name) > 0, "the hierarchy packs");
+    assert!(support::contents_match_parents(&name) > 0, "the hierarchy packs");
 }
 
 /// Two stores writing one schema in turns: each must notice the other's jobs (the generation)
@@ -589,7 +571,7 @@ fn two_writers_taking_turns_decide_against_each_others_jobs() {
     // Runs of one to three batches per store, so that a store also follows itself.
     let turn = |index: usize| &stores[(index / 2 + index / 3) % 2];
     assert_same_as_reference_by(&turn, &batches, &universe());
-    assert!(contents_match_parents(&name) > 0, "the flow packs");
+    assert!(support::contents_match_parents(&name) > 0, "the flow packs");
 }
 
 fn event(event_type: EventType, hour: u32, epcs: Vec<String>) -> Event {

@@ -44,6 +44,11 @@ impl Schemas {
         name
     }
 
+    /// Every schema named so far.
+    pub fn names(&self) -> Vec<String> {
+        self.names.lock().expect("no test panicked holding the list").clone()
+    }
+
     /// A store in a new schema.
     #[track_caller]
     pub fn store(&self) -> PgStore {
@@ -73,4 +78,27 @@ impl Drop for Schemas {
             }
         }
     }
+}
+
+/// Checks the invariant of migration 11 in `schema`: `contents` holds exactly the
+/// `(parent, key)` of the records with a parent. Returns how many rows it holds.
+#[track_caller]
+pub fn contents_match_parents(schema: &str) -> i64 {
+    let mut client = client();
+    client.batch_execute(&format!("SET search_path TO \"{schema}\"")).expect("search_path sets");
+    let differing: i64 = client
+        .query_one(
+            "SELECT count(*) FROM ( \
+             (SELECT parent, key FROM states WHERE parent IS NOT NULL \
+              EXCEPT ALL SELECT parent, child FROM contents) \
+             UNION ALL \
+             (SELECT parent, child FROM contents \
+              EXCEPT ALL SELECT parent, key FROM states WHERE parent IS NOT NULL) \
+         ) d",
+            &[],
+        )
+        .expect("the comparison runs")
+        .get(0);
+    assert_eq!(differing, 0, "contents and states.parent differ");
+    client.query_one("SELECT count(*) FROM contents", &[]).expect("the count runs").get(0)
 }
