@@ -421,11 +421,7 @@ fn is_lot(key: &Key) -> bool {
 /// The key of the lot `lot` of the serialized unit `unit`, if `unit` is an SGTIN: where the
 /// lot's own record (recalls) lives, and what lot queries group units by.
 pub fn lot_key_of(unit: &Key, lot: &str) -> Option<Key> {
-    let rest = unit.as_str().strip_prefix(DL_STEM)?.strip_prefix("01/")?;
-    let gtin = rest.get(..14)?;
-    if !rest.get(14..)?.starts_with("/21/") {
-        return None;
-    }
+    let gtin = gtin_of_unit(unit)?;
     if !lot.is_empty() && lot.bytes().all(|b| b.is_ascii_alphanumeric()) {
         // The common case, and already canonical: skip the parse `Key::new` would do (it
         // was a tenth of capture time, once per unit shipped or dispensed).
@@ -1118,6 +1114,26 @@ impl<V: StateView> Ctx<'_, V> {
         Some(LotBlock { kind, lot_key, status, lot_event: lot.last_event.to_string() })
     }
 
+    /// `blocked_lot`, answered from `memo` when it holds the same GTIN and lot (the lot
+    /// record does not change while one event is checked), and remembered there otherwise.
+    fn blocked_lot_remembered(
+        &self,
+        key: &Key,
+        own: &SerialState,
+        memo: &mut Option<LotMemo>,
+    ) -> Option<LotBlock> {
+        let (Some(gtin), Some(lot)) = (gtin_of_unit(key), own.lot.as_deref()) else {
+            // No lot key either (`lot_key_of`): nothing to block.
+            return None;
+        };
+        if let Some(memo) = memo.as_ref().filter(|m| m.gtin == gtin && m.lot == lot) {
+            return memo.block.clone();
+        }
+        let block = self.blocked_lot(key, own);
+        *memo = Some(LotMemo { gtin: gtin.to_owned(), lot: lot.to_owned(), block: block.clone() });
+        block
+    }
+
     /// The event's date as written (`YYYY-MM-DD`, in the event's own time zone).
     fn event_date(&self) -> Option<&str> {
         let date = self.event.event_time.get(..10)?;
@@ -1155,6 +1171,9 @@ impl<V: StateView> Ctx<'_, V> {
         let mut stack: Vec<(Key, usize)> =
             self.ledger.children(key).into_iter().rev().map(|c| (c, 1)).collect();
         let mut found = Vec::new();
+        let returning = self.is_return_shipment();
+        // The packs of a container mostly share one GTIN and lot: its record is read once.
+        let mut last_lot: Option<LotMemo> = None;
         while let Some((child, depth)) = stack.pop() {
             if depth < NESTING_DEPTH_MAX {
                 stack
@@ -1172,10 +1191,10 @@ impl<V: StateView> Ctx<'_, V> {
                     child.clone(),
                     state.last_event.to_string(),
                 ));
-            } else if self.is_return_shipment() {
+            } else if returning {
                 continue;
             } else if let Some(LotBlock { kind, lot_key, status, lot_event }) =
-                self.blocked_lot(&child, state)
+                self.blocked_lot_remembered(&child, state, &mut last_lot)
             {
                 found.push((
                     kind,
@@ -1395,6 +1414,7 @@ impl<V: StateView> Ctx<'_, V> {
 }
 
 /// A lot that blocks distribution of its units, as `Ctx::blocked_lot` finds it.
+#[derive(Clone)]
 struct LotBlock {
     kind: ViolationKind,
     lot_key: Key,
@@ -1402,6 +1422,21 @@ struct LotBlock {
     status: &'static str,
     /// The latest event on the lot's record (evidence).
     lot_event: String,
+}
+
+/// The last GTIN and lot `Ctx::blocked_lot_remembered` looked up, and what it found.
+struct LotMemo {
+    gtin: String,
+    lot: String,
+    block: Option<LotBlock>,
+}
+
+/// The GTIN of a serialized unit's key (`…/01/<GTIN>/21/…`), the part of its lot key that
+/// comes from the unit; `None` for any other key, which has no lot key (`lot_key_of`).
+fn gtin_of_unit(unit: &Key) -> Option<&str> {
+    let rest = unit.as_str().strip_prefix(DL_STEM)?.strip_prefix("01/")?;
+    let gtin = rest.get(..14)?;
+    rest.get(14..)?.starts_with("/21/").then_some(gtin)
 }
 
 /// Whether a lot record blocks distribution: the persistent disposition `recalled`, or

@@ -1003,6 +1003,45 @@ fn shipping_or_dispensing_a_unit_of_a_recalled_lot() {
     );
 }
 
+/// A container's packs of two lots, in key order L1, L1, L2, L1: each pack is judged by its
+/// own lot, however the lots alternate (the lot record is remembered between packs).
+#[test]
+fn a_shipped_case_of_two_lots_names_the_packs_of_the_recalled_one() {
+    let commission = |serial: u32, lot: &str| {
+        format!(
+            r#"{{"type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
+            "epcList": ["urn:epc:id:sgtin:4012345.011111.{serial}"],
+            "ilmd": {{"cbvmda:lotNumber": "{lot}"}}}}"#
+        )
+    };
+    let pack = |serial: u32| format!("urn:epc:id:sgtin:4012345.011111.{serial}");
+    check(
+        &with(&[
+            COMMISSION_L1,
+            &commission(3, "L2"),
+            &commission(4, "L1"),
+            &aggregate("ADD", CASE_A, &[&pack(1), &pack(2), &pack(3), &pack(4)]),
+            r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "holding",
+                "epcList": ["https://id.gs1.org/01/04012345111118/10/L1"],
+                "persistentDisposition": {"set": ["recalled"]}}"#,
+            r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+                "epcList": ["urn:epc:id:sgtin:4012345.111111.A"]}"#,
+        ]),
+        expect![[r#"
+            e6: F7 recalled_lot: event e6 ships urn:epc:id:sgtin:4012345.111111.A, which holds https://id.gs1.org/01/04012345111118/21/1 of lot https://id.gs1.org/01/04012345111118/10/L1, which is recalled [e5, e6]
+            e6: F7 recalled_lot: event e6 ships urn:epc:id:sgtin:4012345.111111.A, which holds https://id.gs1.org/01/04012345111118/21/2 of lot https://id.gs1.org/01/04012345111118/10/L1, which is recalled [e5, e6]
+            e6: F7 recalled_lot: event e6 ships urn:epc:id:sgtin:4012345.111111.A, which holds https://id.gs1.org/01/04012345111118/21/4 of lot https://id.gs1.org/01/04012345111118/10/L1, which is recalled [e5, e6]
+            --
+            01/04012345111118/10/L1 commissioned lot=L1 +recalled
+            01/04012345111118/21/1 in_transit (via 01/14012345111115/21/A) in=01/14012345111115/21/A lot=L1 exp=2027-01-31
+            01/04012345111118/21/2 in_transit (via 01/14012345111115/21/A) in=01/14012345111115/21/A lot=L1 exp=2027-01-31
+            01/04012345111118/21/3 in_transit (via 01/14012345111115/21/A) in=01/14012345111115/21/A lot=L2
+            01/04012345111118/21/4 in_transit (via 01/14012345111115/21/A) in=01/14012345111115/21/A lot=L1
+            01/14012345111115/21/A in_transit
+        "#]],
+    );
+}
+
 #[test]
 fn child_in_two_parents_cites_the_packing_event() {
     check(
