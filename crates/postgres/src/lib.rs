@@ -881,13 +881,18 @@ impl Store for PgStore {
                 }
                 Ok(named)
             })?;
-            let mut named: Vec<&str> = Vec::with_capacity(batch.iter().map(|r| r.keys.len()).sum());
-            named.extend(batch.iter().flat_map(|r| r.keys.iter().map(Key::as_str)));
-            // A reversal may move what it rebuilds into any container it reached: the mirror
-            // holds all of their closures before deciding.
-            named.extend(declarations.reached().map(Key::as_str));
-            named.sort_unstable();
-            named.dedup();
+            // A complete mirror reads nothing back: the named keys are not even listed (listing
+            // and sorting them took client time while the server waited).
+            let mut named: Vec<&str> = Vec::new();
+            if !mirror.is_complete() {
+                named.reserve(batch.iter().map(|r| r.keys.len()).sum());
+                named.extend(batch.iter().flat_map(|r| r.keys.iter().map(Key::as_str)));
+                // A reversal may move what it rebuilds into any container it reached: the
+                // mirror holds all of their closures before deciding.
+                named.extend(declarations.reached().map(Key::as_str));
+                named.sort_unstable();
+                named.dedup();
+            }
             let missing = mirror.missing(&named);
             if !missing.is_empty() {
                 let stems = mirror.missing_stems(&missing);

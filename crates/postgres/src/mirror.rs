@@ -129,6 +129,11 @@ impl Mirror {
         *self = Mirror { held_data: self.held_data, ..Mirror::default() };
     }
 
+    /// Whether the mirror holds every committed record, so that no job reads any back.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.complete
+    }
+
     /// The keys among `named` whose closure is not loaded.
     pub(crate) fn missing<'k>(&self, named: &[&'k str]) -> Vec<&'k str> {
         if self.complete {
