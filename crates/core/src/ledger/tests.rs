@@ -607,6 +607,15 @@ proptest! {
     }
 }
 
+/// Shipping the case `CASE_A`.
+const SHIP_CASE_A: &str = r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
+    "epcList": ["urn:epc:id:sgtin:4012345.111111.A"]}"#;
+
+/// Recalling lot L1 of `COMMISSION_L1`, named by its Digital Link.
+const RECALL_L1: &str = r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "holding",
+    "epcList": ["https://id.gs1.org/01/04012345111118/10/L1"],
+    "persistentDisposition": {"set": ["recalled"]}}"#;
+
 const COMMISSION_L1: &str = r#"{"type": "ObjectEvent", "action": "ADD", "bizStep": "commissioning",
     "epcList": ["urn:epc:id:sgtin:4012345.011111.1", "urn:epc:id:sgtin:4012345.011111.2"],
     "ilmd": {"cbvmda:lotNumber": "L1", "cbvmda:itemExpirationDate": "2027-01-31"}}"#;
@@ -897,8 +906,6 @@ fn an_sscc_reused_within_a_year() {
 
 #[test]
 fn shipping_a_container_with_unavailable_contents() {
-    let ship_case = r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
-        "epcList": ["urn:epc:id:sgtin:4012345.111111.A"]}"#;
     check(
         &with(&[
             COMMISSION_3,
@@ -919,7 +926,7 @@ fn shipping_a_container_with_unavailable_contents() {
         "#]],
     );
     check(
-        &with(&[COMMISSION_3, &aggregate("ADD", CASE_A, &[PACK_1, PACK_2]), ship_case]),
+        &with(&[COMMISSION_3, &aggregate("ADD", CASE_A, &[PACK_1, PACK_2]), SHIP_CASE_A]),
         expect![[r#"
             --
             01/04012345111118/21/1 in_transit (via 01/14012345111115/21/A) in=01/14012345111115/21/A
@@ -983,15 +990,7 @@ fn shipping_or_dispensing_a_unit_of_a_recalled_lot() {
     );
     // The lot named by a Digital Link in epcList, and a unit of it shipped in a case.
     check(
-        &with(&[
-            COMMISSION_L1,
-            &aggregate("ADD", CASE_A, &[PACK_2]),
-            r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "holding",
-                "epcList": ["https://id.gs1.org/01/04012345111118/10/L1"],
-                "persistentDisposition": {"set": ["recalled"]}}"#,
-            r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
-                "epcList": ["urn:epc:id:sgtin:4012345.111111.A"]}"#,
-        ]),
+        &with(&[COMMISSION_L1, &aggregate("ADD", CASE_A, &[PACK_2]), RECALL_L1, SHIP_CASE_A]),
         expect![[r#"
             e4: F7 recalled_lot: event e4 ships urn:epc:id:sgtin:4012345.111111.A, which holds https://id.gs1.org/01/04012345111118/21/2 of lot https://id.gs1.org/01/04012345111118/10/L1, which is recalled [e3, e4]
             --
@@ -1021,11 +1020,8 @@ fn a_shipped_case_of_two_lots_names_the_packs_of_the_recalled_one() {
             &commission(3, "L2"),
             &commission(4, "L1"),
             &aggregate("ADD", CASE_A, &[&pack(1), &pack(2), &pack(3), &pack(4)]),
-            r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "holding",
-                "epcList": ["https://id.gs1.org/01/04012345111118/10/L1"],
-                "persistentDisposition": {"set": ["recalled"]}}"#,
-            r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
-                "epcList": ["urn:epc:id:sgtin:4012345.111111.A"]}"#,
+            RECALL_L1,
+            SHIP_CASE_A,
         ]),
         expect![[r#"
             e6: F7 recalled_lot: event e6 ships urn:epc:id:sgtin:4012345.111111.A, which holds https://id.gs1.org/01/04012345111118/21/1 of lot https://id.gs1.org/01/04012345111118/10/L1, which is recalled [e5, e6]
@@ -1079,8 +1075,7 @@ fn shipping_or_dispensing_a_unit_of_a_withdrawn_lot() {
             &aggregate("ADD", CASE_A, &[PACK_2]),
             &hold(r#""https://example.org/disp/withdrawn""#),
             &observe("dispensing", "dispensed", ""),
-            r#"{"type": "ObjectEvent", "action": "OBSERVE", "bizStep": "shipping",
-                "epcList": ["urn:epc:id:sgtin:4012345.111111.A"]}"#,
+            SHIP_CASE_A,
         ]),
         expect![[r#"
             e4: F7 withdrawn_lot: urn:epc:id:sgtin:4012345.011111.1 belongs to lot https://id.gs1.org/01/04012345111118/10/L1, which is withdrawn, but event e4 dispenses it [e3, e4]
