@@ -54,6 +54,7 @@ mod audit;
 mod migrate;
 mod mirror;
 mod outbox;
+mod stream;
 mod write;
 
 use std::collections::HashSet;
@@ -82,8 +83,8 @@ use serialhub_store::outbox::{
 use crate::mirror::Mirror;
 use serialhub_store::declare::Declarations;
 use serialhub_store::{
-    CaptureJob, CommitReceipt, EventRecord, ExceptionFilter, KnownField, Store, StoreError,
-    StoredEvent, StoredException, ValuePage, capture,
+    CaptureFeed, CaptureJob, CommitReceipt, EventRecord, ExceptionFilter, KnownField, Store,
+    StoreError, StoredEvent, StoredException, ValuePage, capture,
 };
 
 /// The advisory lock class of the single-writer lock; the object ID is the schema's hash, so
@@ -781,6 +782,111 @@ fn stored_hashes(
     Ok(rows.iter().map(|row| row.get(0)).collect())
 }
 
+/// Inserts the outbox messages `route` says the fresh events of `job` cause (`fresh[i]` for
+/// `job.events[i]`, stored from seq `first` on), in the job's transaction.
+fn route_messages(
+    db: &mut Tx<'_, '_>,
+    statements: &Statements,
+    job: &CaptureJob,
+    fresh: &[bool],
+    first: i64,
+    route: &dyn Route,
+    now: Timestamp,
+) -> Result<Vec<u64>, StoreError> {
+    let fresh_events = job.events.iter().zip(fresh).filter(|(_, f)| **f);
+    let routed: Vec<(u64, NewMessage)> = fresh_events
+        .zip(first..)
+        .flat_map(|((c, _), seq)| {
+            let messages = route.route(&c.record);
+            let seq = u64::try_from(seq).unwrap_or(0);
+            messages.into_iter().take(MESSAGES_PER_CALL_MAX).map(move |m| (seq, m))
+        })
+        .collect();
+    let routed: Vec<(Option<u64>, &NewMessage)> =
+        routed.iter().map(|(seq, m)| (Some(*seq), m)).collect();
+    outbox::insert(db, &statements.outbox_insert, &routed, now)
+}
+
+/// A job's journal and ledger rows, encoded before its transaction allocated its seqs, on
+/// the guess that its first seq is `first`.
+pub(crate) struct Encoded {
+    pub(crate) first: i64,
+    pub(crate) journal: write::Journal,
+    pub(crate) rows: write::LedgerRows,
+}
+
+impl Encoded {
+    /// Encodes the fresh events of `decided` (`fresh[i]` for its `i`th event) as a job
+    /// captured at `now` whose first seq is `first`.
+    pub(crate) fn new(
+        decided: &capture::Decided,
+        fresh: &[bool],
+        now: Timestamp,
+        first: i64,
+    ) -> Encoded {
+        let block = write::Block::guessed(first, now);
+        let job = &decided.job;
+        let records = job.events.iter().zip(fresh).filter(|(_, f)| **f).map(|(c, _)| &c.record);
+        let journal = write::journal(records, &block);
+        let rows = write::ledger_rows(job, fresh, &block, |key| container_before(decided, key));
+        Encoded { first, journal, rows }
+    }
+}
+
+/// The container of `key` before the job `decided` changed it.
+fn container_before<'d>(decided: &'d capture::Decided, key: &Key) -> Option<&'d Key> {
+    // Invariant: `decide` notes every key it changes.
+    debug_assert!(decided.containers_before.contains_key(key), "no container noted for {key}");
+    decided.containers_before.get(key).and_then(Option::as_ref)
+}
+
+/// Writes a job `decided` before its transaction began (`stream`), captured at `now`, as
+/// `capture_routed` does after deciding: the journal, then the ledger's rows and the outbox
+/// messages. `encoded` is used when its guess of the first seq was right; otherwise the rows
+/// are encoded here, while the server copies the journal in. The caller holds the write lock.
+/// Returns the receipt, the month whose partition this created and the seq the next job's
+/// first event will take (`None`: this job took none).
+#[allow(clippy::too_many_arguments)]
+fn write_decided(
+    db: &mut Tx<'_, '_>,
+    statements: &Statements,
+    partitions: &HashSet<i32>,
+    decided: &capture::Decided,
+    fresh: &[bool],
+    now: Timestamp,
+    route: &dyn Route,
+    encoded: Option<Encoded>,
+) -> Result<(CommitReceipt, Option<i32>, Option<i64>), StoreError> {
+    let job = &decided.job;
+    let n_fresh = fresh.iter().filter(|f| **f).count();
+    let Some(block) = write::allocate(db, statements, partitions, n_fresh, Some(now))? else {
+        return Ok((write::duplicates(job.events.iter().map(|c| &c.record)), None, None));
+    };
+    let next_seq = block.first + i64::try_from(n_fresh).unwrap_or(i64::MAX);
+    let rows = match encoded.filter(|encoded| encoded.first == block.first) {
+        Some(Encoded { journal, rows, .. }) => {
+            write::send_journal(db, statements, &journal)?;
+            rows
+        }
+        None => {
+            let records = job.events.iter().zip(fresh).filter(|(_, f)| **f).map(|(c, _)| &c.record);
+            let journal = write::journal(records, &block);
+            let (rows, sent) = std::thread::scope(|scope| {
+                let sender = scope.spawn(|| write::send_journal(db, statements, &journal));
+                let rows =
+                    write::ledger_rows(job, fresh, &block, |key| container_before(decided, key));
+                (rows, sender.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            });
+            sent?;
+            rows
+        }
+    };
+    let mut receipt = write::ledger(db, statements, job, fresh, &block, rows)?;
+    receipt.late = decided.late;
+    receipt.messages = route_messages(db, statements, job, fresh, block.first, route, now)?;
+    Ok((receipt, block.created, Some(next_seq)))
+}
+
 /// Decodes a `states.state` value.
 fn decode_state(key: &str, bytes: &[u8]) -> Result<SerialState, StoreError> {
     let mut decoder = Decoder::new(bytes);
@@ -907,6 +1013,7 @@ impl Store for PgStore {
             else {
                 return Ok(((write::duplicates(batch.iter()), None), None));
             };
+            mirror.next_seq = Some(block.first + i64::try_from(n_fresh).unwrap_or(i64::MAX));
             let records = batch.iter().zip(&fresh).filter(|(_, f)| **f).map(|(r, _)| r);
             let journal = write::journal(records, &block);
             // The server writes the journal while the ledger decides and its rows are encoded:
@@ -922,11 +1029,8 @@ impl Store for PgStore {
                 // Invariant: `decide` keeps one event per record, in order (`fresh` pairs with
                 // both).
                 assert_eq!(decided.job.events.len(), fresh.len(), "decide keeps every event");
-                let before = &decided.containers_before;
                 let rows = write::ledger_rows(&decided.job, &fresh, &block, |key| {
-                    // Invariant: `decide` notes every key it changes.
-                    debug_assert!(before.contains_key(key), "no container noted for {key}");
-                    before.get(key).and_then(Option::as_ref)
+                    container_before(&decided, key)
                 });
                 let (db, sent) =
                     sender.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -938,19 +1042,8 @@ impl Store for PgStore {
             let mut receipt = receipt?;
             mirror.stored(receipt.stored.iter().map(String::as_str));
             receipt.late = decided.late;
-            // The messages the stored events cause, in the same transaction.
-            let fresh_events = decided.job.events.iter().zip(&fresh).filter(|(_, f)| **f);
-            let routed: Vec<(u64, NewMessage)> = fresh_events
-                .zip(block.first..)
-                .flat_map(|((c, _), seq)| {
-                    let messages = route.route(&c.record);
-                    let seq = u64::try_from(seq).unwrap_or(0);
-                    messages.into_iter().take(MESSAGES_PER_CALL_MAX).map(move |m| (seq, m))
-                })
-                .collect();
-            let routed: Vec<(Option<u64>, &NewMessage)> =
-                routed.iter().map(|(seq, m)| (Some(*seq), m)).collect();
-            receipt.messages = outbox::insert(db, &statements.outbox_insert, &routed, now)?;
+            receipt.messages =
+                route_messages(db, statements, &decided.job, &fresh, block.first, route, now)?;
             Ok(((receipt, Some(decided)), block.created))
         })
         .map(|(receipt, decided)| {
@@ -959,6 +1052,10 @@ impl Store for PgStore {
             }
             receipt
         })
+    }
+
+    fn capture_stream(&self, feed: &mut dyn CaptureFeed, route: &dyn Route) {
+        stream::capture_stream(self, feed, route);
     }
 
     fn state(&self, key: &Key) -> Result<Option<SerialState>, StoreError> {

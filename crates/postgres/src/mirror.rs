@@ -60,6 +60,11 @@ pub(crate) struct Mirror {
     /// The fingerprints of every stored event's hash ID, when this mirror began on a store
     /// without events (`None` otherwise): a hash ID whose fingerprint is absent is not stored.
     hashes: Option<HashSet<u64, FxBuildHasher>>,
+    /// The seq the next job's first event will take, as far as this connection knows: one
+    /// past the last it allocated. The sequence is not transactional, so another session's
+    /// rolled-back job can leave a gap; a job encoded on this guess is checked against the
+    /// allocation (`stream`).
+    pub(crate) next_seq: Option<i64>,
     /// Whether this connection saw the store hold records and events. Kept by `clear`: a
     /// mirror begun after that stays incomplete without asking (events are never deleted,
     /// records only by declarations, and an incomplete mirror is always right), which saves
@@ -132,6 +137,16 @@ impl Mirror {
     /// Whether the mirror holds every committed record, so that no job reads any back.
     pub(crate) fn is_complete(&self) -> bool {
         self.complete
+    }
+
+    /// The generation of this mirror's last committed job, when a job may be decided on it
+    /// before that commit's successor is written (`stream`): the mirror holds every record and
+    /// knows every stored event, and is below its bounds, so deciding reads nothing from the
+    /// server.
+    pub(crate) fn ahead_of(&self) -> Option<i64> {
+        let bounded = self.ledger.len() <= RECORDS_MAX
+            && self.hashes.as_ref().is_some_and(|known| known.len() <= HASHES_MAX);
+        self.generation.filter(|_| self.complete && bounded)
     }
 
     /// The keys among `named` whose closure is not loaded.

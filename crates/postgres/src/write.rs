@@ -60,6 +60,14 @@ pub(crate) struct Block {
     pub(crate) created: Option<i32>,
 }
 
+impl Block {
+    /// The block a job captured at `now` takes when its first seq is `first` (a guess, to
+    /// encode a job before its transaction allocates: `stream`).
+    pub(crate) fn guessed(first: i64, now: Timestamp) -> Block {
+        Block { first, captured_at: system_time(now.unix_millis), created: None }
+    }
+}
+
 /// Takes the sequence numbers of `n_fresh` events and creates the month's partition if it is
 /// new; `None` when there is nothing fresh to write.
 pub(crate) fn allocate(
@@ -176,14 +184,15 @@ fn copy(db: &mut Tx<'_, '_>, statement: &Statement, data: &[u8]) -> Result<(), S
 /// server still copies the journal in (`send_journal`), so that `ledger` only sends them.
 /// Measured at a million packs: building them took 5 s of the 32 s spent writing the ledger,
 /// all of it while the server waited.
-pub(crate) struct LedgerRows<'j> {
+/// They own their text, so that a job decided ahead (`stream`) can keep them beside the job.
+pub(crate) struct LedgerRows {
     /// Records whose last change in the job removed them.
-    removed: Vec<&'j str>,
+    removed: Vec<String>,
     /// The binary `COPY` data of the new records, when there are any.
     created: Option<Vec<u8>>,
     /// The changed records, as the columns of the update.
-    keys: Vec<&'j str>,
-    parents: Vec<Option<&'j str>>,
+    keys: Vec<String>,
+    parents: Vec<Option<String>>,
     states: Vec<Vec<u8>>,
     lots: Vec<Option<Key>>,
     /// The seqs each changed record's history gains, as `bigint[]` literals.
@@ -192,7 +201,7 @@ pub(crate) struct LedgerRows<'j> {
     /// job or without a change in it (`event_keys`), when there are any.
     history_keys: Option<Vec<u8>>,
     /// The `contents` rows of the records that left their container: containers, contents.
-    left: (Vec<&'j str>, Vec<&'j str>),
+    left: (Vec<String>, Vec<String>),
     /// The binary `COPY` data of the `contents` rows of the records that entered a container,
     /// when there are any.
     entered: Option<Vec<u8>>,
@@ -209,7 +218,7 @@ pub(crate) fn ledger_rows<'j>(
     fresh: &[bool],
     block: &Block,
     container_before: impl Fn(&Key) -> Option<&'j Key>,
-) -> LedgerRows<'j> {
+) -> LedgerRows {
     debug_assert_eq!(job.events.len(), fresh.len());
     let fresh_events = || job.events.iter().zip(fresh).filter(|(_, f)| **f).map(|(c, _)| c);
     // Only the last state of each key is written. A key whose first change in the job is a
@@ -255,7 +264,7 @@ pub(crate) fn ledger_rows<'j>(
     let removed = last_state
         .iter()
         .filter(|last| last.state.is_none() && !last.created)
-        .map(|last| last.key.as_str())
+        .map(|last| last.key.as_str().to_owned())
         .collect();
     // Containment changes only where a record's container after the job differs from the one
     // before it (migration 11).
@@ -268,8 +277,8 @@ pub(crate) fn ledger_rows<'j>(
             continue;
         }
         if let Some(before) = before {
-            left.0.push(before.as_str());
-            left.1.push(last.key.as_str());
+            left.0.push(before.as_str().to_owned());
+            left.1.push(last.key.as_str().to_owned());
         }
         if let Some(after) = after {
             entered.push((after.as_str(), last.key.as_str()));
@@ -331,8 +340,8 @@ pub(crate) fn ledger_rows<'j>(
             copy.opt_text(lot_key(key, state).as_ref().map(Key::as_str));
             copy.int8_array(&history);
         } else {
-            rows.keys.push(key.as_str());
-            rows.parents.push(parent);
+            rows.keys.push(key.as_str().to_owned());
+            rows.parents.push(parent.map(str::to_owned));
             rows.states.push(encode(state));
             rows.lots.push(lot_key(key, state));
             rows.histories.push(int8_array_literal(&history));
@@ -377,7 +386,7 @@ pub(crate) fn ledger(
     job: &CaptureJob,
     fresh: &[bool],
     block: &Block,
-    rows: LedgerRows<'_>,
+    rows: LedgerRows,
 ) -> Result<CommitReceipt, StoreError> {
     debug_assert_eq!(job.events.len(), fresh.len());
     let mut receipt = CommitReceipt::default();

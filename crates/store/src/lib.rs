@@ -194,6 +194,29 @@ pub struct CommitReceipt {
     pub messages: Vec<u64>,
 }
 
+/// One batch of `Store::capture_stream`: what one `capture_routed` call would capture, with
+/// the master data that goes first.
+#[derive(Clone, Debug)]
+pub struct StreamBatch {
+    /// The events, in capture order.
+    pub records: Vec<EventRecord>,
+    /// The document's master data, merged before its events are captured.
+    pub master_data: Vec<Vocabulary>,
+    /// The capture time.
+    pub now: Timestamp,
+}
+
+/// The two ends of `Store::capture_stream`: where its batches come from and where their
+/// results go. Results arrive in batch order, one per batch taken.
+pub trait CaptureFeed {
+    /// The next batch, or `None` at the end.
+    fn next_batch(&mut self) -> Option<StreamBatch>;
+
+    /// The result of the oldest batch without one; `false` stops the stream (batches taken
+    /// and not yet reported are then neither reported nor stored).
+    fn done(&mut self, result: Result<CommitReceipt, StoreError>) -> bool;
+}
+
 /// A stored event: the record and its position in capture order.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredEvent {
@@ -397,6 +420,26 @@ pub trait Store: Send + Sync {
         now: Timestamp,
         route: &dyn outbox::Route,
     ) -> Result<CommitReceipt, StoreError>;
+
+    /// `capture_routed` for each batch `feed` yields, in order, after the batch's master data
+    /// (`put_master_data`), telling `feed` each batch's result once it committed or failed.
+    /// Stops when `feed` has no more batches or says to stop. The results and the store's
+    /// contents are those of one call per batch, one after another; a backend may decide a
+    /// batch while the one before it is being written (PostgreSQL does), so a feed must not
+    /// write to this store itself.
+    fn capture_stream(&self, feed: &mut dyn CaptureFeed, route: &dyn outbox::Route) {
+        while let Some(batch) = feed.next_batch() {
+            let result = if batch.master_data.is_empty() {
+                Ok(())
+            } else {
+                self.put_master_data(&batch.master_data)
+            };
+            let result = result.and_then(|()| self.capture_routed(batch.records, batch.now, route));
+            if !feed.done(result) {
+                break;
+            }
+        }
+    }
 
     /// The current record of `key`, if any committed change created one.
     fn state(&self, key: &Key) -> Result<Option<SerialState>, StoreError>;

@@ -4,10 +4,12 @@
 //!
 //! `import` is the capture pipeline for files: a reader thread reads, validates and hashes
 //! one document at a time while the main thread decides and commits the previous one, so
-//! parsing and the ledger overlap on two cores. A document is one capture job: stored whole or,
-//! when it does not read or validate, not at all.
+//! parsing and the ledger overlap on two cores. The documents go to the store through
+//! `Store::capture_stream`, so that a store which can decide a document while it writes the
+//! one before (PostgreSQL) does. A document is one capture job: stored whole or, when it does
+//! not read or validate, not at all.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
 use std::io::{Read as _, Write};
 use std::path::{Path, PathBuf};
@@ -22,7 +24,9 @@ use serialhub_epcis::hash::EventHasher;
 use serialhub_epcis::time::Timestamp;
 use serialhub_epcis::{Collect, Limits};
 use serialhub_gs1::epc::GcpLengthTable;
-use serialhub_store::{EventRecord, ExceptionFilter, Store, query};
+use serialhub_store::{
+    CaptureFeed, CommitReceipt, EventRecord, ExceptionFilter, Store, StoreError, StreamBatch, query,
+};
 
 use crate::clock::Stopwatch;
 use crate::json;
@@ -199,6 +203,104 @@ struct Tally {
     exceptions: BTreeMap<ExceptionType, u64>,
 }
 
+/// The documents of an import as `Store::capture_stream` takes them: the reader thread's
+/// parsed documents in, each document's result out, in order.
+struct Feed<'p> {
+    parsed: mpsc::Receiver<Parsed>,
+    /// The path and EPC count of each document handed to the store and not yet reported.
+    taken: VecDeque<(PathBuf, u64)>,
+    tally: Tally,
+    progress: &'p indicatif::ProgressBar,
+    verbose: bool,
+    started: Stopwatch,
+    /// What stopped the import.
+    failure: Option<anyhow::Error>,
+}
+
+impl Feed<'_> {
+    fn show_progress(&self) {
+        let secs = self.started.secs().max(1e-3);
+        self.progress.set_position(self.tally.bytes);
+        self.progress.set_message(format!(
+            "{} events/s, {} EPCs/s",
+            grouped(self.tally.events as f64 / secs),
+            grouped(self.tally.epcs as f64 / secs)
+        ));
+    }
+}
+
+impl CaptureFeed for Feed<'_> {
+    fn next_batch(&mut self) -> Option<StreamBatch> {
+        loop {
+            let parsed = self.parsed.recv().ok()?;
+            self.tally.bytes += parsed.bytes;
+            match parsed.result {
+                Err(problems) => {
+                    self.tally.rejected += 1;
+                    self.progress.suspend(|| {
+                        let mut stderr = std::io::stderr().lock();
+                        for problem in &problems {
+                            let _ = writeln!(stderr, "{}:{problem}", parsed.path.display());
+                        }
+                        let _ = writeln!(
+                            stderr,
+                            "{}: rejected, nothing of it stored",
+                            parsed.path.display()
+                        );
+                    });
+                    self.show_progress();
+                }
+                Ok((records, master_data)) => {
+                    let now = match crate::clock::now() {
+                        Ok(now) => now,
+                        Err(e) => {
+                            self.failure = Some(e);
+                            return None;
+                        }
+                    };
+                    let epcs = records.iter().map(epc_count).sum();
+                    self.taken.push_back((parsed.path, epcs));
+                    // Master data goes first, as the server does: merging is idempotent.
+                    return Some(StreamBatch { records, master_data, now });
+                }
+            }
+        }
+    }
+
+    fn done(&mut self, result: Result<CommitReceipt, StoreError>) -> bool {
+        // Invariant: one result per batch taken, in order.
+        let (path, epcs) = self.taken.pop_front().expect("a result follows a batch");
+        match result {
+            Ok(receipt) => {
+                if self.verbose {
+                    self.progress.suspend(|| {
+                        let _ = writeln!(
+                            std::io::stderr(),
+                            "stored {}: {} events, {} duplicates",
+                            path.display(),
+                            receipt.stored.len(),
+                            receipt.duplicates.len()
+                        );
+                    });
+                }
+                self.tally.documents += 1;
+                self.tally.events += receipt.stored.len() as u64;
+                self.tally.duplicates += receipt.duplicates.len() as u64;
+                self.tally.late += receipt.late as u64;
+                self.tally.epcs += epcs;
+                self.show_progress();
+                true
+            }
+            Err(e) => {
+                let e =
+                    anyhow::Error::new(e).context(format!("could not store {}", path.display()));
+                self.failure = Some(e);
+                false
+            }
+        }
+    }
+}
+
 pub(crate) fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let files = expand(&args.paths)?;
     let store = args.store.open()?;
@@ -227,76 +329,21 @@ pub(crate) fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     });
 
     crate::clock::now()?; // a bad SERIALHUB_NOW fails before anything is read
-    let started = Stopwatch::start();
-    let mut tally = Tally::default();
-    let mut stderr = std::io::stderr();
-    let mut store_error = None;
-    for parsed in rx {
-        tally.bytes += parsed.bytes;
-        match parsed.result {
-            Err(problems) => {
-                tally.rejected += 1;
-                progress.suspend(|| {
-                    for problem in &problems {
-                        let _ = writeln!(stderr, "{}:{problem}", parsed.path.display());
-                    }
-                    let _ = writeln!(
-                        stderr,
-                        "{}: rejected, nothing of it stored",
-                        parsed.path.display()
-                    );
-                });
-            }
-            Ok((records, master_data)) => {
-                let epcs: u64 = records.iter().map(epc_count).sum();
-                // Master data first, as the server does: merging is idempotent.
-                let captured = if master_data.is_empty() {
-                    Ok(())
-                } else {
-                    store.put_master_data(&master_data)
-                };
-                let now = crate::clock::now()?;
-                match captured.and_then(|()| store.capture(records, now)) {
-                    Ok(receipt) => {
-                        if args.verbose {
-                            progress.suspend(|| {
-                                let _ = writeln!(
-                                    stderr,
-                                    "stored {}: {} events, {} duplicates",
-                                    parsed.path.display(),
-                                    receipt.stored.len(),
-                                    receipt.duplicates.len()
-                                );
-                            });
-                        }
-                        tally.documents += 1;
-                        tally.events += receipt.stored.len() as u64;
-                        tally.duplicates += receipt.duplicates.len() as u64;
-                        tally.late += receipt.late as u64;
-                        tally.epcs += epcs;
-                    }
-                    Err(e) => {
-                        store_error = Some(
-                            anyhow::Error::new(e)
-                                .context(format!("could not store {}", parsed.path.display())),
-                        );
-                        break;
-                    }
-                }
-            }
-        }
-        let secs = started.secs().max(1e-3);
-        progress.set_position(tally.bytes);
-        progress.set_message(format!(
-            "{} events/s, {} EPCs/s",
-            grouped(tally.events as f64 / secs),
-            grouped(tally.epcs as f64 / secs)
-        ));
-    }
+    let mut feed = Feed {
+        parsed: rx,
+        taken: VecDeque::new(),
+        tally: Tally::default(),
+        progress: &progress,
+        verbose: args.verbose,
+        started: Stopwatch::start(),
+        failure: None,
+    };
+    store.capture_stream(&mut feed, &serialhub_store::outbox::NoRoute);
+    let Feed { mut tally, started, failure, .. } = feed;
     progress.finish_and_clear();
     // The reader stops at its next send once the channel is gone.
     let _ = reader.join();
-    if let Some(e) = store_error {
+    if let Some(e) = failure {
         return Err(e);
     }
     for exception in store.exceptions(&ExceptionFilter::default())? {
