@@ -139,6 +139,9 @@ pub struct PgStore {
     /// Statements sent to the server since connect (each query, `COPY` and transaction
     /// command), for tests and benchmarks that count round trips.
     queries: AtomicU64,
+    /// Batches `capture_stream` decided ahead of their write and wrote on that decision
+    /// (the others went through `capture_routed`), for tests and benchmarks.
+    written_ahead: AtomicU64,
     /// The thread freeing the last decided job (`discard`): at most one at a time.
     discarding: Mutex<Option<JoinHandle<()>>>,
     /// Whether capture may skip what a writer that began on an empty store knows (`Mirror`);
@@ -609,6 +612,7 @@ impl PgStore {
             schema: schema.map(str::to_owned),
             applied,
             queries: AtomicU64::new(0),
+            written_ahead: AtomicU64::new(0),
             discarding: Mutex::new(None),
             trust_empty: std::sync::atomic::AtomicBool::new(true),
         })
@@ -631,6 +635,12 @@ impl PgStore {
     /// transaction commands. A capture job costs a fixed number of them whatever its size.
     pub fn queries(&self) -> u64 {
         self.queries.load(Ordering::Relaxed)
+    }
+
+    /// How many batches `capture_stream` wrote as it decided them ahead of their transaction,
+    /// while the batch before was being written.
+    pub fn written_ahead(&self) -> u64 {
+        self.written_ahead.load(Ordering::Relaxed)
     }
 
     /// Frees `decided` on a thread of its own: a job's events, changes and undo records are

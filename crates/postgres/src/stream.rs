@@ -219,6 +219,7 @@ pub(crate) fn capture_stream(store: &PgStore, feed: &mut dyn CaptureFeed, route:
             });
             let following = match written {
                 Written::Committed(receipt, generation, month, next_seq) => {
+                    store.written_ahead.fetch_add(1, Ordering::Relaxed);
                     conn.mirror.committed(generation);
                     conn.partitions.extend(month);
                     if next_seq.is_some() {

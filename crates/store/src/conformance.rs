@@ -10,7 +10,8 @@ use serialhub_epcis::time::Timestamp;
 use serialhub_epcis::{Action, Content, Element, Event, EventType, Name};
 
 use crate::{
-    CaptureJob, CapturedEvent, EventRecord, ExceptionFilter, KnownField, Store, StoreError,
+    CaptureFeed, CaptureJob, CapturedEvent, CommitReceipt, EventRecord, ExceptionFilter,
+    KnownField, MemStore, Store, StoreError, StreamBatch,
 };
 
 /// Runs every contract against fresh stores from `make`.
@@ -22,6 +23,7 @@ pub fn run_all(make: &dyn Fn() -> Box<dyn Store>) {
     children_and_history_order(make().as_ref());
     exceptions_filter(make().as_ref());
     capture_decides_like_the_model(make().as_ref());
+    capture_stream_is_one_capture_per_batch(make().as_ref());
     error_declarations_take_their_events_back(make().as_ref());
     error_declarations_rebuild_what_they_reach(make().as_ref());
     lots_and_capture_times(make().as_ref());
@@ -368,6 +370,101 @@ pub fn capture_decides_like_the_model(store: &dyn Store) {
     assert_eq!(violation.event_ids.last(), twice.event_id.as_ref());
     assert_eq!(exceptions[0].event_hash_id, hash(&twice));
     assert_eq!(store.history(&Key::new(&units[0])).expect("history reads").len(), 3);
+}
+
+/// A feed of fixed batches that keeps every result and stops after `stop_after` results.
+struct Batches {
+    batches: std::collections::VecDeque<StreamBatch>,
+    results: Vec<Result<CommitReceipt, StoreError>>,
+    stop_after: usize,
+}
+
+impl CaptureFeed for Batches {
+    fn next_batch(&mut self) -> Option<StreamBatch> {
+        self.batches.pop_front()
+    }
+
+    fn done(&mut self, result: Result<CommitReceipt, StoreError>) -> bool {
+        self.results.push(result);
+        self.results.len() < self.stop_after
+    }
+}
+
+/// `capture_stream` stores what one `capture` per batch stores, with the same receipts, in
+/// order: master data first, duplicates of earlier batches and within a batch, a container
+/// shipped the batch after it was packed, commissioning twice. A feed that says stop gets no
+/// further result, and nothing of a batch it did not see the result of is stored: capturing
+/// those batches afterwards gives what they would have given in the stream.
+pub fn capture_stream_is_one_capture_per_batch(store: &dyn Store) {
+    use serialhub_epcis::{Vocabulary, VocabularyAttribute, VocabularyElement};
+    let now = Timestamp::parse(NOW).expect("NOW is a timestamp");
+    let units = [sgtin(1), sgtin(2), sgtin(3), sgtin(4)];
+    let case = sscc(9);
+    let records = |events: &[Event]| -> Vec<EventRecord> {
+        events.iter().map(|e| EventRecord::new(hash(e), e.clone())).collect()
+    };
+    let site = Vocabulary {
+        type_: "urn:epcglobal:epcis:vtype:BusinessLocation".to_owned(),
+        elements: vec![VocabularyElement {
+            id: "urn:epc:id:sgln:4012345.00001.0".to_owned(),
+            attributes: vec![VocabularyAttribute {
+                id: "urn:epcglobal:cbv:mda:name".to_owned(),
+                value: Content::Text("Plant A".to_owned()),
+            }],
+            children: Vec::new(),
+        }],
+    };
+    let commissioning = commission(1, &units[..3]);
+    let mut again = commission(3, &units[..1]);
+    again.event_id = Some("urn:uuid:00000000-0000-4000-8000-000000000003".to_owned());
+    let batches = [
+        vec![commissioning.clone()],
+        vec![pack(2, &case, &units[..2]), commission(2, &units[3..])],
+        vec![ship(4, std::slice::from_ref(&case)), commissioning.clone()],
+        vec![again.clone(), again.clone(), ship(5, &units[2..3])],
+        vec![ship(6, &units[3..]), pack(6, &sscc(10), &units[2..3])],
+    ];
+    let batch = |i: usize| StreamBatch {
+        records: records(&batches[i]),
+        master_data: if i == 1 { vec![site.clone()] } else { Vec::new() },
+        now,
+    };
+    let model = MemStore::new();
+    let expected: Vec<_> =
+        (0..batches.len()).map(|i| model.capture(batch(i).records, now)).collect();
+
+    // The stream stops after the fourth result: the fifth batch may have been taken, but it
+    // is neither reported nor stored.
+    let mut feed = Batches {
+        batches: (0..batches.len()).map(batch).collect(),
+        results: Vec::new(),
+        stop_after: 4,
+    };
+    store.capture_stream(&mut feed, &crate::outbox::NoRoute);
+    assert_eq!(feed.results, expected[..4], "capture_stream: the receipts of one capture each");
+    let last = records(&batches[4]);
+    assert!(!store.has_event(&last[0].hash_id).expect("has_event reads"), "after the stop");
+    assert_eq!(store.capture(last, now), expected[4], "the batch after the stop, captured later");
+
+    assert_eq!(store.master_data().expect("master data reads"), vec![site]);
+    for key in keys(&units).into_iter().chain([Key::new(&case)]) {
+        let state = store.state(&key).expect("state reads");
+        assert_eq!(state, model.state(&key).expect("reads"), "{key}");
+        assert_eq!(store.children(&key).expect("reads"), model.children(&key).expect("reads"));
+        let history = store.history(&key).expect("history reads");
+        let model_history = model.history(&key).expect("reads");
+        let ids = |h: &[crate::StoredEvent]| -> Vec<String> {
+            h.iter().map(|e| e.record.hash_id.clone()).collect()
+        };
+        assert_eq!(ids(&history), ids(&model_history), "history of {key}");
+    }
+    let all = ExceptionFilter::default();
+    let codes = |store: &dyn Store| -> Vec<(String, &'static str)> {
+        let exceptions = store.exceptions(&all).expect("exceptions read");
+        exceptions.iter().map(|e| (e.event_hash_id.clone(), e.violation.kind.code())).collect()
+    };
+    assert_eq!(codes(store), codes(&model));
+    assert!(codes(store).iter().any(|(_, code)| *code == "commissioned_twice"));
 }
 
 /// A captured error declaration takes its event's effects back, in its own batch or a later
