@@ -1,7 +1,9 @@
 //! What the PostgreSQL store promises beyond the conformance suite: migrations that apply
 //! once, capture jobs that are all or nothing when the database fails in the middle, a
 //! connection that comes back, decisions identical to the reference store on random flows,
-//! and large batches in a fixed number of statements.
+//! large batches in a fixed number of statements, and a capture stream that decides ahead yet
+//! stores what one capture per batch does when another writer, a failure or a gap in the
+//! sequence gets in its way.
 
 mod support;
 
@@ -10,7 +12,11 @@ use serialhub_core::Key;
 use serialhub_epcis::time::Timestamp;
 use serialhub_epcis::{Action, Event, EventType};
 use serialhub_postgres::{PgError, PgStore};
-use serialhub_store::{EventRecord, ExceptionFilter, MemStore, Store, StoreError};
+use serialhub_store::outbox::NoRoute;
+use serialhub_store::{
+    CaptureFeed, CommitReceipt, EventRecord, ExceptionFilter, MemStore, Store, StoreError,
+    StreamBatch,
+};
 
 const NOW: &str = "2025-06-01T00:00:00Z";
 
@@ -833,4 +839,235 @@ fn a_writer_that_began_on_an_empty_store_reads_nothing_back() {
     let (receipt, turn) = capture(&second, vec![commissioning(8, 51)]);
     assert_eq!((receipt.stored.len(), receipt.exceptions), (1, 0));
     assert_eq!(turn, warm + 2, "turn {turn}, warm {warm}");
+}
+
+/// A feed of fixed batches for `capture_stream`, keeping every result; `before(i)` runs just
+/// before batch `i` is handed over, while the batch before it may be in flight.
+struct Feed<'f> {
+    batches: std::collections::VecDeque<StreamBatch>,
+    taken: usize,
+    before: &'f mut dyn FnMut(usize),
+    results: Vec<Result<CommitReceipt, StoreError>>,
+}
+
+impl<'f> Feed<'f> {
+    fn new(batches: &[Vec<EventRecord>], before: &'f mut dyn FnMut(usize)) -> Feed<'f> {
+        let batches = batches
+            .iter()
+            .map(|records| StreamBatch {
+                records: records.clone(),
+                master_data: Vec::new(),
+                now: now(),
+            })
+            .collect();
+        Feed { batches, taken: 0, before, results: Vec::new() }
+    }
+}
+
+impl CaptureFeed for Feed<'_> {
+    fn next_batch(&mut self) -> Option<StreamBatch> {
+        (self.before)(self.taken);
+        self.taken += 1;
+        self.batches.pop_front()
+    }
+
+    fn done(&mut self, result: Result<CommitReceipt, StoreError>) -> bool {
+        self.results.push(result);
+        true
+    }
+}
+
+/// Streams `batches` into `pg`, running `before(i)` before batch `i` is taken, and returns
+/// the results.
+fn stream(
+    pg: &PgStore,
+    batches: &[Vec<EventRecord>],
+    before: &mut dyn FnMut(usize),
+) -> Vec<Result<CommitReceipt, StoreError>> {
+    let mut feed = Feed::new(batches, before);
+    pg.capture_stream(&mut feed, &NoRoute);
+    assert_eq!(feed.results.len(), batches.len(), "one result per batch");
+    feed.results
+}
+
+/// The event hash IDs of `key`'s history: what a history read finds by seq.
+fn history_ids(store: &dyn Store, key: &Key) -> Vec<String> {
+    let history = store.history(key).expect("history reads");
+    history.into_iter().map(|e| e.record.hash_id).collect()
+}
+
+/// Each exception as (event hash ID, code), in store order.
+fn exception_codes(store: &dyn Store) -> Vec<(String, &'static str)> {
+    let exceptions = store.exceptions(&ExceptionFilter::default()).expect("exceptions read");
+    exceptions.iter().map(|e| (e.event_hash_id.clone(), e.violation.kind.code())).collect()
+}
+
+fn commissioning(h: u32, units: &[String]) -> Value {
+    let mut event = observe(h, "commissioning", &[]);
+    event["action"] = "ADD".into();
+    event["epcList"] = json!(units);
+    event
+}
+
+/// A stream decides each batch on what the one before leaves, while that one is written, and
+/// stores what one capture per batch would, on random flows (late events, resends, packing,
+/// unpacking, lot recalls).
+#[test]
+fn capture_stream_matches_the_reference_store_on_random_flows() {
+    let schemas = support::Schemas::default();
+    for seed in 5..=7 {
+        let name = schemas.name();
+        let pg = schemas.open(&name);
+        let mem = MemStore::new();
+        let mut flow = Flow::new(seed);
+        let batches: Vec<Vec<EventRecord>> = (0..40).map(|_| records(&flow.batch())).collect();
+        let expected: Vec<_> = batches.iter().map(|b| mem.capture(b.clone(), now())).collect();
+        let results = stream(&pg, &batches, &mut |_| {});
+        for (index, (result, expected)) in results.iter().zip(&expected).enumerate() {
+            assert_eq!(result, expected, "seed {seed} batch {index}");
+        }
+        // Batches without a resend were written on a decision taken ahead.
+        assert!(pg.written_ahead() >= 10, "seed {seed}: {} written ahead", pg.written_ahead());
+        assert!(support::contents_match_parents(&name) > 0, "seed {seed}: the flow packs");
+        for key in universe() {
+            let at = format!("seed {seed} key {key}");
+            assert_eq!(pg.state(&key).expect("reads"), mem.state(&key).expect("reads"), "{at}");
+            assert_eq!(pg.children(&key).expect("reads"), mem.children(&key).expect("reads"));
+            assert_eq!(pg.history(&key).expect("reads"), mem.history(&key).expect("reads"), "{at}");
+        }
+        assert_eq!(exception_codes(&pg), exception_codes(&mem), "seed {seed}");
+    }
+}
+
+/// Another writer that commits while a stream's batch is decided ahead makes that decision
+/// stale: the batch is decided again on the committed records, and so is the one after it.
+#[test]
+fn a_stream_decides_again_when_another_writer_came_in_between() {
+    let schemas = support::Schemas::default();
+    let name = schemas.name();
+    let (streaming, other) = (schemas.open(&name), schemas.open(&name));
+    let units: Vec<String> = (1..=9).map(|n| sgtin("033333", n)).collect();
+    let batches = [
+        records(&[commissioning(1, &units[0..3])]),
+        records(&[commissioning(2, &units[3..6])]),
+        records(&[commissioning(3, &units[6..9])]),
+        records(&[observe(4, "shipping", &[&units[6], &units[7]])]),
+    ];
+    let meanwhile = records(&[commissioning(2, &units[7..9])]);
+    let mut other_receipt = None;
+    let results = stream(&streaming, &batches, &mut |taken| {
+        if taken == 2 {
+            // Batch 1 is being written: once it has committed, the other writer commits
+            // before batch 2, decided on the stream's mirror, is written.
+            let written = &batches[1][0].hash_id;
+            for _ in 0..1000 {
+                if other.has_event(written).expect("has_event reads") {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other_receipt = Some(other.capture(meanwhile.clone(), now()));
+        }
+    });
+
+    let mem = MemStore::new();
+    let expected: Vec<_> = [&batches[0], &batches[1], &meanwhile, &batches[2], &batches[3]]
+        .iter()
+        .map(|b| mem.capture((*b).clone(), now()))
+        .collect();
+    assert_eq!(other_receipt, Some(expected[2].clone()));
+    assert_eq!(results, [&expected[..2], &expected[3..]].concat());
+    let twice = exception_codes(&streaming);
+    assert_eq!(twice, exception_codes(&mem));
+    assert_eq!(twice.iter().filter(|(_, code)| *code == "commissioned_twice").count(), 2);
+    assert_eq!(streaming.written_ahead(), 1, "only batch 1 was written as decided ahead");
+    for unit in &units {
+        let key = Key::new(unit);
+        assert_eq!(streaming.state(&key).expect("reads"), mem.state(&key).expect("reads"));
+        assert_eq!(history_ids(&streaming, &key), history_ids(&mem, &key), "{unit}");
+    }
+}
+
+/// A batch that fails in flight leaves nothing; the batch decided ahead on its changes is
+/// decided again without them, and the stream goes on.
+#[test]
+fn a_stream_decides_again_after_a_batch_fails() {
+    let schemas = support::Schemas::default();
+    let name = schemas.name();
+    let store = schemas.open(&name);
+    let mut client = client_in(&name);
+    client
+        .batch_execute(
+            "CREATE FUNCTION refuse_event() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN IF NEW.event_id = 'urn:uuid:00000000-0000-4000-8000-0000000000bd' THEN \
+             RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$; \
+             CREATE TRIGGER refuse_event BEFORE INSERT ON events \
+             FOR EACH ROW EXECUTE FUNCTION refuse_event();",
+        )
+        .expect("the fault is injected");
+    let units: Vec<String> = (1..=9).map(|n| sgtin("044444", n)).collect();
+    let mut refused = commissioning(2, &units[3..6]);
+    refused["eventID"] = "urn:uuid:00000000-0000-4000-8000-0000000000bd".into();
+    let batches = [
+        records(&[commissioning(1, &units[0..3])]),
+        records(&[refused]),
+        records(&[observe(3, "shipping", &[&units[3], &units[4], &units[5]])]),
+        records(&[commissioning(4, &units[6..9])]),
+    ];
+    let results = stream(&store, &batches, &mut |_| {});
+
+    let error = results[1].as_ref().expect_err("the trigger refuses batch 1");
+    assert!(matches!(error, StoreError::Unavailable(m) if m.contains("refused by the test")));
+    let mem = MemStore::new();
+    let expected: Vec<_> = [&batches[0], &batches[2], &batches[3]]
+        .iter()
+        .map(|b| mem.capture((*b).clone(), now()))
+        .collect();
+    assert_eq!([&results[..1], &results[2..]].concat(), expected.into_iter().collect::<Vec<_>>());
+    assert!(!store.has_event(&batches[1][0].hash_id).expect("has_event reads"));
+    // Decided ahead, the shipment found the units commissioned; decided again, it does not.
+    assert_eq!(exception_codes(&store), exception_codes(&mem));
+    assert_eq!(store.exceptions(&ExceptionFilter::default()).expect("reads").len(), 3);
+    for unit in &units {
+        let key = Key::new(unit);
+        assert_eq!(store.state(&key).expect("reads"), mem.state(&key).expect("reads"), "{unit}");
+        assert_eq!(history_ids(&store, &key), history_ids(&mem, &key), "{unit}");
+    }
+}
+
+/// A batch decided ahead is encoded on a guess of its first seq; a gap in the sequence (a
+/// session that took a number and rolled back) makes the guess wrong, and the writer encodes
+/// the batch again, and the next one, instead of writing histories that name other events.
+#[test]
+fn a_stream_checks_its_guess_of_the_seqs() {
+    let schemas = support::Schemas::default();
+    let name = schemas.name();
+    let store = schemas.open(&name);
+    let mut client = client_in(&name);
+    let units: Vec<String> = (1..=9).map(|n| sgtin("055555", n)).collect();
+    let case = sscc(55);
+    let batches = [
+        records(&[commissioning(1, &units[0..3])]),
+        records(&[commissioning(2, &units[3..6])]),
+        records(&[aggregate(3, "ADD", &case, &[&units[3], &units[4], &units[5]])]),
+        records(&[observe(4, "shipping", &[&case])]),
+        records(&[commissioning(5, &units[6..9]), observe(6, "shipping", &[&units[0]])]),
+    ];
+    let results = stream(&store, &batches, &mut |taken| {
+        if taken == 1 {
+            count(&mut client, "SELECT nextval('event_seq')");
+        }
+    });
+
+    let mem = MemStore::new();
+    let expected: Vec<_> = batches.iter().map(|b| mem.capture(b.clone(), now())).collect();
+    assert_eq!(results, expected);
+    assert_eq!(store.written_ahead(), 4);
+    let seqs: Vec<u64> = store.events(0, 100).expect("events read").iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, [1, 3, 4, 5, 6, 7], "the gap the other session left");
+    for key in units.iter().chain([&case]).map(|k| Key::new(k)) {
+        assert_eq!(store.state(&key).expect("reads"), mem.state(&key).expect("reads"), "{key}");
+        assert_eq!(history_ids(&store, &key), history_ids(&mem, &key), "{key}");
+    }
+    assert_eq!(support::contents_match_parents(&name), 3);
 }
