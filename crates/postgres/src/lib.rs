@@ -43,7 +43,8 @@
 //! (one `DELETE`, one `COPY`) and the changed records with the history they gain (one
 //! `UPDATE`); removed records move their history to `event_keys` before they are deleted. A
 //! capture job costs a fixed number of statements whatever its size (7 to 17, counted by
-//! `PgStore::queries`), and returns only once its transaction committed.
+//! `PgStore::queries`), and returns only once its transaction committed. `capture_stream`
+//! (`stream`) decides and encodes the next batch while the server writes one.
 //!
 //! One connection, behind a mutex: reads wait while a job commits. A lost connection fails the
 //! call in progress with `StoreError::Unavailable` and is reopened by the next call.
