@@ -326,3 +326,75 @@ fn an_error_declaration_takes_its_event_back() {
     let list = serialhub_env(&["exceptions", "list", "--json", "--data", &data], b"", &[]);
     assert_eq!(stdout(&list), "", "no commissioned_twice");
 }
+
+/// Commissions a third pack and ships it, beside a resend of the packaging's first event.
+fn more() -> String {
+    let packaging = packaging();
+    let start = packaging.find(r#"{"type":"ObjectEvent""#).expect("the first event");
+    let end = packaging.find(r#"{"type":"AggregationEvent""#).expect("the second event");
+    let resent = packaging[start..end].trim_end().trim_end_matches(',');
+    doc(&format!(
+        r#"{resent},
+{{"type":"ObjectEvent","eventID":"urn:uuid:00000000-0000-4000-8000-000000000007",
+"eventTime":"2025-01-12T08:00:00Z","eventTimeZoneOffset":"+01:00","epcList":["{U3}"],
+"action":"ADD","bizStep":"commissioning","disposition":"active"}},
+{{"type":"ObjectEvent","eventID":"urn:uuid:00000000-0000-4000-8000-000000000008",
+"eventTime":"2025-01-13T08:00:00Z","eventTimeZoneOffset":"+01:00","epcList":["{U3}"],
+"action":"OBSERVE","bizStep":"shipping","disposition":"in_transit"}}"#
+    ))
+}
+
+const U3: &str = "urn:epc:id:sgtin:4012345.011111.1003";
+
+/// The summary lines an import prints, without its timing.
+fn summary(output: &std::process::Output) -> String {
+    stdout(output).lines().filter(|l| !l.starts_with("time:")).collect::<Vec<_>>().join("\n")
+}
+
+/// `import --postgres` (whose documents PostgreSQL decides while it writes the one before)
+/// prints what the embedded store's import prints, and stores the same findings; a second
+/// import finds every event stored.
+#[test]
+fn import_into_postgresql_as_into_the_embedded_store() {
+    let tmp = TempDir::new("import-pg");
+    let docs = tmp.0.join("docs");
+    std::fs::create_dir_all(&docs).expect("docs dir");
+    write(&docs, "1-packaging.jsonld", &packaging());
+    write(&docs, "2-pharmacy.json", &pharmacy());
+    write(&docs, "3-broken.json", r#"{"type":"EPCISDocument","epcisBody":{"eventList":[{"#);
+    write(&docs, "4-more.json", &more());
+    let data = tmp.0.join("data").display().to_string();
+    let docs = docs.display().to_string();
+    let schema = crate::PgSchema::new("import_it");
+    let pg = schema.store_url();
+
+    let embedded = serialhub_env(&["import", "--data", &data, &docs], b"", &[NOW]);
+    let imported = serialhub_env(&["import", "--postgres", &pg, &docs], b"", &[NOW]);
+    let errors = String::from_utf8_lossy(&imported.stderr);
+    assert_eq!(imported.status.code(), Some(1), "a rejected document: exit 1\n{errors}");
+    assert!(errors.contains("3-broken.json: rejected, nothing of it stored"), "{errors}");
+    let text = summary(&imported);
+    assert!(text.contains("documents: 3 stored, 1 rejected"), "{text}");
+    assert!(text.contains("events: 8 stored, 1 duplicates, 0 late"), "{text}");
+    assert_eq!(text, summary(&embedded));
+
+    let again = serialhub_env(&["import", "--postgres", &pg, &docs], b"", &[NOW]);
+    assert!(summary(&again).contains("events: 0 stored, 9 duplicates"), "{}", summary(&again));
+
+    let list = |store: &[&str]| {
+        let out = serialhub_env(&[&["exceptions", "list", "--json"], store].concat(), b"", &[]);
+        assert_eq!(out.status.code(), Some(0));
+        stdout(&out)
+    };
+    let findings = list(&["--postgres", &pg]);
+    assert!(findings.contains("dispense_twice"), "{findings}");
+    assert_eq!(findings, list(&["--data", &data]));
+    let show = |store: &[&str]| {
+        let out = serialhub_env(&[&["serial", "show", U3], store].concat(), b"", &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+        stdout(&out)
+    };
+    let shown = show(&["--postgres", &pg]);
+    assert!(shown.contains("status: "), "{shown}");
+    assert_eq!(shown, show(&["--data", &data]));
+}

@@ -36,3 +36,49 @@ pub(crate) fn serialhub_env(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -
     writer.join().expect("writer thread");
     output
 }
+
+/// A schema of its own on the test PostgreSQL server (`SERIALHUB_TEST_POSTGRES`, or the one
+/// on this machine kind), dropped however the test ends.
+pub(crate) struct PgSchema {
+    url: String,
+    name: String,
+}
+
+impl PgSchema {
+    /// Creates the schema `name`, after dropping one left by an earlier run.
+    pub(crate) fn new(name: &str) -> PgSchema {
+        let url = std::env::var("SERIALHUB_TEST_POSTGRES")
+            .unwrap_or_else(|_| "host=127.0.0.1 user=postgres dbname=test".to_owned());
+        let name = format!("{name}_{}", std::process::id());
+        let schema = PgSchema { url, name };
+        let out = schema
+            .psql(&format!("DROP SCHEMA IF EXISTS {0} CASCADE; CREATE SCHEMA {0}", schema.name));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        schema
+    }
+
+    fn psql(&self, statement: &str) -> Output {
+        Command::new("psql")
+            .args([self.url.as_str(), "-v", "ON_ERROR_STOP=1", "-qc", statement])
+            .output()
+            .expect("psql runs (PostgreSQL's client; .ci/run installs it)")
+    }
+
+    /// The `--postgres` URL whose search path is this schema.
+    pub(crate) fn store_url(&self) -> String {
+        let (url, schema) = (&self.url, &self.name);
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let joint = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{joint}options=-csearch_path%3D{schema}")
+        } else {
+            format!("{url} options=-csearch_path={schema}")
+        }
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        // Best effort, never a panic: this may run while a failed test unwinds.
+        let _ = self.psql(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
+    }
+}

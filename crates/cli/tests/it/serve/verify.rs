@@ -91,36 +91,8 @@ fn verification_for_partners_the_public_and_pharmacies() {
 /// `SERIALHUB_TEST_POSTGRES`), in a schema of its own.
 #[test]
 fn verification_on_postgresql() {
-    let url = std::env::var("SERIALHUB_TEST_POSTGRES")
-        .unwrap_or_else(|_| "host=127.0.0.1 user=postgres dbname=test".to_owned());
-    let schema = format!("verify_it_{}", std::process::id());
-    let sql = |statement: &str| {
-        let out = std::process::Command::new("psql")
-            .args([url.as_str(), "-v", "ON_ERROR_STOP=1", "-qc", statement])
-            .output()
-            .expect("psql runs (PostgreSQL's client; .ci/run installs it)");
-        assert!(out.status.success(), "{statement}: {}", String::from_utf8_lossy(&out.stderr));
-    };
-    sql(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"));
-    /// Drops the schema however the test ends.
-    struct Dropped<F: Fn()>(F);
-    impl<F: Fn()> Drop for Dropped<F> {
-        fn drop(&mut self) {
-            (self.0)();
-        }
-    }
-    // Best effort, never a panic: this may run while a failed test unwinds.
-    let drop_schema = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
-    let _dropped = Dropped(|| {
-        let _ =
-            std::process::Command::new("psql").args([url.as_str(), "-qc", &drop_schema]).output();
-    });
-    let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let joint = if url.contains('?') { '&' } else { '?' };
-        format!("{url}{joint}options=-csearch_path%3D{schema}")
-    } else {
-        format!("{url} options=-csearch_path={schema}")
-    };
+    let schema = crate::PgSchema::new("verify_it");
+    let store = schema.store_url();
     verification_scenario("verify-pg", &["--postgres", &store]);
 }
 
