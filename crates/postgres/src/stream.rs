@@ -165,16 +165,33 @@ fn write_ahead(
     }
 }
 
-/// The next batch: one taken back first, then the feed's.
-fn next(again: &mut VecDeque<StreamBatch>, feed: &mut dyn CaptureFeed) -> Option<StreamBatch> {
-    again.pop_front().or_else(|| feed.next_batch())
+/// Where the stream's batches come from: batches taken back to capture again, in order, then
+/// the feed's. A feed that has ended is not asked again (a batch taken back after it ended
+/// would otherwise have it asked once more).
+#[derive(Default)]
+struct Source {
+    again: VecDeque<StreamBatch>,
+    ended: bool,
+}
+
+impl Source {
+    fn next(&mut self, feed: &mut dyn CaptureFeed) -> Option<StreamBatch> {
+        if let Some(batch) = self.again.pop_front() {
+            return Some(batch);
+        }
+        if self.ended {
+            return None;
+        }
+        let batch = feed.next_batch();
+        self.ended = batch.is_none();
+        batch
+    }
 }
 
 /// `Store::capture_stream` for `store`.
 pub(crate) fn capture_stream(store: &PgStore, feed: &mut dyn CaptureFeed, route: &dyn Route) {
-    // Batches to capture again, in order, before the feed's next.
-    let mut again: VecDeque<StreamBatch> = VecDeque::new();
-    while let Some(batch) = next(&mut again, feed) {
+    let mut source = Source::default();
+    while let Some(batch) = source.next(feed) {
         let mut conn = match store.conn() {
             Ok(conn) => conn,
             Err(error) => {
@@ -212,7 +229,7 @@ pub(crate) fn capture_stream(store: &PgStore, feed: &mut dyn CaptureFeed, route:
                 let writer = Writer { client, statements, partitions, lock_id, queries };
                 let writer = scope.spawn(move || write_ahead(writer, route, ahead, encoded));
                 let following =
-                    next(&mut again, feed).map(|batch| decide_ahead(mirror, batch, Some(ahead)));
+                    source.next(feed).map(|batch| decide_ahead(mirror, batch, Some(ahead)));
                 let written =
                     writer.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
                 (written, following)
@@ -227,8 +244,10 @@ pub(crate) fn capture_stream(store: &PgStore, feed: &mut dyn CaptureFeed, route:
                     }
                     store.discard(ahead.decided);
                     if !feed.done(Ok(receipt)) {
-                        // The batch decided after it is in the mirror and will not be written.
-                        conn.mirror.clear();
+                        if matches!(following, Some(Ok(_))) {
+                            // Decided after it, in the mirror, and never to be written.
+                            conn.mirror.clear();
+                        }
                         return;
                     }
                     following.map(|following| {
@@ -243,9 +262,11 @@ pub(crate) fn capture_stream(store: &PgStore, feed: &mut dyn CaptureFeed, route:
                     // Both were decided on records another writer has changed since.
                     conn.mirror.clear();
                     if let Some(following) = following {
-                        again.push_front(following.map_or_else(|batch| batch, Ahead::into_batch));
+                        source
+                            .again
+                            .push_front(following.map_or_else(|batch| batch, Ahead::into_batch));
                     }
-                    again.push_front(ahead.into_batch());
+                    source.again.push_front(ahead.into_batch());
                     break;
                 }
                 Written::Failed(error) => {
@@ -253,7 +274,9 @@ pub(crate) fn capture_stream(store: &PgStore, feed: &mut dyn CaptureFeed, route:
                     let error = Err(error);
                     conn.check(&error);
                     if let Some(following) = following {
-                        again.push_front(following.map_or_else(|batch| batch, Ahead::into_batch));
+                        source
+                            .again
+                            .push_front(following.map_or_else(|batch| batch, Ahead::into_batch));
                     }
                     if !feed.done(error) {
                         return;
@@ -265,7 +288,7 @@ pub(crate) fn capture_stream(store: &PgStore, feed: &mut dyn CaptureFeed, route:
                 None => return,
                 Some(Ok(decided)) => ahead = decided,
                 Some(Err(batch)) => {
-                    again.push_front(batch);
+                    source.again.push_front(batch);
                     break;
                 }
             }

@@ -846,29 +846,39 @@ fn a_writer_that_began_on_an_empty_store_reads_nothing_back() {
 struct Feed<'f> {
     batches: std::collections::VecDeque<StreamBatch>,
     taken: usize,
+    ended: bool,
     before: &'f mut dyn FnMut(usize),
     results: Vec<Result<CommitReceipt, StoreError>>,
 }
 
 impl<'f> Feed<'f> {
-    fn new(batches: &[Vec<EventRecord>], before: &'f mut dyn FnMut(usize)) -> Feed<'f> {
+    /// Batch `i` is `batches[i]` captured at `at(i)`.
+    fn new(
+        batches: &[Vec<EventRecord>],
+        at: &dyn Fn(usize) -> Timestamp,
+        before: &'f mut dyn FnMut(usize),
+    ) -> Feed<'f> {
         let batches = batches
             .iter()
-            .map(|records| StreamBatch {
+            .enumerate()
+            .map(|(i, records)| StreamBatch {
                 records: records.clone(),
                 master_data: Vec::new(),
-                now: now(),
+                now: at(i),
             })
             .collect();
-        Feed { batches, taken: 0, before, results: Vec::new() }
+        Feed { batches, taken: 0, ended: false, before, results: Vec::new() }
     }
 }
 
 impl CaptureFeed for Feed<'_> {
     fn next_batch(&mut self) -> Option<StreamBatch> {
+        assert!(!self.ended, "asked for a batch after the feed ended");
         (self.before)(self.taken);
         self.taken += 1;
-        self.batches.pop_front()
+        let batch = self.batches.pop_front();
+        self.ended = batch.is_none();
+        batch
     }
 
     fn done(&mut self, result: Result<CommitReceipt, StoreError>) -> bool {
@@ -884,7 +894,17 @@ fn stream(
     batches: &[Vec<EventRecord>],
     before: &mut dyn FnMut(usize),
 ) -> Vec<Result<CommitReceipt, StoreError>> {
-    let mut feed = Feed::new(batches, before);
+    stream_at(pg, batches, &|_| now(), before)
+}
+
+/// `stream`, batch `i` captured at `at(i)`.
+fn stream_at(
+    pg: &PgStore,
+    batches: &[Vec<EventRecord>],
+    at: &dyn Fn(usize) -> Timestamp,
+    before: &mut dyn FnMut(usize),
+) -> Vec<Result<CommitReceipt, StoreError>> {
+    let mut feed = Feed::new(batches, at, before);
     pg.capture_stream(&mut feed, &NoRoute);
     assert_eq!(feed.results.len(), batches.len(), "one result per batch");
     feed.results
@@ -960,12 +980,14 @@ fn a_stream_decides_again_when_another_writer_came_in_between() {
             // Batch 1 is being written: once it has committed, the other writer commits
             // before batch 2, decided on the stream's mirror, is written.
             let written = &batches[1][0].hash_id;
-            for _ in 0..1000 {
-                if other.has_event(written).expect("has_event reads") {
-                    break;
+            let committed = (0..3000).any(|_| {
+                let seen = other.has_event(written).expect("has_event reads");
+                if !seen {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
                 }
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
+                seen
+            });
+            assert!(committed, "batch 1 committed within 30 s");
             other_receipt = Some(other.capture(meanwhile.clone(), now()));
         }
     });
@@ -999,7 +1021,7 @@ fn a_stream_decides_again_after_a_batch_fails() {
     client
         .batch_execute(
             "CREATE FUNCTION refuse_event() RETURNS trigger LANGUAGE plpgsql AS $$ \
-             BEGIN IF NEW.event_id = 'urn:uuid:00000000-0000-4000-8000-0000000000bd' THEN \
+             BEGIN IF NEW.event_id LIKE 'urn:uuid:00000000-0000-4000-8000-0000000000b_' THEN \
              RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$; \
              CREATE TRIGGER refuse_event BEFORE INSERT ON events \
              FOR EACH ROW EXECUTE FUNCTION refuse_event();",
@@ -1035,6 +1057,39 @@ fn a_stream_decides_again_after_a_batch_fails() {
     }
 }
 
+/// A stream whose last batch fails after the feed has ended reports it and asks the feed for
+/// nothing more.
+#[test]
+fn a_stream_ending_on_a_failed_batch_asks_for_nothing_more() {
+    let schemas = support::Schemas::default();
+    let name = schemas.name();
+    let store = schemas.open(&name);
+    let units: Vec<String> = (1..=3).map(|n| sgtin("066666", n)).collect();
+    let mut refused = commissioning(3, &units[2..3]);
+    refused["eventID"] = "urn:uuid:00000000-0000-4000-8000-0000000000be".into();
+    let batches = [
+        records(&[commissioning(1, &units[0..1])]),
+        records(&[commissioning(2, &units[1..2])]),
+        records(&[refused]),
+    ];
+    // The first batch creates the tables the fault goes on.
+    stream(&store, &batches[..1], &mut |_| {}).remove(0).expect("the first batch");
+    client_in(&name)
+        .batch_execute(
+            "CREATE FUNCTION refuse_event() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN IF NEW.event_id LIKE '%0000000000be' THEN \
+             RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$; \
+             CREATE TRIGGER refuse_event BEFORE INSERT ON events \
+             FOR EACH ROW EXECUTE FUNCTION refuse_event();",
+        )
+        .expect("the fault is injected");
+    let results = stream(&store, &batches[1..], &mut |_| {});
+    assert!(results[0].is_ok(), "{results:?}");
+    let error = results[1].as_ref().expect_err("the trigger refuses the last batch");
+    assert!(matches!(error, StoreError::Unavailable(m) if m.contains("refused by the test")));
+    assert_eq!(store.written_ahead(), 1, "the second batch was decided ahead");
+}
+
 /// A batch decided ahead is encoded on a guess of its first seq; a gap in the sequence (a
 /// session that took a number and rolled back) makes the guess wrong, and the writer encodes
 /// the batch again, and the next one, instead of writing histories that name other events.
@@ -1053,16 +1108,22 @@ fn a_stream_checks_its_guess_of_the_seqs() {
         records(&[observe(4, "shipping", &[&case])]),
         records(&[commissioning(5, &units[6..9]), observe(6, "shipping", &[&units[0]])]),
     ];
-    let results = stream(&store, &batches, &mut |taken| {
+    // The last batch is captured in a month no other test uses: its partition is created by
+    // a transaction written ahead.
+    let later = Timestamp::parse("2031-05-15T00:00:00Z").expect("a timestamp");
+    let at = |i: usize| if i == 4 { later } else { now() };
+    let results = stream_at(&store, &batches, &at, &mut |taken| {
         if taken == 1 {
             count(&mut client, "SELECT nextval('event_seq')");
         }
     });
 
     let mem = MemStore::new();
-    let expected: Vec<_> = batches.iter().map(|b| mem.capture(b.clone(), now())).collect();
+    let expected: Vec<_> =
+        batches.iter().enumerate().map(|(i, b)| mem.capture(b.clone(), at(i))).collect();
     assert_eq!(results, expected);
     assert_eq!(store.written_ahead(), 4);
+    assert_eq!(count(&mut client, "SELECT count(*) FROM events_y2031m05"), 2);
     let seqs: Vec<u64> = store.events(0, 100).expect("events read").iter().map(|e| e.seq).collect();
     assert_eq!(seqs, [1, 3, 4, 5, 6, 7], "the gap the other session left");
     for key in units.iter().chain([&case]).map(|k| Key::new(k)) {

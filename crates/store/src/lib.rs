@@ -209,7 +209,7 @@ pub struct StreamBatch {
 /// The two ends of `Store::capture_stream`: where its batches come from and where their
 /// results go. Results arrive in batch order, one per batch taken.
 pub trait CaptureFeed {
-    /// The next batch, or `None` at the end.
+    /// The next batch, or `None` at the end (not asked again after that).
     fn next_batch(&mut self) -> Option<StreamBatch>;
 
     /// The result of the oldest batch without one; `false` stops the stream (batches taken
@@ -425,8 +425,10 @@ pub trait Store: Send + Sync {
     /// (`put_master_data`), telling `feed` each batch's result once it committed or failed.
     /// Stops when `feed` has no more batches or says to stop. The results and the store's
     /// contents are those of one call per batch, one after another; a backend may decide a
-    /// batch while the one before it is being written (PostgreSQL does), so a feed must not
-    /// write to this store itself.
+    /// batch while the one before it is being written (PostgreSQL does), asking `feed` for
+    /// the next batch before it reports the one in flight, and holding the store meanwhile:
+    /// a feed must not call this store, and must not wait for a result before it gives the
+    /// next batch.
     fn capture_stream(&self, feed: &mut dyn CaptureFeed, route: &dyn outbox::Route) {
         while let Some(batch) = feed.next_batch() {
             let result = if batch.master_data.is_empty() {

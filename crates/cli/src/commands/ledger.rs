@@ -231,6 +231,9 @@ impl Feed<'_> {
 
 impl CaptureFeed for Feed<'_> {
     fn next_batch(&mut self) -> Option<StreamBatch> {
+        if self.failure.is_some() {
+            return None;
+        }
         loop {
             let parsed = self.parsed.recv().ok()?;
             self.tally.bytes += parsed.bytes;
@@ -339,7 +342,10 @@ pub(crate) fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         failure: None,
     };
     store.capture_stream(&mut feed, &serialhub_store::outbox::NoRoute);
-    let Feed { mut tally, started, failure, .. } = feed;
+    // The receiver goes first: the reader, blocked on a full channel after a failure,
+    // stops at its next send once the channel is gone.
+    let Feed { parsed, mut tally, started, failure, .. } = feed;
+    drop(parsed);
     progress.finish_and_clear();
     // The reader stops at its next send once the channel is gone.
     let _ = reader.join();

@@ -398,3 +398,57 @@ fn import_into_postgresql_as_into_the_embedded_store() {
     assert!(shown.contains("status: "), "{shown}");
     assert_eq!(shown, show(&["--data", &data]));
 }
+
+/// A document commissioning the pack with serial `serial`, its event ID ending in `serial`.
+fn commissioning_doc(serial: u32) -> String {
+    doc(&format!(
+        r#"{{"type":"ObjectEvent","eventID":"urn:uuid:00000000-0000-4000-8000-{serial:012}",
+"eventTime":"2025-01-06T08:00:00Z","eventTimeZoneOffset":"+01:00",
+"epcList":["urn:epc:id:sgtin:4012345.011111.{serial}"],"action":"ADD","bizStep":"commissioning"}}"#
+    ))
+}
+
+/// A document the database refuses stops the import with its name, after the documents
+/// before it were stored and with none after it stored, even with more of them read ahead.
+#[test]
+fn import_into_postgresql_stops_at_a_document_it_cannot_store() {
+    let tmp = TempDir::new("import-pg-fault");
+    let docs = tmp.0.join("docs");
+    std::fs::create_dir_all(&docs).expect("docs dir");
+    for serial in 1..=8 {
+        write(&docs, &format!("{serial}.json"), &commissioning_doc(2000 + serial));
+    }
+    let docs = docs.display().to_string();
+    let schema = crate::PgSchema::new("import_fault_it");
+    let pg = schema.store_url();
+    let first = serialhub_env(&["import", "--postgres", &pg, &format!("{docs}/1.json")], b"", &[]);
+    assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
+    schema.sql(
+        "CREATE FUNCTION refuse_event() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF NEW.event_id LIKE '%000000002003' THEN RAISE EXCEPTION 'refused by the test'; \
+         END IF; RETURN NEW; END $$; \
+         CREATE TRIGGER refuse_event BEFORE INSERT ON events \
+         FOR EACH ROW EXECUTE FUNCTION refuse_event();",
+    );
+
+    // Under a time limit: a reader left blocked on a full channel would hang the import.
+    let out = std::process::Command::new("timeout")
+        .args(["120", env!("CARGO_BIN_EXE_serialhub"), "import", "--postgres", &pg, &docs])
+        .env(NOW.0, NOW.1)
+        .output()
+        .expect("timeout runs serialhub");
+    let errors = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(124), "the import hung:\n{errors}");
+    assert_ne!(out.status.code(), Some(0), "{errors}");
+    assert!(errors.contains("could not store") && errors.contains("3.json"), "{errors}");
+    assert!(errors.contains("refused by the test"), "{errors}");
+    let show = |serial: u32| {
+        let code = format!("urn:epc:id:sgtin:4012345.011111.{serial}");
+        serialhub_env(&["serial", "show", &code, "--postgres", &pg], b"", &[]).status.code()
+    };
+    assert_eq!(show(2001), Some(0), "stored by the first import");
+    assert_eq!(show(2002), Some(0), "stored before the refused document");
+    for serial in 2003..=2008 {
+        assert_eq!(show(serial), Some(1), "{serial}: nothing at or after the refused document");
+    }
+}

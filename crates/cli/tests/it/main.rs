@@ -57,6 +57,12 @@ impl PgSchema {
         schema
     }
 
+    /// Runs `statements` in this schema, for what the command line does not offer (faults).
+    pub(crate) fn sql(&self, statements: &str) {
+        let out = self.psql(&format!("SET search_path TO {}; {statements}", self.name));
+        assert!(out.status.success(), "{statements}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
     fn psql(&self, statement: &str) -> Output {
         Command::new("psql")
             .args([self.url.as_str(), "-v", "ON_ERROR_STOP=1", "-qc", statement])
