@@ -1090,6 +1090,60 @@ fn a_stream_ending_on_a_failed_batch_asks_for_nothing_more() {
     assert_eq!(store.written_ahead(), 1, "the second batch was decided ahead");
 }
 
+/// A connection lost while a batch is in flight fails one batch, all or nothing; the stream
+/// reconnects and stores the rest, and the failed batch can be captured again.
+#[test]
+fn a_stream_survives_a_lost_connection() {
+    let schemas = support::Schemas::default();
+    let name = schemas.name();
+    let url = support::url();
+    let url = if url.contains("://") {
+        let separator = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{separator}application_name={name}")
+    } else {
+        format!("{url} application_name={name}")
+    };
+    let store = PgStore::connect_schema(&url, &name).expect("the store opens");
+    let mut client = client_in(&name);
+    let unit = |n: u32| sgtin("077777", n);
+    let batches: Vec<Vec<EventRecord>> = (0..5)
+        .map(|b| {
+            let events: Vec<Value> =
+                (0..3).map(|e| commissioning(b * 3 + e, &[unit(b * 3 + e)])).collect();
+            records(&events)
+        })
+        .collect();
+    let results = stream(&store, &batches, &mut |taken| {
+        if taken == 2 {
+            // Batch 1 is in flight, or has just committed.
+            let killed: i64 = client
+                .query_one(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                     WHERE application_name = $1",
+                    &[&name],
+                )
+                .expect("sessions are listed")
+                .get(0);
+            assert_eq!(killed, 1, "the store's one session");
+        }
+    });
+
+    let failed: Vec<usize> = (0..5).filter(|i| results[*i].is_err()).collect();
+    assert_eq!(failed.len(), 1, "one batch meets the lost connection: {results:?}");
+    assert!(matches!(results[failed[0]], Err(StoreError::Unavailable(_))), "{results:?}");
+    for (i, batch) in batches.iter().enumerate() {
+        let stored: Vec<bool> =
+            batch.iter().map(|r| store.has_event(&r.hash_id).expect("has_event reads")).collect();
+        assert_eq!(stored, vec![!failed.contains(&i); 3], "batch {i}: all or nothing");
+    }
+    let retry = store.capture(batches[failed[0]].clone(), now()).expect("the retry commits");
+    assert_eq!((retry.stored.len(), retry.exceptions), (3, 0));
+    assert!(store.exceptions(&ExceptionFilter::default()).expect("reads").is_empty());
+    for n in 0..15 {
+        assert!(store.state(&Key::new(&unit(n))).expect("reads").is_some(), "{}", unit(n));
+    }
+}
+
 /// A batch decided ahead is encoded on a guess of its first seq; a gap in the sequence (a
 /// session that took a number and rolled back) makes the guess wrong, and the writer encodes
 /// the batch again, and the next one, instead of writing histories that name other events.
