@@ -411,45 +411,40 @@ fn capture_matches_the_reference_store_on_random_flows() {
             assert_eq!(pg.capture(batch, now()), expected, "seed {seed} batch {batch_idx}");
             support::contents_match_parents(&name);
         }
-        let all = ExceptionFilter::default();
-        let exceptions = mem.exceptions(&all).expect("exceptions read");
-        assert!(exceptions.len() > 20, "seed {seed}: the flow breaks rules ({})", exceptions.len());
-        assert_eq!(pg.exceptions(&all).expect("exceptions read"), exceptions, "seed {seed}");
-        let mut kinds: Vec<&str> = exceptions.iter().map(|e| e.violation.kind.code()).collect();
-        kinds.sort_unstable();
-        kinds.dedup();
-        assert!(kinds.len() >= 5, "seed {seed}: varied findings {kinds:?}");
-        assert!(support::contents_match_parents(&name) > 0, "seed {seed}: the flow packs");
-        for key in universe() {
-            let at = format!("seed {seed} key {key}");
-            assert_eq!(
-                pg.state(&key).expect("state reads"),
-                mem.state(&key).expect("reads"),
-                "{at}"
-            );
-            assert_eq!(
-                pg.children(&key).expect("reads"),
-                mem.children(&key).expect("reads"),
-                "{at}"
-            );
-            assert_eq!(pg.history(&key).expect("reads"), mem.history(&key).expect("reads"), "{at}");
-            let by_key = ExceptionFilter { key: Some(key.clone()), ..ExceptionFilter::default() };
-            assert_eq!(
-                pg.exceptions(&by_key).expect("reads"),
-                mem.exceptions(&by_key).expect("reads"),
-                "{at}"
-            );
-        }
-        for exception_type in serialhub_core::ExceptionType::ALL {
-            let filter = ExceptionFilter {
-                exception_type: Some(exception_type),
-                ..ExceptionFilter::default()
-            };
-            assert_eq!(
-                pg.exceptions(&filter).expect("reads"),
-                mem.exceptions(&filter).expect("reads")
-            );
-        }
+        assert_reads_as_reference(&pg, &mem, &name, seed);
+    }
+}
+
+/// After a random flow (`Flow`) of seed `seed` into `pg` (in schema `name`) and `mem`: the
+/// flow broke varied rules and packed, and every record, child list, history and exception
+/// reads the same from both, under every filter.
+#[track_caller]
+fn assert_reads_as_reference(pg: &PgStore, mem: &MemStore, name: &str, seed: u64) {
+    let all = ExceptionFilter::default();
+    let exceptions = mem.exceptions(&all).expect("exceptions read");
+    assert!(exceptions.len() > 20, "seed {seed}: the flow breaks rules ({})", exceptions.len());
+    assert_eq!(pg.exceptions(&all).expect("exceptions read"), exceptions, "seed {seed}");
+    let mut kinds: Vec<&str> = exceptions.iter().map(|e| e.violation.kind.code()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    assert!(kinds.len() >= 5, "seed {seed}: varied findings {kinds:?}");
+    assert!(support::contents_match_parents(name) > 0, "seed {seed}: the flow packs");
+    for key in universe() {
+        let at = format!("seed {seed} key {key}");
+        assert_eq!(pg.state(&key).expect("state reads"), mem.state(&key).expect("reads"), "{at}");
+        assert_eq!(pg.children(&key).expect("reads"), mem.children(&key).expect("reads"), "{at}");
+        assert_eq!(pg.history(&key).expect("reads"), mem.history(&key).expect("reads"), "{at}");
+        let by_key = ExceptionFilter { key: Some(key.clone()), ..ExceptionFilter::default() };
+        assert_eq!(
+            pg.exceptions(&by_key).expect("reads"),
+            mem.exceptions(&by_key).expect("reads"),
+            "{at}"
+        );
+    }
+    for exception_type in serialhub_core::ExceptionType::ALL {
+        let filter =
+            ExceptionFilter { exception_type: Some(exception_type), ..ExceptionFilter::default() };
+        assert_eq!(pg.exceptions(&filter).expect("reads"), mem.exceptions(&filter).expect("reads"));
     }
 }
 
@@ -948,14 +943,7 @@ fn capture_stream_matches_the_reference_store_on_random_flows() {
         }
         // Batches without a resend were written on a decision taken ahead.
         assert!(pg.written_ahead() >= 10, "seed {seed}: {} written ahead", pg.written_ahead());
-        assert!(support::contents_match_parents(&name) > 0, "seed {seed}: the flow packs");
-        for key in universe() {
-            let at = format!("seed {seed} key {key}");
-            assert_eq!(pg.state(&key).expect("reads"), mem.state(&key).expect("reads"), "{at}");
-            assert_eq!(pg.children(&key).expect("reads"), mem.children(&key).expect("reads"));
-            assert_eq!(pg.history(&key).expect("reads"), mem.history(&key).expect("reads"), "{at}");
-        }
-        assert_eq!(exception_codes(&pg), exception_codes(&mem), "seed {seed}");
+        assert_reads_as_reference(&pg, &mem, &name, seed);
     }
 }
 
