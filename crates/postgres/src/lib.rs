@@ -851,53 +851,6 @@ fn container_before<'d>(decided: &'d capture::Decided, key: &Key) -> Option<&'d 
     decided.containers_before.get(key).and_then(Option::as_ref)
 }
 
-/// Writes a job `decided` before its transaction began (`stream`), captured at `now`, as
-/// `capture_routed` does after deciding: the journal, then the ledger's rows and the outbox
-/// messages. `encoded` is used when its guess of the first seq was right; otherwise the rows
-/// are encoded here, while the server copies the journal in. The caller holds the write lock.
-/// Returns the receipt, the month whose partition this created and the seq the next job's
-/// first event will take (`None`: this job took none).
-#[allow(clippy::too_many_arguments)]
-fn write_decided(
-    db: &mut Tx<'_, '_>,
-    statements: &Statements,
-    partitions: &HashSet<i32>,
-    decided: &capture::Decided,
-    fresh: &[bool],
-    now: Timestamp,
-    route: &dyn Route,
-    encoded: Option<Encoded>,
-) -> Result<(CommitReceipt, Option<i32>, Option<i64>), StoreError> {
-    let job = &decided.job;
-    let n_fresh = fresh.iter().filter(|f| **f).count();
-    let Some(block) = write::allocate(db, statements, partitions, n_fresh, Some(now))? else {
-        return Ok((write::duplicates(job.events.iter().map(|c| &c.record)), None, None));
-    };
-    let next_seq = block.first + i64::try_from(n_fresh).unwrap_or(i64::MAX);
-    let rows = match encoded.filter(|encoded| encoded.first == block.first) {
-        Some(Encoded { journal, rows, .. }) => {
-            write::send_journal(db, statements, &journal)?;
-            rows
-        }
-        None => {
-            let records = job.events.iter().zip(fresh).filter(|(_, f)| **f).map(|(c, _)| &c.record);
-            let journal = write::journal(records, &block);
-            let (rows, sent) = std::thread::scope(|scope| {
-                let sender = scope.spawn(|| write::send_journal(db, statements, &journal));
-                let rows =
-                    write::ledger_rows(job, fresh, &block, |key| container_before(decided, key));
-                (rows, sender.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            });
-            sent?;
-            rows
-        }
-    };
-    let mut receipt = write::ledger(db, statements, job, fresh, &block, rows)?;
-    receipt.late = decided.late;
-    receipt.messages = route_messages(db, statements, job, fresh, block.first, route, now)?;
-    Ok((receipt, block.created, Some(next_seq)))
-}
-
 /// Decodes a `states.state` value.
 fn decode_state(key: &str, bytes: &[u8]) -> Result<SerialState, StoreError> {
     let mut decoder = Decoder::new(bytes);

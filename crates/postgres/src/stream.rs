@@ -30,7 +30,10 @@ use serialhub_store::outbox::Route;
 use serialhub_store::{CaptureFeed, CommitReceipt, Store, StoreError, StreamBatch};
 
 use crate::mirror::Mirror;
-use crate::{Conn, Db, Encoded, PgStore, Statements, begin_write, fresh, unavailable};
+use crate::{
+    Conn, Db, Encoded, PgStore, Statements, Tx, begin_write, container_before, fresh,
+    route_messages, unavailable, write,
+};
 
 /// A batch decided on the mirror ahead of its write.
 struct Ahead {
@@ -145,16 +148,7 @@ fn write_ahead(
         // Dropping the transaction rolls the bump back.
         return Written::Stale;
     }
-    let written = crate::write_decided(
-        &mut db,
-        statements,
-        partitions,
-        &ahead.decided,
-        &ahead.fresh,
-        ahead.now,
-        route,
-        encoded,
-    );
+    let written = write_decided(&mut db, statements, partitions, ahead, route, encoded);
     queries.fetch_add(1, Ordering::Relaxed);
     match written {
         Ok((receipt, month, next_seq)) => match tx.commit() {
@@ -163,6 +157,52 @@ fn write_ahead(
         },
         Err(error) => Written::Failed(error),
     }
+}
+
+/// Writes a batch decided `ahead` of its transaction, as `capture_routed` does after deciding:
+/// the journal, then the ledger's rows and the outbox messages. `encoded` is used when its
+/// guess of the first seq was right; otherwise the rows are encoded here, while the server
+/// copies the journal in. The caller holds the write lock. Returns the receipt, the month
+/// whose partition this created and the seq the next batch's first event will take (`None`:
+/// this batch took none).
+fn write_decided(
+    db: &mut Tx<'_, '_>,
+    statements: &Statements,
+    partitions: &HashSet<i32>,
+    ahead: &Ahead,
+    route: &dyn Route,
+    encoded: Option<Encoded>,
+) -> Result<(CommitReceipt, Option<i32>, Option<i64>), StoreError> {
+    let Ahead { decided, fresh, now, .. } = ahead;
+    let (fresh, now) = (fresh.as_slice(), *now);
+    let job = &decided.job;
+    let n_fresh = fresh.iter().filter(|f| **f).count();
+    let Some(block) = write::allocate(db, statements, partitions, n_fresh, Some(now))? else {
+        return Ok((write::duplicates(job.events.iter().map(|c| &c.record)), None, None));
+    };
+    let next_seq = block.first + i64::try_from(n_fresh).unwrap_or(i64::MAX);
+    let rows = match encoded.filter(|encoded| encoded.first == block.first) {
+        Some(Encoded { journal, rows, .. }) => {
+            write::send_journal(db, statements, &journal)?;
+            rows
+        }
+        None => {
+            let records = job.events.iter().zip(fresh).filter(|(_, f)| **f).map(|(c, _)| &c.record);
+            let journal = write::journal(records, &block);
+            let (rows, sent) = std::thread::scope(|scope| {
+                let sender = scope.spawn(|| write::send_journal(db, statements, &journal));
+                let rows =
+                    write::ledger_rows(job, fresh, &block, |key| container_before(decided, key));
+                (rows, sender.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            });
+            sent?;
+            rows
+        }
+    };
+    let mut receipt = write::ledger(db, statements, job, fresh, &block, rows)?;
+    receipt.late = decided.late;
+    receipt.messages = route_messages(db, statements, job, fresh, block.first, route, now)?;
+    Ok((receipt, block.created, Some(next_seq)))
 }
 
 /// Where the stream's batches come from: batches taken back to capture again, in order, then
