@@ -818,32 +818,6 @@ fn route_messages(
     outbox::insert(db, &statements.outbox_insert, &routed, now)
 }
 
-/// A job's journal and ledger rows, encoded before its transaction allocated its seqs, on
-/// the guess that its first seq is `first`.
-pub(crate) struct Encoded {
-    pub(crate) first: i64,
-    pub(crate) journal: write::Journal,
-    pub(crate) rows: write::LedgerRows,
-}
-
-impl Encoded {
-    /// Encodes the fresh events of `decided` (`fresh[i]` for its `i`th event) as a job
-    /// captured at `now` whose first seq is `first`.
-    pub(crate) fn new(
-        decided: &capture::Decided,
-        fresh: &[bool],
-        now: Timestamp,
-        first: i64,
-    ) -> Encoded {
-        let block = write::Block::guessed(first, now);
-        let job = &decided.job;
-        let records = job.events.iter().zip(fresh).filter(|(_, f)| **f).map(|(c, _)| &c.record);
-        let journal = write::journal(records, &block);
-        let rows = write::ledger_rows(job, fresh, &block, |key| container_before(decided, key));
-        Encoded { first, journal, rows }
-    }
-}
-
 /// The container of `key` before the job `decided` changed it.
 fn container_before<'d>(decided: &'d capture::Decided, key: &Key) -> Option<&'d Key> {
     // Invariant: `decide` notes every key it changes.

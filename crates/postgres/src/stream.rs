@@ -31,8 +31,8 @@ use serialhub_store::{CaptureFeed, CommitReceipt, Store, StoreError, StreamBatch
 
 use crate::mirror::Mirror;
 use crate::{
-    Conn, Db, Encoded, PgStore, Statements, Tx, begin_write, container_before, fresh,
-    route_messages, unavailable, write,
+    Conn, Db, PgStore, Statements, Tx, begin_write, container_before, fresh, route_messages,
+    unavailable, write,
 };
 
 /// A batch decided on the mirror ahead of its write.
@@ -69,6 +69,27 @@ impl Ahead {
     fn into_batch(self) -> StreamBatch {
         let records = self.decided.job.events.into_iter().map(|c| c.record).collect();
         StreamBatch { records, master_data: Vec::new(), now: self.now }
+    }
+}
+
+/// A job's journal and ledger rows, encoded before its transaction allocated its seqs, on
+/// the guess that its first seq is `first`.
+struct Encoded {
+    first: i64,
+    journal: write::Journal,
+    rows: write::LedgerRows,
+}
+
+impl Encoded {
+    /// Encodes the fresh events of `decided` (`fresh[i]` for its `i`th event) as a job
+    /// captured at `now` whose first seq is `first`.
+    fn new(decided: &capture::Decided, fresh: &[bool], now: Timestamp, first: i64) -> Encoded {
+        let block = write::Block::guessed(first, now);
+        let job = &decided.job;
+        let records = job.events.iter().zip(fresh).filter(|(_, f)| **f).map(|(c, _)| &c.record);
+        let journal = write::journal(records, &block);
+        let rows = write::ledger_rows(job, fresh, &block, |key| container_before(decided, key));
+        Encoded { first, journal, rows }
     }
 }
 
