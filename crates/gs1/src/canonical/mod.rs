@@ -105,68 +105,92 @@ fn push_key_with_check(out: &mut String, parts: &[&[u8]]) {
     out.push_str(std::str::from_utf8(&key[..=n]).unwrap_or_default());
 }
 
-/// `urn:epc:id:sgtin|sscc|sgln:` with plain characters only; anything unusual (escapes,
-/// filter values, wrong lengths) is left to the general path, which reports it.
+/// A plain SGTIN, SSCC or SGLN pure-identity URI, split into its fields: the shape nearly all
+/// event data takes, which both the canonical form and the validator read without a full parse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PlainEpc<'a> {
+    /// `urn:epc:id:sgtin:<cp>.<indicator and item reference>.<serial>`
+    Sgtin { cp: &'a str, ir: &'a str, serial: &'a str },
+    /// `urn:epc:id:sscc:<cp>.<extension digit and serial reference>`
+    Sscc { cp: &'a str, sr: &'a str },
+    /// `urn:epc:id:sgln:<cp>.<location reference>.<extension>`
+    Sgln { cp: &'a str, lr: &'a str, ext: &'a str },
+}
+
+impl<'a> PlainEpc<'a> {
+    /// `urn:epc:id:sgtin|sscc|sgln:` with digits where TDS puts digits, the key's length
+    /// right, and plain characters only (no escapes, at most 20 in a serial or extension);
+    /// `None` for anything else, which the general paths read and report.
+    pub(crate) fn parse(input: &'a str) -> Option<PlainEpc<'a>> {
+        let rest = input.strip_prefix("urn:epc:id:")?;
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let fields = |scheme: &str| -> Option<(&'a str, &'a str, Option<&'a str>)> {
+            let body = rest.strip_prefix(scheme)?.strip_prefix(':')?;
+            // The fields are short: a byte loop beats a searcher's set-up here.
+            let d1 = body.bytes().position(|c| c == b'.')?;
+            let after = &body[d1 + 1..];
+            Some(match after.bytes().position(|c| c == b'.') {
+                Some(d2) => (&body[..d1], &after[..d2], Some(&after[d2 + 1..])),
+                None => (&body[..d1], after, None),
+            })
+        };
+        if let Some((cp, ir, Some(serial))) = fields("sgtin") {
+            let ok = digits(cp) && digits(ir) && cp.len() >= 6 && cp.len() + ir.len() == 13;
+            return (ok && plain_serial(serial)).then_some(PlainEpc::Sgtin { cp, ir, serial });
+        }
+        if let Some((cp, sr, None)) = fields("sscc") {
+            let ok = digits(cp) && digits(sr) && cp.len() >= 6 && cp.len() + sr.len() == 17;
+            return ok.then_some(PlainEpc::Sscc { cp, sr });
+        }
+        if let Some((cp, lr, Some(ext))) = fields("sgln") {
+            let ok = digits(cp)
+                && (digits(lr) || lr.is_empty())
+                && cp.len() >= 6
+                && cp.len() + lr.len() == 12;
+            return (ok && plain_serial(ext)).then_some(PlainEpc::Sgln { cp, lr, ext });
+        }
+        None
+    }
+
+    /// The GS1 Company Prefix.
+    pub(crate) fn company_prefix(self) -> &'a str {
+        match self {
+            PlainEpc::Sgtin { cp, .. } | PlainEpc::Sscc { cp, .. } | PlainEpc::Sgln { cp, .. } => {
+                cp
+            }
+        }
+    }
+}
+
+/// The canonical form of a plain EPC (`PlainEpc`), without a parse or an allocation.
 fn fast_epc(input: &str, out: &mut String) -> bool {
-    let Some(rest) = input.strip_prefix("urn:epc:id:") else { return false };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let plain = plain_serial;
-    let fields = |scheme: &str| -> Option<(&str, &str, Option<&str>)> {
-        let body = rest.strip_prefix(scheme)?.strip_prefix(':')?;
-        // The fields are short: a byte loop beats a searcher's set-up here.
-        let d1 = body.bytes().position(|c| c == b'.')?;
-        let after = &body[d1 + 1..];
-        Some(match after.bytes().position(|c| c == b'.') {
-            Some(d2) => (&body[..d1], &after[..d2], Some(&after[d2 + 1..])),
-            None => (&body[..d1], after, None),
-        })
-    };
-    if let Some((cp, ir, Some(serial))) = fields("sgtin") {
-        if !digits(cp) || !digits(ir) || cp.len() < 6 || cp.len() + ir.len() != 13 {
-            return false;
+    match PlainEpc::parse(input) {
+        Some(PlainEpc::Sgtin { cp, ir, serial }) => {
+            let (ir, cp) = (ir.as_bytes(), cp.as_bytes());
+            out.push_str(DEFAULT_STEM);
+            out.push_str("/01/");
+            push_key_with_check(out, &[&ir[..1], cp, &ir[1..]]);
+            out.push_str("/21/");
+            out.push_str(serial);
         }
-        if !plain(serial) {
-            return false;
+        Some(PlainEpc::Sscc { cp, sr }) => {
+            let (sr, cp) = (sr.as_bytes(), cp.as_bytes());
+            out.push_str(DEFAULT_STEM);
+            out.push_str("/00/");
+            push_key_with_check(out, &[&sr[..1], cp, &sr[1..]]);
         }
-        let (ir, cp) = (ir.as_bytes(), cp.as_bytes());
-        out.push_str(DEFAULT_STEM);
-        out.push_str("/01/");
-        push_key_with_check(out, &[&ir[..1], cp, &ir[1..]]);
-        out.push_str("/21/");
-        out.push_str(serial);
-        return true;
+        Some(PlainEpc::Sgln { cp, lr, ext }) => {
+            out.push_str(DEFAULT_STEM);
+            out.push_str("/414/");
+            push_key_with_check(out, &[cp.as_bytes(), lr.as_bytes()]);
+            if ext != "0" {
+                out.push_str("/254/");
+                out.push_str(ext);
+            }
+        }
+        None => return false,
     }
-    if let Some((cp, sr, None)) = fields("sscc") {
-        if !digits(cp) || !digits(sr) || cp.len() < 6 || cp.len() + sr.len() != 17 {
-            return false;
-        }
-        let (sr, cp) = (sr.as_bytes(), cp.as_bytes());
-        out.push_str(DEFAULT_STEM);
-        out.push_str("/00/");
-        push_key_with_check(out, &[&sr[..1], cp, &sr[1..]]);
-        return true;
-    }
-    if let Some((cp, lr, Some(ext))) = fields("sgln") {
-        if !digits(cp)
-            || !(digits(lr) || lr.is_empty())
-            || cp.len() < 6
-            || cp.len() + lr.len() != 12
-        {
-            return false;
-        }
-        if !plain(ext) {
-            return false;
-        }
-        out.push_str(DEFAULT_STEM);
-        out.push_str("/414/");
-        push_key_with_check(out, &[cp.as_bytes(), lr.as_bytes()]);
-        if ext != "0" {
-            out.push_str("/254/");
-            out.push_str(ext);
-        }
-        return true;
-    }
-    false
+    true
 }
 
 fn general(input: &str) -> Option<String> {

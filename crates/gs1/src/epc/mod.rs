@@ -228,6 +228,15 @@ pub fn parse_epc_uri(uri: &str) -> Result<Epc, EpcError> {
     Ok(Epc { scheme, gcp_len: u8::try_from(gcp_len).unwrap_or(GCP_LEN_MAX), ais })
 }
 
+/// Whether `uri` is an SGTIN, SSCC or SGLN pure identity URI of the plain shape nearly all
+/// event data takes (digits where TDS puts digits, no escapes), and one [`parse_epc_uri`]
+/// accepts: a check without the parse and its allocations, for validators reading millions
+/// of them. `false` says nothing about validity: [`parse_epc_uri`] then says what is wrong.
+pub fn is_plain_identity_uri(uri: &str) -> bool {
+    crate::canonical::PlainEpc::parse(uri)
+        .is_some_and(|epc| epc.company_prefix().len() <= usize::from(GCP_LEN_MAX))
+}
+
 /// Formats the EPC URI for the element data, choosing the scheme from the key AI present.
 ///
 /// `ais` are (AI, value) pairs as found in a barcode: order is free, and AIs that are not part of

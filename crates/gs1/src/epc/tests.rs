@@ -966,3 +966,56 @@ fn scheme_names() {
         EpcScheme::ALL.iter().map(|s| format!("{s}={}", s.uri_prefix())).collect();
     expect!["sgtin=urn:epc:id:sgtin: sscc=urn:epc:id:sscc: sgln=urn:epc:id:sgln: grai=urn:epc:id:grai: giai=urn:epc:id:giai: gsrn=urn:epc:id:gsrn: gsrnp=urn:epc:id:gsrnp: gdti=urn:epc:id:gdti: cpi=urn:epc:id:cpi: sgcn=urn:epc:id:sgcn: ginc=urn:epc:id:ginc: gsin=urn:epc:id:gsin: itip=urn:epc:id:itip: upui=urn:epc:id:upui: pgln=urn:epc:id:pgln: lgtin=urn:epc:class:lgtin:"].assert_eq(&names.join(" "));
 }
+
+#[test]
+fn plain_identity_uris() {
+    for uri in [
+        "urn:epc:id:sgtin:0614141.812345.6789",
+        "urn:epc:id:sgtin:061414123456.1.a-b_c.d",
+        "urn:epc:id:sscc:0614141.1234567890",
+        "urn:epc:id:sgln:0614141.12345.0",
+        "urn:epc:id:sgln:061414123456..ext",
+    ] {
+        assert!(is_plain_identity_uri(uri), "{uri}");
+        assert!(parse_epc_uri(uri).is_ok(), "{uri}");
+    }
+    for uri in [
+        // A 13-digit company prefix: the digits fit an SSCC, TDS refuses the prefix.
+        "urn:epc:id:sscc:0614141234567.1234",
+        "urn:epc:id:sgtin:0614141.812345.%2F",
+        "urn:epc:id:sgtin:0614141.812345.123456789012345678901",
+        "urn:epc:id:sgtin:0614141.81234.6789",
+        "urn:epc:id:sgtin:06141.41812345.6789",
+        "urn:epc:id:sscc:0614141.1234567890.1",
+        "urn:epc:class:lgtin:0614141.812345.6789",
+        "urn:epc:id:grai:0614141.12345.400",
+        "urn:epc:id:sgtin:0614141.812345.",
+    ] {
+        assert!(!is_plain_identity_uri(uri), "{uri}");
+    }
+}
+
+proptest::proptest! {
+    /// The shortcut never says yes to a URI the parse refuses. The parts are built around the
+    /// lengths and characters that matter (each scheme's key length, one digit either side),
+    /// so that most generated URIs are near misses.
+    #[test]
+    fn a_plain_identity_uri_always_parses(
+        scheme in proptest::sample::select(vec!["sgtin", "sscc", "sgln", "grai"]),
+        cp_len in 4usize..=16,
+        off_by in -1i64..=1,
+        last in proptest::option::of("[0-9A-Za-z._%/-]{0,22}"),
+    ) {
+        let key_len: i64 = match scheme { "sgtin" => 13, "sscc" => 17, _ => 12 };
+        let cp = "0".repeat(cp_len);
+        let middle = "1".repeat(usize::try_from(key_len - cp_len as i64 + off_by).unwrap_or(0));
+        let uri = match &last {
+            Some(last) => format!("urn:epc:id:{scheme}:{cp}.{middle}.{last}"),
+            None => format!("urn:epc:id:{scheme}:{cp}.{middle}"),
+        };
+        if is_plain_identity_uri(&uri) {
+            let epc = parse_epc_uri(&uri);
+            proptest::prop_assert!(epc.is_ok(), "{uri}: {epc:?}");
+        }
+    }
+}
