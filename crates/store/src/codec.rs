@@ -51,7 +51,17 @@ impl Encoder {
     /// Appends an interned string: `(number << 1) | 1` for one written before, or
     /// `length << 1` and the bytes for a new one (which takes the next number).
     pub fn istr(&mut self, s: &str) {
-        let hash = std::hash::BuildHasher::hash_one(&serialhub_core::FxBuildHasher::default(), s);
+        self.istr_hashed(s, Key::hash_of(s));
+    }
+
+    /// `istr` of a key's text, with the hash the key carries: the same bytes, without hashing
+    /// the text again.
+    pub fn ikey(&mut self, key: &Key) {
+        self.istr_hashed(key.as_str(), key.hash64());
+    }
+
+    /// `istr` of `s`, whose `Key::hash_of` is `hash`.
+    fn istr_hashed(&mut self, s: &str, hash: u64) {
         let n = self.ends.len() as u32;
         match self.interned.entry(hash) {
             std::collections::hash_map::Entry::Occupied(entry) => {
@@ -208,7 +218,13 @@ impl Encoder {
     /// Appends a ledger record, every field.
     pub fn state(&mut self, s: &SerialState) {
         self.status(s.status);
-        self.opt_istr(s.parent.as_ref().map(Key::as_str));
+        match &s.parent {
+            None => self.u8(0),
+            Some(parent) => {
+                self.u8(1);
+                self.ikey(parent);
+            }
+        }
         self.opt_istr(s.location.as_deref());
         self.opt_istr(s.owner.as_deref());
         self.opt_istr(s.lot.as_deref());

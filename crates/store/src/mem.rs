@@ -236,7 +236,7 @@ impl Store for MemStore {
         let values: Vec<String> = match field {
             KnownField::Epc => inner
                 .by_key
-                .range::<str, _>((from, Bound::Unbounded))
+                .range((from.map(|after| Key::from_canonical(after.to_owned())), Bound::Unbounded))
                 .take(limit.saturating_add(1))
                 .map(|(k, _)| k.as_str().to_owned())
                 .collect(),
