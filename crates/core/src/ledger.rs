@@ -387,13 +387,10 @@ fn decommission_reason(
 
 /// The event's identifiers with their keys, each key once (first spelling kept).
 fn identifiers<'a>(list: impl IntoIterator<Item = &'a String>) -> Identifiers<'a> {
-    let mut seen = BTreeSet::new();
     let mut out = Vec::new();
+    let mut by_hash = crate::FxHashMap::default();
     for epc in list {
-        let key = Key::new(epc);
-        if seen.insert(key.clone()) {
-            out.push((key, epc.as_str()));
-        }
+        crate::push_unique(&mut out, &mut by_hash, (Key::new(epc), epc.as_str()), |(key, _)| key);
     }
     out
 }

@@ -21,5 +21,5 @@ pub use ledger::{Change, Outcome, apply, lot_and_expiry, lot_key_of, lot_status,
 pub use memory::{ChangeRefused, MemoryLedger};
 pub use state::{
     DecommissionReason, Effective, EventRef, Key, NESTING_DEPTH_MAX, SerialState, Shipment,
-    Shipped, StateView, Status, Text, UndoWindow, effective,
+    Shipped, StateView, Status, Text, UndoWindow, effective, push_unique,
 };

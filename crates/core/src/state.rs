@@ -118,6 +118,46 @@ impl fmt::Display for Key {
     }
 }
 
+/// Pushes `item` onto `items` unless an item with the same key (`key_of`) is there already,
+/// keeping first mentions in order; returns whether it was pushed. `by_hash` (empty at first,
+/// kept with `items`) indexes positions by key hash once the list is long: an event names
+/// one to a few identifiers, a pallet's aggregation thousands, and neither copies a key.
+pub fn push_unique<T>(
+    items: &mut Vec<T>,
+    by_hash: &mut crate::FxHashMap<u64, u32>,
+    item: T,
+    key_of: impl Fn(&T) -> &Key,
+) -> bool {
+    const SCAN_MAX: usize = 8;
+    let key = key_of(&item);
+    if items.len() < SCAN_MAX {
+        if items.iter().any(|seen| key_of(seen) == key) {
+            return false;
+        }
+    } else {
+        if by_hash.is_empty() {
+            for (at, seen) in items.iter().enumerate() {
+                by_hash.entry(key_of(seen).hash64()).or_insert(at as u32);
+            }
+        }
+        match by_hash.entry(key.hash64()) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                // Another key with this hash (64 bits: all but never) falls back to a scan.
+                if key_of(&items[*first.get() as usize]) == key
+                    || items.iter().any(|seen| key_of(seen) == key)
+                {
+                    return false;
+                }
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(items.len() as u32);
+            }
+        }
+    }
+    items.push(item);
+    true
+}
+
 /// Why a pack left the supply chain: the EU FMD decommissioning reasons, plus `Unspecified`
 /// for an EPCIS decommissioning that names none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -385,4 +425,43 @@ pub fn effective(view: &impl StateView, key: &Key) -> Option<Effective> {
         shipment: state.shipment.clone(),
         source: source.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// Short lists (a scan) and long ones (the hash index) keep exactly the first mention
+        /// of each key, in order, as a naive scan of the whole list would.
+        #[test]
+        fn push_unique_keeps_first_mentions(picks in proptest::collection::vec(0u8..40, 0..200)) {
+            let mut items = Vec::new();
+            let mut by_hash = crate::FxHashMap::default();
+            let mut expected: Vec<(Key, usize)> = Vec::new();
+            for (at, pick) in picks.iter().enumerate() {
+                let key = Key::from_canonical(format!("https://id.gs1.org/00/{pick:018}"));
+                let fresh = !expected.iter().any(|(seen, _)| *seen == key);
+                if fresh {
+                    expected.push((key.clone(), at));
+                }
+                let pushed = push_unique(&mut items, &mut by_hash, (key, at), |(key, _)| key);
+                proptest::prop_assert_eq!(pushed, fresh);
+            }
+            proptest::prop_assert_eq!(items, expected);
+        }
+    }
+
+    #[test]
+    fn a_key_equals_hashes_and_orders_as_its_text() {
+        let a = Key::new("urn:epc:id:sgtin:0614141.812345.6789");
+        let b = Key::from_canonical("https://id.gs1.org/01/80614141123458/21/6789".to_owned());
+        assert_eq!(a, b);
+        assert_eq!(a.hash64(), b.hash64());
+        assert_eq!(a.hash64(), Key::hash_of(b.as_str()));
+        let c = Key::from_canonical("https://id.gs1.org/01/80614141123458/21/679".to_owned());
+        assert_ne!(a, c);
+        assert!(a < c, "ordered by text: '8' < '9'");
+        assert_eq!(format!("{a:?}"), "Key(\"https://id.gs1.org/01/80614141123458/21/6789\")");
+    }
 }

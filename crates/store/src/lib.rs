@@ -133,14 +133,9 @@ impl EventRecord {
             .chain(event.quantity_list.iter().map(|q| &q.epc_class))
             .chain(event.output_quantity_list.iter().map(|q| &q.epc_class));
         let mut keys: Vec<Key> = Vec::new();
-        // A pallet's aggregation event can name thousands of children: a set keeps this linear,
-        // the vector keeps first-mention order.
-        let mut seen = std::collections::HashSet::new();
+        let mut by_hash = serialhub_core::FxHashMap::default();
         for identifier in named {
-            let key = Key::new(identifier);
-            if seen.insert(key.clone()) {
-                keys.push(key);
-            }
+            serialhub_core::push_unique(&mut keys, &mut by_hash, Key::new(identifier), |key| key);
         }
         EventRecord { hash_id, event, keys, body: None, captured_by: None }
     }

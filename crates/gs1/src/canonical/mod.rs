@@ -11,7 +11,9 @@ use crate::digital_link::DEFAULT_STEM;
 /// The canonical Digital Link for an identifier, or `None` when `input` is not a GS1 identifier
 /// (the event hash then keeps the value as it is).
 pub fn canonical_digital_link(input: &str) -> Option<String> {
-    let mut out = String::new();
+    // An EPC URI's canonical link is at most a few bytes longer (`https://id.gs1.org/01/`
+    // against `urn:epc:id:sgtin:`, plus the check digit): one allocation, not four doublings.
+    let mut out = String::with_capacity(input.len() + 16);
     canonical_digital_link_into(input, &mut out).then_some(out)
 }
 
