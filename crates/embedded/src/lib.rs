@@ -688,7 +688,7 @@ struct Located {
 
 impl EmbeddedStore {
     /// The events of `located` (`Index::history_of(key)`) that name `key`: the index is by
-    /// fingerprint, so another key's events can be among them.
+    /// the key's hash, so another key's events can be among them.
     /// Events whose `seq` is `known` are not read: they come back as `None`, for the caller to
     /// check against the copy it has (`serialhub_store::declare::History`).
     fn read_history(
@@ -763,7 +763,7 @@ impl Index {
         }
     }
 
-    /// Where the events indexed under `key`'s fingerprint are, in capture order.
+    /// Where the events indexed under `key`'s hash (`Key::hash64`) are, in capture order.
     fn history_of(&self, key: &Key) -> Vec<Located> {
         let indexes = self.by_key.get(&key.hash64()).map(Vec::as_slice);
         self.locate(indexes.unwrap_or_default().iter().copied())
