@@ -7,22 +7,30 @@ use serialhub_store::StoreError;
 use serialhub_store::audit::{AuditDraft, AuditEntry, AuditLog, ENTRIES_PER_CALL_MAX, GENESIS};
 
 use crate::write::{millis, system_time};
-use crate::{corrupt, unavailable};
+use crate::{corrupt, settle, unavailable};
 
 /// The advisory lock class of the audit log's appends (the object ID is the schema's hash).
 const AUDIT_LOCK_CLASS: i32 = 0x7368_0003;
 
 const COLUMNS: &str = "seq, prev_hash, hash, at, actor, action, targets, reason, before, after";
 
-/// Links `drafts` after the last stored entry and inserts them, in one transaction.
+/// Links `drafts` after the last stored entry and inserts them, in one transaction. A commit
+/// whose answer is lost is settled by asking `url` (a retry of entries already appended would
+/// append them twice). Returns the entries and whether the session was lost.
 pub(crate) fn append(
     client: &mut Client,
+    url: &str,
     lock_id: i32,
     drafts: Vec<AuditDraft>,
-) -> Result<Vec<AuditEntry>, StoreError> {
+) -> Result<(Vec<AuditEntry>, settle::Committed), StoreError> {
     let mut tx = client.transaction().map_err(unavailable)?;
-    tx.execute("SELECT pg_advisory_xact_lock($1, $2)", &[&AUDIT_LOCK_CLASS, &lock_id])
-        .map_err(unavailable)?;
+    let xid: String = tx
+        .query_one(
+            "SELECT pg_current_xact_id()::text FROM pg_advisory_xact_lock($1, $2)",
+            &[&AUDIT_LOCK_CLASS, &lock_id],
+        )
+        .map_err(unavailable)?
+        .get(0);
     let last = tx
         .query(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1"), &[])
         .map_err(unavailable)?;
@@ -52,8 +60,8 @@ pub(crate) fn append(
         )
         .map_err(unavailable)?;
     }
-    tx.commit().map_err(unavailable)?;
-    Ok(entries)
+    let committed = settle::commit(tx, url, &xid)?;
+    Ok((entries, committed))
 }
 
 /// The entries after `after`, at most `limit`.

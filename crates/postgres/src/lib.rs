@@ -55,6 +55,7 @@ mod audit;
 mod migrate;
 mod mirror;
 mod outbox;
+mod settle;
 mod stream;
 mod write;
 
@@ -580,7 +581,7 @@ impl Conn {
 
     /// Marks the connection broken if `result` is a failure and the server no longer answers.
     fn check<T>(&mut self, result: &Result<T, StoreError>) {
-        if let Err(StoreError::Unavailable(_)) = result
+        if let Err(StoreError::Unavailable(_) | StoreError::InDoubt(_)) = result
             && self.client.is_valid(Duration::from_secs(5)).is_err()
         {
             self.broken = true;
@@ -668,13 +669,21 @@ impl PgStore {
         let mut conn =
             self.inner.lock().map_err(|_| StoreError::Unavailable("lock poisoned".to_owned()))?;
         if conn.broken || conn.client.is_closed() {
-            let reopened = session(&self.url, self.schema.as_deref())
-                .and_then(|(client, schema)| Conn::new(client, &schema))
-                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-            let partitions = std::mem::take(&mut conn.partitions);
-            *conn = Conn { partitions, ..reopened };
+            self.reopen(&mut conn)?;
         }
         Ok(conn)
+    }
+
+    /// Replaces `conn`'s session with a new one. The mirror is kept: it is checked against the
+    /// generation at every write, and every write that may not have committed empties it.
+    fn reopen(&self, conn: &mut Conn) -> Result<(), StoreError> {
+        let reopened = session(&self.url, self.schema.as_deref())
+            .and_then(|(client, schema)| Conn::new(client, &schema))
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let partitions = std::mem::take(&mut conn.partitions);
+        let mirror = std::mem::take(&mut conn.mirror);
+        *conn = Conn { partitions, mirror, ..reopened };
+        Ok(())
     }
 
     /// Runs `body` on the connection, outside any transaction.
@@ -717,26 +726,29 @@ impl PgStore {
             &mut Mirror,
         ) -> Result<(T, Option<i32>), StoreError>,
     ) -> Result<T, StoreError> {
-        let Conn { client, statements, lock_id, partitions, mirror, .. } = conn;
+        let Conn { client, statements, lock_id, partitions, mirror, broken } = conn;
         self.queries.fetch_add(1, Ordering::Relaxed);
         let mut tx = client.transaction().map_err(unavailable)?;
         let mut db = Db { client: &mut tx, queries: &self.queries };
-        let result = begin_write(&mut db, *lock_id).and_then(|generation| {
-            mirror.begin(generation);
-            body(&mut db, statements, partitions, mirror).map(|done| (done, generation))
+        let result = begin_write(&mut db, *lock_id).and_then(|began| {
+            mirror.begin(began.generation);
+            body(&mut db, statements, partitions, mirror).map(|done| (done, began))
         });
         self.queries.fetch_add(1, Ordering::Relaxed);
         match result {
-            Ok(((value, month), generation)) => {
-                if let Err(error) = tx.commit() {
-                    // The commit may or may not have happened: the mirror cannot tell.
-                    mirror.clear();
-                    return Err(unavailable(error));
+            Ok(((value, month), began)) => match settle::commit(tx, &self.url, &began.xid) {
+                Ok(committed) => {
+                    *broken |= committed == settle::Committed::Settled;
+                    mirror.committed(began.generation);
+                    partitions.extend(month);
+                    Ok(value)
                 }
-                mirror.committed(generation);
-                partitions.extend(month);
-                Ok(value)
-            }
+                Err(error) => {
+                    // Not committed, or nobody knows: the mirror cannot tell.
+                    mirror.clear();
+                    Err(error)
+                }
+            },
             Err(error) => {
                 // The job's changes may be in the mirror already.
                 mirror.clear();
@@ -748,29 +760,38 @@ impl PgStore {
     }
 }
 
+/// A write transaction begun by `begin_write`.
+struct Began {
+    /// The generation the transaction bumped the schema to.
+    generation: i64,
+    /// Its transaction ID (`pg_current_xact_id()`, as text): what a new session asks about
+    /// when the answer to its `COMMIT` is lost (`settle`).
+    xid: String,
+}
+
 /// Takes the write lock and bumps the schema's generation (`mirror`), in one round trip: the
 /// simple protocol runs the two statements in order, each with a snapshot of its own, so the
-/// update sees every transaction that held the lock before. Returns the new generation.
-fn begin_write(db: &mut Tx<'_, '_>, lock_id: i32) -> Result<i64, StoreError> {
+/// update sees every transaction that held the lock before.
+fn begin_write(db: &mut Tx<'_, '_>, lock_id: i32) -> Result<Began, StoreError> {
     db.count();
     let messages = db
         .client
         .simple_query(&format!(
             "SELECT pg_advisory_xact_lock({WRITE_LOCK_CLASS}, {lock_id}); \
-             UPDATE ledger_generation SET generation = generation + 1 RETURNING generation"
+             UPDATE ledger_generation SET generation = generation + 1 \
+             RETURNING generation, pg_current_xact_id()::text AS xid"
         ))
         .map_err(unavailable)?;
-    let generation = messages.iter().find_map(|message| match message {
+    let began = messages.iter().find_map(|message| match message {
         SimpleQueryMessage::Row(row)
             if row.columns().first().is_some_and(|c| c.name() == "generation") =>
         {
-            row.get(0)
+            let generation = row.get(0)?.parse().ok()?;
+            Some(Began { generation, xid: row.get(1)?.to_owned() })
         }
         _ => None,
     });
-    generation
-        .and_then(|g| g.parse().ok())
-        .ok_or_else(|| corrupt("ledger_generation", "no generation row"))
+    began.ok_or_else(|| corrupt("ledger_generation", "no generation row"))
 }
 
 /// Which of the events with the hash IDs `hashes` are fresh: not stored (`stored`), and not
@@ -1238,9 +1259,11 @@ impl Store for PgStore {
         }
         let mut guard = self.conn()?;
         let conn = &mut *guard;
-        let result = audit::append(&mut conn.client, conn.lock_id, drafts);
+        let result = audit::append(&mut conn.client, &self.url, conn.lock_id, drafts);
         guard.check(&result);
-        result
+        let (entries, committed) = result?;
+        guard.broken |= committed == settle::Committed::Settled;
+        Ok(entries)
     }
 
     fn audit_log(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {

@@ -32,7 +32,7 @@ use serialhub_store::{CaptureFeed, CommitReceipt, Store, StoreError, StreamBatch
 use crate::mirror::Mirror;
 use crate::{
     Conn, Db, PgStore, Statements, Tx, begin_write, container_before, fresh, route_messages,
-    unavailable, write,
+    settle, unavailable, write,
 };
 
 /// A batch decided on the mirror ahead of its write.
@@ -95,9 +95,16 @@ impl Encoded {
 
 /// How writing a decided batch ended.
 enum Written {
-    /// Committed: the receipt, the generation, the month whose partition it created and the
-    /// seq the next batch's first event will take (`None`: unchanged).
-    Committed(CommitReceipt, i64, Option<i32>, Option<i64>),
+    Committed {
+        receipt: CommitReceipt,
+        generation: i64,
+        /// The month whose partition the batch created.
+        month: Option<i32>,
+        /// The seq the next batch's first event will take (`None`: unchanged).
+        next_seq: Option<i64>,
+        /// Whether the session was lost during the commit (`settle::Committed::Settled`).
+        lost: bool,
+    },
     /// Not written: another writer bumped the generation since the batch was decided.
     Stale,
     Failed(StoreError),
@@ -145,12 +152,14 @@ struct Writer<'c> {
     partitions: &'c HashSet<i32>,
     lock_id: i32,
     queries: &'c AtomicU64,
+    /// Where to ask whether a commit whose answer was lost went through.
+    url: &'c str,
 }
 
 /// Writes `ahead` in one transaction holding the write lock, as `capture_routed` would have
 /// after deciding it, with its rows `encoded` ahead if they were.
 fn write_ahead(
-    Writer { client, statements, partitions, lock_id, queries }: Writer<'_>,
+    Writer { client, statements, partitions, lock_id, queries, url }: Writer<'_>,
     route: &dyn Route,
     ahead: &Ahead,
     encoded: Option<Encoded>,
@@ -161,20 +170,26 @@ fn write_ahead(
         Err(error) => return Written::Failed(unavailable(error)),
     };
     let mut db = Db { client: &mut tx, queries };
-    let generation = match begin_write(&mut db, lock_id) {
-        Ok(generation) => generation,
+    let began = match begin_write(&mut db, lock_id) {
+        Ok(began) => began,
         Err(error) => return Written::Failed(error),
     };
-    if generation != ahead.generation {
+    if began.generation != ahead.generation {
         // Dropping the transaction rolls the bump back.
         return Written::Stale;
     }
     let written = write_decided(&mut db, statements, partitions, ahead, route, encoded);
     queries.fetch_add(1, Ordering::Relaxed);
     match written {
-        Ok((receipt, month, next_seq)) => match tx.commit() {
-            Ok(()) => Written::Committed(receipt, generation, month, next_seq),
-            Err(error) => Written::Failed(unavailable(error)),
+        Ok((receipt, month, next_seq)) => match settle::commit(tx, url, &began.xid) {
+            Ok(committed) => Written::Committed {
+                receipt,
+                generation: began.generation,
+                month,
+                next_seq,
+                lost: committed == settle::Committed::Settled,
+            },
+            Err(error) => Written::Failed(error),
         },
         Err(error) => Written::Failed(error),
     }
@@ -286,8 +301,8 @@ pub(crate) fn capture_stream(store: &PgStore, feed: &mut dyn CaptureFeed, route:
                 let Conn { client, statements, lock_id, partitions, mirror, .. } = &mut *conn;
                 let encoded = ahead.encoded.take();
                 let ahead = &ahead;
-                let (lock_id, queries) = (*lock_id, &store.queries);
-                let writer = Writer { client, statements, partitions, lock_id, queries };
+                let (lock_id, queries, url) = (*lock_id, &store.queries, store.url.as_str());
+                let writer = Writer { client, statements, partitions, lock_id, queries, url };
                 let writer = scope.spawn(move || write_ahead(writer, route, ahead, encoded));
                 let following =
                     source.next(feed).map(|batch| decide_ahead(mirror, batch, Some(ahead)));
@@ -296,8 +311,9 @@ pub(crate) fn capture_stream(store: &PgStore, feed: &mut dyn CaptureFeed, route:
                 (written, following)
             });
             let following = match written {
-                Written::Committed(receipt, generation, month, next_seq) => {
+                Written::Committed { receipt, generation, month, next_seq, lost } => {
                     store.written_ahead.fetch_add(1, Ordering::Relaxed);
+                    conn.broken |= lost;
                     conn.mirror.committed(generation);
                     conn.partitions.extend(month);
                     if next_seq.is_some() {
@@ -352,6 +368,13 @@ pub(crate) fn capture_stream(store: &PgStore, feed: &mut dyn CaptureFeed, route:
                     source.again.push_front(batch);
                     break;
                 }
+            }
+            if conn.broken && store.reopen(&mut conn).is_err() {
+                // `ahead` was decided on the mirror but will not be written on this session:
+                // it is captured again, and `store.conn()` reports the server's error.
+                conn.mirror.clear();
+                source.again.push_front(ahead.into_batch());
+                break;
             }
         }
     }

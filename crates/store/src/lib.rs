@@ -357,6 +357,11 @@ pub enum StoreError {
     /// nothing was written and the job may be retried.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// The connection was lost while the job committed, and nobody could tell whether it did:
+    /// the job is stored whole or not at all. Capturing it again is safe: an event already
+    /// stored comes back as a duplicate.
+    #[error("store unavailable, the job may or may not be stored: {0}")]
+    InDoubt(String),
     /// A `known_values` cursor this store did not give for that field.
     #[error("not a cursor of this store: {0}")]
     BadCursor(String),
@@ -374,6 +379,7 @@ impl StoreError {
             StoreError::UpdateMissing(_) => "store_update_missing",
             StoreError::RemoveMissing(_) => "store_remove_missing",
             StoreError::Unavailable(_) => "store_unavailable",
+            StoreError::InDoubt(_) => "store_in_doubt",
             StoreError::BadCursor(_) => "store_bad_cursor",
             StoreError::Refused(_) => "store_refused",
         }
