@@ -418,6 +418,18 @@ fn write_loop(
                     job.receipt =
                         Some((receipt.stored.len(), receipt.duplicates.len(), receipt.exceptions));
                 }
+                Err(error @ StoreError::InDoubt(_)) => {
+                    job.success = false;
+                    let again = if work.spooled.is_some() {
+                        "it stays in the spool and is captured again when the server next starts"
+                    } else {
+                        "submit it again"
+                    };
+                    job.errors.push(format!(
+                        "the store may or may not have captured the job (whole or nothing); \
+                         {again}: what is stored comes back as duplicates ({error})"
+                    ));
+                }
                 Err(error) => {
                     job.success = false;
                     job.errors.push(format!(
@@ -434,8 +446,10 @@ fn write_loop(
                 ("ok", result.is_ok().into()),
             ],
         );
-        // Finished (stored, or refused by the store and reported): the spool copy goes.
+        // Finished (stored, or refused by the store and reported): the spool copy goes. A job
+        // that may or may not be stored stays, to be captured again at the next start.
         if let Some(spooled) = &work.spooled
+            && !matches!(result, Err(StoreError::InDoubt(_)))
             && let Err(error) = std::fs::remove_file(spooled)
         {
             crate::log::warn(
@@ -449,5 +463,56 @@ fn write_loop(
         if let Some(reply) = work.reply {
             let _ = reply.send(result);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serialhub_store::MemStore;
+    use serialhub_store::faulty::FaultyStore;
+
+    use super::*;
+
+    /// A job the store may or may not have captured (its commit's answer lost) stays in the
+    /// spool, to be captured again at the next start, and says so; a job the store refused
+    /// leaves the spool, its failure reported.
+    #[test]
+    fn a_job_the_store_may_have_captured_stays_in_the_spool() {
+        let store = Arc::new(FaultyStore::new(Arc::new(MemStore::new())));
+        store.fail_next_captures([
+            StoreError::InDoubt("the answer was lost".to_owned()),
+            StoreError::Unavailable("the server is down".to_owned()),
+        ]);
+        let clock: Clock = Arc::new(|| Timestamp { unix_millis: 0, has_offset: true });
+        let jobs = Jobs::start(store, clock, Arc::default(), Arc::default());
+        let dir = std::env::temp_dir().join(format!(
+            "serialhub-jobs-{:016x}",
+            getrandom::u64().expect("the OS gives random bytes")
+        ));
+        std::fs::create_dir_all(&dir).expect("the spool is made");
+        let mut submitted = Vec::new();
+        for name in ["in-doubt", "refused"] {
+            let spooled = dir.join(name);
+            std::fs::write(&spooled, "{}").expect("the spool file is written");
+            let ticket = jobs.ticket().expect("a ticket");
+            let ingested = Ingested { events_total: 0, ..Ingested::default() };
+            let id = jobs
+                .submit(ticket, "k", ErrorBehaviour::Rollback, ingested, Some(spooled.clone()))
+                .expect("the job is queued");
+            submitted.push((id, spooled));
+        }
+        jobs.shut_down();
+
+        let (in_doubt, refused) = (&submitted[0], &submitted[1]);
+        let job = jobs.get(&in_doubt.0).expect("the job is known");
+        assert!(!job.success && !job.running, "{job:?}");
+        assert!(job.errors[0].contains("may or may not have captured"), "{:?}", job.errors);
+        assert!(job.errors[0].contains("captured again when the server next starts"));
+        assert!(in_doubt.1.exists(), "the in-doubt job stays in the spool");
+        let job = jobs.get(&refused.0).expect("the job is known");
+        assert!(!job.success && !job.running, "{job:?}");
+        assert!(job.errors[0].contains("nothing of it was captured"), "{:?}", job.errors);
+        assert!(!refused.1.exists(), "the refused job leaves the spool");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

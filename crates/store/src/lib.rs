@@ -14,6 +14,7 @@ pub mod capture;
 pub mod codec;
 pub mod conformance;
 pub mod declare;
+pub mod faulty;
 pub mod master;
 pub mod mem;
 pub mod outbox;
