@@ -18,6 +18,8 @@ use serialhub_store::{
     StreamBatch,
 };
 
+use support::proxy::{Cut, Proxy};
+
 const NOW: &str = "2025-06-01T00:00:00Z";
 
 fn now() -> Timestamp {
@@ -1150,16 +1152,25 @@ fn assert_all_or_nothing(store: &PgStore, batches: &[Vec<EventRecord>], failed: 
     }
 }
 
+/// A store in a new schema of `schemas` that reaches the server through a proxy, and `n`
+/// batches for it (`numbered_batches` of units of the company prefix `company`).
+fn through_proxy(
+    schemas: &support::Schemas,
+    company: &str,
+    n: u32,
+) -> (Proxy, PgStore, Vec<Vec<EventRecord>>) {
+    let proxy = Proxy::start();
+    let store = PgStore::connect_schema(&proxy.url, &schemas.name()).expect("the store opens");
+    (proxy, store, numbered_batches(|n| sgtin(company, n), n))
+}
+
 /// A `COMMIT` the server got, whose answer was lost with the connection, is reported stored:
 /// the store asks a new session whether the transaction committed. So is an audit append
 /// (appending it again would log the action twice).
 #[test]
 fn a_commit_whose_answer_is_lost_is_found_committed() {
-    use support::proxy::{Cut, Proxy};
     let schemas = support::Schemas::default();
-    let proxy = Proxy::start();
-    let store = PgStore::connect_schema(&proxy.url, &schemas.name()).expect("the store opens");
-    let batches = numbered_batches(|n| sgtin("088888", n), 3);
+    let (proxy, store, batches) = through_proxy(&schemas, "088888", 3);
     store.capture(batches[0].clone(), now()).expect("the first batch commits");
 
     proxy.arm(Cut::AfterCommit);
@@ -1190,11 +1201,8 @@ fn a_commit_whose_answer_is_lost_is_found_committed() {
 /// captured whole when tried again.
 #[test]
 fn a_commit_lost_on_its_way_fails_and_writes_nothing() {
-    use support::proxy::{Cut, Proxy};
     let schemas = support::Schemas::default();
-    let proxy = Proxy::start();
-    let store = PgStore::connect_schema(&proxy.url, &schemas.name()).expect("the store opens");
-    let batches = numbered_batches(|n| sgtin("099999", n), 2);
+    let (proxy, store, batches) = through_proxy(&schemas, "099999", 2);
     store.capture(batches[0].clone(), now()).expect("the first batch commits");
 
     proxy.arm(Cut::BeforeCommit);
@@ -1210,11 +1218,8 @@ fn a_commit_lost_on_its_way_fails_and_writes_nothing() {
 /// decided after it is written on a new session, decided on the mirror it was decided on.
 #[test]
 fn a_stream_goes_on_after_a_commit_whose_answer_is_lost() {
-    use support::proxy::{Cut, Proxy};
     let schemas = support::Schemas::default();
-    let proxy = Proxy::start();
-    let store = PgStore::connect_schema(&proxy.url, &schemas.name()).expect("the store opens");
-    let batches = numbered_batches(|n| sgtin("066666", n), 5);
+    let (proxy, store, batches) = through_proxy(&schemas, "066666", 5);
     let results = stream(&store, &batches, &mut |taken| {
         if taken == 1 {
             // Batch 0 has committed; batch 1 is the first decided ahead.
