@@ -36,7 +36,7 @@ pub(crate) enum Committed {
 
 /// What the server says of a transaction ID.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Status {
+enum Status {
     Committed,
     Aborted,
 }
@@ -66,7 +66,7 @@ pub(crate) fn commit(tx: Transaction<'_>, url: &str, xid: &str) -> Result<Commit
 
 /// Whether the transaction `xid` committed, asked on a new session to `url`, waiting for it
 /// while it is still in progress. The error says why the server could not tell.
-pub(crate) fn status(url: &str, xid: &str) -> Result<Status, String> {
+fn status(url: &str, xid: &str) -> Result<Status, String> {
     let mut client = Client::connect(url, NoTls)
         .map_err(|e| format!("the server could not be asked: {}", describe(&e)))?;
     for _ in 0..IN_PROGRESS_ASKS {
