@@ -24,13 +24,13 @@ pub(crate) fn append(
     drafts: Vec<AuditDraft>,
 ) -> Result<(Vec<AuditEntry>, settle::Committed), StoreError> {
     let mut tx = client.transaction().map_err(unavailable)?;
-    let xid: String = tx
+    let row = tx
         .query_one(
-            "SELECT pg_current_xact_id()::text FROM pg_advisory_xact_lock($1, $2)",
+            &format!("SELECT {} FROM pg_advisory_xact_lock($1, $2)", settle::TX_ID),
             &[&AUDIT_LOCK_CLASS, &lock_id],
         )
-        .map_err(unavailable)?
-        .get(0);
+        .map_err(unavailable)?;
+    let id = settle::TxId { xid: row.get(0), server_start: row.get(1) };
     let last = tx
         .query(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1"), &[])
         .map_err(unavailable)?;
@@ -60,7 +60,7 @@ pub(crate) fn append(
         )
         .map_err(unavailable)?;
     }
-    let committed = settle::commit(tx, url, &xid)?;
+    let committed = settle::commit(tx, url, &id)?;
     Ok((entries, committed))
 }
 

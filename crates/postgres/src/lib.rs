@@ -736,7 +736,7 @@ impl PgStore {
         });
         self.queries.fetch_add(1, Ordering::Relaxed);
         match result {
-            Ok(((value, month), began)) => match settle::commit(tx, &self.url, &began.xid) {
+            Ok(((value, month), began)) => match settle::commit(tx, &self.url, &began.id) {
                 Ok(committed) => {
                     *broken |= committed == settle::Committed::Settled;
                     mirror.committed(began.generation);
@@ -764,9 +764,8 @@ impl PgStore {
 struct Began {
     /// The generation the transaction bumped the schema to.
     generation: i64,
-    /// Its transaction ID (`pg_current_xact_id()`, as text): what a new session asks about
-    /// when the answer to its `COMMIT` is lost (`settle`).
-    xid: String,
+    /// What a new session asks about when the answer to its `COMMIT` is lost (`settle`).
+    id: settle::TxId,
 }
 
 /// Takes the write lock and bumps the schema's generation (`mirror`), in one round trip: the
@@ -779,7 +778,8 @@ fn begin_write(db: &mut Tx<'_, '_>, lock_id: i32) -> Result<Began, StoreError> {
         .simple_query(&format!(
             "SELECT pg_advisory_xact_lock({WRITE_LOCK_CLASS}, {lock_id}); \
              UPDATE ledger_generation SET generation = generation + 1 \
-             RETURNING generation, pg_current_xact_id()::text AS xid"
+             RETURNING generation, {}",
+            settle::TX_ID
         ))
         .map_err(unavailable)?;
     let began = messages.iter().find_map(|message| match message {
@@ -787,7 +787,9 @@ fn begin_write(db: &mut Tx<'_, '_>, lock_id: i32) -> Result<Began, StoreError> {
             if row.columns().first().is_some_and(|c| c.name() == "generation") =>
         {
             let generation = row.get(0)?.parse().ok()?;
-            Some(Began { generation, xid: row.get(1)?.to_owned() })
+            let id =
+                settle::TxId { xid: row.get(1)?.to_owned(), server_start: row.get(2)?.to_owned() };
+            Some(Began { generation, id })
         }
         _ => None,
     });

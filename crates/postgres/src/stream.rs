@@ -181,7 +181,7 @@ fn write_ahead(
     let written = write_decided(&mut db, statements, partitions, ahead, route, encoded);
     queries.fetch_add(1, Ordering::Relaxed);
     match written {
-        Ok((receipt, month, next_seq)) => match settle::commit(tx, url, &began.xid) {
+        Ok((receipt, month, next_seq)) => match settle::commit(tx, url, &began.id) {
             Ok(committed) => Written::Committed {
                 receipt,
                 generation: began.generation,

@@ -63,8 +63,8 @@ impl Proxy {
         let accepting = Arc::clone(&shared);
         thread::spawn(move || {
             for client in listener.incoming() {
-                let Ok(client) = client else { return };
-                let Ok(server) = TcpStream::connect((host.as_str(), port)) else { return };
+                let Ok(client) = client else { continue };
+                let Ok(server) = TcpStream::connect((host.as_str(), port)) else { continue };
                 pump(client, server, Arc::clone(&accepting));
             }
         });
